@@ -1,0 +1,9 @@
+// Every CLI command, in the order `twinforge --help` lists them. Add one import and one entry per command.
+import type { CliCommand } from '../command';
+import { infoCommand } from './info';
+import { serveCommand } from './serve';
+
+export const commands: CliCommand[] = [
+  infoCommand,
+  serveCommand,
+];
