@@ -1,0 +1,175 @@
+// The blocked sgemm driver (Goto/BLIS layout): C is cut into mc x nc tiles handed to threads
+// from an atomic counter; each tile walks K in kc slices, packs its A block into MR-row panels
+// and its B block into NR-column panels, and runs the ISA's register-tile microkernel.
+// Compiled without ISA flags: packing is memory-bound, the microkernels carry the SIMD.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/parallel.h"
+#include "kernels/gemm/sgemm.h"
+
+namespace tf::gemm {
+namespace {
+
+// op(A)[i][k] for rows [i0, i0+mc) and depth [k0, k0+kc), as MR-row panels [kc][MR],
+// rows past the edge zero-filled so the microkernel never branches on them.
+void pack_a(const SgemmArgs& g, size_t i0, size_t mc, size_t k0, size_t kc, size_t mr_tile, float* dst) {
+  for (size_t ip = 0; ip < mc; ip += mr_tile) {
+    size_t rows = std::min(mr_tile, mc - ip);
+    for (size_t kk = 0; kk < kc; ++kk) {
+      float* d = dst + kk * mr_tile;
+      size_t k = k0 + kk;
+      if (!g.trans_a) {
+        for (size_t r = 0; r < rows; ++r) d[r] = g.a[(i0 + ip + r) * g.lda + k];
+      } else {
+        const float* src = g.a + k * g.lda + i0 + ip;
+        for (size_t r = 0; r < rows; ++r) d[r] = src[r];
+      }
+      for (size_t r = rows; r < mr_tile; ++r) d[r] = 0.0f;
+    }
+    dst += kc * mr_tile;
+  }
+}
+
+// op(B)[k][j] for depth [k0, k0+kc) and columns [j0, j0+nc), as NR-column panels [kc][NR].
+void pack_b(const SgemmArgs& g, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr_tile, float* dst) {
+  for (size_t jp = 0; jp < nc; jp += nr_tile) {
+    size_t cols = std::min(nr_tile, nc - jp);
+    for (size_t kk = 0; kk < kc; ++kk) {
+      float* d = dst + kk * nr_tile;
+      size_t k = k0 + kk;
+      if (!g.trans_b) {
+        const float* src = g.b + k * g.ldb + j0 + jp;
+        for (size_t c = 0; c < cols; ++c) d[c] = src[c];
+      } else {
+        for (size_t c = 0; c < cols; ++c) d[c] = g.b[(j0 + jp + c) * g.ldb + k];
+      }
+      for (size_t c = cols; c < nr_tile; ++c) d[c] = 0.0f;
+    }
+    dst += kc * nr_tile;
+  }
+}
+
+// Up to this many rows of C, B is read unpacked (see the tile loop).
+constexpr size_t kDirectBMaxRows = 32;
+
+size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+// 64-byte aligned scratch owned by one worker for the duration of one sgemm call.
+struct Scratch {
+  std::unique_ptr<float[]> raw;
+  float* p = nullptr;
+  explicit Scratch(size_t n) : raw(new float[n + 16]) {
+    auto addr = reinterpret_cast<std::uintptr_t>(raw.get());
+    p = reinterpret_cast<float*>((addr + 63) & ~std::uintptr_t(63));
+  }
+};
+
+// C = beta * C for the region the product leaves alone when k == 0.
+void scale_c(const SgemmArgs& g, Part part) {
+  for (size_t i = 0; i < g.m; ++i) {
+    size_t jend = part == Part::Lower ? std::min(g.n, i + 1) : g.n;
+    float* row = g.c + i * g.ldc;
+    if (g.beta == 0.0f)
+      std::fill(row, row + jend, 0.0f);
+    else
+      for (size_t j = 0; j < jend; ++j) row[j] *= g.beta;
+  }
+}
+
+}  // namespace
+
+SgemmUkernelInfo sgemm_ukernel_for(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case Isa::Avx512:
+      if (isa_available(Isa::Avx512)) return {sgemm_ukernel_8x32_avx512, 8, 32, 256, 128, 512};
+      [[fallthrough]];
+    case Isa::Avx2:
+      if (isa_available(Isa::Avx2)) return {sgemm_ukernel_6x16_avx2, 6, 16, 256, 120, 512};
+      break;
+#endif
+#if defined(__aarch64__)
+    case Isa::Neon:
+      return {sgemm_ukernel_8x12_neon, 8, 12, 256, 128, 384};
+#endif
+    default:
+      break;
+  }
+  return {sgemm_ukernel_4x16_scalar, 4, 16, 256, 64, 256};
+}
+
+void sgemm(const SgemmArgs& g, Isa isa, Part part) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0 || g.alpha == 0.0f) {
+    scale_c(g, part);
+    return;
+  }
+  const SgemmUkernelInfo uk = sgemm_ukernel_for(isa);
+  // Small problems use smaller tiles so both cores get work; large ones keep the cache sizes.
+  size_t mc = std::min(uk.mc, round_up(g.m, uk.mr));
+  size_t nc = std::min(uk.nc, round_up(g.n, uk.nr));
+  const size_t threads = num_threads();
+  while (threads > 1 && nc > uk.nr && ((g.m + mc - 1) / mc) * ((g.n + nc - 1) / nc) < 2 * threads)
+    nc = round_up(nc / 2, uk.nr);
+  const size_t kc_max = std::min(uk.kc, g.k);
+  const size_t tiles_m = (g.m + mc - 1) / mc, tiles_n = (g.n + nc - 1) / nc;
+  const size_t tiles = tiles_m * tiles_n;
+  std::atomic<size_t> next{0};
+  // 2 flops per multiply-add; below ~1 MFLOP spawning threads costs more than it saves.
+  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  const size_t workers = flops < 1e6 ? 1 : std::min(threads, tiles);
+  const bool direct_b = !g.trans_b && g.m <= kDirectBMaxRows;
+
+  parallel_parts(workers, workers, [&](size_t, size_t, size_t) {
+    Scratch apack(mc * kc_max), bpack(nc * kc_max);
+    for (size_t t = next.fetch_add(1); t < tiles; t = next.fetch_add(1)) {
+      // Walk tiles column-major so consecutive workers share the packed-B columns in L3.
+      const size_t tm = t % tiles_m, tn = t / tiles_m;
+      const size_t i0 = tm * mc, j0 = tn * nc;
+      const size_t mcur = std::min(mc, g.m - i0), ncur = std::min(nc, g.n - j0);
+      if (part == Part::Lower && j0 >= i0 + mcur) continue;  // strictly above the diagonal
+      for (size_t k0 = 0; k0 < g.k; k0 += kc_max) {
+        const size_t kc = std::min(kc_max, g.k - k0);
+        const float beta = k0 == 0 ? g.beta : 1.0f;
+        pack_a(g, i0, mcur, k0, kc, uk.mr, apack.p);
+        // With few rows each B element is used by only a couple of micro-tiles: packing B
+        // would cost a full extra pass over it, so full-width panels are read in place.
+        const size_t full_n = direct_b ? ncur / uk.nr * uk.nr : 0;
+        if (full_n < ncur) pack_b(g, k0, kc, j0 + full_n, ncur - full_n, uk.nr, bpack.p);
+        for (size_t jr = 0; jr < ncur; jr += uk.nr) {
+          const size_t nr = std::min(uk.nr, ncur - jr);
+          const float* bp = jr < full_n ? g.b + k0 * g.ldb + j0 + jr : bpack.p + (jr - full_n) * kc;
+          const size_t bstride = jr < full_n ? g.ldb : uk.nr;
+          for (size_t ir = 0; ir < mcur; ir += uk.mr) {
+            const size_t mr = std::min(uk.mr, mcur - ir);
+            if (part == Part::Lower && j0 + jr >= i0 + ir + mr) continue;
+            uk.fn(kc, apack.p + ir * kc, bp, bstride, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, mr, nr, g.alpha,
+                  beta);
+          }
+        }
+      }
+    }
+  });
+}
+
+void sgemm_ukernel_4x16_scalar(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc, size_t mr,
+                               size_t nr, float alpha, float beta) {
+  constexpr size_t MR = 4, NR = 16;
+  float acc[MR][NR] = {};
+  for (size_t k = 0; k < kc; ++k) {
+    const float* ak = a + k * MR;
+    const float* bk = b + k * bstride;
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t j = 0; j < NR; ++j) acc[i][j] += ak[i] * bk[j];
+  }
+  for (size_t i = 0; i < mr; ++i) {
+    float* ci = c + i * ldc;
+    for (size_t j = 0; j < nr; ++j) ci[j] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * ci[j];
+  }
+}
+
+}  // namespace tf::gemm
