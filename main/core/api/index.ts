@@ -1,0 +1,70 @@
+// Binds every call of the contract (preload/contract.ts) to a core function, and validates
+// arguments at the edge. Every host (Electron IPC, web host, CLI) goes through `invoke`, so a
+// call is validated the same way whatever the transport.
+import { z } from 'zod';
+import { calls, MAX_ARGS_BYTES, type CallName, type CallResult } from '../../../preload/contract';
+import { badInput, TwinforgeError } from '../errors';
+import type { JobRunner } from '../jobs/runner';
+import { getAppInfo } from './app';
+import { inspectModelCall } from './model-call';
+
+export interface ApiServices {
+  dataDir: string;
+  host: 'electron' | 'web' | 'cli';
+  jobs: JobRunner;
+}
+
+type ParsedArgs<N extends CallName> = z.output<(typeof calls)[N]['args']>;
+type Handler<N extends CallName> = (args: ParsedArgs<N>, s: ApiServices) => Promise<CallResult<N>> | CallResult<N>;
+export type Handlers = { [N in CallName]: Handler<N> };
+
+/** One handler per contract call; TypeScript fails the build when a call has none. */
+export const handlers: Handlers = {
+  'app.info': (_a, s) => getAppInfo({ dataDir: s.dataDir, host: s.host }),
+  'jobs.list': (_a, s) => s.jobs.list(),
+  'jobs.get': (a, s) => s.jobs.get(a.id),
+  'jobs.cancel': (a, s) => s.jobs.cancel(a.id),
+  'jobs.log': (a, s) => s.jobs.log(a.id, a.since),
+  'jobs.selftest': (a, s) => s.jobs.submit('selftest', a, { title: 'Self-test' }),
+  'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
+};
+
+/** Validates `rawArgs` against the call's schema and runs its handler. Throws TwinforgeError. */
+export async function invoke(services: ApiServices, name: string, rawArgs: unknown): Promise<unknown> {
+  if (typeof name !== 'string' || !Object.hasOwn(calls, name)) {
+    throw badInput(`Unknown call '${String(name).slice(0, 100)}'.`, `Known calls: ${Object.keys(calls).join(', ')}.`);
+  }
+  const callName = name as CallName;
+  const args = validateArgs(callName, rawArgs ?? {});
+  const handler = handlers[callName] as Handler<CallName>;
+  return await handler(args as never, services);
+}
+
+/** Parses arguments strictly; errors name the field and list the allowed ones. */
+export function validateArgs<N extends CallName>(name: N, rawArgs: unknown): ParsedArgs<N> {
+  let size: number;
+  try {
+    size = JSON.stringify(rawArgs)?.length ?? 0;
+  } catch {
+    throw badInput(`Arguments of '${name}' are not plain JSON data.`, 'Send an object of strings, numbers, booleans, arrays and objects.');
+  }
+  if (size > MAX_ARGS_BYTES) {
+    throw badInput(`Arguments of '${name}' are too large (${size} bytes; the limit is ${MAX_ARGS_BYTES}).`, 'Send file paths, not file contents.');
+  }
+  const schema = calls[name].args as z.ZodType;
+  const res = schema.safeParse(rawArgs);
+  if (res.success) return res.data as ParsedArgs<N>;
+  const problems = res.error.issues.map((i) => {
+    const where = i.path.length ? i.path.join('.') : '(arguments)';
+    return `${where}: ${i.message}`;
+  });
+  const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  throw new TwinforgeError(
+    'BAD_INPUT',
+    `Invalid arguments for '${name}': ${problems.join('; ')}.`,
+    allowed.length ? `'${name}' takes: ${allowed.join(', ')}.` : `'${name}' takes no arguments.`,
+    { issues: res.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+  );
+}
+
+export { TwinforgeError };

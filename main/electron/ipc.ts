@@ -1,0 +1,45 @@
+// Binds the contract to Electron IPC: one invoke channel validated by the shared dispatcher,
+// one event channel. Handlers check that the sender is our own window's page.
+import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { invoke, type ApiServices } from '../core/api/index';
+import { toEnvelope } from '../core/errors';
+import type { JobSnapshot } from '../core/jobs/types';
+
+export const CALL_CHANNEL = 'twinforge:call';
+export const EVENT_CHANNEL = 'twinforge:event';
+
+export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
+
+/** Registers the call handler; returns a function that removes it. */
+export function bindIpc(ipcMain: IpcMain, services: ApiServices, isTrustedSender: SenderCheck): () => void {
+  ipcMain.handle(CALL_CHANNEL, async (event, name: unknown, args: unknown) => {
+    if (!isTrustedSender(event)) {
+      return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame was refused.' } };
+    }
+    try {
+      const value = await invoke(services, String(name), args);
+      return { ok: true, value: value ?? null };
+    } catch (err) {
+      return { ok: false, error: toEnvelope(err) };
+    }
+  });
+  return () => ipcMain.removeHandler(CALL_CHANNEL);
+}
+
+/** Forwards job updates to a window; returns a function that stops forwarding. */
+export function forwardJobEvents(services: ApiServices, target: () => WebContents | undefined): () => void {
+  const onUpdate = (snap: JobSnapshot) => {
+    const wc = target();
+    if (wc && !wc.isDestroyed()) wc.send(EVENT_CHANNEL, 'jobs.progress', snap);
+  };
+  services.jobs.on('update', onUpdate);
+  return () => services.jobs.off('update', onUpdate);
+}
+
+/** A sender check that accepts only frames whose URL starts with one of `origins`. */
+export function senderFromOrigins(origins: string[]): SenderCheck {
+  return (event) => {
+    const url = event.senderFrame?.url ?? '';
+    return origins.some((o) => url.startsWith(o));
+  };
+}
