@@ -5,14 +5,15 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { TwinforgeError } from '../errors';
 import { jobKinds } from './kinds';
 import type { ParentMessage, WorkerMessage } from './protocol';
 import type { JobProgress, JobSnapshot } from './types';
 import { forkTsWorker } from './worker-launch';
+import { packageRoot } from '../paths';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// Workers run the engine's sources (through tsx), also when this file is bundled into out/main.
+const here = path.join(packageRoot, 'main', 'core', 'jobs');
 const LOG_TAIL = 20;
 const LOG_MAX = 5000;
 const CANCEL_GRACE_MS = 3000;
