@@ -37,7 +37,7 @@ function req(p: string, init: { method?: string; headers?: Record<string, string
   });
 }
 
-const auth = () => ({ 'x-twinforge-token': host.token, 'content-type': 'application/json' });
+const auth = (): Record<string, string> => ({ 'x-twinforge-token': host.token, 'content-type': 'application/json' });
 const callApi = (name: string, args: unknown, headers = auth()) => req(`/api/call/${name}`, { method: 'POST', headers, body: JSON.stringify(args) });
 
 describe('web host', () => {
