@@ -2,8 +2,10 @@
 import type { CliCommand } from '../command';
 import { infoCommand } from './info';
 import { serveCommand } from './serve';
+import { zooCommand } from './zoo';
 
 export const commands: CliCommand[] = [
   infoCommand,
   serveCommand,
+  zooCommand,
 ];

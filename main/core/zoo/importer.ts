@@ -1,0 +1,155 @@
+// Importing model files into a zoo: every path is checked and read before anything is written,
+// so a bad path, a non-model file or a duplicate rejects the whole import and changes nothing.
+// Files are copied into the store first, then all rows are written in one transaction.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { TwinforgeError, badInput } from '../errors';
+import type { ZooDb } from './db';
+import { MODEL_EXTENSIONS, readModelFacts, type ModelFacts } from './model-facts';
+import { findOriginalBySha, insertModel, putLayerStats, shaRefCount } from './repo/models';
+import { addMember, isMember, requireZoo } from './repo/zoos';
+import { ModelStore, hashFile } from './store';
+
+export interface ImportedModel {
+  id: number;
+  name: string;
+  sha256: string;
+  format: string;
+  parameters: number | null;
+  bytes: number;
+  sourcePath: string;
+  /** True when the model was already in another zoo (its file and row are shared). */
+  shared: boolean;
+}
+
+export interface ImportOptions {
+  signal?: AbortSignal;
+  /** Reads a file's facts (tests inject one; default: the model I/O layer). */
+  readFacts?: (file: string) => Promise<ModelFacts>;
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+interface Candidate {
+  file: string;
+  sha256: string;
+  bytes: number;
+  facts: ModelFacts;
+}
+
+/** Turns the given files and folders into a list of model files; every path must exist. */
+export function expandPaths(paths: string[]): string[] {
+  if (!paths.length) throw badInput('No model files given.', 'Name one or more .onnx / .safetensors files or folders.');
+  const files: string[] = [];
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new TwinforgeError('NOT_FOUND', `${p}: no such file or folder.`, 'Check the path; nothing was imported.');
+    }
+    if (st.isDirectory()) {
+      const found = walk(abs);
+      if (!found.length) throw badInput(`${p} holds no model files.`, `A folder import picks up ${MODEL_EXTENSIONS.join(' and ')} files; nothing was imported.`);
+      files.push(...found);
+    } else if (st.isFile()) {
+      files.push(abs);
+    } else {
+      throw badInput(`${p} is neither a file nor a folder.`, 'Nothing was imported.');
+    }
+  }
+  return files;
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else if (e.isFile() && MODEL_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Imports model files (or folders of them) into an existing zoo. Content already in another
+ * zoo is shared, not copied; content already in this zoo is refused as a duplicate.
+ */
+export async function importModels(db: ZooDb, zooName: string, paths: string[], opts: ImportOptions = {}): Promise<ImportedModel[]> {
+  const zoo = requireZoo(db, zooName);
+  const files = expandPaths(paths);
+  const readFacts = opts.readFacts ?? readModelFacts;
+
+  // 1. Read and check everything; write nothing.
+  const candidates: Candidate[] = [];
+  const seen = new Map<string, string>();
+  for (const [i, file] of files.entries()) {
+    if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Import cancelled; nothing was imported.');
+    const facts = await readFacts(file);
+    const { sha, bytes } = hashFile(file);
+    const twice = seen.get(sha);
+    if (twice) throw badInput(`${file} has the same content as ${twice}.`, 'Import each model once; nothing was imported.');
+    seen.set(sha, file);
+    const existing = findOriginalBySha(db, sha);
+    if (existing && isMember(db, zoo.id, existing.id)) {
+      throw badInput(`${file} is already in zoo '${zoo.name}' as model #${existing.id} '${existing.name}' (sha256 ${sha.slice(0, 12)}…).`, 'Nothing was imported. Leave the duplicate out.');
+    }
+    candidates.push({ file, sha256: sha, bytes, facts });
+    opts.onProgress?.(i + 1, files.length, file);
+  }
+
+  // 2. Files into the store (atomic per file). On failure, take back only what this import added.
+  const store = new ModelStore(db.dataDir);
+  const added: string[] = [];
+  try {
+    for (const c of candidates) {
+      const stored = store.importFile(c.file);
+      if (stored.sha256 !== c.sha256) throw badInput(`${c.file} changed while it was being imported.`, 'Import it again once nothing writes to it.');
+      if (stored.added) added.push(stored.sha256);
+    }
+  } catch (e) {
+    for (const sha of added) if (shaRefCount(db, sha) === 0) store.remove(sha);
+    throw e;
+  }
+
+  // 3. All rows in one transaction.
+  try {
+    return db.tx(() =>
+      candidates.map((c) => {
+        const existing = findOriginalBySha(db, c.sha256);
+        let id: number;
+        if (existing) {
+          id = existing.id;
+        } else {
+          id = insertModel(db, {
+            sha256: c.sha256,
+            name: path.basename(c.file).replace(/\.(onnx|safetensors)$/i, ''),
+            format: c.facts.format,
+            sourcePath: c.file,
+            producer: c.facts.producer,
+            task: zoo.task,
+            parameters: c.facts.parameters,
+            bytes: c.bytes,
+            meta: c.facts.meta,
+          });
+          if (c.facts.layers.length) putLayerStats(db, id, c.facts.layers);
+        }
+        addMember(db, zoo.id, id);
+        return {
+          id,
+          name: existing?.name ?? path.basename(c.file).replace(/\.(onnx|safetensors)$/i, ''),
+          sha256: c.sha256,
+          format: c.facts.format,
+          parameters: existing?.parameters ?? c.facts.parameters,
+          bytes: c.bytes,
+          sourcePath: c.file,
+          shared: Boolean(existing),
+        };
+      }),
+    );
+  } catch (e) {
+    for (const sha of added) if (shaRefCount(db, sha) === 0) store.remove(sha);
+    throw e;
+  }
+}
