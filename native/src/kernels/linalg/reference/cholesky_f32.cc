@@ -1,0 +1,101 @@
+// Right-looking blocked Cholesky: factor a diagonal block in double, solve the panel below it
+// by multiplying with the block's inverse transpose (one sgemm), update the trailing lower
+// triangle with one symmetric sgemm (L21·L21ᵀ, lower part only).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/gemm/sgemm.h"
+#include "kernels/linalg/linalg.h"
+
+namespace tf::linalg {
+namespace {
+
+// Diagonal block width: large enough that the trailing update (k = kNb) runs near the
+// sgemm's peak, small enough that the double-precision block work stays a few percent.
+constexpr size_t kNb = 192;
+
+// Unblocked lower Cholesky of a jb x jb block held in double; false on a bad pivot.
+bool potrf_block(double* a, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0.0) || !std::isfinite(d)) return false;
+    d = std::sqrt(d);
+    a[j * n + j] = d;
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / d;
+    }
+    for (size_t i = 0; i < j; ++i) a[i * n + j] = 0.0;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Inverse of a lower triangular matrix in double (column by column forward substitution).
+void trtri_block_double(double* a, size_t n) {
+  std::vector<double> inv(n * n, 0.0);
+  for (size_t j = 0; j < n; ++j) {
+    inv[j * n + j] = 1.0 / a[j * n + j];
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = 0.0;
+      for (size_t k = j; k < i; ++k) s += a[i * n + k] * inv[k * n + j];
+      inv[i * n + j] = -s / a[i * n + i];
+    }
+  }
+  std::copy(inv.begin(), inv.end(), a);
+}
+
+bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* ctl) {
+  std::vector<double> blk(kNb * kNb);
+  std::vector<float> inv_f(kNb * kNb), panel;
+  for (size_t j = 0; j < n; j += kNb) {
+    check(ctl);
+    const size_t jb = std::min(kNb, n - j);
+    for (size_t r = 0; r < jb; ++r)
+      for (size_t c = 0; c < jb; ++c) blk[r * jb + c] = c <= r ? a[(j + r) * lda + j + c] : 0.0;
+    if (!potrf_block(blk.data(), jb)) return false;
+    for (size_t r = 0; r < jb; ++r)
+      for (size_t c = 0; c < jb; ++c) a[(j + r) * lda + j + c] = float(blk[r * jb + c]);
+    const size_t rest = n - j - jb;
+    if (rest > 0) {
+      trtri_block_double(blk.data(), jb);
+      for (size_t i = 0; i < jb * jb; ++i) inv_f[i] = float(blk[i]);
+      // L21 = A21 · L11⁻ᵀ (out of place: A21 is read while L21 is written).
+      panel.resize(rest * jb);
+      for (size_t r = 0; r < rest; ++r)
+        std::copy(a + (j + jb + r) * lda + j, a + (j + jb + r) * lda + j + jb, panel.data() + r * jb);
+      gemm::SgemmArgs p;
+      p.trans_b = true;
+      p.m = rest, p.n = jb, p.k = jb;
+      p.a = panel.data(), p.lda = jb, p.b = inv_f.data(), p.ldb = jb;
+      p.beta = 0.0f, p.c = a + (j + jb) * lda + j, p.ldc = lda;
+      gemm::sgemm(p, isa);
+      // A22 -= L21 · L21ᵀ, lower triangle only.
+      gemm::SgemmArgs u;
+      u.trans_b = true;
+      u.m = rest, u.n = rest, u.k = jb, u.alpha = -1.0f;
+      u.a = a + (j + jb) * lda + j, u.lda = lda, u.b = a + (j + jb) * lda + j, u.ldb = lda;
+      u.beta = 1.0f, u.c = a + (j + jb) * lda + j + jb, u.ldc = lda;
+      gemm::sgemm(u, isa, gemm::Part::Lower);
+    }
+    report(ctl, j + jb, n, "cholesky");
+  }
+  for (size_t i = 0; i < n; ++i) std::fill(a + i * lda + i + 1, a + i * lda + n, 0.0f);
+  return true;
+}
+
+bool cholesky_lower_ref(double* a, size_t n) { return potrf_block(a, n); }
+
+void mirror_lower_to_upper_f32(float* a, size_t n, size_t lda) {
+  constexpr size_t kT = 64;  // tile: both the read and the write side stay in L1
+  for (size_t i0 = 0; i0 < n; i0 += kT)
+    for (size_t j0 = i0; j0 < n; j0 += kT)
+      for (size_t i = i0; i < std::min(n, i0 + kT); ++i)
+        for (size_t j = std::max(j0, i + 1); j < std::min(n, j0 + kT); ++j) a[i * lda + j] = a[j * lda + i];
+}
+
+}  // namespace tf::linalg
