@@ -1,0 +1,72 @@
+// The app shell in a real browser: web host + built renderer + headless Chromium. Checks the
+// wizard frame renders, the status bar shows the engine's real app info, keyboard navigation and
+// the theme work, and nothing logs an error. Screenshot: tests/e2e/artifacts/shell.png.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeE2E, root, startApp, type App } from './support/harness';
+
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+
+describeE2E('app shell in Chromium', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('renders the wizard frame with the real app info', async () => {
+    const { page } = app;
+    await page.getByTestId('version').waitFor();
+    expect(await page.getByTestId('version').textContent()).toBe(`Twinforge ${pkg.version}`);
+    expect(await page.getByTestId('platform').textContent()).toBe(`${process.platform} ${process.arch}`);
+    expect(await page.getByTestId('data-dir').textContent()).toContain(app.dataDir);
+    expect(await page.getByTestId('host').textContent()).toContain('web');
+    await expect.poll(() => page.getByTestId('connection').textContent()).toContain('connected');
+    const steps = await page.locator('nav[aria-label="Wizard steps"] button').allTextContents();
+    expect(steps.map((s) => s.replace(/^\s*[✓\d]+\s*/, '').replace(/\(.*\)\s*$/, '').trim())).toEqual(['Model', 'Target', 'Method', 'Data', 'Run', 'Results', 'Export']);
+    expect(await page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('model');
+    // The token left the address bar once the host had set its cookie.
+    expect(page.url()).not.toContain('token=');
+    await app.shot('shell');
+  });
+
+  it('moves between steps from the keyboard, and to the zoo', async () => {
+    const { page } = app;
+    await page.keyboard.press('Alt+ArrowRight');
+    await expect.poll(() => page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('target');
+    await page.keyboard.press('Alt+5');
+    await expect.poll(() => page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('run');
+    await page.keyboard.press('Alt+ArrowLeft');
+    await expect.poll(() => page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('data');
+    // Tab reaches the step bar and the focus ring is drawn.
+    await page.keyboard.press('Alt+1');
+    await page.locator('nav[aria-label="Wizard steps"] button').first().focus();
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.press('Alt+z');
+    await page.getByTestId('view-zoo').waitFor();
+    await page.keyboard.press('Alt+w');
+    await page.getByTestId('step-model').waitFor();
+  });
+
+  it('switches to dark, remembers it across a reload, and keeps the step', async () => {
+    const { page } = app;
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.reload();
+    await page.getByTestId('version').waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('target');
+    await app.shot('shell-dark');
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+  });
+
+  it('logged no console errors, failed requests or page errors', () => {
+    expect(app.problems).toEqual([]);
+  });
+});
