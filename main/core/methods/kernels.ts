@@ -1,0 +1,86 @@
+// The methods' one door to the native addon: canonical [rows, cols] matrices in, masks, scores,
+// codes and solver results out. Everything heavy runs in the addon; this file only adapts shapes.
+import * as native from '../native';
+import type { Pattern } from './sparsity/pattern';
+
+/** Mask pruning exactly floor(s · n) of the lowest scores (scores >= 0). */
+export function thresholdMask(scores: Float32Array, sparsity: number): Uint8Array {
+  const t = native.globalMagnitudeThreshold([scores], sparsity);
+  const mask = new Uint8Array(scores.length);
+  native.buildMaskByThreshold(scores, t.threshold, t.tiesToPrune, mask);
+  return mask;
+}
+
+/** One exact magnitude threshold over many weights; a mask per weight. */
+export function globalThresholdMasks(weights: Float32Array[], sparsity: number, _signal?: AbortSignal): Uint8Array[] {
+  const t = native.globalMagnitudeThreshold(weights, sparsity);
+  let ties = t.tiesToPrune;
+  return weights.map((w) => {
+    const mask = new Uint8Array(w.length);
+    ties -= native.buildMaskByThreshold(w, t.threshold, ties, mask);
+    return mask;
+  });
+}
+
+export function nmMaskKernel(scores: Float32Array, rows: number, cols: number, n: number, m: number): Uint8Array {
+  return native.nmMask(scores, { rows, cols, n, m, axis: 1 });
+}
+
+export function blockMaskKernel(scores: Float32Array, rows: number, cols: number, br: number, bc: number, sparsity: number): Uint8Array {
+  return native.blockMask(scores, { rows, cols, blockRows: br, blockCols: bc, sparsity });
+}
+
+/** L2 norm of each row. */
+export function rowNorms(x: Float32Array, rows: number, cols: number): Float32Array {
+  return native.channelNorms(x, { rows, cols, axis: 0 });
+}
+
+export function wandaScores(w: Float32Array, featureSqNorms: Float32Array, rows: number, cols: number): Float32Array {
+  return native.wandaScores(w, featureSqNorms, { rows, cols });
+}
+
+export interface SolverResult {
+  weights: Float32Array;
+  mask: Uint8Array;
+  loss: number;
+  dead: number;
+}
+
+/** SparseGPT on a copy of w (unstructured or N:M). */
+export async function sparsegpt(w: Float32Array, h: Float32Array, rows: number, cols: number, p: Pattern, sparsity: number, opts: { blockSize: number; dampening: number }, signal?: AbortSignal): Promise<SolverResult> {
+  const weights = Float32Array.from(w);
+  const mask = new Uint8Array(rows * cols);
+  const nm = p.kind === 'nm' ? { n: p.n, m: p.m } : {};
+  const r = await native.sparsegptAsync(weights, h, { rows, cols, sparsity, ...nm, block: opts.blockSize, percdamp: opts.dampening, mask, signal });
+  return { weights, mask, loss: r.loss, dead: r.dead };
+}
+
+export interface GptqResult {
+  codes: Int8Array;
+  scales: Float32Array;
+  zeroPoints?: Uint8Array;
+  dequantized: Float32Array;
+  loss: number;
+}
+
+/** GPTQ codes for w (zeros of w stay zero). */
+export async function gptqQuantize(w: Float32Array, h: Float32Array, rows: number, cols: number, opts: { bits: 4 | 8; group: number; symmetric: boolean; blockSize: number; dampening: number }, signal?: AbortSignal): Promise<GptqResult> {
+  const dequantized = Float32Array.from(w);
+  const mask = new Uint8Array(w.length);
+  for (let i = 0; i < w.length; i++) mask[i] = w[i] !== 0 ? 1 : 0;
+  const r = await native.gptqAsync(dequantized, h, { rows, cols, bits: opts.bits, group: opts.group, symmetric: opts.symmetric, block: opts.blockSize, percdamp: opts.dampening, mask, signal });
+  const zeroPoints = opts.symmetric ? undefined : Uint8Array.from(r.zeros, (z: number) => Math.round(z));
+  return { codes: r.codes, scales: r.scales, zeroPoints, dequantized, loss: r.loss };
+}
+
+export function quantizeInt8PerChannel(w: Float32Array, rows: number, cols: number): { q: Int8Array; scales: Float32Array; dequantized: Float32Array } {
+  const r = native.quantizeInt8PerChannel(w, { rows, cols });
+  const dequantized = native.dequantizeInt8PerChannel(r.q, r.scales, { rows, cols });
+  return { q: r.q, scales: r.scales, dequantized };
+}
+
+export function quantizeInt4Groups(w: Float32Array, rows: number, cols: number, group: number, symmetric: boolean): { q: Int8Array; scales: Float32Array; zeroPoints?: Uint8Array; dequantized: Float32Array } {
+  const r = native.quantizeInt4Groups(w, { rows, cols, group, symmetric });
+  const dequantized = native.dequantizeInt4Groups(r, { rows, cols, group, symmetric });
+  return { q: r.q, scales: r.scales, zeroPoints: r.zeroPoints, dequantized };
+}
