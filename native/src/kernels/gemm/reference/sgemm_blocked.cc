@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common/parallel.h"
@@ -18,18 +19,21 @@ namespace {
 // rows past the edge zero-filled so the microkernel never branches on them.
 void pack_a(const SgemmArgs& g, size_t i0, size_t mc, size_t k0, size_t kc, size_t mr_tile, float* dst) {
   for (size_t ip = 0; ip < mc; ip += mr_tile) {
-    size_t rows = std::min(mr_tile, mc - ip);
-    for (size_t kk = 0; kk < kc; ++kk) {
-      float* d = dst + kk * mr_tile;
-      size_t k = k0 + kk;
-      if (!g.trans_a) {
-        for (size_t r = 0; r < rows; ++r) d[r] = g.a[(i0 + ip + r) * g.lda + k];
-      } else {
-        const float* src = g.a + k * g.lda + i0 + ip;
-        for (size_t r = 0; r < rows; ++r) d[r] = src[r];
+    const size_t rows = std::min(mr_tile, mc - ip);
+    if (!g.trans_a) {
+      // Read each source row contiguously; the strided writes stay inside the L1-sized panel.
+      for (size_t r = 0; r < rows; ++r) {
+        const float* src = g.a + (i0 + ip + r) * g.lda + k0;
+        for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr_tile + r] = src[kk];
       }
-      for (size_t r = rows; r < mr_tile; ++r) d[r] = 0.0f;
+    } else {
+      for (size_t kk = 0; kk < kc; ++kk) {
+        const float* src = g.a + (k0 + kk) * g.lda + i0 + ip;
+        for (size_t r = 0; r < rows; ++r) dst[kk * mr_tile + r] = src[r];
+      }
     }
+    for (size_t r = rows; r < mr_tile; ++r)
+      for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr_tile + r] = 0.0f;
     dst += kc * mr_tile;
   }
 }
@@ -37,17 +41,21 @@ void pack_a(const SgemmArgs& g, size_t i0, size_t mc, size_t k0, size_t kc, size
 // op(B)[k][j] for depth [k0, k0+kc) and columns [j0, j0+nc), as NR-column panels [kc][NR].
 void pack_b(const SgemmArgs& g, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr_tile, float* dst) {
   for (size_t jp = 0; jp < nc; jp += nr_tile) {
-    size_t cols = std::min(nr_tile, nc - jp);
-    for (size_t kk = 0; kk < kc; ++kk) {
-      float* d = dst + kk * nr_tile;
-      size_t k = k0 + kk;
-      if (!g.trans_b) {
-        const float* src = g.b + k * g.ldb + j0 + jp;
+    const size_t cols = std::min(nr_tile, nc - jp);
+    if (!g.trans_b) {
+      for (size_t kk = 0; kk < kc; ++kk) {
+        const float* src = g.b + (k0 + kk) * g.ldb + j0 + jp;
+        float* d = dst + kk * nr_tile;
         for (size_t c = 0; c < cols; ++c) d[c] = src[c];
-      } else {
-        for (size_t c = 0; c < cols; ++c) d[c] = g.b[(j0 + jp + c) * g.ldb + k];
+        for (size_t c = cols; c < nr_tile; ++c) d[c] = 0.0f;
       }
-      for (size_t c = cols; c < nr_tile; ++c) d[c] = 0.0f;
+    } else {
+      for (size_t c = 0; c < cols; ++c) {
+        const float* src = g.b + (j0 + jp + c) * g.ldb + k0;
+        for (size_t kk = 0; kk < kc; ++kk) dst[kk * nr_tile + c] = src[kk];
+      }
+      for (size_t c = cols; c < nr_tile; ++c)
+        for (size_t kk = 0; kk < kc; ++kk) dst[kk * nr_tile + c] = 0.0f;
     }
     dst += kc * nr_tile;
   }
@@ -58,14 +66,56 @@ constexpr size_t kDirectBMaxRows = 32;
 
 size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 
-// 64-byte aligned scratch owned by one worker for the duration of one sgemm call.
-struct Scratch {
-  std::unique_ptr<float[]> raw;
-  float* p = nullptr;
-  explicit Scratch(size_t n) : raw(new float[n + 16]) {
-    auto addr = reinterpret_cast<std::uintptr_t>(raw.get());
-    p = reinterpret_cast<float*>((addr + 63) & ~std::uintptr_t(63));
+// 64-byte aligned packing buffers, recycled across calls: the workers are fresh threads each
+// call, and fresh pages cost more to touch than the packing itself (MEASURED.md).
+class ScratchPool {
+ public:
+  struct Buf {
+    std::unique_ptr<float[]> raw;
+    size_t cap = 0;
+    float* aligned() const {
+      auto addr = reinterpret_cast<std::uintptr_t>(raw.get());
+      return reinterpret_cast<float*>((addr + 63) & ~std::uintptr_t(63));
+    }
+  };
+  Buf take(size_t n) {
+    Buf b;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        b = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (b.cap < n) {
+      b.raw.reset(new float[n + 16]);
+      b.cap = n;
+    }
+    return b;
   }
+  void give(Buf b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKeep) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kKeep = 64;  // 2 buffers per worker thread
+  std::mutex mu_;
+  std::vector<Buf> free_;
+};
+
+ScratchPool& scratch_pool() {
+  static ScratchPool* pool = new ScratchPool;  // never destroyed: workers may outlive statics
+  return *pool;
+}
+
+struct Scratch {
+  ScratchPool::Buf buf;
+  float* p;
+  explicit Scratch(size_t n) : buf(scratch_pool().take(n)), p(buf.aligned()) {}
+  ~Scratch() { scratch_pool().give(std::move(buf)); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
 };
 
 // C = beta * C for the region the product leaves alone when k == 0.

@@ -65,13 +65,14 @@ std::vector<float> prepare(float* w, size_t rows, size_t cols, const float* h, c
 }
 
 // The k smallest scores of the block (ties: lower flat index first) -> keep = 0.
+// s and tmp are the caller's, reused block after block (fresh pages cost more than the work).
 void select_unstructured(const float* w, size_t rows, size_t cols, size_t i1, size_t count, const float* u,
-                         double sparsity, std::vector<uint8_t>& keep) {
+                         double sparsity, std::vector<uint8_t>& keep, std::vector<float>& s, std::vector<float>& tmp) {
   const size_t total = rows * count;
   const size_t k = std::min(total, size_t(std::llround(sparsity * double(total))));
   keep.assign(total, 1);
   if (k == 0) return;
-  std::vector<float> s(total), tmp;
+  s.resize(total);
   for (size_t r = 0; r < rows; ++r)
     for (size_t c = 0; c < count; ++c) {
       const float d = u[(i1 + c) * cols + i1 + c];
@@ -82,7 +83,7 @@ void select_unstructured(const float* w, size_t rows, size_t cols, size_t i1, si
     std::fill(keep.begin(), keep.end(), 0);
     return;
   }
-  tmp = s;
+  tmp.assign(s.begin(), s.end());
   std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end());
   const float t = tmp[k - 1];
   size_t below = 0;
@@ -120,6 +121,7 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
   const detail::SweepFn sweep = detail::obs_sweep_for(isa);
   std::vector<float> err(rows * block);
   std::vector<uint8_t> block_keep;
+  std::vector<float> score_buf, select_buf;
   std::vector<float> row_scale, row_zero;
   if (p.target == Target::Quant && p.group == 0) {
     // Per-channel grids come from the whole row before any update (as GPTQ's quantizer does).
@@ -136,7 +138,8 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
   for (size_t i1 = 0; i1 < cols; i1 += block) {
     check(ctl);
     const size_t i2 = std::min(cols, i1 + block), count = i2 - i1;
-    if (p.target == Target::Mask) select_unstructured(p.w, rows, cols, i1, count, u, p.sparsity, block_keep);
+    if (p.target == Target::Mask) select_unstructured(p.w, rows, cols, i1, count, u, p.sparsity, block_keep,
+                                                   score_buf, select_buf);
     const size_t parts = parts_for(chunks, 1);
     std::vector<double> part_loss(parts, 0.0);
     parallel_parts(chunks, parts, [&](size_t part, size_t cb, size_t ce) {
