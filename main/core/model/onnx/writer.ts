@@ -1,0 +1,216 @@
+// ONNX writer: serializes the (edited) skeleton with onnx-buf, which keeps every field it does not
+// touch (names, metadata, opset imports, doc strings, subgraphs, unknown fields), and streams the
+// weights that were left in files back in. Weights go to an external data file when the model
+// would pass 2 GB (or when asked / when the source had them there). Writes are atomic: temp
+// files in the target folder, fsync, then rename (data file first).
+import fs from 'node:fs';
+import path from 'node:path';
+import { toBinary } from '@bufbuild/protobuf';
+import { type GraphProto, ModelProtoSchema, type NodeProto, type TensorProto, StringStringEntryProtoSchema } from 'onnx-buf';
+import { create } from '@bufbuild/protobuf';
+import { TwinforgeError } from '../../errors';
+import { FileSource, type ByteSource } from '../source';
+import type { OnnxModel } from './reader';
+import { type TensorPayload } from './tensor';
+import { LAZY_FIELD, inflateWeights, markerField, pieceLength } from './wire';
+
+export interface OnnxSaveOptions {
+  /** 'auto' (default): external data when the model would pass maxEmbeddedBytes, or when the source used it. */
+  externalData?: 'auto' | 'always' | 'never';
+  /** Largest single-file model written in 'auto' mode (default 2 GiB − 64 MiB, a margin below protobuf's limit). */
+  maxEmbeddedBytes?: number;
+  /** Tensors at least this big go to the data file when writing external data (default 1 KiB). */
+  externalMinBytes?: number;
+  /** Name of the data file next to the model (default: the model's file name + '.data'). */
+  dataFileName?: string;
+}
+
+export interface SaveResult {
+  path: string;
+  /** The external data file, when one was written. */
+  dataPath?: string;
+  /** Bytes of the .onnx file (and of the data file). */
+  bytes: number;
+  dataBytes: number;
+}
+
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/** Calls `fn` for every TensorProto in the model: initializers, attributes, sparse parts, subgraphs, functions. */
+export function forEachTensor(model: OnnxModel, fn: (t: TensorProto) => void): void {
+  const inNodes = (nodes: NodeProto[]): void => {
+    for (const n of nodes) {
+      for (const a of n.attribute) {
+        if (a.t) fn(a.t);
+        for (const t of a.tensors) fn(t);
+        for (const s of [a.sparseTensor, ...a.sparseTensors]) {
+          if (s?.values) fn(s.values);
+          if (s?.indices) fn(s.indices);
+        }
+        if (a.g) inGraph(a.g);
+        for (const g of a.graphs) inGraph(g);
+      }
+    }
+  };
+  const inGraph = (g: GraphProto): void => {
+    for (const t of g.initializer) fn(t);
+    for (const s of g.sparseInitializer) {
+      if (s.values) fn(s.values);
+      if (s.indices) fn(s.indices);
+    }
+    inNodes(g.node);
+  };
+  if (model.proto.graph) inGraph(model.proto.graph);
+  for (const f of model.proto.functions) inNodes(f.node);
+  for (const ti of model.proto.trainingInfo) {
+    if (ti.initialization) inGraph(ti.initialization);
+    if (ti.algorithm) inGraph(ti.algorithm);
+  }
+}
+
+interface Saved {
+  t: TensorProto;
+  rawData: TensorProto['rawData'];
+  externalData: TensorProto['externalData'];
+  dataLocation: TensorProto['dataLocation'];
+  unknown: TensorProto['$unknown'];
+}
+
+interface Ref {
+  source: ByteSource;
+  offset: number;
+  length: number;
+}
+
+/** Writes the model to `outPath` (atomically). The model object keeps reading from its own files. */
+export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOptions = {}): SaveResult {
+  const target = path.resolve(outPath);
+  const folder = path.dirname(target);
+  if (!fs.existsSync(folder)) throw new TwinforgeError('NOT_FOUND', `Folder ${folder} does not exist.`, 'Create the folder first.');
+  const mode = opts.externalData ?? 'auto';
+  const extMin = opts.externalMinBytes ?? 1024;
+  const dataName = opts.dataFileName ?? `${path.basename(target)}.data`;
+
+  // Every tensor and where its bytes are now.
+  const tensors: Array<{ t: TensorProto; p: TensorPayload }> = [];
+  forEachTensor(model, (t) => tensors.push({ t, p: model.payload(t) }));
+  let total = 0;
+  let sourceHadExternal = false;
+  for (const { p } of tensors) {
+    if (p.kind !== 'typed') total += p.byteLength;
+    if (p.kind === 'external') sourceHadExternal = true;
+  }
+  const external = mode === 'always' || (mode === 'auto' && (total > (opts.maxEmbeddedBytes ?? 2 ** 31 - 2 ** 26) || sourceHadExternal));
+
+  const saved: Saved[] = [];
+  const refs: Ref[] = [];
+  const toData: Array<{ ref: Ref; offset: number }> = [];
+  let dataSize = 0;
+  const tmpTag = `.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const tmpModel = target + tmpTag;
+  const dataPath = path.join(folder, dataName);
+  const tmpData = dataPath + tmpTag;
+  try {
+    for (const { t, p } of tensors) {
+      const movable = p.kind === 'lazy' || p.kind === 'external' || p.kind === 'inline';
+      if (!movable) continue;
+      const goesExternal = external && p.byteLength >= extMin;
+      if (!goesExternal && p.kind === 'inline') continue;
+      saved.push({ t, rawData: t.rawData, externalData: t.externalData, dataLocation: t.dataLocation, unknown: t.$unknown });
+      const ref: Ref = { source: p.source, offset: p.offset, length: p.byteLength };
+      const unknown = (t.$unknown ?? []).filter((u) => u.no !== LAZY_FIELD);
+      if (goesExternal) {
+        const align = p.byteLength >= 2 ** 20 ? 4096 : 64;
+        const offset = Math.ceil(dataSize / align) * align;
+        dataSize = offset + p.byteLength;
+        toData.push({ ref, offset });
+        t.rawData = new Uint8Array(0);
+        t.dataLocation = 1;
+        t.externalData = [
+          create(StringStringEntryProtoSchema, { key: 'location', value: dataName }),
+          create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
+          create(StringStringEntryProtoSchema, { key: 'length', value: String(p.byteLength) }),
+        ];
+        t.$unknown = unknown.length ? unknown : undefined;
+      } else {
+        refs.push(ref);
+        t.rawData = new Uint8Array(0);
+        t.dataLocation = 0;
+        t.externalData = [];
+        t.$unknown = [...unknown, markerField(refs.length - 1)];
+      }
+    }
+    let skeleton: Uint8Array;
+    try {
+      skeleton = toBinary(ModelProtoSchema, model.proto);
+    } finally {
+      for (const s of saved) {
+        s.t.rawData = s.rawData;
+        s.t.externalData = s.externalData;
+        s.t.dataLocation = s.dataLocation;
+        s.t.$unknown = s.unknown;
+      }
+    }
+    const pieces = inflateWeights(skeleton, (i) => refs[i].length);
+    const size = pieces.reduce((s, p) => s + pieceLength(p), 0);
+    if (size > PROTOBUF_LIMIT) {
+      throw new TwinforgeError('UNSUPPORTED', `The model would be ${size} bytes in one file; ONNX protobufs stop at 2 GB.`, 'Save with external data (externalData: "always").');
+    }
+    if (toData.length) {
+      const fd = fs.openSync(tmpData, 'w');
+      try {
+        for (const { ref, offset } of toData) copyRange(ref, fd, offset);
+        if (dataSize > 0) fs.ftruncateSync(fd, dataSize);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    const fd = fs.openSync(tmpModel, 'w');
+    try {
+      let at = 0;
+      for (const p of pieces) {
+        if (p.kind === 'bytes') {
+          writeAll(fd, p.data, at);
+          at += p.data.byteLength;
+        } else if (p.kind === 'lazy') {
+          copyRange(refs[p.ref], fd, at);
+          at += p.length;
+        }
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (toData.length) fs.renameSync(tmpData, dataPath);
+    fs.renameSync(tmpModel, target);
+    return { path: target, dataPath: toData.length ? dataPath : undefined, bytes: size, dataBytes: dataSize };
+  } catch (err) {
+    for (const f of [tmpModel, tmpData]) fs.rmSync(f, { force: true });
+    if (err instanceof TwinforgeError) throw err;
+    throw new TwinforgeError('BAD_INPUT', `Could not write ${target}: ${(err as Error).message}`, 'Check free disk space and write permission.');
+  }
+}
+
+function writeAll(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.byteLength) done += fs.writeSync(fd, data, done, data.byteLength - done, position + done);
+}
+
+const CHUNK = 16 * 2 ** 20;
+
+// Copies a weight's bytes into the output in bounded chunks (one reused buffer for files).
+function copyRange(ref: Ref, fd: number, position: number): void {
+  if (!(ref.source instanceof FileSource)) {
+    writeAll(fd, ref.source.read(ref.offset, ref.length), position);
+    return;
+  }
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, ref.length)));
+  for (let done = 0; done < ref.length; ) {
+    const n = Math.min(buf.byteLength, ref.length - done);
+    const view = buf.subarray(0, n);
+    ref.source.readInto(ref.offset + done, view);
+    writeAll(fd, view, position + done);
+    done += n;
+  }
+}
