@@ -46,7 +46,7 @@ function valueInfo(name: string, dims: number[]) {
 }
 
 function tensor(name: string, dims: number[], data: Float32Array) {
-  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(0)) });
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(data.slice().buffer as ArrayBuffer) });
 }
 
 /** Deterministic pseudo-random floats in [-1, 1). */
