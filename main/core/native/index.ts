@@ -1,4 +1,9 @@
 // Typed facade over the native compression kernels: validates every argument, then calls the
-// addon with the caller's typed arrays (no copies). Kernels land here group by group.
+// addon with the caller's typed arrays (no copies). Errors are TwinforgeErrors with the
+// native code (BAD_INPUT names the argument in details.argument); ...Async variants take
+// {signal, onProgress} and reject with CANCELLED when aborted.
 export { loadAddon, nativeInfo, setIsa, setThreads, addonAvailable } from './addon';
 export type { NativeAddon, NativeInfo } from './addon';
+export { runNativeJob, callNative, fromNative } from './jobs';
+export type { NativeAsyncOptions, NativeProgress, NativeJobHandle } from './jobs';
+export * from './magnitude';
