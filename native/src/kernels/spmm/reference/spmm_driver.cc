@@ -1,0 +1,106 @@
+// Sparse product drivers: pick the ISA's kernels, split output rows over threads (CSR by
+// nonzeros, so skewed rows still balance), and for batch > 1 transpose X into tiles of
+// kBatchTile columns so every nonzero multiplies a contiguous vector.
+#include <algorithm>
+#include <vector>
+
+#include "common/parallel.h"
+#include "kernels/spmm/spmm.h"
+
+namespace tf::spmm {
+namespace {
+
+Kernels kernels_for(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::Avx512 && isa_available(Isa::Avx512)) return kernels_avx512();
+  if ((isa == Isa::Avx512 || isa == Isa::Avx2) && isa_available(Isa::Avx2)) return kernels_avx2();
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::Neon) return kernels_neon();
+#endif
+  (void)isa;
+  return kernels_scalar();
+}
+
+// Splits rows [0, rows) into `parts` ranges of about equal work (cost(r) cumulative).
+template <typename Cum>
+void split_rows(size_t rows, size_t parts, Cum cum, std::vector<size_t>& bounds) {
+  bounds.assign(parts + 1, rows);
+  bounds[0] = 0;
+  const double total = double(cum(rows));
+  size_t r = 0;
+  for (size_t p = 1; p < parts; ++p) {
+    const double target = total * double(p) / double(parts);
+    while (r < rows && double(cum(r)) < target) ++r;
+    bounds[p] = r;
+  }
+}
+
+// Runs fn(r0, r1) over row ranges of about equal cost on the available threads.
+template <typename Cum, typename Fn>
+void run_rows(size_t rows, size_t work, Cum cum, Fn fn) {
+  // ~64K multiply-adds per thread at least, or threads cost more than they save.
+  const size_t parts = std::max<size_t>(1, std::min(num_threads(), work / (size_t(1) << 16)));
+  std::vector<size_t> bounds;
+  split_rows(rows, parts, cum, bounds);
+  parallel_parts(parts, parts, [&](size_t p, size_t, size_t) {
+    if (bounds[p] < bounds[p + 1]) fn(bounds[p], bounds[p + 1]);
+  });
+}
+
+// Batched driver shared by the three formats: rows_out outputs, cols inputs, `unit` outputs
+// per kernel row index (BSR block rows cover br outputs).
+template <typename Fn, typename Cum>
+void batched(size_t rows_out, size_t cols, size_t batch, const float* x, float* y, size_t kernel_rows, size_t unit,
+             size_t work, Cum cum, Fn kernel) {
+  std::vector<float> xt(cols * kBatchTile), yt(rows_out * kBatchTile);
+  for (size_t b0 = 0; b0 < batch; b0 += kBatchTile) {
+    const size_t bt = std::min(kBatchTile, batch - b0);
+    for (size_t c = 0; c < cols; ++c)
+      for (size_t b = 0; b < bt; ++b) xt[c * bt + b] = x[(b0 + b) * cols + c];
+    run_rows(kernel_rows, work * bt, cum, [&](size_t r0, size_t r1) { kernel(xt.data(), bt, r0, r1, yt.data()); });
+    for (size_t b = 0; b < bt; ++b)
+      for (size_t r = 0; r < rows_out; ++r) y[(b0 + b) * rows_out + r] = yt[r * bt + b];
+    (void)unit;
+  }
+}
+
+}  // namespace
+
+void csr_f32_gemm(const Csr& w, const float* x, size_t batch, float* y, Isa isa) {
+  if (w.rows == 0 || batch == 0) return;
+  const Kernels k = kernels_for(isa);
+  auto cum = [&](size_t r) { return size_t(w.row_ptr[r]); };
+  const size_t nnz = w.row_ptr[w.rows];
+  if (batch == 1) {
+    run_rows(w.rows, nnz, cum, [&](size_t r0, size_t r1) { k.csr_gemv(w, x, r0, r1, y); });
+    return;
+  }
+  batched(w.rows, w.cols, batch, x, y, w.rows, 1, nnz, cum,
+          [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.csr_batch(w, xt, bt, r0, r1, yt); });
+}
+
+void nm_f32_gemm(const NmPacked& w, const float* x, size_t batch, float* y, Isa isa) {
+  if (w.rows == 0 || batch == 0) return;
+  const Kernels k = kernels_for(isa);
+  const size_t per = w.per_row();
+  auto cum = [&](size_t r) { return r * per; };
+  if (batch == 1) {
+    run_rows(w.rows, w.rows * per, cum, [&](size_t r0, size_t r1) { k.nm_gemv(w, x, r0, r1, y); });
+    return;
+  }
+  batched(w.rows, w.cols, batch, x, y, w.rows, 1, w.rows * per, cum,
+          [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.nm_batch(w, xt, bt, r0, r1, yt); });
+}
+
+void bsr_f32_gemm(const Bsr& w, const float* x, size_t batch, float* y, Isa isa) {
+  if (w.rows == 0 || batch == 0) return;
+  const Kernels k = kernels_for(isa);
+  const size_t block_rows = w.rows / w.br, bsz = w.br * w.bc;
+  auto cum = [&](size_t R) { return size_t(w.block_row_ptr[R]) * bsz; };
+  const size_t work = size_t(w.block_row_ptr[block_rows]) * bsz;
+  batched(w.rows, w.cols, batch, x, y, block_rows, w.br, work, cum,
+          [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.bsr_batch(w, xt, bt, r0, r1, yt); });
+}
+
+}  // namespace tf::spmm
