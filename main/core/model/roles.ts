@@ -51,7 +51,7 @@ const PASS_THROUGH = new Set(['Cast', 'Identity', 'DequantizeLinear', 'Transpose
 const COMPUTE = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'MatMulNBits', 'MatMulInteger', 'ConvInteger', 'QLinearMatMul', 'QLinearConv', 'FusedMatMul', 'FusedConv', 'FusedGemm']);
 const NORM_NAME = /(^|[._/-])(norm|ln|ln_\w+|layernorm|layer_norm|rmsnorm|rms_norm|bn|batchnorm|batch_norm|gamma|beta)(\d*)([._/-]|$)|norm/i;
 
-interface Use {
+export interface Use {
   node: NodeInfo;
   input: number;
   /** Consumer-view axis → stored axis (through Transposes). */
@@ -59,53 +59,65 @@ interface Use {
   quantized: boolean;
 }
 
-/** Roles, layouts and attention tags for every weight. */
-export function assignRoles(nodes: NodeInfo[], weights: RoleInput[]): Map<string, RoleResult> {
-  const byName = new Map<string, NodeInfo>();
-  for (const n of nodes) byName.set(n.name, n);
-  // value (graph + name) → consumers / producer, per graph.
-  const consumersOf = new Map<string, Array<{ node: NodeInfo; input: number }>>();
-  const producerOf = new Map<string, NodeInfo>();
-  const key = (graph: string, name: string): string => `${graph}\u0000${name}`;
-  for (const n of nodes) {
-    n.inputs.forEach((inp, i) => {
-      if (!inp) return;
-      const k = key(n.graph, inp);
-      const list = consumersOf.get(k) ?? [];
-      list.push({ node: n, input: i });
-      consumersOf.set(k, list);
-    });
-    for (const o of n.outputs) if (o) producerOf.set(key(n.graph, o), n);
+/** Who reads and who writes each value, per graph: built once, used for roles and layers. */
+export class GraphIndex {
+  readonly byName = new Map<string, NodeInfo>();
+  readonly consumersOf = new Map<string, Array<{ node: NodeInfo; input: number }>>();
+  readonly producerOf = new Map<string, NodeInfo>();
+  constructor(nodes: NodeInfo[]) {
+    for (const n of nodes) {
+      this.byName.set(n.name, n);
+      n.inputs.forEach((inp, i) => {
+        if (!inp) return;
+        const k = valueKey(n.graph, inp);
+        const list = this.consumersOf.get(k) ?? [];
+        list.push({ node: n, input: i });
+        this.consumersOf.set(k, list);
+      });
+      for (const o of n.outputs) if (o) this.producerOf.set(valueKey(n.graph, o), n);
+    }
   }
+}
+
+/** Key of a value name inside a graph. */
+export function valueKey(graph: string, name: string): string {
+  return `${graph}\u0000${name}`;
+}
+
+/** The real uses of a weight: its consumers, followed through pass-through ops (Cast, DQ, Transpose, ...). */
+export function followUses(index: GraphIndex, w: { dims: number[]; consumers: WeightConsumer[] }): Use[] {
+  const uses: Use[] = [];
+  const start = w.dims.map((_, i) => i);
+  const follow = (node: NodeInfo, input: number, axes: number[], quantized: boolean, depth: number): void => {
+    const passes = PASS_THROUGH.has(node.op) && input === 0 && depth < 6 && node.outputs[0];
+    if (!passes) {
+      uses.push({ node, input, axes, quantized });
+      return;
+    }
+    let next = axes;
+    if (node.op === 'Transpose') {
+      const perm = Array.isArray(node.attributes.perm) ? (node.attributes.perm as number[]) : axes.map((_, i) => axes.length - 1 - i);
+      next = perm.map((p) => axes[p]);
+    }
+    const q = quantized || node.op === 'DequantizeLinear';
+    const after = index.consumersOf.get(valueKey(node.graph, node.outputs[0])) ?? [];
+    if (after.length === 0) uses.push({ node, input, axes, quantized });
+    for (const c of after) follow(c.node, c.input, next, q, depth + 1);
+  };
+  for (const c of w.consumers) {
+    const node = index.byName.get(c.node);
+    if (node) follow(node, c.input, start, false, 0);
+  }
+  return uses;
+}
+
+/** Roles, layouts and attention tags for every weight. */
+export function assignRoles(nodes: NodeInfo[], weights: RoleInput[], index = new GraphIndex(nodes)): Map<string, RoleResult> {
+  const { consumersOf, producerOf } = index;
+  const key = valueKey;
   const weightByValue = new Map<string, RoleInput>();
   for (const w of weights) weightByValue.set(key(w.graph, w.name), w);
-
-  // The real uses of a weight: its consumers, followed through pass-through ops.
-  const usesOf = (w: RoleInput): Use[] => {
-    const uses: Use[] = [];
-    const start = w.dims.map((_, i) => i);
-    const follow = (node: NodeInfo, input: number, axes: number[], quantized: boolean, depth: number): void => {
-      const passes = PASS_THROUGH.has(node.op) && input === 0 && depth < 6 && node.outputs[0];
-      if (!passes) {
-        uses.push({ node, input, axes, quantized });
-        return;
-      }
-      let next = axes;
-      if (node.op === 'Transpose') {
-        const perm = Array.isArray(node.attributes.perm) ? (node.attributes.perm as number[]) : axes.map((_, i) => axes.length - 1 - i);
-        next = perm.map((p) => axes[p]);
-      }
-      const q = quantized || node.op === 'DequantizeLinear';
-      const after = consumersOf.get(key(node.graph, node.outputs[0])) ?? [];
-      if (after.length === 0) uses.push({ node, input, axes, quantized });
-      for (const c of after) follow(c.node, c.input, next, q, depth + 1);
-    };
-    for (const c of w.consumers) {
-      const node = byName.get(c.node);
-      if (node) follow(node, c.input, start, false, 0);
-    }
-    return uses;
-  };
+  const usesOf = (w: RoleInput): Use[] => followUses(index, w);
 
   const results = new Map<string, RoleResult>();
   for (const w of weights) {

@@ -1,0 +1,117 @@
+// inspectModel: the core function behind the contract call `model.inspect` and `twinforge
+// inspect`: format, producer, opsets, inputs / outputs, totals, the per-layer table, and every
+// weight with its dtype, role, layout and storage.
+import fs from 'node:fs';
+import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from '../model/analysis';
+import type { Dim, WeightLayout } from '../model/ir';
+import { openModel } from '../model/index';
+
+export interface InspectOptions {
+  /** Exact input shapes by input name, e.g. { input: [1, 3, 48, 192] }. */
+  inputShapes?: Record<string, number[]>;
+  /** Values for symbolic dims by name ({ batch: 8 }); others are 1. */
+  dimDefaults?: Record<string, number>;
+  /** Count nonzeros (reads every weight once, streaming; default true). */
+  nonzeros?: boolean;
+}
+
+export interface TensorSpec {
+  name: string;
+  dtype: string;
+  shape: Dim[] | null;
+}
+
+export interface WeightRow {
+  id: string;
+  graph: string;
+  dtype: string;
+  shape: number[];
+  role: string;
+  layout?: WeightLayout;
+  attention?: string;
+  quantized?: boolean;
+  isParameter: boolean;
+  /** Where the bytes are: inline, lazy (in the model file), external, typed, attribute, sparse, file. */
+  storage: string;
+  source: string;
+  elements: number;
+  nonzeros: number;
+  bytes: number;
+  consumers: number;
+}
+
+export interface InspectResult {
+  path: string;
+  format: string;
+  /** Producer name (e.g. "pytorch"), and its version apart. */
+  producer: string;
+  producerVersion: string;
+  graphName: string;
+  irVersion: number | null;
+  /** Opset per domain ("ai.onnx" for the default domain). */
+  opsets: Record<string, number>;
+  metadata: Record<string, string>;
+  docString?: string;
+  fileBytes: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  totals: ModelTotals;
+  layers: LayerRow[];
+  weights: WeightRow[];
+  /** Symbolic dims that were given values for the FLOPs (1 unless --input-shape said otherwise). */
+  assumedDims: Record<string, number>;
+  /** Nodes whose shapes could not be inferred (their FLOPs count as 0). */
+  unknownShapes: string[];
+}
+
+/** Reads a model file and summarises it; the JSON `twinforge inspect --json` prints. */
+export async function inspectModel(path: string, opts: InspectOptions = {}): Promise<InspectResult> {
+  const model = openModel(path);
+  try {
+    const analysis: Analysis = analyzeModel(model, opts);
+    const nzById = analysis.nonzeros;
+    const spec = (v: { name: string; dtype: string | null; shape: Dim[] | null }): TensorSpec => ({ name: v.name, dtype: v.dtype ?? 'unknown', shape: v.shape });
+    const opsets: Record<string, number> = {};
+    for (const [d, v] of Object.entries(model.opsets)) opsets[d === '' ? 'ai.onnx' : d] = v;
+    return {
+      path: model.path,
+      format: model.format,
+      producer: model.producer.name,
+      producerVersion: model.producer.version,
+      graphName: model.graphName,
+      irVersion: model.irVersion ?? null,
+      opsets,
+      metadata: model.metadata,
+      ...(model.docString ? { docString: model.docString } : {}),
+      fileBytes: fs.statSync(model.path).size,
+      inputs: model.inputs.map(spec),
+      outputs: model.outputs.map(spec),
+      totals: analysis.totals,
+      layers: analysis.layers,
+      weights: model.weights.map((w) => {
+        const row: WeightRow = {
+          id: w.id,
+          graph: w.graph,
+          dtype: w.dtype,
+          shape: w.dims,
+          role: w.role,
+          isParameter: w.isParameter,
+          storage: w.storage,
+          source: w.source,
+          elements: w.numel,
+          nonzeros: nzById.get(w.id) ?? w.numel,
+          bytes: w.byteLength,
+          consumers: w.consumers.length,
+        };
+        if (w.layout) row.layout = w.layout;
+        if (w.attention) row.attention = w.attention;
+        if (w.quantized) row.quantized = true;
+        return row;
+      }),
+      assumedDims: analysis.assumedDims,
+      unknownShapes: analysis.unknownShapes,
+    };
+  } finally {
+    model.close();
+  }
+}
