@@ -69,6 +69,14 @@ class Cursor {
     }
     throw corrupt(`${this.src.name}: a varint is longer than 10 bytes (byte ${pos}).`);
   }
+  /** The end of a varint value (any size: int64 values such as -1 take ten bytes). */
+  skipVarint(pos: number, end: number): number {
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) throw corrupt(`${this.src.name}: a varint runs past the end of its message (byte ${pos}).`);
+      if ((this.byte(pos++) & 0x80) === 0) return pos;
+    }
+    throw corrupt(`${this.src.name}: a varint is longer than 10 bytes (byte ${pos}).`);
+  }
 }
 
 export function encodeVarint(v: number): Uint8Array {
@@ -112,7 +120,7 @@ function walk(cur: Cursor, start: number, end: number, kind: Kind, pass: Pass, o
     let valueStart = afterTag;
     let valueEnd: number;
     switch (wire) {
-      case 0: valueEnd = cur.varint(afterTag, end)[1]; break;
+      case 0: valueEnd = cur.skipVarint(afterTag, end); break;
       case 1: valueEnd = afterTag + 8; break;
       case 5: valueEnd = afterTag + 4; break;
       case 2: {

@@ -1,0 +1,137 @@
+// `twinforge inspect MODEL`: format, producer, opsets, inputs / outputs, totals and the per-layer
+// table; --json prints the same object as the contract's model.inspect.
+import type { CliCommand } from '../command';
+import { badInput } from '../../core/errors';
+import { type InspectResult, inspectModel } from '../../core/api/model';
+
+const USAGE = `twinforge inspect MODEL [--json] [--input-shape NAME=D1,D2,... ...] [--dim NAME=N ...] [--weights]
+
+Reads an ONNX or safetensors file and prints its format, producer, opsets, inputs and outputs,
+totals (weight tensors, parameters, nonzeros, bytes, FLOPs) and one row per layer.
+
+  --input-shape NAME=1,3,48,192   exact shape of an input for the FLOPs (repeatable)
+  --dim NAME=N                    value of a symbolic dim, e.g. --dim batch=8 (repeatable; default 1)
+  --weights                       also list every weight with dtype, role and storage
+  --json                          print the full result as JSON`;
+
+/** Parses repeated NAME=1,2,3 flags (the name may itself contain '=' or ':'). */
+export function parseInputShapes(values: string[] | undefined): Record<string, number[]> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, number[]> = {};
+  for (const v of values) {
+    const at = v.lastIndexOf('=');
+    const name = at > 0 ? v.slice(0, at) : '';
+    const dims = at > 0 ? v.slice(at + 1).split(/[,x]/).map((d) => d.trim()) : [];
+    if (!name || dims.length === 0 || dims.some((d) => !/^[0-9]+$/.test(d))) {
+      throw badInput(`--input-shape "${v}" is not NAME=D1,D2,...`, 'Example: --input-shape input=1,3,224,224');
+    }
+    out[name] = dims.map(Number);
+  }
+  return out;
+}
+
+function parseDims(values: string[] | undefined): Record<string, number> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, number> = {};
+  for (const v of values) {
+    const m = /^(.+)=([0-9]+)$/.exec(v);
+    if (!m) throw badInput(`--dim "${v}" is not NAME=N`, 'Example: --dim batch=8');
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+export const inspectCommand: CliCommand = {
+  name: 'inspect',
+  summary: 'Show a model: format, inputs/outputs, parameters, FLOPs and the layer table',
+  usage: USAGE,
+  options: {
+    'input-shape': { type: 'string', multiple: true },
+    dim: { type: 'string', multiple: true },
+    weights: { type: 'boolean' },
+  },
+  async run(args, ctx) {
+    const file = args.positionals[0];
+    if (!file) throw badInput('inspect needs a model file.', `Usage: ${USAGE.split('\n')[0]}`);
+    if (args.positionals.length > 1) throw badInput(`inspect takes one model file, got ${args.positionals.length}.`);
+    const result = await inspectModel(file, {
+      inputShapes: parseInputShapes(args.values['input-shape'] as string[] | undefined),
+      dimDefaults: parseDims(args.values.dim as string[] | undefined),
+    });
+    if (ctx.json) {
+      ctx.out(JSON.stringify(result, null, 2) + '\n');
+      return 0;
+    }
+    ctx.out(formatInspect(result, { weights: Boolean(args.values.weights) }));
+    return 0;
+  },
+};
+
+const si = (n: number): string => {
+  const units = ['', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? String(Math.round(v)) : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)}${units[i]}`;
+};
+const bytes = (n: number): string => {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+};
+const shape = (s: Array<number | string | null> | null): string => (s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '(unknown)');
+
+function table(rows: string[][], right: Set<number>): string {
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(w[c]) : cell.padEnd(w[c]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** The human-readable report of `twinforge inspect`. */
+export function formatInspect(r: InspectResult, opts: { weights?: boolean } = {}): string {
+  const t = r.totals;
+  const lines: string[] = [];
+  const kv = (k: string, v: string): void => void lines.push(`${k.padEnd(10)} ${v}`);
+  kv('model', r.path);
+  const opsets = Object.entries(r.opsets).map(([d, v]) => `${d} ${v}`).join(', ');
+  kv('format', `${r.format}${r.irVersion ? ` (IR ${r.irVersion}${opsets ? `, opsets ${opsets}` : ''})` : ''}, ${bytes(r.fileBytes)}`);
+  if (r.producer || r.producerVersion) kv('producer', `${r.producer} ${r.producerVersion}`.trim());
+  if (r.graphName) kv('graph', `${r.graphName} (${t.nodes} nodes)`);
+  for (const i of r.inputs) kv('input', `${i.name}  ${i.dtype} ${shape(i.shape)}`);
+  for (const o of r.outputs) kv('output', `${o.name}  ${o.dtype} ${shape(o.shape)}`);
+  kv('weights', `${t.weightTensors} tensors, ${t.parameters.toLocaleString('en-US')} parameters, ${(t.sparsity * 100).toFixed(1)}% zeros, ${bytes(t.bytes)} stored`);
+  const assumed = Object.entries(r.assumedDims).map(([k, v]) => `${k}=${v}`).join(', ');
+  kv('compute', `${si(t.flops)} FLOPs (${si(t.macs)} MACs)${assumed ? ` with ${assumed}` : ''}${r.format === 'safetensors' ? ' per input row (no graph)' : ''}`);
+  if (r.unknownShapes.length) kv('note', `${r.unknownShapes.length} node(s) with unknown shapes count 0 FLOPs; give --input-shape`);
+  lines.push('');
+  const rows = [['layer', 'op', 'weight', 'shape', 'dtype', 'role', 'params', 'nonzero', 'sparsity', 'FLOPs']];
+  for (const l of r.layers) {
+    rows.push([
+      l.name,
+      l.op,
+      l.weight,
+      `[${l.shape.join('x')}]`,
+      l.dtype,
+      l.role + (l.attention ? `:${l.attention}` : '') + (l.quantized ? ' (q)' : ''),
+      l.parameters.toLocaleString('en-US'),
+      l.nonzeros.toLocaleString('en-US'),
+      l.parameters ? `${((1 - l.nonzeros / l.parameters) * 100).toFixed(1)}%` : '-',
+      si(l.flops),
+    ]);
+  }
+  let out = lines.join('\n') + '\n';
+  out += r.layers.length ? table(rows, new Set([6, 7, 8, 9])) : '(no layers with weights)\n';
+  if (opts.weights) {
+    const wr = [['weight', 'dtype', 'shape', 'role', 'storage', 'elements', 'nonzero', 'bytes']];
+    for (const w of r.weights) wr.push([w.id, w.dtype, `[${w.shape.join('x')}]`, w.role + (w.attention ? `:${w.attention}` : ''), w.storage, w.elements.toLocaleString('en-US'), w.nonzeros.toLocaleString('en-US'), bytes(w.bytes)]);
+    out += '\n' + table(wr, new Set([5, 6, 7]));
+  }
+  return out;
+}
