@@ -6,9 +6,7 @@ import type { Pattern } from './sparsity/pattern';
 /** Mask pruning exactly floor(s · n) of the lowest scores (scores >= 0). */
 export function thresholdMask(scores: Float32Array, sparsity: number): Uint8Array {
   const t = native.globalMagnitudeThreshold([scores], sparsity);
-  const mask = new Uint8Array(scores.length);
-  native.buildMaskByThreshold(scores, t.threshold, t.tiesToPrune, mask);
-  return mask;
+  return native.buildMaskByThreshold(scores, t.threshold, { tiesToPrune: t.tiesToPrune }).mask;
 }
 
 /** One exact magnitude threshold over many weights; a mask per weight. */
@@ -16,9 +14,9 @@ export function globalThresholdMasks(weights: Float32Array[], sparsity: number, 
   const t = native.globalMagnitudeThreshold(weights, sparsity);
   let ties = t.tiesToPrune;
   return weights.map((w) => {
-    const mask = new Uint8Array(w.length);
-    ties -= native.buildMaskByThreshold(w, t.threshold, ties, mask);
-    return mask;
+    const r = native.buildMaskByThreshold(w, t.threshold, { tiesToPrune: ties });
+    ties -= r.tiesPruned;
+    return r.mask;
   });
 }
 
@@ -83,4 +81,16 @@ export function quantizeInt4Groups(w: Float32Array, rows: number, cols: number, 
   const r = native.quantizeInt4Groups(w, { rows, cols, group, symmetric });
   const dequantized = native.dequantizeInt4Groups(r, { rows, cols, group, symmetric });
   return { q: r.q, scales: r.scales, zeroPoints: r.zeroPoints, dequantized };
+}
+
+// ---------------------------------------------------------------- calibration accumulators
+
+/** h (dim x dim) += XᵀX for X [n, dim]. */
+export function accumulateHessian(h: Float32Array, x: Float32Array, n: number, dim: number): void {
+  native.hessianAccumulate(h, x, { samples: n, dim });
+}
+
+/** sq[j] += Σ_i x[i][j]² for X [n, dim]. */
+export function accumulateFeatureSqNorms(sq: Float32Array, x: Float32Array, n: number, dim: number): void {
+  native.featureNormsAccumulate(sq, x, { samples: n, dim });
 }

@@ -24,7 +24,7 @@ export function parsePattern(text: string, field = 'pattern'): Pattern {
   if (nm) {
     const n = Number(nm[1]);
     const m = Number(nm[2]);
-    if (!(m >= 2 && m <= 64)) throw badInput(`${field}: N:M needs 2 <= M <= 64, got '${text}'`, PATTERN_HELP);
+    if (!(m >= 2 && m <= 16)) throw badInput(`${field}: N:M needs 2 <= M <= 16, got '${text}'`, PATTERN_HELP);
     if (!(n >= 1 && n < m)) throw badInput(`${field}: N:M keeps N of every M weights and needs 1 <= N < M, got '${text}'`, PATTERN_HELP);
     return { kind: 'nm', n, m };
   }

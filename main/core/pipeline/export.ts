@@ -1,0 +1,292 @@
+// Export beyond the twin model itself: the Twinforge packed sparse file (.twsp) holding every
+// pruned layer in the format its pattern pays in, and the size facts of parent and twin.
+//
+// .twsp layout (little-endian): "TWSPARSE" | u32 version (1) | u32 header bytes | header JSON |
+// sections, each 64-byte aligned from the file start. The header lists per layer: name, rows,
+// cols (canonical [out, in] order, KRSC for convolutions), format and its sections:
+//   '2:4' / 'nm'  values f32 [rows, cols·n/m], indices u8 bit-packed (ceil(log2 m) bits, LSB first)
+//   'bitmap'      bitmap u8 [ceil(rows·cols/8)] (bit i = element i kept), values f32 [nnz]
+//   'csr'         rowPtr u32 [rows+1], colIdx u16|u32 [nnz], values f32 [nnz]
+//   'bsr'         blockRowPtr u32 [rows/br+1], blockColIdx u32 [nnzb], values f32 [nnzb, br, bc]
+import { statSync } from 'node:fs';
+import type { ModelIR } from '../model/ir';
+import { findLayers, toMatrix, type LayerTarget } from '../methods/layers';
+import type { Pattern } from '../methods/sparsity';
+import type { PackedFormats } from '../recipe/schema';
+import type { StagedOutput } from './atomic';
+import type { TransformResult } from './transform';
+import type { Sizes } from './report';
+
+export type PackedFormat = '2:4' | 'nm' | 'bitmap' | 'csr' | 'bsr';
+
+interface Section {
+  name: string;
+  dtype: 'float32' | 'uint8' | 'uint16' | 'uint32';
+  data: ArrayBufferView;
+}
+
+export interface PackedLayer {
+  name: string;
+  rows: number;
+  cols: number;
+  format: PackedFormat;
+  nnz: number;
+  params: Record<string, number>;
+  sections: Section[];
+  bytes: number;
+}
+
+export interface PackedResult {
+  file: string;
+  bytes: number;
+  layers: { name: string; format: PackedFormat; bytes: number; denseBytes: number }[];
+}
+
+/** The format that pays for a layer with this pattern and sparsity. */
+export function chooseFormat(p: Pattern | undefined, sparsity: number, wanted: (typeof PackedFormats)[number]): PackedFormat {
+  if (wanted !== 'auto') {
+    if (wanted === '2:4' && !(p?.kind === 'nm' && p.n === 2 && p.m === 4)) return 'bitmap';
+    if (wanted === 'bsr' && p?.kind !== 'block') return 'csr';
+    return wanted;
+  }
+  if (p?.kind === 'nm') return p.n === 2 && p.m === 4 ? '2:4' : 'nm';
+  if (p?.kind === 'block') return 'bsr';
+  return sparsity >= 0.7 ? 'csr' : 'bitmap';
+}
+
+/** Packs one canonical matrix. */
+export function packLayer(name: string, w: Float32Array, rows: number, cols: number, format: PackedFormat, p?: Pattern): PackedLayer {
+  let nnz = 0;
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
+  const sections: Section[] = [];
+  const params: Record<string, number> = {};
+  if ((format === '2:4' || format === 'nm') && p?.kind === 'nm' && cols % p.m === 0) {
+    const { n, m } = p;
+    params.n = n;
+    params.m = m;
+    const bits = Math.max(1, Math.ceil(Math.log2(m)));
+    const kept = (rows * cols * n) / m;
+    const values = new Float32Array(kept);
+    const idx = new Uint8Array(Math.ceil((kept * bits) / 8));
+    let k = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < cols; g += m) {
+        let taken = 0;
+        // Nonzeros first, then zeros to fill n slots (a group may hold fewer than n nonzeros).
+        for (let pass = 0; pass < 2 && taken < n; pass++) {
+          for (let j = 0; j < m && taken < n; j++) {
+            const v = w[r * cols + g + j];
+            if ((pass === 0) !== (v !== 0)) continue;
+            values[k] = v;
+            const bit = k * bits;
+            idx[bit >> 3] |= j << (bit & 7);
+            if ((bit & 7) + bits > 8) idx[(bit >> 3) + 1] |= j >> (8 - (bit & 7));
+            k++;
+            taken++;
+          }
+        }
+      }
+    }
+    sections.push({ name: 'values', dtype: 'float32', data: values }, { name: 'indices', dtype: 'uint8', data: idx });
+  } else if (format === 'bsr' && p?.kind === 'block' && rows % p.rows === 0 && cols % p.cols === 0) {
+    const br = p.rows;
+    const bc = p.cols;
+    params.blockRows = br;
+    params.blockCols = bc;
+    const brs = rows / br;
+    const bcs = cols / bc;
+    const ptr = new Uint32Array(brs + 1);
+    const colIdx: number[] = [];
+    const vals: number[] = [];
+    for (let bi = 0; bi < brs; bi++) {
+      for (let bj = 0; bj < bcs; bj++) {
+        let any = false;
+        for (let i = 0; i < br && !any; i++) for (let j = 0; j < bc && !any; j++) if (w[(bi * br + i) * cols + bj * bc + j] !== 0) any = true;
+        if (!any) continue;
+        colIdx.push(bj);
+        for (let i = 0; i < br; i++) for (let j = 0; j < bc; j++) vals.push(w[(bi * br + i) * cols + bj * bc + j]);
+      }
+      ptr[bi + 1] = colIdx.length;
+    }
+    sections.push({ name: 'blockRowPtr', dtype: 'uint32', data: ptr }, { name: 'blockColIdx', dtype: 'uint32', data: Uint32Array.from(colIdx) }, { name: 'values', dtype: 'float32', data: Float32Array.from(vals) });
+  } else if (format === 'csr') {
+    const ptr = new Uint32Array(rows + 1);
+    const wide = cols > 65535;
+    const colIdx = wide ? new Uint32Array(nnz) : new Uint16Array(nnz);
+    const values = new Float32Array(nnz);
+    let k = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const v = w[r * cols + c];
+        if (v !== 0) {
+          colIdx[k] = c;
+          values[k++] = v;
+        }
+      }
+      ptr[r + 1] = k;
+    }
+    sections.push({ name: 'rowPtr', dtype: 'uint32', data: ptr }, { name: 'colIdx', dtype: wide ? 'uint32' : 'uint16', data: colIdx }, { name: 'values', dtype: 'float32', data: values });
+  } else {
+    format = 'bitmap';
+    const bitmap = new Uint8Array(Math.ceil(w.length / 8));
+    const values = new Float32Array(nnz);
+    let k = 0;
+    for (let i = 0; i < w.length; i++) {
+      if (w[i] !== 0) {
+        bitmap[i >> 3] |= 1 << (i & 7);
+        values[k++] = w[i];
+      }
+    }
+    sections.push({ name: 'bitmap', dtype: 'uint8', data: bitmap }, { name: 'values', dtype: 'float32', data: values });
+  }
+  const bytes = sections.reduce((a, s) => a + s.data.byteLength, 0);
+  return { name, rows, cols, format, nnz, params, sections, bytes };
+}
+
+/** Unpacks a packed layer back to the dense canonical matrix (tests and readers). */
+export function unpackLayer(l: PackedLayer): Float32Array {
+  const out = new Float32Array(l.rows * l.cols);
+  const sec = (n: string) => l.sections.find((s) => s.name === n)!.data as unknown as ArrayLike<number>;
+  if (l.format === '2:4' || l.format === 'nm') {
+    const { n, m } = l.params;
+    const bits = Math.max(1, Math.ceil(Math.log2(m)));
+    const values = sec('values');
+    const idx = sec('indices');
+    let k = 0;
+    for (let r = 0; r < l.rows; r++) for (let g = 0; g < l.cols; g += m) for (let t = 0; t < n; t++, k++) {
+      const bit = k * bits;
+      let j = (idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
+      if ((bit & 7) + bits > 8) j |= (idx[(bit >> 3) + 1] << (8 - (bit & 7))) & ((1 << bits) - 1);
+      out[r * l.cols + g + j] = values[k];
+    }
+  } else if (l.format === 'bitmap') {
+    const bm = sec('bitmap');
+    const values = sec('values');
+    let k = 0;
+    for (let i = 0; i < out.length; i++) if (bm[i >> 3] & (1 << (i & 7))) out[i] = values[k++];
+  } else if (l.format === 'csr') {
+    const ptr = sec('rowPtr');
+    const ci = sec('colIdx');
+    const values = sec('values');
+    for (let r = 0; r < l.rows; r++) for (let k = ptr[r]; k < ptr[r + 1]; k++) out[r * l.cols + ci[k]] = values[k];
+  } else {
+    const { blockRows: br, blockCols: bc } = l.params;
+    const ptr = sec('blockRowPtr');
+    const ci = sec('blockColIdx');
+    const values = sec('values');
+    for (let bi = 0; bi < l.rows / br; bi++) for (let k = ptr[bi]; k < ptr[bi + 1]; k++) for (let i = 0; i < br; i++) for (let j = 0; j < bc; j++) out[(bi * br + i) * l.cols + ci[k] * bc + j] = values[(k * br + i) * bc + j];
+  }
+  return out;
+}
+
+/** Serialises packed layers into one .twsp file body. */
+export function encodeTwsp(layers: PackedLayer[], meta: Record<string, unknown> = {}): Uint8Array {
+  const align = (x: number) => Math.ceil(x / 64) * 64;
+  // Two passes: header size decides the first section offset.
+  const describe = (base: number) => {
+    let off = base;
+    return layers.map((l) => ({
+      name: l.name,
+      rows: l.rows,
+      cols: l.cols,
+      format: l.format,
+      nnz: l.nnz,
+      ...l.params,
+      sections: Object.fromEntries(
+        l.sections.map((s) => {
+          off = align(off);
+          const e = [s.name, { dtype: s.dtype, offset: off, length: s.data.byteLength }];
+          off += s.data.byteLength;
+          return e;
+        }),
+      ),
+    }));
+  };
+  let header = JSON.stringify({ ...meta, layers: describe(0) });
+  let start = align(16 + Buffer.byteLength(header) + 64);
+  header = JSON.stringify({ ...meta, layers: describe(start) });
+  while (16 + Buffer.byteLength(header) > start) {
+    start = align(16 + Buffer.byteLength(header) + 64);
+    header = JSON.stringify({ ...meta, layers: describe(start) });
+  }
+  const hb = Buffer.from(header, 'utf8');
+  let total = start;
+  for (const l of layers) for (const s of l.sections) total = align(total) + s.data.byteLength;
+  const out = new Uint8Array(total);
+  out.set(Buffer.from('TWSPARSE', 'latin1'), 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, 1, true);
+  dv.setUint32(12, hb.length, true);
+  out.set(hb, 16);
+  let off = start;
+  for (const l of layers) for (const s of l.sections) {
+    off = align(off);
+    out.set(new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength), off);
+    off += s.data.byteLength;
+  }
+  return out;
+}
+
+/** Packs every pruned layer of the twin and writes <name>.twsp into staging. */
+export function writePacked(staged: StagedOutput, name: string, twin: ModelIR, tr: TransformResult, wanted: (typeof PackedFormats)[number], _timings: unknown): PackedResult {
+  const layers = findLayers(twin).filter((l) => tr.patterns.has(l.name) && !tr.quantized.has(l.name));
+  const packed: PackedLayer[] = [];
+  const info: PackedResult['layers'] = [];
+  for (const l of layers) {
+    const w = toMatrix(l);
+    const zeros = w.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+    const p = tr.patterns.get(l.name);
+    const fmt = chooseFormat(p, zeros / w.length, wanted);
+    const pl = packLayer(l.name, w, l.rows, l.cols, fmt, p);
+    packed.push(pl);
+    info.push({ name: l.name, format: pl.format, bytes: pl.bytes, denseBytes: w.length * 4 });
+  }
+  const body = encodeTwsp(packed, { twinforge: 1, model: `${name}.onnx` });
+  const file = staged.write(`${name}.twsp`, body);
+  return { file, bytes: body.byteLength, layers: info };
+}
+
+function fileBytes(file: string | undefined): number {
+  if (!file) return 0;
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sizes of parent and twin: files, parameters, nonzeros, packed weights. */
+export function measureSizes(parentFile: string, twinFile: string, twinData: string | undefined, parent: ModelIR, _twin: ModelIR, tr: TransformResult, packed?: PackedResult): Sizes {
+  let parameters = 0;
+  let parentNonzeros = 0;
+  let parentDataFiles = new Set<string>();
+  for (const w of parent.weights) {
+    if (!w.isParameter) continue;
+    parameters += w.numel;
+    parentNonzeros += w.nonzeros();
+  }
+  // External data of the parent: files next to it that its tensors point to.
+  const onnx = parent as { externals?: { files?: Map<string, unknown> } };
+  if (onnx.externals?.files instanceof Map) parentDataFiles = new Set([...onnx.externals.files.keys()]);
+  let delta = 0;
+  for (const r of tr.layers.values()) delta += r.nonzeros - r.parentNonzeros;
+  const twinNonzeros = parentNonzeros + delta;
+  const sizes: Sizes = {
+    parentBytes: fileBytes(parentFile) + [...parentDataFiles].reduce((a, f) => a + fileBytes(f), 0),
+    twinBytes: fileBytes(twinFile) + fileBytes(twinData),
+    parameters,
+    parentNonzeros,
+    twinNonzeros,
+    sparsity: parameters ? 1 - twinNonzeros / parameters : 0,
+  };
+  if (packed) {
+    const dense = packed.layers.reduce((a, l) => a + l.denseBytes, 0);
+    sizes.denseWeightBytes = dense;
+    sizes.packedWeightBytes = packed.layers.reduce((a, l) => a + l.bytes, 0);
+    sizes.packedFormats = {};
+    for (const l of packed.layers) sizes.packedFormats[l.format] = (sizes.packedFormats[l.format] ?? 0) + 1;
+  }
+  return sizes;
+}
+
+export type { LayerTarget };
