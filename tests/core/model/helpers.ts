@@ -5,7 +5,7 @@ import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { TwinforgeError } from '../../../main/core/errors';
 import { generateInputs, resolveInputs } from '../../../main/core/runtime/inputs';
-import { createSession } from '../../../main/core/runtime/ort';
+import { type SessionOptions, createSession } from '../../../main/core/runtime/ort';
 
 /** A fresh temp folder (removed by the caller's afterAll via rmTmp). */
 export function tmpDir(tag: string): string {
@@ -27,8 +27,8 @@ export async function inputsFor(file: string, seed = 7): Promise<Record<string, 
 }
 
 /** Runs a model on the given feeds; returns output name → data as a plain array of numbers. */
-export async function outputsOf(file: string, feeds: Record<string, ort.Tensor>): Promise<Record<string, number[]>> {
-  const s = await createSession(file);
+export async function outputsOf(file: string, feeds: Record<string, ort.Tensor>, opts: SessionOptions = {}): Promise<Record<string, number[]>> {
+  const s = await createSession(file, opts);
   try {
     const out = await s.run(feeds);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data as ArrayLike<number | bigint>, Number)]));
