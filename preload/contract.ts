@@ -83,6 +83,312 @@ export interface ModelSummary {
   [extra: string]: unknown;
 }
 
+// ---------- files (browser-mode picker over allowed folders) ----------
+
+export interface FileRoot {
+  id: string;
+  label: string;
+  path: string;
+}
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'file';
+  bytes?: number;
+  modified?: string;
+  /** What the file looks like from its name: a model, a data array, a recipe. */
+  type?: 'model' | 'data' | 'recipe' | 'other';
+}
+
+export interface FileListing {
+  roots: FileRoot[];
+  /** The listed folder (absent when only the roots were asked for). */
+  path?: string;
+  root?: FileRoot;
+  /** The folder above, when it is still inside the root. */
+  parent?: string;
+  entries: FileEntry[];
+  truncated: boolean;
+}
+
+// ---------- model details ----------
+
+export interface WeightHistogram {
+  layer: string;
+  weight: string;
+  /** Bin edges over |w| (length counts.length + 1). */
+  edges: number[];
+  counts: number[];
+  total: number;
+  zeros: number;
+  absMax: number;
+  absMean: number;
+}
+
+// ---------- methods and recipes ----------
+
+export interface MethodInfo {
+  name: string;
+  kind: 'prune' | 'quantize';
+  summary: string;
+  patterns?: string[];
+  needs: { calibration: boolean; hessian: boolean; featureNorms: boolean; activationRanges: boolean };
+  /** JSON Schema of the method's args. */
+  parameters: Record<string, unknown>;
+  defaults: Record<string, unknown>;
+}
+
+export interface RecipeIssue {
+  field: string;
+  message: string;
+}
+
+export interface RecipeCheck {
+  ok: boolean;
+  issues: RecipeIssue[];
+  /** The recipe as YAML, ready for `twinforge run` (present when it parsed). */
+  yaml?: string;
+}
+
+// ---------- compression ----------
+
+export interface CompressResult {
+  /** The exported twin (main model file). */
+  twin: string;
+  report?: string;
+  files: { path: string; kind: string; bytes: number }[];
+  metrics: { top1Agreement?: number | null; cosine?: number | null; sqnrDb?: number | null; maxAbsError?: number | null; accuracy?: number | null; parentAccuracy?: number | null; [k: string]: unknown };
+  sizes: { parentBytes?: number; twinBytes?: number; packedBytes?: number; parentNonzeros?: number; twinNonzeros?: number; parameters?: number; [k: string]: unknown };
+  latencyMs?: { parent?: number | null; twin?: number | null; estimatedParent?: number | null; estimatedTwin?: number | null; [k: string]: unknown };
+  layers?: { name: string; op?: string; parameters?: number; nonzeros?: number; sparsity?: number; pattern?: string; precision?: string; note?: string; [k: string]: unknown }[];
+  gates?: { name: string; ok: boolean; value?: number | null; limit?: number }[];
+  recipe?: unknown;
+  recipeYaml?: string;
+  /** Where the twin landed in the zoo, when it was registered. */
+  zoo?: { zoo: string; modelId: number; parentId: number } | null;
+  warnings?: string[];
+  [extra: string]: unknown;
+}
+
+// ---------- hardware ----------
+
+export interface TargetInfo {
+  id: string;
+  name: string;
+  kind?: string;
+  runtime?: string;
+  description?: string;
+  measured?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface ExplainOption {
+  pattern: string;
+  precision: string;
+  estimatedSpeedup: number;
+  measuredSpeedup?: number | null;
+  verdict: 'faster' | 'no-gain' | 'slower';
+  reason: string;
+}
+
+export interface Explanation {
+  target: string;
+  runtime: string;
+  layers: { name: string; op: string; options: ExplainOption[]; [extra: string]: unknown }[];
+  [extra: string]: unknown;
+}
+
+export interface Estimate {
+  target: string;
+  /** Whole-model latency, dense parent and the twin the stages describe. */
+  latencyMs: { parent: number; twin: number };
+  sizeBytes: { parent: number; twin: number; packed?: number };
+  layers?: { name: string; parentMs: number; twinMs: number; bound?: string; note?: string }[];
+  [extra: string]: unknown;
+}
+
+export interface PlanPoint {
+  latencyMs: number;
+  sizeBytes: number;
+  fidelityLoss: number;
+  sparsity?: number;
+  label?: string;
+  /** The recipe stages that realise this point (pick it to use it). */
+  stages?: unknown[];
+  [extra: string]: unknown;
+}
+
+export interface PlanResult {
+  recipe?: string;
+  recipeData?: unknown;
+  estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
+  pareto: PlanPoint[];
+  [extra: string]: unknown;
+}
+
+// ---------- zoo ----------
+
+export interface ZooSummary {
+  id: number;
+  name: string;
+  description: string;
+  task: string | null;
+  source: string | null;
+  meta: Record<string, unknown>;
+  createdAt: string;
+  models: number;
+  twins: number;
+  bytes: number;
+}
+
+export interface ZooModelRow {
+  id: number;
+  name: string;
+  sha256: string;
+  format: string;
+  producer: string | null;
+  parameters: number | null;
+  bytes: number;
+  twins: number;
+  addedAt: string;
+}
+
+export interface ZooShowResult {
+  id: number;
+  name: string;
+  description: string;
+  task: string | null;
+  source: string | null;
+  createdAt: string;
+  bytes: number;
+  twins: number;
+  models: ZooModelRow[];
+}
+
+export interface TwinRow {
+  id: number;
+  name: string;
+  sha256: string;
+  parentId: number;
+  method: string;
+  pattern: string | null;
+  level: number | null;
+  quantization: string | null;
+  target: string | null;
+  sparsity: number | null;
+  maskHash: string | null;
+  bytes: number;
+  agreement: number | null;
+  cosine: number | null;
+  sqnrDb: number | null;
+  accuracy: number | null;
+  createdAt: string;
+}
+
+export interface ImportedModel {
+  id: number;
+  name: string;
+  sha256: string;
+  format: string;
+  parameters: number | null;
+  bytes: number;
+  sourcePath: string;
+  /** True when the model was already in another zoo (its file and row are shared). */
+  shared: boolean;
+}
+
+export interface ZooModelRecord {
+  id: number;
+  sha256: string;
+  name: string;
+  format: string;
+  sourcePath: string | null;
+  producer: string | null;
+  task: string | null;
+  parameters: number | null;
+  bytes: number;
+  meta: Record<string, unknown>;
+  parentId: number | null;
+  addedAt: string;
+}
+
+export interface ZooLayerStat {
+  layer: string;
+  opType: string | null;
+  shape: number[];
+  params: number;
+  nonzeros: number;
+  sparsity: number;
+  mean: number | null;
+  std: number | null;
+  absMean: number | null;
+  absMax: number | null;
+  l2Norm: number | null;
+  maskHash: string | null;
+}
+
+export interface ZooModelDetail {
+  model: ZooModelRecord;
+  twin: { gridKey: string | null; recipe: string; recipeFormat: 'yaml' | 'json'; method: string; pattern: string | null; level: number | null; quantization: string | null; target: string | null; sparsity: number | null; maskHash: string | null; metrics: Record<string, unknown>; createdAt: string } | null;
+  lineage: { id: number; name: string }[];
+  zoos: string[];
+  twins: TwinRow[];
+  layers: ZooLayerStat[];
+  evaluations: { id: number; modelId: number; referenceId: number | null; datasetHash: string; datasetName: string | null; samples: number | null; accuracy: number | null; agreement: number | null; cosine: number | null; sqnrDb: number | null; metrics: Record<string, unknown>; groups: { kind: 'class' | 'subgroup'; key: string; samples: number | null; accuracy: number | null }[]; createdAt: string }[];
+  benchmarks: { id: number; modelId: number; target: string; runtime: string; batch: number; threads: number | null; latencyMs: number; p90Ms: number | null; runs: number | null; estimated: boolean; host: string | null; measuredAt: string }[];
+}
+
+export interface Distribution {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+}
+
+export interface CellKey {
+  method: string;
+  pattern: string | null;
+  level: number | null;
+  quantization: string | null;
+}
+
+export interface ZooAnalysis {
+  zoo: string;
+  models: number;
+  twins: number;
+  dataset: { hash: string; name: string | null } | null;
+  fidelity: 'agreement' | 'cosine' | null;
+  cells: (CellKey & {
+    twins: number;
+    sparsity: Distribution | null;
+    agreement: Distribution | null;
+    cosine: Distribution | null;
+    sqnrDb: Distribution | null;
+    accuracy: Distribution | null;
+    parentAccuracy: Distribution | null;
+    accuracyDrop: Distribution | null;
+    sizeRatio: Distribution | null;
+    latencyRatio: Distribution | null;
+    correlation: { n: number; pearson: number | null; spearman: number | null; points: { parentId: number; twinId: number; parent: number; twin: number }[] };
+  })[];
+  layerProfiles: (CellKey & { layers: { layer: string; ordinal: number; twins: number; sparsity: Distribution }[] })[];
+  disparateImpact: {
+    threshold: number;
+    flagged: number;
+    twins: { twinId: number; parentId: number; name: string; cell: CellKey; kind: 'class' | 'subgroup'; overallDrop: number; minGroupDrop: number; maxGroupDrop: number; spread: number; worstGroup: string; flagged: boolean }[];
+  };
+  pareto: {
+    size: { twins: { twinId: number; parentId: number; name: string; cell: CellKey; ratio: number; fidelity: number }[]; cells: (CellKey & { ratio: number; fidelity: number; twins: number })[] };
+    latency: { target: string | null; twins: { twinId: number; parentId: number; name: string; cell: CellKey; ratio: number; fidelity: number }[]; cells: (CellKey & { ratio: number; fidelity: number; twins: number })[] };
+  };
+  sharedMasks: { maskHash: string; twinIds: number[] }[];
+}
+
 // ---------- argument schemas ----------
 
 const MAX_PATH = 4096;
@@ -100,6 +406,16 @@ function call<R>() {
 }
 
 const JobId = z.object({ id: Id }).strict();
+const Name = z.string().min(1).max(200);
+/** A model in the zoo (id, name or sha256 prefix). */
+const ModelRef = z.string().min(1).max(200);
+const Glob = z.string().min(1).max(512);
+/** A recipe as data: its content is checked by the engine's strict recipe schema. */
+const RecipeData = z.record(z.string().max(64), z.unknown()).refine((r) => Object.keys(r).length <= 32, 'at most 32 top-level recipe keys');
+const Budget = z
+  .object({ latencyMs: z.number().positive().max(1e7).optional(), sizeMb: z.number().positive().max(1e6).optional(), sparsity: z.number().min(0).lt(1).optional(), speedup: z.number().positive().max(1000).optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length === 1, 'give exactly one budget: latencyMs, sizeMb, sparsity or speedup');
 
 export const calls = {
   'app.info': call<AppInfo>()(NoArgs, 'Version, platform, CPU/GPU features, native kernels and the data folder.'),
@@ -119,6 +435,92 @@ export const calls = {
   'model.inspect': call<ModelSummary>()(
     z.object({ path: FilePath, inputShapes: InputShapes.optional() }).strict(),
     'Reads a model file: format, producer, inputs/outputs, totals and the per-layer table.',
+  ),
+  'model.weightHistogram': call<WeightHistogram>()(
+    z.object({ path: FilePath, layer: z.string().min(1).max(1024), bins: z.number().int().min(4).max(256).optional() }).strict(),
+    'Histogram of weight magnitudes |w| of one layer of a model file.',
+  ),
+
+  'files.list': call<FileListing>()(
+    z.object({ path: FilePath.optional(), filter: z.enum(['model', 'data', 'recipe', 'any']).optional() }).strict(),
+    'Lists a folder inside the allowed roots (data folder, home, samples) for the browser-mode file picker.',
+  ),
+
+  'methods.list': call<MethodInfo[]>()(
+    z.object({ kind: z.enum(['prune', 'quantize']).optional() }).strict(),
+    'Every compression method with its parameters (JSON Schema), defaults and needs.',
+  ),
+  'recipe.validate': call<RecipeCheck>()(
+    z.object({ recipe: RecipeData }).strict(),
+    'Checks a recipe (schema, methods, patterns) and returns its YAML form.',
+  ),
+  'recipe.save': call<{ path: string; bytes: number }>()(
+    z.object({ recipe: RecipeData, path: FilePath, overwrite: z.boolean().optional() }).strict(),
+    'Writes a recipe as YAML for `twinforge run` (checked first).',
+  ),
+  'compress.start': call<JobSnapshot>()(
+    z.object({ recipe: RecipeData, zoo: Name.optional(), title: z.string().max(200).optional() }).strict(),
+    'Starts a compression job from a recipe; the twin is registered in `zoo` when given.',
+  ),
+  'compress.result': call<CompressResult>()(JobId, 'The outcome of a finished compression job: files, metrics, sizes, latency, per-layer table.'),
+
+  'compress.export': call<{ dir: string; files: { path: string; kind: string; bytes: number }[] }>()(
+    z.object({ id: Id, dir: FilePath, kinds: z.array(z.string().min(1).max(32)).min(1).max(16).optional(), overwrite: z.boolean().optional() }).strict(),
+    "Copies a finished run's files (twin, packed weights, report) to a folder, atomically.",
+  ),
+  'compress.register': call<{ zoo: string; modelId: number; parentId: number }>()(
+    z.object({ id: Id, zoo: Name }).strict(),
+    "Registers a finished run's twin (with its parent, recipe and metrics) in a zoo.",
+  ),
+
+  'hw.targets': call<TargetInfo[]>()(NoArgs, 'The hardware targets (profiles shipped with Twinforge and measured ones).'),
+  'hw.detect': call<JobSnapshot>()(
+    z.object({ quick: z.boolean().optional() }).strict(),
+    'Measures this machine (bandwidth, dense/sparse/int8 kernels) as a job; stores the profile.',
+  ),
+  'hw.explain': call<Explanation>()(
+    z.object({ model: FilePath, target: Name, inputShapes: InputShapes.optional() }).strict(),
+    'Per layer and pattern/precision option: estimated speedup on the target, verdict and reason.',
+  ),
+  'hw.estimate': call<Estimate>()(
+    z.object({ model: FilePath, target: Name, stages: z.array(z.record(z.string().max(64), z.unknown())).max(8), inputShapes: InputShapes.optional() }).strict(),
+    'Estimated latency and size of the twin that recipe stages would make, on a target (roofline model).',
+  ),
+  'plan.make': call<PlanResult>()(
+    z.object({ model: FilePath, target: Name, budget: Budget, inputShapes: InputShapes.optional() }).strict(),
+    'Plans per-layer pattern, level and precision to meet a budget; returns the Pareto front.',
+  ),
+  'sensitivity.start': call<JobSnapshot>()(
+    z.object({ model: FilePath, levels: z.array(z.number().min(0).lt(1)).min(1).max(16).optional(), layers: z.array(Glob).max(64).optional(), data: z.string().min(1).max(MAX_PATH).optional(), inputShapes: InputShapes.optional() }).strict(),
+    'Per-layer fidelity against sparsity level, as a job.',
+  ),
+
+  'zoo.list': call<ZooSummary[]>()(NoArgs, 'Every zoo with its model and twin counts.'),
+  'zoo.create': call<ZooSummary>()(
+    z.object({ name: Name, description: z.string().max(4000).optional(), task: z.string().max(200).optional() }).strict(),
+    'Creates an empty zoo.',
+  ),
+  'zoo.show': call<ZooShowResult>()(z.object({ name: Name }).strict(), 'A zoo and its models, each with its number of twins.'),
+  'zoo.import': call<{ zoo: string; imported: ImportedModel[] }>()(
+    z.object({ name: Name, paths: z.array(FilePath).min(1).max(1000), create: z.boolean().optional() }).strict(),
+    'Imports model files or folders into a zoo (created first with create: true).',
+  ),
+  'zoo.twins': call<{ model: { id: number; name: string; sha256: string }; twins: TwinRow[] }>()(
+    z.object({ model: ModelRef }).strict(),
+    'The twins of one model (id, name or sha256 prefix).',
+  ),
+  'zoo.file': call<{ id: number; name: string; format: string; path: string; parentId: number | null }>()(
+    z.object({ model: ModelRef }).strict(),
+    "Where a zoo model's file is stored, to open it in the wizard.",
+  ),
+  'zoo.model': call<ZooModelDetail>()(
+    z.object({ model: ModelRef }).strict(),
+    'One model: lineage, twins, layer statistics, evaluations and benchmarks.',
+  ),
+  'zoo.remove': call<{ [k: string]: unknown }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
+  'zoo.analyze': call<ZooAnalysis>()(
+    z.object({ name: Name, dataset: z.string().max(128).optional(), threshold: z.number().min(0).max(1).optional() }).strict(),
+    'Population analytics: per method × level distributions, correlations, layer sparsity, disparate impact, Pareto fronts.',
   ),
 } as const;
 

@@ -43,9 +43,9 @@ describeE2E('app shell in Chromium', () => {
     await expect.poll(() => page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('data');
     // Tab reaches the step bar and the focus ring is drawn.
     await page.keyboard.press('Alt+1');
-    await page.locator('nav[aria-label="Wizard steps"] button').first().focus();
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
-    expect(outline).not.toBe('none');
+    const first = page.locator('nav[aria-label="Wizard steps"] button').first();
+    await first.focus();
+    expect(await first.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none');
     await page.keyboard.press('Alt+z');
     await page.getByTestId('view-zoo').waitFor();
     await page.keyboard.press('Alt+w');
@@ -56,14 +56,14 @@ describeE2E('app shell in Chromium', () => {
     const { page } = app;
     await page.keyboard.press('Alt+2');
     await page.getByTestId('theme-toggle').click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await page.reload();
     await page.getByTestId('version').waitFor();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     expect(await page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('target');
     await app.shot('shell-dark');
     await page.getByTestId('theme-toggle').click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('light');
   });
 
   it('logged no console errors, failed requests or page errors', () => {

@@ -7,6 +7,10 @@ import { badInput, TwinforgeError } from '../errors';
 import type { JobRunner } from '../jobs/runner';
 import { getAppInfo } from './app';
 import { inspectModelCall } from './model-call';
+import { listFiles } from './files-call';
+import { pending } from './pending-call';
+import { zooModelFile } from './zoo-file-call';
+import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooShow, zooTwins } from './zoo';
 
 export interface ApiServices {
   dataDir: string;
@@ -27,6 +31,35 @@ export const handlers: Handlers = {
   'jobs.log': (a, s) => s.jobs.log(a.id, a.since),
   'jobs.selftest': (a, s) => s.jobs.submit('selftest', a, { title: 'Self-test' }),
   'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
+  'model.weightHistogram': () => pending('The weight histogram', 'the model I/O work (issue 4)'),
+
+  'files.list': (a, s) => listFiles(s.dataDir, a),
+
+  'methods.list': () => pending('The method list', 'the compression pipeline (issue 5)'),
+  'recipe.validate': () => pending('Recipe checking', 'the compression pipeline (issue 5)'),
+  'recipe.save': () => pending('Saving recipes', 'the compression pipeline (issue 5)'),
+  'compress.start': () => pending('Compression', 'the compression pipeline (issue 5)'),
+  'compress.result': () => pending('Compression results', 'the compression pipeline (issue 5)'),
+
+  'compress.export': () => pending('Exporting twins', 'the compression pipeline (issue 5)'),
+  'compress.register': () => pending('Registering twins', 'the compression pipeline and the zoo (issues 5, 6)'),
+
+  'hw.targets': () => pending('Hardware targets', 'hardware awareness (issue 7)'),
+  'hw.detect': () => pending('Detecting this machine', 'hardware awareness (issue 7)'),
+  'hw.explain': () => pending('The hardware explainer', 'hardware awareness (issue 7)'),
+  'hw.estimate': () => pending('Latency estimates', 'hardware awareness (issue 7)'),
+  'plan.make': () => pending('The budget planner', 'hardware awareness (issue 7)'),
+  'sensitivity.start': () => pending('Sensitivity analysis', 'hardware awareness (issue 7)'),
+
+  'zoo.list': (_a, s) => zooList({ dataDir: s.dataDir }),
+  'zoo.create': (a, s) => zooCreate({ dataDir: s.dataDir }, a),
+  'zoo.show': (a, s) => zooShow({ dataDir: s.dataDir }, a),
+  'zoo.import': (a, s) => zooImport({ dataDir: s.dataDir }, a),
+  'zoo.twins': (a, s) => zooTwins({ dataDir: s.dataDir }, a),
+  'zoo.file': (a, s) => zooModelFile(s.dataDir, a.model),
+  'zoo.model': (a, s) => zooModel({ dataDir: s.dataDir }, a),
+  'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
+  'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
 };
 
 /** Validates `rawArgs` against the call's schema and runs its handler. Throws TwinforgeError. */

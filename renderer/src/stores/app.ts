@@ -66,7 +66,7 @@ export const useAppStore = defineStore('app', () => {
   // ---- navigation
   const stepIndex = computed(() => STEPS.findIndex((s) => s.id === step.value));
   /** Guards a step change may have to pass (the Run step asks before leaving a running job). */
-  const leaveGuards = new Set<(from: StepId, to: StepId) => boolean | Promise<boolean>>();
+  const leaveGuards = new Set<(from: StepId, to: StepId | 'zoo' | 'population') => boolean | Promise<boolean>>();
   async function goStep(to: StepId): Promise<void> {
     if (view.value === 'wizard' && to === step.value) return;
     for (const g of leaveGuards) if (!(await g(step.value, to))) return;
@@ -78,7 +78,7 @@ export const useAppStore = defineStore('app', () => {
     return goStep(STEPS[i].id);
   }
   async function goView(v: ViewId, id?: string): Promise<void> {
-    if (v !== 'wizard') for (const g of leaveGuards) if (!(await g(step.value, step.value))) return;
+    if (v !== 'wizard' && view.value === 'wizard') for (const g of leaveGuards) if (!(await g(step.value, v))) return;
     view.value = v;
     if (id !== undefined) zooId.value = id;
   }

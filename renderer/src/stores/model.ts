@@ -1,0 +1,80 @@
+// The model being compressed: where it came from, what model.inspect says about it, the layer
+// the user is looking at and its weight histogram.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { asApiError, call, type ApiError, type ModelSummary, type WeightHistogram } from '../api';
+import { persist } from './persist';
+
+export interface ModelChoice {
+  path: string;
+  /** Set when picked from a zoo: the twin's parent is then known to the zoo. */
+  zoo?: string;
+  zooModelId?: number;
+  inputShapes?: Record<string, number[]>;
+}
+
+export const useModelStore = defineStore('model', () => {
+  const choice = ref<ModelChoice>({ path: '' });
+  persist('model', choice);
+  const summary = ref<ModelSummary>();
+  const loading = ref(false);
+  const error = ref<ApiError>();
+  const layer = ref<string>();
+  const histogram = ref<WeightHistogram>();
+  const histogramError = ref<ApiError>();
+  const histogramLoading = ref(false);
+
+  /** Opens (inspects) a model file; keeps the previous summary until the new one arrives. */
+  async function open(next: ModelChoice): Promise<boolean> {
+    loading.value = true;
+    error.value = undefined;
+    try {
+      const s = await call('model.inspect', next.inputShapes ? { path: next.path, inputShapes: next.inputShapes } : { path: next.path });
+      summary.value = s;
+      choice.value = { ...next };
+      layer.value = s.layers.slice().sort((a, b) => b.parameters - a.parameters)[0]?.name;
+      histogram.value = undefined;
+      if (layer.value) void loadHistogram(layer.value);
+      return true;
+    } catch (err) {
+      error.value = asApiError(err);
+      return false;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function loadHistogram(name: string): Promise<void> {
+    layer.value = name;
+    if (!choice.value.path) return;
+    histogramLoading.value = true;
+    histogramError.value = undefined;
+    try {
+      histogram.value = await call('model.weightHistogram', { path: choice.value.path, layer: name, bins: 48 });
+    } catch (err) {
+      histogram.value = undefined;
+      histogramError.value = asApiError(err);
+    } finally {
+      histogramLoading.value = false;
+    }
+  }
+
+  /** After a reload: inspect the remembered file again. */
+  async function restore(): Promise<void> {
+    if (choice.value.path && !summary.value && !loading.value) await open(choice.value);
+  }
+
+  function clear(): void {
+    choice.value = { path: '' };
+    summary.value = undefined;
+    histogram.value = undefined;
+    error.value = undefined;
+  }
+
+  const ready = computed(() => !!summary.value);
+  const fileName = computed(() => choice.value.path.split(/[\\/]/).pop() ?? '');
+  /** Layers that carry a weight (what compression acts on). */
+  const weightLayers = computed(() => (summary.value?.layers ?? []).filter((l) => l.parameters > 0));
+
+  return { choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, fileName, weightLayers, open, loadHistogram, restore, clear };
+});
