@@ -28,4 +28,13 @@ inline uint32_t signed_key(float x) {
 }
 inline bool key_is_nan(uint32_t abs) { return abs > kInfKey; }
 
+// An int32 whose signed order is the order of |x| (magnitude) or of x (otherwise, -0 < +0):
+// one key type for score comparisons on every ISA (AVX2 has only signed 32-bit compares).
+inline int32_t order_key(float x, bool magnitude) {
+  uint32_t u = float_bits(x);
+  if (magnitude) return int32_t(u & kAbsMask);
+  uint32_t flip = uint32_t(int32_t(u) >> 31) & kAbsMask;
+  return int32_t(u ^ flip);
+}
+
 }  // namespace tf
