@@ -1,13 +1,17 @@
 // Every CLI command, in the order `twinforge --help` lists them. Add one import and one entry per command.
 import type { CliCommand } from '../command';
+import { compressCommand } from './compress';
 import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
+import { runCommand } from './run';
 import { serveCommand } from './serve';
 import { zooCommand } from './zoo';
 
 export const commands: CliCommand[] = [
   infoCommand,
   inspectCommand,
+  compressCommand,
+  runCommand,
   serveCommand,
   zooCommand,
 ];

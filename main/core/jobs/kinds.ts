@@ -2,4 +2,5 @@
 // The worker process imports only modules listed here (or registered by the host at start-up).
 export const jobKinds: Record<string, string> = {
   'selftest': './selftest',
+  'compress': '../pipeline/job',
 };

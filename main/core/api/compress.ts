@@ -1,0 +1,112 @@
+// Core functions behind the contract calls of the compression pipeline: methods.list,
+// recipe.validate, recipe.save, compress.start (a 'compress' job) and compress.result.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { TwinforgeError, badInput } from '../errors';
+import type { JobRunner } from '../jobs/runner';
+import type { JobSnapshot } from '../jobs/types';
+import { listMethods, type MethodDescription } from '../methods/registry';
+import { serializeRecipe, validateRecipeData } from '../recipe/recipe';
+import type { FieldIssue } from '../recipe/strict';
+import { StagedOutput } from '../pipeline/atomic';
+import type { CompressJobParams, CompressJobResult } from '../pipeline/job';
+import type { CompressReport } from '../pipeline/report';
+
+/** methods.list: every method with its parameters (JSON Schema), defaults and needs. */
+export function methodsList(args: { kind?: 'prune' | 'quantize' } = {}): MethodDescription[] {
+  return listMethods(args.kind);
+}
+
+export interface RecipeCheckResult {
+  ok: boolean;
+  issues: FieldIssue[];
+  yaml?: string;
+}
+
+/** recipe.validate: never throws for a bad recipe; lists the issues, each naming its field. */
+export function recipeValidate(args: { recipe: unknown }): RecipeCheckResult {
+  try {
+    const r = validateRecipeData(args.recipe);
+    return { ok: true, issues: [], yaml: serializeRecipe(r) };
+  } catch (err) {
+    if (err instanceof TwinforgeError && err.code === 'BAD_INPUT') {
+      const issues = (err.details as { issues?: FieldIssue[] } | undefined)?.issues ?? [{ field: '(recipe)', message: err.message }];
+      return { ok: false, issues };
+    }
+    throw err;
+  }
+}
+
+/** recipe.save: checks the recipe, then writes it as YAML atomically. */
+export function recipeSave(args: { recipe: unknown; path: string; overwrite?: boolean }): { path: string; bytes: number } {
+  const r = validateRecipeData(args.recipe);
+  const file = path.resolve(args.path);
+  if (existsSync(file) && !args.overwrite) throw badInput(`path: ${file} exists`, 'Pass overwrite: true to replace it.');
+  const text = serializeRecipe(r, /\.json$/i.test(file) ? 'json' : 'yaml');
+  const out = new StagedOutput(path.dirname(file));
+  try {
+    out.write(path.basename(file), text);
+    out.commit(true);
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+  return { path: file, bytes: Buffer.byteLength(text) };
+}
+
+/** compress.start: validates the recipe here (errors before a worker starts), then submits the job. */
+export function compressStart(jobs: JobRunner, args: { recipe: Record<string, unknown>; zoo?: string; title?: string }): JobSnapshot {
+  const r = validateRecipeData(args.recipe);
+  const params: CompressJobParams = { recipe: r, ...(args.zoo ? { zoo: args.zoo } : {}) };
+  return jobs.submit('compress', params, { title: args.title ?? r.name ?? `Compress ${path.basename(r.model)}` });
+}
+
+/** compress.result: the outcome of a finished compress job, in the contract's shape. */
+export function compressResult(jobs: JobRunner, args: { id: string }): Record<string, unknown> {
+  const snap = jobs.get(args.id);
+  if (snap.kind !== 'compress') throw badInput(`id: job ${args.id} is a '${snap.kind}' job, not a compression`);
+  if (snap.state !== 'done') {
+    if (snap.state === 'failed' && snap.error) throw new TwinforgeError(snap.error.code, snap.error.message, snap.error.hint);
+    throw new TwinforgeError('NOT_FOUND', `Job ${args.id} is ${snap.state}; it has no result yet.`, 'Wait for the job to finish (jobs.get).');
+  }
+  const res = snap.result as CompressJobResult;
+  const last = res.runs[res.runs.length - 1];
+  return toContractResult(last, res.recipeYaml, res.runs.length > 1 ? res.runs : undefined);
+}
+
+/** Maps a pipeline result (and its report file) to the contract's CompressResult. */
+export function toContractResult(r: CompressJobResult['runs'][number], recipeYaml?: string, cells?: unknown[]): Record<string, unknown> {
+  let report: CompressReport | undefined;
+  try {
+    report = JSON.parse(readFileSync(r.report, 'utf8')) as CompressReport;
+  } catch {
+    report = undefined;
+  }
+  const kind = (f: string) => (/\.twsp$/.test(f) ? 'packed' : /report\.json$/.test(f) ? 'report' : /report\.md$/.test(f) ? 'report-md' : /\.data$/.test(f) ? 'external-data' : 'model');
+  return {
+    twin: r.twin,
+    report: r.report,
+    files: r.files.map((f) => ({ path: f, kind: kind(f), bytes: existsSync(f) ? statSync(f).size : 0 })),
+    metrics: { ...r.metrics, ...(r.metrics.accuracyParent !== undefined ? { parentAccuracy: r.metrics.accuracyParent } : {}) },
+    sizes: { ...r.sizes, ...(r.sizes.packedWeightBytes !== undefined ? { packedBytes: r.sizes.packedWeightBytes } : {}) },
+    ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
+    layers: (report?.layers ?? []).map((l) => ({
+      name: l.name,
+      op: l.op,
+      parameters: l.params,
+      nonzeros: l.nonzeros,
+      sparsity: l.params ? 1 - l.nonzeros / l.params : 0,
+      ...(l.prune ? { pattern: l.prune.pattern } : {}),
+      ...(l.quant ? { precision: l.quant.scheme } : {}),
+      ...(l.prune?.note || l.channels?.reason || l.left?.length ? { note: [l.prune?.note, l.channels?.reason, ...(l.left ?? []).map((x) => x.reason)].filter(Boolean).join('; ') } : {}),
+    })),
+    gates: r.gates.map((g) => ({ name: g.gate, ok: g.passed, value: g.value, limit: g.limit })),
+    recipe: report?.recipe,
+    ...(recipeYaml ? { recipeYaml } : {}),
+    zoo: null,
+    warnings: r.warnings,
+    passed: r.passed,
+    ...(r.sweep ? { sweep: r.sweep } : {}),
+    ...(cells ? { cells } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+// The 'compress' job kind: runs compressModel in a worker process for the UI (compress.start).
+// Grid recipes run cell by cell; the result is what compress.result returns.
+import type { JobFunction } from '../jobs/types';
+import { validateRecipeData } from '../recipe/recipe';
+import { serializeRecipe } from '../recipe/recipe';
+import { expandGrid } from '../recipe/grid';
+import { compressModel, type CompressResult } from './runner';
+
+export interface CompressJobParams {
+  recipe: unknown;
+  /** Folder relative recipe paths resolve against (default: the worker's cwd). */
+  baseDir?: string;
+  outDir?: string;
+  zoo?: string;
+  title?: string;
+}
+
+export interface CompressJobResult {
+  recipeYaml: string;
+  runs: (CompressResult & { cell?: string })[];
+}
+
+export const run: JobFunction<CompressJobParams, CompressJobResult> = async (params, ctx) => {
+  const recipe = validateRecipeData(params.recipe);
+  const cells = expandGrid(recipe);
+  const runs: CompressJobResult['runs'] = [];
+  for (const [i, cell] of cells.entries()) {
+    if (cells.length > 1) ctx.log(`grid cell ${i + 1}/${cells.length}: ${cell.id}`);
+    const r = await compressModel(cell.recipe, {
+      signal: ctx.signal,
+      baseDir: params.baseDir,
+      ...(params.outDir ? { outDir: cells.length > 1 ? `${params.outDir}/${cell.id}` : params.outDir } : {}),
+      onLog: (l) => ctx.log(l),
+      onProgress: (p) => ctx.progress(cells.length > 1 ? { ...p, detail: `${cell.id}${p.detail ? `: ${p.detail}` : ''}` } : p),
+    });
+    runs.push(cell.id ? { ...r, cell: cell.id } : r);
+  }
+  return { recipeYaml: serializeRecipe(recipe), runs };
+};
