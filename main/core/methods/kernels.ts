@@ -28,9 +28,15 @@ export function blockMaskKernel(scores: Float32Array, rows: number, cols: number
   return native.blockMask(scores, { rows, cols, blockRows: br, blockCols: bc, sparsity });
 }
 
-/** L2 norm of each row. */
+/** L2 norm of each row (one pass; cheap enough not to need the addon). */
 export function rowNorms(x: Float32Array, rows: number, cols: number): Float32Array {
-  return native.channelNorms(x, { rows, cols, axis: 0 });
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = r * cols, e = c + cols; c < e; c++) s += x[c] * x[c];
+    out[r] = Math.sqrt(s);
+  }
+  return out;
 }
 
 export function wandaScores(w: Float32Array, featureSqNorms: Float32Array, rows: number, cols: number): Float32Array {

@@ -78,7 +78,7 @@ export function planStage(stage: Stage, index: number, layers: LayerTarget[], le
       }
       sparsity = impliedSparsity(pattern) ?? sparsity;
       if (sparsity === undefined) throw badInput(`${f}.sparsity: a level is needed`);
-      const unfit = patternUnfit(pattern, layer.rows, layer.cols);
+      const unfit = pattern.kind === 'channel' && layer.group > 1 ? `grouped convolution (group ${layer.group}): its channels follow the layer before it` : patternUnfit(pattern, layer.rows, layer.cols);
       if (unfit) {
         plan.left.push({ layer, reason: `${unfit} (pattern ${stage.pattern ?? 'unstructured'})` });
         continue;

@@ -143,7 +143,8 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
     out.patterns.set(p.layer.name, p.pattern);
   }
   // Channel pruning: take the zeroed channels out of the graph where it allows.
-  const channelLayers = results.filter((r) => r.p.pattern.kind === 'channel');
+  const removeChannels = plan.stage.type === 'prune' && plan.stage.removeChannels !== false;
+  const channelLayers = removeChannels ? results.filter((r) => r.p.pattern.kind === 'channel') : [];
   if (channelLayers.length) {
     let removedAny = false;
     for (const { p } of channelLayers) {

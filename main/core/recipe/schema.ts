@@ -42,6 +42,7 @@ export const PruneStageSchema = strictObject(
     include: Globs.optional().describe("layer-name globs to prune (default: ['*'], all prunable layers)"),
     exclude: Globs.optional().describe('layer-name globs left untouched'),
     overrides: z.array(PruneOverride).optional(),
+    removeChannels: z.boolean().optional().describe("pattern 'channel': take pruned channels out of the graph where it allows (default true); false keeps them as zeros"),
     args: Args.optional(),
   },
   'a pruning stage',
