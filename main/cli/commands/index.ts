@@ -1,6 +1,7 @@
 // Every CLI command, in the order `twinforge --help` lists them. Add one import and one entry per command.
 import type { CliCommand } from '../command';
 import { compressCommand } from './compress';
+import { hwCommand } from './hw';
 import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
 import { runCommand } from './run';
@@ -11,6 +12,7 @@ export const commands: CliCommand[] = [
   infoCommand,
   inspectCommand,
   compressCommand,
+  hwCommand,
   runCommand,
   serveCommand,
   zooCommand,

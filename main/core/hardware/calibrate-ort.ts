@@ -1,0 +1,201 @@
+// Calibrates the latency model for ONNX Runtime on this machine with probe models: the fixed cost
+// of a call, of a node and of a threaded node, how fast outputs come back, the bandwidth GEMV sees
+// at each working-set size, the compute rate of GEMM and convolution, how well compute and memory
+// overlap, and what zeros, int8 and int4 really buy (interleaved against dense, same process).
+import { TwinforgeError } from '../errors';
+import { timeModels, type TimedModel } from './ort-time';
+import {
+  applyZeros,
+  buildProbeModel,
+  chainProbe,
+  convProbe,
+  int4MatmulProbe,
+  int8MatmulProbe,
+  matmulChainProbe,
+  matmulProbe,
+  randomWeights,
+} from './synth';
+
+export interface OrtCalibration {
+  perCall: number;
+  perOutput: number;
+  perNode: number;
+  perParallelNode: number;
+  parallelWork: number;
+  outputBandwidth: number;
+  /** Bandwidth GEMV reaches by weight working set (bytes -> bytes/s), smallest first; the last is DRAM. */
+  ladder: { bytes: number; bandwidth: number }[];
+  /** Dense fp32 FLOP/s of a compute-bound MatMul and of convolutions. */
+  gemmFlops: number;
+  convFlops: number;
+  /** Bandwidth elementwise nodes reach on cache-resident activations. */
+  elementwiseBandwidth: number;
+  overlap: number;
+  /** Measured speedups over dense fp32 in the memory-bound (GEMV) and compute-bound (GEMM) regimes. */
+  factors: { key: string; pattern: string; precision: 'fp32' | 'int8' | 'int4'; level?: number; memory: number; compute: number; overhead: number; conditions: string }[];
+  log: string[];
+}
+
+export interface CalibrateOptions {
+  /** Scales every timing budget (tests use ~0.2). */
+  effort?: number;
+  signal?: AbortSignal;
+  progress?: (done: number, total: number, stage: string) => void;
+  threads?: number;
+}
+
+const SGEMM_THREAD_COMPLEXITY = 64 * 1024; // MLAS: one more thread per 64K multiply-adds
+
+function ms(t: TimedModel): number {
+  return t.medianMs / 1e3;
+}
+
+/** Runs the probes; takes roughly 25 s at effort 1 on 2 cores. */
+export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCalibration> {
+  const effort = opts.effort ?? 1;
+  const budget = (msBase: number) => Math.max(150, msBase * effort);
+  const rounds = Math.max(5, Math.round(25 * effort));
+  const threads = opts.threads ?? 2;
+  const log: string[] = [];
+  const steps = 9;
+  let step = 0;
+  const stage = (name: string) => {
+    if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
+    opts.progress?.(step++, steps, name);
+  };
+  const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b = 1500) =>
+    timeModels(models, { rounds, budgetMs: budget(b), threads, signal: opts.signal });
+
+  // 1. call and node costs: chains of tiny Relu nodes
+  stage('fixed costs');
+  const [c1, c33] = await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
+  const perNode = Math.max(0, (ms(c33) - ms(c1)) / 32);
+  const perCall = Math.max(1e-6, ms(c1) - perNode);
+  // every extra output tensor handed back costs its own wrapping
+  const multi = (k: number) =>
+    buildProbeModel({ inputs: [{ name: 'x', dims: [1, 16] }], outputs: Array.from({ length: k }, (_, i) => ({ name: `y${i}`, dims: [1, 16] })), initializers: [], nodes: Array.from({ length: k }, (_, i) => ({ op: 'Relu', inputs: ['x'], outputs: [`y${i}`] })) });
+  const [o1, o9] = await time([1, 9].map((k) => ({ src: multi(k), shapes: { x: [1, 16] } })));
+  const perOutput = Math.max(0, (ms(o9) - ms(o1)) / 8 - perNode);
+  log.push(`call ${us(perCall)}, node ${us(perNode)}, output ${us(perOutput)}`);
+
+  // 2. outputs: Relu (big output) against ReduceMax (same input, 1 output)
+  stage('output copies');
+  const W = 65536;
+  const reduce = buildProbeModel({ inputs: [{ name: 'x', dims: [1, W] }], outputs: [{ name: 'y', dims: [1, 1] }], initializers: [], nodes: [{ op: 'ReduceMax', inputs: ['x'], outputs: ['y'], attrs: { keepdims: 1 } }] });
+  const [tRed, tRelu] = await time([{ src: reduce, shapes: { x: [1, W] } }, { src: chainProbe(1, W), shapes: { x: [1, W] } }]);
+  const outputBandwidth = (W * 4) / Math.max(1e-6, ms(tRelu) - ms(tRed));
+  log.push(`outputs ${(outputBandwidth / 1e9).toFixed(2)} GB/s`);
+
+  // 3. small matmuls: single-threaded (w=128) and threaded (w=256, 384) per-node costs
+  stage('node costs');
+  const per: Record<number, number> = {};
+  for (const w of [128, 256, 384]) {
+    const [a, b] = await time([1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } })), 800);
+    per[w] = Math.max(0, (ms(b) - ms(a)) / 8);
+  }
+  // single-thread bandwidth from w=128 (64 KiB, cache-resident); threaded nodes: solve for the wake-up cost
+  const bw1 = (128 * 128 * 4) / Math.max(1e-8, per[128] - perNode);
+  const bw2 = ((384 * 384 - 256 * 256) * 4) / Math.max(1e-8, per[384] - per[256]);
+  const perParallelNode = Math.max(0, per[256] - perNode - (256 * 256 * 4) / bw2);
+  log.push(`matmul node 128:${us(per[128])} 256:${us(per[256])} 384:${us(per[384])}; threaded wake ${us(perParallelNode)}; cache bw 1T ${(bw1 / 1e9).toFixed(0)} GB/s, 2T ${(bw2 / 1e9).toFixed(0)} GB/s`);
+
+  // 4. GEMV bandwidth ladder by weight size (fixed costs subtracted)
+  stage('bandwidth');
+  const fixed = perCall + perNode + perParallelNode;
+  const shapes: [number, number][] = [[256, 512], [512, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
+  const ladder: { bytes: number; bandwidth: number }[] = [];
+  for (const [k, n] of shapes) {
+    const [t] = await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200);
+    const bytes = k * n * 4;
+    ladder.push({ bytes, bandwidth: bytes / Math.max(1e-7, ms(t) - fixed) });
+  }
+  log.push(`GEMV ladder ${ladder.map((l) => `${(l.bytes / 2 ** 20).toFixed(1)}MiB:${(l.bandwidth / 1e9).toFixed(0)}GB/s`).join(' ')}`);
+
+  // 5. compute: a GEMM that is compute-bound, and convolutions
+  stage('compute');
+  const [g] = await time([{ src: matmulProbe(256, 1024, 1024), shapes: { x: [256, 1024] } }], 2000);
+  const gFlops = 2 * 256 * 1024 * 1024;
+  const gemmFlops = gFlops / Math.max(1e-7, ms(g) - fixed);
+  const chans = [16, 32, 64, 64];
+  const [cv] = await time([{ src: convProbe(chans, 28), shapes: { x: [1, 16, 28, 28] } }], 1500);
+  let convF = 0;
+  for (let i = 0; i + 1 < chans.length; i++) convF += 2 * 28 * 28 * chans[i + 1] * chans[i] * 9;
+  const convFlops = convF / Math.max(1e-7, ms(cv) - perCall - 3 * (perNode + perParallelNode) - 2 * perNode);
+  log.push(`GEMM ${(gemmFlops / 1e9).toFixed(0)} GFLOP/s, conv ${(convFlops / 1e9).toFixed(0)} GFLOP/s`);
+
+  // 6. elementwise: 8 large Relus inside the graph (cache-resident activations)
+  stage('elementwise');
+  const E = 65536;
+  const [e1, e9] = await time([1, 9].map((n) => ({ src: chainProbe(n, E), shapes: { x: [1, E] } })), 1200);
+  const elementwiseBandwidth = (8 * E * 8) / Math.max(1e-7, ms(e9) - ms(e1) - 8 * perNode);
+  log.push(`elementwise ${(elementwiseBandwidth / 1e9).toFixed(0)} GB/s`);
+
+  // 7. overlap of compute and memory in a mixed-regime GEMM (M=16, weights from DRAM)
+  stage('overlap');
+  const mm = 16;
+  const [o] = await time([{ src: matmulProbe(mm, 2048, 4096), shapes: { x: [mm, 2048] } }], 1500);
+  const dram = ladder[ladder.length - 1].bandwidth;
+  const tc = (2 * mm * 2048 * 4096) / gemmFlops;
+  const tm = (2048 * 4096 * 4) / dram;
+  const rest = ms(o) - fixed;
+  const overlap = clamp(1 - (rest - Math.max(tc, tm)) / Math.min(tc, tm), 0, 1);
+  log.push(`overlap ${overlap.toFixed(2)} (tc ${us(tc)}, tm ${us(tm)}, measured ${us(rest)})`);
+
+  // 8-9. what zeros, int8 and int4 buy, memory-bound (GEMV from DRAM) and compute-bound (GEMM)
+  const factors: OrtCalibration['factors'] = [];
+  const variants = (k: number, n: number, w: Float32Array) => [
+    { key: 'unstructured@0.5', pattern: 'unstructured', precision: 'fp32' as const, level: 0.5, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'unstructured', level: 0.5 })) },
+    { key: 'unstructured@0.9', pattern: 'unstructured', precision: 'fp32' as const, level: 0.9, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'unstructured', level: 0.9 })) },
+    { key: '2:4', pattern: 'n:m', precision: 'fp32' as const, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'nm', level: 0.5, n: 2, m: 4 })) },
+    { key: 'block@0.7', pattern: 'block', precision: 'fp32' as const, level: 0.7, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'block', level: 0.7 })) },
+    { key: 'int8', pattern: 'dense', precision: 'int8' as const, src: (m: number) => int8MatmulProbe(m, k, n, w) },
+    { key: 'int4', pattern: 'dense', precision: 'int4' as const, src: (m: number) => int4MatmulProbe(m, k, n, 128, w) },
+  ];
+  // per-variant fixed cost: a tiny shape where the work is negligible
+  stage('format costs');
+  const tiny = variants(256, 256, randomWeights(256 * 256, 3));
+  const tinyTimes = await time([{ src: matmulProbe(1, 256, 256), shapes: { x: [1, 256] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 256] } }))], 1500);
+  const extra = tinyTimes.slice(1).map((t) => Math.max(0, ms(t) - ms(tinyTimes[0])));
+
+  stage('memory-bound formats');
+  const [K1, N1] = [2048, 4096];
+  const v1 = variants(K1, N1, randomWeights(K1 * N1, 9));
+  const gemv = await time([{ src: matmulProbe(1, K1, N1), shapes: { x: [1, K1] } }, ...v1.map((v) => ({ src: v.src(1), shapes: { x: [1, K1] } }))], 4000);
+  stage('compute-bound formats');
+  const [M2, K2, N2] = [128, 1024, 1024];
+  const v2 = variants(K2, N2, randomWeights(K2 * N2, 11));
+  const gemm = await time([{ src: matmulProbe(M2, K2, N2), shapes: { x: [M2, K2] } }, ...v2.map((v) => ({ src: v.src(M2), shapes: { x: [M2, K2] } }))], 4000);
+  v1.forEach((v, i) => {
+    const ov = extra[i];
+    const sm = (ms(gemv[0]) - fixed) / Math.max(1e-7, ms(gemv[i + 1]) - fixed - ov);
+    const sc = (ms(gemm[0]) - fixed) / Math.max(1e-7, ms(gemm[i + 1]) - fixed - ov);
+    factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 256x256` });
+  });
+  log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);
+  opts.progress?.(steps, steps, 'done');
+  return {
+    perCall,
+    perOutput,
+    perNode,
+    perParallelNode,
+    parallelWork: 2 * SGEMM_THREAD_COMPLEXITY,
+    outputBandwidth,
+    ladder,
+    gemmFlops,
+    convFlops,
+    elementwiseBandwidth,
+    overlap,
+    factors,
+    log,
+  };
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, Number.isFinite(x) ? x : lo));
+}
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+function us(s: number): string {
+  return `${(s * 1e6).toFixed(1)}us`;
+}

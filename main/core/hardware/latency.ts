@@ -1,0 +1,129 @@
+// The latency model: per node, a roofline time from FLOPs and bytes at the runtime's efficiencies,
+// the pattern/precision factors of the node's option, plus the runtime's fixed costs per node and
+// per call. Fixed costs matter: a sub-0.05 ms model is mostly the cost of calling the runtime.
+import { opKindOf, type LayerCost, type ModelCost } from './costs';
+import { bitsPerWeight, effectiveLevel, factorsFor, parsePattern, type Factors, type LayerOption } from './options';
+import { PRECISION_BITS, type Target } from './profile';
+
+export type Bound = 'compute' | 'memory' | 'overhead';
+
+export interface LayerEstimate {
+  name: string;
+  op: string;
+  /** Total seconds of this node (0 when fused into another). */
+  seconds: number;
+  computeSeconds: number;
+  memorySeconds: number;
+  overheadSeconds: number;
+  bound: Bound;
+  fused: boolean;
+  /** Factors applied (absent for the dense baseline). */
+  factors?: Factors;
+}
+
+export interface ModelEstimate {
+  seconds: number;
+  callSeconds: number;
+  outputSeconds: number;
+  layers: LayerEstimate[];
+  /** Where the weights are read from in steady state (the smallest cache holding the working set, or DRAM). */
+  memoryLevel: string;
+  /** Bytes/s assumed for weight and activation traffic. */
+  bandwidth: number;
+  workingSetBytes: number;
+}
+
+export type Plan = Map<string, LayerOption>;
+
+/** Bytes of one layer's weight under an option at the runtime's precision, compressed or not. */
+export function weightBytesUnder(layer: LayerCost, target: Target, option: LayerOption | undefined, packed: boolean): number {
+  if (!layer.weight) return layer.weightBytes;
+  const other = layer.weightBytes - layer.weight.params * layer.weight.elementBytes; // biases, scales
+  const baseBits = Math.min(layer.weight.elementBytes * 8, PRECISION_BITS[target.runtime.basePrecision]);
+  const bits = option ? bitsPerWeight(option, packed) : baseBits;
+  return Math.max(0, other) + (layer.weight.params * bits) / 8;
+}
+
+/** The bandwidth a model sees: the smallest cache (with a bandwidth figure) that holds its working set, else memory. */
+export function memoryLevelFor(workingSet: number, target: Target): { level: string; bandwidth: number } {
+  const hw = target.profile.hardware;
+  const cores = hw.cores ?? 1;
+  const caches = [...hw.caches].filter((c) => c.bandwidth !== undefined).sort((a, b) => a.size * (a.shared ? 1 : cores) - b.size * (b.shared ? 1 : cores));
+  for (const c of caches) {
+    const capacity = c.size * (c.shared ? 1 : cores);
+    // keep headroom: activations, code and other data share the cache
+    if (workingSet <= 0.75 * capacity) return { level: c.level, bandwidth: c.bandwidth! };
+  }
+  return { level: 'memory', bandwidth: hw.bandwidth };
+}
+
+function activationScale(target: Target): number {
+  // fp16/bf16 runtimes keep activations in 16 bits; the graph describes them as float32
+  return PRECISION_BITS[target.runtime.basePrecision] / 32;
+}
+
+/** Working set of a model under a plan: all weights (as stored by the runtime) plus two activations. */
+export function workingSet(cost: ModelCost, target: Target, plan?: Plan): number {
+  let w = 0;
+  for (const l of cost.layers) {
+    const o = plan?.get(l.name);
+    const f = o && l.weight ? factorsFor(target, o, opKindOf(l)) : undefined;
+    w += l.weight ? weightBytesUnder(l, target, o, f?.packed ?? false) : l.weightBytes;
+  }
+  return w + 2 * cost.peakActivationBytes * activationScale(target);
+}
+
+function combine(tc: number, tm: number, overlap: number): number {
+  return Math.max(tc, tm) + (1 - overlap) * Math.min(tc, tm);
+}
+
+/** Seconds of one node under an option (undefined: dense at the runtime's base precision). */
+export function estimateLayer(layer: LayerCost, target: Target, bandwidth: number, option?: LayerOption): LayerEstimate {
+  const rt = target.runtime;
+  const hw = target.profile.hardware;
+  const fused = !!layer.fusedInto || layer.kind === 'free';
+  if (fused) return { name: layer.name, op: layer.op, seconds: 0, computeSeconds: 0, memorySeconds: 0, overheadSeconds: 0, bound: 'overhead', fused: true };
+  const heavy = layer.kind === 'matmul' || layer.kind === 'conv';
+  const peak = (hw.peak[rt.basePrecision] ?? hw.peak.fp32 ?? Object.values(hw.peak)[0]!) * (layer.kind === 'conv' ? rt.efficiency.conv : rt.efficiency.compute);
+  const memBw = bandwidth * (heavy ? rt.efficiency.memory : rt.efficiency.elementwise);
+  const actBytes = layer.activationBytes * activationScale(target);
+  let flops = layer.flops;
+  let weightBytes = layer.weight ? weightBytesUnder(layer, target, undefined, false) : layer.weightBytes;
+  let actOut = actBytes;
+  let factors: Factors | undefined;
+  if (option && layer.weight && !(parsePattern(option.pattern).family === 'dense' && option.precision === rt.basePrecision)) {
+    factors = factorsFor(target, option, opKindOf(layer));
+    const fam = parsePattern(option.pattern).family;
+    if (fam === 'channels') {
+      // removed output channels shrink the matrix itself: fewer FLOPs, weights and outputs
+      const keep = 1 - effectiveLevel(option);
+      flops *= keep;
+      weightBytes *= keep;
+      actOut = actBytes * (0.5 + 0.5 * keep);
+    }
+  }
+  let tc = heavy ? flops / peak : 0;
+  let tmWeights = weightBytes / memBw;
+  const tmAct = actOut / memBw;
+  if (factors) {
+    tc /= factors.compute;
+    tmWeights /= factors.memory;
+  }
+  const tm = tmWeights + tmAct;
+  const parallel = heavy && layer.flops >= rt.parallelWork;
+  const overhead = rt.perNode + (parallel ? rt.perParallelNode : 0) + (factors?.overhead ?? 0);
+  const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
+  const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
+  return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, factors };
+}
+
+/** Whole-model latency under a plan (layer name -> option; others dense): the sum of nodes plus call costs. */
+export function estimateModel(cost: ModelCost, target: Target, plan?: Plan): ModelEstimate {
+  const ws = workingSet(cost, target, plan);
+  const { level, bandwidth } = memoryLevelFor(ws, target);
+  const layers = cost.layers.map((l) => estimateLayer(l, target, bandwidth, plan?.get(l.name)));
+  const rt = target.runtime;
+  const outputSeconds = (rt.outputBandwidth ? cost.outputBytes / rt.outputBandwidth : 0) + rt.perOutput * Math.max(0, cost.outputCount - 1);
+  const body = layers.reduce((a, l) => a + l.seconds, 0);
+  return { seconds: rt.perCall + outputSeconds + body, callSeconds: rt.perCall, outputSeconds, layers, memoryLevel: level, bandwidth, workingSetBytes: ws };
+}

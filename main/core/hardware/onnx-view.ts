@@ -1,0 +1,204 @@
+// A GraphView of an ONNX model for costing: nodes from the file, every tensor's shape from ONNX
+// Runtime itself (the model runs once with all intermediates exposed as outputs), so the costs
+// hold for any op ORT can run, with no shape inference of our own to drift from the runtime's.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, ValueInfoProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
+import { decodeToFloat32, dtypeFromOnnx } from '../model/dtype';
+import { generateInputs, resolveInputs } from '../runtime/inputs';
+import * as ort from 'onnxruntime-node';
+import { badInput, TwinforgeError } from '../errors';
+import type { GraphNodeView, GraphView, TensorInfo } from './costs';
+
+const ELEMENT_BYTES: Record<number, number> = {
+  [TensorProto_DataType.FLOAT]: 4,
+  [TensorProto_DataType.UINT8]: 1,
+  [TensorProto_DataType.INT8]: 1,
+  [TensorProto_DataType.UINT16]: 2,
+  [TensorProto_DataType.INT16]: 2,
+  [TensorProto_DataType.INT32]: 4,
+  [TensorProto_DataType.INT64]: 8,
+  [TensorProto_DataType.BOOL]: 1,
+  [TensorProto_DataType.FLOAT16]: 2,
+  [TensorProto_DataType.DOUBLE]: 8,
+  [TensorProto_DataType.UINT32]: 4,
+  [TensorProto_DataType.UINT64]: 8,
+  [TensorProto_DataType.BFLOAT16]: 2,
+};
+const ORT_BYTES: Record<string, number> = { float32: 4, float16: 2, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1, float64: 8, bfloat16: 2 };
+
+export interface ModelView extends GraphView {
+  /** Input shapes used (given, or read from the model with symbolic dims set to 1). */
+  inputShapes: Record<string, number[]>;
+  notes: string[];
+  /** The model's bytes, external data inlined (kept for timing and variant building). */
+  bytes: Uint8Array;
+  /** A weight's values as float32 (initializers and Constant nodes); undefined if not a float weight. */
+  weightData(name: string): Float32Array | undefined;
+}
+
+/** Reads external-data initializers into raw_data (ORT sessions from bytes cannot find them). */
+function inlineExternalData(model: ModelProto, dir: string): boolean {
+  let changed = false;
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataLocation !== TensorProto_DataLocation.EXTERNAL) continue;
+    const kv = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
+    const file = path.resolve(dir, kv.location ?? '');
+    if (!file.startsWith(path.resolve(dir))) throw new TwinforgeError('CORRUPT_MODEL', `External data '${kv.location}' points outside the model's folder.`, 'Keep external data files next to the model.');
+    const all = readFileSync(file);
+    const offset = Number(kv.offset ?? 0);
+    const length = kv.length !== undefined ? Number(kv.length) : all.byteLength - offset;
+    t.rawData = new Uint8Array(all.subarray(offset, offset + length));
+    t.dataLocation = TensorProto_DataLocation.DEFAULT;
+    t.externalData = [];
+    changed = true;
+  }
+  return changed;
+}
+
+function countNonzeros(t: TensorProto): number | undefined {
+  if (t.dataType !== TensorProto_DataType.FLOAT) return undefined;
+  if (t.rawData && t.rawData.byteLength) {
+    const raw = t.rawData;
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    let nz = 0;
+    for (let i = 0; i + 4 <= raw.byteLength; i += 4) if (dv.getFloat32(i, true) !== 0) nz++;
+    return nz;
+  }
+  if (t.floatData.length) return t.floatData.filter((v) => v !== 0).length;
+  return undefined;
+}
+
+function attrValue(a: { i: bigint; f: number; s: Uint8Array; ints: bigint[]; floats: number[]; type: number }): number | number[] | string {
+  switch (a.type) {
+    case 1:
+      return a.f;
+    case 2:
+      return Number(a.i);
+    case 3:
+      return new TextDecoder().decode(a.s);
+    case 6:
+      return a.floats;
+    case 7:
+      return a.ints.map(Number);
+    default:
+      return '';
+  }
+}
+
+/** Declared input dims, or the given ones; symbolic dims default to 1 (noted). */
+export function resolveInputShapes(bytesOrModel: Uint8Array, given: Record<string, number[]> = {}): { shapes: Record<string, number[]>; notes: string[] } {
+  const model = fromBinary(ModelProtoSchema, bytesOrModel);
+  const inits = new Set(model.graph?.initializer.map((t) => t.name));
+  const shapes: Record<string, number[]> = {};
+  const notes: string[] = [];
+  for (const inp of model.graph?.input ?? []) {
+    if (inits.has(inp.name)) continue;
+    if (given[inp.name]) {
+      shapes[inp.name] = given[inp.name];
+      continue;
+    }
+    const tt = inp.type?.value.case === 'tensorType' ? inp.type.value.value : undefined;
+    const dims = tt?.shape?.dim ?? [];
+    const out: number[] = [];
+    const symbolic: string[] = [];
+    dims.forEach((d, i) => {
+      if (d.value.case === 'dimValue' && Number(d.value.value) > 0) out.push(Number(d.value.value));
+      else {
+        out.push(1);
+        symbolic.push(d.value.case === 'dimParam' ? d.value.value : `dim ${i}`);
+      }
+    });
+    if (symbolic.length) notes.push(`input '${inp.name}': ${symbolic.join(', ')} set to 1 (give --input-shape ${inp.name}=${out.join(',')} to change)`);
+    shapes[inp.name] = out;
+  }
+  for (const k of Object.keys(given)) {
+    if (!(k in shapes)) throw badInput(`--input-shape names '${k}', which is not an input of the model.`, `Inputs: ${Object.keys(shapes).join(', ') || '(none)'}.`);
+  }
+  return { shapes, notes };
+}
+
+/**
+ * Reads an ONNX model and measures every tensor's shape by running it once in ONNX Runtime with
+ * all intermediates exposed. `inputShapes` fixes dynamic dimensions.
+ */
+export async function readModelView(src: string | Uint8Array, inputShapes: Record<string, number[]> = {}): Promise<ModelView> {
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof src === 'string' ? new Uint8Array(readFileSync(src)) : src;
+  } catch {
+    throw new TwinforgeError('NOT_FOUND', `Model file ${String(src)} cannot be read.`, 'Check the path.');
+  }
+  let model: ModelProto;
+  try {
+    model = fromBinary(ModelProtoSchema, bytes);
+  } catch (e) {
+    throw new TwinforgeError('CORRUPT_MODEL', `Not an ONNX model: ${(e as Error).message}`, 'Pass an .onnx file.');
+  }
+  if (typeof src === 'string' && inlineExternalData(model, path.dirname(path.resolve(src)))) bytes = toBinary(ModelProtoSchema, model);
+  if (!model.graph) throw new TwinforgeError('CORRUPT_MODEL', 'The ONNX model has no graph.', 'Re-export the model.');
+  const { shapes, notes } = resolveInputShapes(bytes, inputShapes);
+  const g = model.graph;
+  const tensors = new Map<string, TensorInfo>();
+  for (const t of g.initializer) {
+    tensors.set(t.name, { dims: t.dims.map(Number), elementBytes: ELEMENT_BYTES[t.dataType] ?? 4, constant: true, nonzeros: countNonzeros(t) });
+  }
+  const nodes: GraphNodeView[] = g.node.map((n, i) => ({
+    name: n.name || `${n.opType}_${i}`,
+    op: n.opType,
+    domain: n.domain || undefined,
+    inputs: [...n.input],
+    outputs: [...n.output],
+    attrs: Object.fromEntries(n.attribute.map((a) => [a.name, attrValue(a as never)])),
+  }));
+  for (const n of g.node) {
+    if (n.opType !== 'Constant') continue;
+    const v = n.attribute.find((a) => a.name === 'value')?.t;
+    tensors.set(n.output[0], { dims: v ? v.dims.map(Number) : [], elementBytes: v ? (ELEMENT_BYTES[v.dataType] ?? 4) : 4, constant: true, nonzeros: v ? countNonzeros(v) : undefined });
+  }
+  // Expose every intermediate, run once, read the shapes.
+  const probe = fromBinary(ModelProtoSchema, bytes);
+  const pg = probe.graph!;
+  const have = new Set(pg.output.map((o) => o.name));
+  for (const n of pg.node) {
+    for (const o of n.output) {
+      if (o && !have.has(o) && !tensors.get(o)?.constant) {
+        pg.output.push(create(ValueInfoProtoSchema, { name: o }));
+        have.add(o);
+      }
+    }
+  }
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, probe), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 2, extra: { session: { 'intra_op.allow_spinning': '0' } } });
+    for (const name of session.inputNames) if (!shapes[name]) throw badInput(`No shape for input '${name}'.`, `Give --input-shape ${name}=d1,d2,...`);
+    const specs = resolveInputs(session, { inputShapes: shapes });
+    const feeds = generateInputs(specs, { seed: 7 });
+    for (const sp of specs) tensors.set(sp.name, { dims: sp.dims, elementBytes: ORT_BYTES[sp.type] ?? 4, constant: false });
+    const out = await session.run(feeds);
+    for (const [name, t] of Object.entries(out)) tensors.set(name, { dims: [...t.dims], elementBytes: ORT_BYTES[t.type] ?? 4, constant: false });
+  } catch (e) {
+    if (e instanceof TwinforgeError) throw e;
+    throw new TwinforgeError('UNSUPPORTED', `ONNX Runtime could not run the model to measure its shapes: ${(e as Error).message}`, 'Check --input-shape for every dynamic input.');
+  } finally {
+    await session?.release().catch(() => undefined);
+  }
+  const protos = new Map<string, TensorProto>();
+  for (const t of g.initializer) protos.set(t.name, t);
+  for (const n of g.node) {
+    const v = n.opType === 'Constant' ? n.attribute.find((a) => a.name === 'value')?.t : undefined;
+    if (v) protos.set(n.output[0], v);
+  }
+  const weightData = (name: string): Float32Array | undefined => {
+    const t = protos.get(name);
+    if (!t) return undefined;
+    const dtype = dtypeFromOnnx(t.dataType);
+    if (!dtype || !/^(float32|float16|bfloat16|float64)$/.test(dtype)) return undefined;
+    const numel = t.dims.reduce((a, b) => a * Number(b), 1);
+    if (t.rawData?.byteLength) return decodeToFloat32(dtype, t.rawData, numel);
+    if (t.floatData.length) return Float32Array.from(t.floatData);
+    return undefined;
+  };
+  return { nodes, tensors, inputs: Object.keys(shapes), outputs: g.output.map((o) => o.name), inputShapes: shapes, notes, bytes, weightData };
+}

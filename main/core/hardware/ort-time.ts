@@ -1,0 +1,178 @@
+// Timing models in ONNX Runtime the way MEASURED.md says gives honest numbers: 2 intra-op
+// threads, no spinning (a spinning pool steals the cores of the session being timed), sessions
+// run interleaved round by round so machine noise hits baseline and candidate alike.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { TwinforgeError } from '../errors';
+import { generateInputs, resolveInputs } from '../runtime/inputs';
+
+export type ModelSource = string | Uint8Array;
+
+export interface TimingOptions {
+  threads?: number;
+  /** Untimed runs per session before timing. */
+  warmup?: number;
+  /** Timed rounds (each round runs every session `inner` times). */
+  rounds?: number;
+  /** Runs per session per round; the round's time is their mean (averages the timer's granularity). */
+  inner?: number;
+  /** Stop early once this many milliseconds of timing have passed (after at least 3 rounds). */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface TimedModel {
+  /** Median over rounds of the per-run time, milliseconds. */
+  medianMs: number;
+  p10Ms: number;
+  p90Ms: number;
+  rounds: number;
+}
+
+/** Session options every Twinforge latency measurement uses. */
+export function timingSessionOptions(threads = 2, extra: ort.InferenceSession.SessionOptions = {}): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
+    ...extra,
+  };
+}
+
+export async function openSession(src: ModelSource, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return typeof src === 'string' ? await ort.InferenceSession.create(src, opts) : await ort.InferenceSession.create(src, opts);
+  } catch (err) {
+    throw new TwinforgeError('CORRUPT_MODEL', `ONNX Runtime could not load the model: ${(err as Error).message}`, 'Check that the file is a valid ONNX model ONNX Runtime 1.30 supports.');
+  }
+}
+
+/** Seeded feeds of the given shapes (any input dtype) for every input of the session. */
+export function makeFeeds(session: ort.InferenceSession, shapes: Record<string, number[]>): Record<string, ort.Tensor> {
+  for (const name of session.inputNames) {
+    if (!shapes[name]) throw new TwinforgeError('BAD_INPUT', `No shape known for model input '${name}'.`, `Give it with --input-shape ${name}=1,3,224,224.`);
+  }
+  return generateInputs(resolveInputs(session, { inputShapes: shapes }), { seed: 7 });
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i];
+}
+
+/**
+ * Times several models interleaved: every round runs each session `inner` times, in rotating
+ * order. Returns one summary per model, in the order given.
+ */
+export async function timeInterleaved(models: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[], opts: TimingOptions = {}): Promise<TimedModel[]> {
+  const warmup = opts.warmup ?? 5;
+  const rounds = opts.rounds ?? 30;
+  const budget = opts.budgetMs ?? Infinity;
+  for (const m of models) for (let i = 0; i < warmup; i++) await m.session.run(m.feeds);
+  // pick `inner` so that one timed chunk lasts >= ~0.5 ms: sub-0.05 ms models need many runs per sample
+  let inner = opts.inner ?? 0;
+  if (!inner) {
+    const t0 = process.hrtime.bigint();
+    for (const m of models) await m.session.run(m.feeds);
+    const per = Number(process.hrtime.bigint() - t0) / 1e6 / models.length;
+    inner = Math.max(1, Math.min(200, Math.ceil(0.5 / Math.max(per, 1e-4))));
+  }
+  const samples: number[][] = models.map(() => []);
+  const start = Date.now();
+  for (let r = 0; r < rounds; r++) {
+    if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Timing cancelled.');
+    for (let j = 0; j < models.length; j++) {
+      const idx = (j + r) % models.length;
+      const m = models[idx];
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < inner; i++) await m.session.run(m.feeds);
+      samples[idx].push(Number(process.hrtime.bigint() - t0) / 1e6 / inner);
+    }
+    if (r >= 2 && Date.now() - start > budget) break;
+  }
+  return samples.map((s) => {
+    const sorted = [...s].sort((a, b) => a - b);
+    return { medianMs: quantile(sorted, 0.5), p10Ms: quantile(sorted, 0.1), p90Ms: quantile(sorted, 0.9), rounds: s.length };
+  });
+}
+
+/** Opens each model, times them interleaved, releases the sessions. */
+export async function timeModels(srcs: { src: ModelSource; shapes: Record<string, number[]> }[], opts: TimingOptions = {}): Promise<TimedModel[]> {
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    const models = [];
+    for (const s of srcs) {
+      const session = await openSession(s.src, timingSessionOptions(opts.threads ?? 2));
+      sessions.push(session);
+      models.push({ session, feeds: makeFeeds(session, s.shapes) });
+    }
+    return await timeInterleaved(models, opts);
+  } finally {
+    for (const s of sessions) await s.release().catch(() => undefined);
+  }
+}
+
+export interface NodeTiming {
+  /** ORT's node name after graph optimisation (fused nodes carry the fused name). */
+  name: string;
+  op: string;
+  /** Median kernel time over the profiled runs, milliseconds. */
+  ms: number;
+}
+
+/**
+ * Per-node kernel times from ORT's profiler (after its graph optimisations): what "per layer
+ * where possible" means for a real model. Profiling adds its own cost, so use the shares, not
+ * the sums, next to a plain timing.
+ */
+export async function profileNodes(src: ModelSource, shapes: Record<string, number[]>, runs = 20, threads = 2): Promise<NodeTiming[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'twinforge-prof-'));
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await openSession(src, timingSessionOptions(threads, { enableProfiling: true, profileFilePrefix: path.join(dir, 'p') }));
+    const feeds = makeFeeds(session, shapes);
+    for (let i = 0; i < 3; i++) await session.run(feeds);
+    for (let i = 0; i < runs; i++) await session.run(feeds);
+    session.endProfiling();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) return [];
+    const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+    const per = new Map<string, { op: string; durs: number[] }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      const name = e.name.slice(0, -'_kernel_time'.length);
+      const rec = per.get(name) ?? { op: e.args?.op_name ?? '', durs: [] };
+      rec.durs.push(e.dur / 1000);
+      per.set(name, rec);
+    }
+    return [...per.entries()].map(([name, r]) => {
+      const sorted = r.durs.slice(-runs).sort((a, b) => a - b);
+      return { name, op: r.op, ms: quantile(sorted, 0.5) };
+    });
+  } finally {
+    await session?.release().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The optimised graph's node count and op types as ORT will execute them (fusions applied). */
+export async function optimizedOps(src: ModelSource, threads = 2): Promise<string[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'twinforge-opt-'));
+  const file = path.join(dir, 'opt.onnx');
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await openSession(src, timingSessionOptions(threads, { optimizedModelFilePath: file }));
+    const { fromBinary } = await import('@bufbuild/protobuf');
+    const { ModelProtoSchema } = await import('onnx-buf');
+    const m = fromBinary(ModelProtoSchema, readFileSync(file));
+    return (m.graph?.node ?? []).map((n) => n.opType);
+  } finally {
+    await session?.release().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,312 @@
+// Probe models: tiny ONNX graphs built in memory so the latency model can be calibrated and the
+// explainer's verdicts measured on the real runtime (one op at a time, dense vs variant). This is
+// not the model writer: it builds only the few single-op graphs that timing needs.
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  AttributeProtoSchema,
+  AttributeProto_AttributeType,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  TensorProtoSchema,
+  TensorProto_DataType,
+  TensorShapeProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TypeProtoSchema,
+  TypeProto_TensorSchema,
+  ValueInfoProtoSchema,
+} from 'onnx-buf';
+
+export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int64' | 'float16' | 'bfloat16';
+
+export interface ProbeTensor {
+  name: string;
+  dims: number[];
+  dtype: ProbeDtype;
+  data: Float32Array | Int8Array | Uint8Array | BigInt64Array;
+}
+
+export type ProbeAttr = number | number[] | string | { float: number };
+
+export interface ProbeNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, ProbeAttr>;
+  domain?: string;
+}
+
+export interface ProbeGraph {
+  inputs: { name: string; dims: number[] }[];
+  outputs: { name: string; dims: number[] }[];
+  initializers: ProbeTensor[];
+  nodes: ProbeNode[];
+}
+
+const DT: Record<ProbeDtype, TensorProto_DataType> = {
+  float32: TensorProto_DataType.FLOAT,
+  int8: TensorProto_DataType.INT8,
+  uint8: TensorProto_DataType.UINT8,
+  int64: TensorProto_DataType.INT64,
+  float16: TensorProto_DataType.FLOAT16,
+  bfloat16: TensorProto_DataType.BFLOAT16,
+};
+
+function valueInfo(name: string, dims: number[]) {
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, {
+      value: {
+        case: 'tensorType',
+        value: create(TypeProto_TensorSchema, {
+          elemType: TensorProto_DataType.FLOAT,
+          shape: create(TensorShapeProtoSchema, {
+            dim: dims.map((d) => create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } })),
+          }),
+        }),
+      },
+    }),
+  });
+}
+
+function attribute(name: string, v: ProbeAttr) {
+  if (typeof v === 'string') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(v) });
+  if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
+  if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map((x) => BigInt(x)) });
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.float });
+}
+
+/** Serialises a probe graph to ONNX bytes (opset 17 + com.microsoft 1). */
+export function buildProbeModel(g: ProbeGraph): Uint8Array {
+  const graph = create(GraphProtoSchema, {
+    name: 'twinforge-probe',
+    input: g.inputs.map((i) => valueInfo(i.name, i.dims)),
+    output: g.outputs.map((o) => valueInfo(o.name, o.dims)),
+    initializer: g.initializers.map((t) =>
+      create(TensorProtoSchema, {
+        name: t.name,
+        dims: t.dims.map((d) => BigInt(d)),
+        dataType: DT[t.dtype],
+        rawData: new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength),
+      }),
+    ),
+    node: g.nodes.map((n, i) =>
+      create(NodeProtoSchema, {
+        name: `${n.op}_${i}`,
+        opType: n.op,
+        domain: n.domain ?? '',
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+      }),
+    ),
+  });
+  const model = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'twinforge-probe',
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n }), create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n })],
+    graph,
+  });
+  return toBinary(ModelProtoSchema, model);
+}
+
+/** Deterministic pseudo-random fill (xorshift), so probes are reproducible and never all-zero. */
+export function randomWeights(n: number, seed = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = (s / 4294967296 - 0.5) * 0.1;
+  }
+  return out;
+}
+
+/** Zeroes a fraction of a [K, N] weight so that the pattern holds: unstructured, n:m along K, or whole columns. */
+export function applyZeros(w: Float32Array, k: number, n: number, spec: { kind: 'unstructured' | 'nm' | 'block' | 'channels'; level: number; n?: number; m?: number; bh?: number; bw?: number }): Float32Array {
+  const out = w.slice();
+  if (spec.kind === 'unstructured') {
+    const step = 1 / Math.max(1e-9, spec.level);
+    // evenly spread zeros by a deterministic stride; the runtime cannot tell them from random ones
+    let acc = 0;
+    for (let i = 0; i < out.length; i++) {
+      acc += spec.level;
+      if (acc >= 1) {
+        out[i] = 0;
+        acc -= 1;
+      }
+    }
+    void step;
+  } else if (spec.kind === 'nm') {
+    const nn = spec.n ?? 2;
+    const mm = spec.m ?? 4;
+    for (let col = 0; col < n; col++) {
+      for (let r0 = 0; r0 < k; r0 += mm) {
+        for (let j = nn; j < mm && r0 + j < k; j++) out[(r0 + j) * n + col] = 0;
+      }
+    }
+  } else if (spec.kind === 'block') {
+    const bh = spec.bh ?? 4;
+    const bw = spec.bw ?? 4;
+    let acc = 0;
+    for (let r0 = 0; r0 < k; r0 += bh) {
+      for (let c0 = 0; c0 < n; c0 += bw) {
+        acc += spec.level;
+        if (acc < 1) continue;
+        acc -= 1;
+        for (let r = r0; r < Math.min(k, r0 + bh); r++) for (let c = c0; c < Math.min(n, c0 + bw); c++) out[r * n + c] = 0;
+      }
+    }
+  } else {
+    const drop = Math.round(n * spec.level);
+    for (let r = 0; r < k; r++) for (let c = n - drop; c < n; c++) out[r * n + c] = 0;
+  }
+  return out;
+}
+
+/** One MatMul y = x·W with x [M, K], W [K, N] (weights given or random). */
+export function matmulProbe(m: number, k: number, n: number, weights?: Float32Array): Uint8Array {
+  return buildProbeModel({
+    inputs: [{ name: 'x', dims: [m, k] }],
+    outputs: [{ name: 'y', dims: [m, n] }],
+    initializers: [{ name: 'W', dims: [k, n], dtype: 'float32', data: weights ?? randomWeights(k * n, k + n) }],
+    nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }],
+  });
+}
+
+/** Symmetric per-column int8 quantisation of a [K, N] weight (scale per output channel). */
+export function quantizeInt8PerColumn(w: Float32Array, k: number, n: number): { q: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(n);
+  for (let c = 0; c < n; c++) {
+    let mx = 0;
+    for (let r = 0; r < k; r++) mx = Math.max(mx, Math.abs(w[r * n + c]));
+    scales[c] = mx > 0 ? mx / 127 : 1;
+  }
+  const q = new Int8Array(k * n);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) q[r * n + c] = Math.max(-127, Math.min(127, Math.round(w[r * n + c] / scales[c])));
+  return { q, scales };
+}
+
+/** y = x·W with W int8 per-channel through ORT's DynamicQuantizeMatMul (what QDQ/dynamic export fuses into). */
+export function int8MatmulProbe(m: number, k: number, n: number, weights?: Float32Array): Uint8Array {
+  const w = weights ?? randomWeights(k * n, k + n);
+  const { q, scales } = quantizeInt8PerColumn(w, k, n);
+  return buildProbeModel({
+    inputs: [{ name: 'x', dims: [m, k] }],
+    outputs: [{ name: 'y', dims: [m, n] }],
+    initializers: [
+      { name: 'Wq', dims: [k, n], dtype: 'int8', data: q },
+      { name: 'Ws', dims: [n], dtype: 'float32', data: scales },
+      { name: 'Wz', dims: [n], dtype: 'int8', data: new Int8Array(n) },
+    ],
+    nodes: [{ op: 'DynamicQuantizeMatMul', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws', 'Wz'], outputs: ['y'] }],
+  });
+}
+
+/** y = x·W with W int4 group-wise (block 32..128) through ORT's MatMulNBits, accuracy_level 4 (int8 compute). */
+export function int4MatmulProbe(m: number, k: number, n: number, block = 128, weights?: Float32Array): Uint8Array {
+  const w = weights ?? randomWeights(k * n, k + n);
+  const blocks = Math.ceil(k / block);
+  const packed = new Uint8Array(n * blocks * (block / 2));
+  const scales = new Float32Array(n * blocks);
+  for (let c = 0; c < n; c++) {
+    for (let b = 0; b < blocks; b++) {
+      let mx = 0;
+      for (let r = b * block; r < Math.min(k, (b + 1) * block); r++) mx = Math.max(mx, Math.abs(w[r * n + c]));
+      const s = mx > 0 ? mx / 7 : 1;
+      scales[c * blocks + b] = s;
+      for (let j = 0; j < block; j++) {
+        const r = b * block + j;
+        const v = r < k ? Math.max(-8, Math.min(7, Math.round(w[r * n + c] / s))) + 8 : 8;
+        const idx = (c * blocks + b) * (block / 2) + (j >> 1);
+        packed[idx] |= (j & 1) === 0 ? v & 0xf : (v & 0xf) << 4;
+      }
+    }
+  }
+  return buildProbeModel({
+    inputs: [{ name: 'x', dims: [m, k] }],
+    outputs: [{ name: 'y', dims: [m, n] }],
+    initializers: [
+      { name: 'Wq', dims: [n, blocks, block / 2], dtype: 'uint8', data: packed },
+      { name: 'Ws', dims: [n * blocks], dtype: 'float32', data: scales },
+    ],
+    nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws'], outputs: ['y'], attrs: { K: k, N: n, bits: 4, block_size: block, accuracy_level: 4 } }],
+  });
+}
+
+/** A chain of `count` cheap elementwise nodes on a [1, width] tensor: isolates ORT's per-node cost. */
+export function chainProbe(count: number, width = 16, op = 'Relu'): Uint8Array {
+  const nodes: ProbeNode[] = [];
+  let prev = 'x';
+  for (let i = 0; i < count; i++) {
+    const out = i === count - 1 ? 'y' : `t${i}`;
+    nodes.push({ op, inputs: [prev], outputs: [out] });
+    prev = out;
+  }
+  if (count === 0) nodes.push({ op: 'Identity', inputs: ['x'], outputs: ['y'] });
+  return buildProbeModel({ inputs: [{ name: 'x', dims: [1, width] }], outputs: [{ name: 'y', dims: [1, width] }], initializers: [], nodes });
+}
+
+/** A chain of `count` MatMuls [1, width] x [width, width]: ORT's cost per (threaded) matmul node. */
+export function matmulChainProbe(count: number, width = 32, batch = 1): Uint8Array {
+  const nodes: ProbeNode[] = [];
+  const inits: ProbeTensor[] = [{ name: 'W', dims: [width, width], dtype: 'float32', data: randomWeights(width * width, 5) }];
+  let prev = 'x';
+  for (let i = 0; i < count; i++) {
+    const out = i === count - 1 ? 'y' : `t${i}`;
+    nodes.push({ op: 'MatMul', inputs: [prev, 'W'], outputs: [out] });
+    prev = out;
+  }
+  return buildProbeModel({ inputs: [{ name: 'x', dims: [batch, width] }], outputs: [{ name: 'y', dims: [batch, width] }], initializers: inits, nodes });
+}
+
+/** An MLP of MatMul+Add+Relu layers, widths[0] -> widths[1] -> ...: a whole-model latency fixture. */
+export function mlpProbe(batch: number, widths: number[], seed = 7): Uint8Array {
+  const nodes: ProbeNode[] = [];
+  const inits: ProbeTensor[] = [];
+  let prev = 'x';
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const k = widths[l];
+    const n = widths[l + 1];
+    inits.push({ name: `W${l}`, dims: [k, n], dtype: 'float32', data: randomWeights(k * n, seed + l) });
+    inits.push({ name: `b${l}`, dims: [n], dtype: 'float32', data: randomWeights(n, seed + 100 + l) });
+    const last = l + 2 === widths.length;
+    nodes.push({ op: 'MatMul', inputs: [prev, `W${l}`], outputs: [`mm${l}`] });
+    nodes.push({ op: 'Add', inputs: [`mm${l}`, `b${l}`], outputs: [last ? 'y' : `a${l}`] });
+    if (!last) nodes.push({ op: 'Relu', inputs: [`a${l}`], outputs: [`h${l}`] });
+    prev = `h${l}`;
+  }
+  return buildProbeModel({
+    inputs: [{ name: 'x', dims: [batch, widths[0]] }],
+    outputs: [{ name: 'y', dims: [batch, widths[widths.length - 1]] }],
+    initializers: inits,
+    nodes,
+  });
+}
+
+/** A small CNN: Conv(3x3)+Relu stages on [1, C, H, W] then global pool — a conv latency fixture. */
+export function convProbe(channels: number[], hw: number, seed = 11): Uint8Array {
+  const nodes: ProbeNode[] = [];
+  const inits: ProbeTensor[] = [];
+  let prev = 'x';
+  for (let l = 0; l + 1 < channels.length; l++) {
+    const ci = channels[l];
+    const co = channels[l + 1];
+    inits.push({ name: `C${l}`, dims: [co, ci, 3, 3], dtype: 'float32', data: randomWeights(co * ci * 9, seed + l) });
+    inits.push({ name: `cb${l}`, dims: [co], dtype: 'float32', data: randomWeights(co, seed + 50 + l) });
+    nodes.push({ op: 'Conv', inputs: [prev, `C${l}`, `cb${l}`], outputs: [`c${l}`], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } });
+    nodes.push({ op: 'Relu', inputs: [`c${l}`], outputs: [`r${l}`] });
+    prev = `r${l}`;
+  }
+  nodes.push({ op: 'GlobalAveragePool', inputs: [prev], outputs: ['y'] });
+  return buildProbeModel({
+    inputs: [{ name: 'x', dims: [1, channels[0], hw, hw] }],
+    outputs: [{ name: 'y', dims: [1, channels[channels.length - 1], 1, 1] }],
+    initializers: inits,
+    nodes,
+  });
+}

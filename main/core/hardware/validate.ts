@@ -1,0 +1,228 @@
+// `hw validate MODEL --target T`: measures every option the explainer judged, with the runtime the
+// target names, and reports the share of verdicts measurement confirms. ONNX Runtime targets are
+// timed here as one-node probe models (layer = probe - a do-nothing floor with the same outputs),
+// interleaved with the dense probe; the same verdict rule is applied to both sides.
+import os from 'node:os';
+import { TwinforgeError } from '../errors';
+import { costGraph, type GraphNodeView, type LayerCost } from './costs';
+import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './explain';
+import { estimateModel } from './latency';
+import { readModelView, type ModelView } from './onnx-view';
+import type { LayerOption } from './options';
+import { timeModels } from './ort-time';
+import { floorProbe, layerProbe, type LayerData } from './probes';
+import type { Target } from './profile';
+import { measureNativeOption } from './calibrate-native';
+
+export interface Judgement {
+  layer: string;
+  op: string;
+  label: string;
+  pattern: string;
+  level: number;
+  precision: string;
+  estimatedSpeedup: number;
+  verdict: Verdict;
+  reason: string;
+  measuredSpeedup: number | null;
+  measuredVerdict: Verdict | null;
+  /** null: not measured (see why). */
+  confirmed: boolean | null;
+  why?: string;
+}
+
+export interface ValidationReport {
+  model: string;
+  target: string;
+  engine: string;
+  judgements: Judgement[];
+  /** Judgements measured, and how many of them measurement confirmed. */
+  measured: number;
+  confirmed: number;
+  share: number;
+  /** Confirmation share per verdict class. */
+  byVerdict: Record<Verdict, { measured: number; confirmed: number }>;
+  skipped: string[];
+  /** Whole-model estimate against ORT's measured latency (ONNX Runtime targets). */
+  latency?: { estimatedMs: number; measuredMs: number; measuredP10Ms: number; error: number };
+  load: [number, number];
+}
+
+export interface ValidateArgs {
+  model: string;
+  target: Target;
+  inputShapes?: Record<string, number[]>;
+  /** Scales timing budgets (1: ~1.5 s per layer). */
+  effort?: number;
+  /** Restrict options (same specs as hw explain --option). */
+  options?: string[];
+  parsedOptions?: LayerOption[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Only the largest N layers (by estimated time); default all. */
+  maxLayers?: number;
+}
+
+/** The float weight behind a layer's weight input, following folded Cast/Identity nodes. */
+function weightValues(view: ModelView, name: string): Float32Array | undefined {
+  let cur = name;
+  for (let i = 0; i < 4; i++) {
+    const data = view.weightData(cur);
+    if (data) return data;
+    const prod = view.nodes.find((n) => n.outputs.includes(cur));
+    if (!prod || (prod.op !== 'Cast' && prod.op !== 'Identity')) return undefined;
+    cur = prod.inputs[0];
+  }
+  return undefined;
+}
+
+function layerData(view: ModelView, layers: LayerCost[], layer: LayerCost): LayerData | string {
+  const node = view.nodes.find((n) => n.name === layer.name) as GraphNodeView | undefined;
+  if (!node || !layer.weight) return 'no node/weight';
+  const act = node.inputs.find((x) => x && x !== layer.weight!.name && !view.tensors.get(x)?.constant);
+  const inDims = act ? view.tensors.get(act)?.dims : undefined;
+  const outDims = view.tensors.get(node.outputs[0])?.dims;
+  const weight = weightValues(view, layer.weight.name);
+  if (!inDims || !outDims) return 'shapes unknown';
+  if (!weight) return 'weight is not a float tensor';
+  let bias: Float32Array | undefined;
+  if (node.op === 'Gemm' && node.inputs[2]) bias = weightValues(view, node.inputs[2]);
+  if (node.op === 'Conv' && node.inputs[2]) bias = weightValues(view, node.inputs[2]);
+  if (node.op === 'MatMul') {
+    // a bias Add the runtime fuses into this MatMul belongs to the layer
+    const add = layers.find((l) => l.fusedInto === layer.name && l.op === 'Add');
+    const addNode = add && view.nodes.find((n) => n.name === add.name);
+    const b = addNode?.inputs.find((x) => view.tensors.get(x)?.constant);
+    if (b) bias = weightValues(view, b);
+  }
+  if (bias && node.op !== 'Conv' && bias.length !== outDims[outDims.length - 1]) bias = undefined;
+  return { node, inputDims: inDims, outputDims: outDims, weight, weightDims: layer.weight.shape, bias };
+}
+
+function summarize(judgements: Judgement[]) {
+  const byVerdict: ValidationReport['byVerdict'] = { faster: { measured: 0, confirmed: 0 }, 'no-gain': { measured: 0, confirmed: 0 }, slower: { measured: 0, confirmed: 0 } };
+  let measured = 0;
+  let confirmed = 0;
+  for (const j of judgements) {
+    if (j.confirmed === null) continue;
+    measured++;
+    byVerdict[j.verdict].measured++;
+    if (j.confirmed) {
+      confirmed++;
+      byVerdict[j.verdict].confirmed++;
+    }
+  }
+  return { measured, confirmed, share: measured ? confirmed / measured : 0, byVerdict };
+}
+
+/** Explains a model for a target, then measures every judged option; see ValidationReport. */
+export async function validateModel(args: ValidateArgs): Promise<ValidationReport> {
+  const { target } = args;
+  const effort = args.effort ?? 1;
+  const load0 = os.loadavg()[0];
+  const view = await readModelView(args.model, args.inputShapes);
+  const cost = costGraph(view);
+  const { parseOptionSpec } = await import('../api/hardware');
+  const options = args.parsedOptions ?? args.options?.map((s) => parseOptionSpec(s, target));
+  const explanation = explainCost(cost, target, { options });
+  const engine = target.runtime.engine;
+  const judgements: Judgement[] = [];
+  const skipped: string[] = [];
+  const base = (l: string, op: string, o: ExplainedOption): Judgement => ({
+    layer: l,
+    op,
+    label: o.label,
+    pattern: o.pattern,
+    level: o.level,
+    precision: o.precision,
+    estimatedSpeedup: o.estimatedSpeedup,
+    verdict: o.verdict,
+    reason: o.reason,
+    measuredSpeedup: null,
+    measuredVerdict: null,
+    confirmed: null,
+  });
+  if (engine !== 'onnxruntime' && engine !== 'twinforge') {
+    skipped.push(`${target.runtime.title} does not run on this machine: nothing measured (engine '${engine}')`);
+    for (const l of explanation.layers) for (const o of l.options) judgements.push({ ...base(l.name, l.op, o), why: `engine ${engine} not available here` });
+    return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, load: [load0, os.loadavg()[0]] };
+  }
+  // the whole model first: the verdict rule needs the model's time, and it is acceptance item 1
+  const est = estimateModel(cost, target);
+  const [whole] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }], { rounds: Math.max(8, Math.round(30 * effort)), budgetMs: 3000 * effort, signal: args.signal });
+  const modelSeconds = whole.medianMs / 1e3;
+  const latency = engine === 'onnxruntime' ? { estimatedMs: est.seconds * 1e3, measuredMs: whole.medianMs, measuredP10Ms: whole.p10Ms, error: (est.seconds * 1e3 - whole.medianMs) / whole.medianMs } : undefined;
+  args.log?.(`model: estimated ${(est.seconds * 1e3).toFixed(4)} ms, measured ${whole.medianMs.toFixed(4)} ms`);
+  let layers = explanation.layers;
+  if (args.maxLayers) layers = [...layers].sort((a, b) => b.denseMs - a.denseMs).slice(0, args.maxLayers);
+  for (const [li, l] of layers.entries()) {
+    if (args.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Validation cancelled.');
+    const layer = cost.layers.find((x) => x.name === l.name)!;
+    const opts = l.options.map((o) => ({ o, opt: { pattern: o.pattern, level: o.level, precision: o.precision } as LayerOption }));
+    if (engine === 'twinforge') {
+      for (const { o, opt } of opts) {
+        const j = base(l.name, l.op, o);
+        try {
+          const m = await measureNativeOption(layer, opt, { effort, signal: args.signal });
+          j.measuredSpeedup = round3(m.speedup);
+          j.measuredVerdict = verdictOf(m.speedup, m.denseSeconds, modelSeconds).verdict;
+          j.confirmed = j.measuredVerdict === j.verdict;
+        } catch (e) {
+          if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
+          j.why = (e as Error).message;
+        }
+        judgements.push(j);
+      }
+      continue;
+    }
+    const data = layerData(view, cost.layers, layer);
+    if (typeof data === 'string') {
+      skipped.push(`${l.name}: ${data}`);
+      for (const { o } of opts) judgements.push({ ...base(l.name, l.op, o), why: data });
+      continue;
+    }
+    const dense = layerProbe(data);
+    if (!dense.ok) {
+      skipped.push(`${l.name}: ${dense.why}`);
+      for (const { o } of opts) judgements.push({ ...base(l.name, l.op, o), why: dense.why });
+      continue;
+    }
+    const probes = opts.map(({ opt }) => layerProbe(data, opt));
+    const runnable = probes.map((p, i) => ({ p, i })).filter((x) => x.p.ok) as { p: Extract<typeof probes[number], { ok: true }>; i: number }[];
+    const floor = floorProbe(dense.shapes.x, dense.outDims);
+    const models = [{ src: floor, shapes: dense.shapes }, { src: dense.bytes, shapes: dense.shapes }, ...runnable.map((r) => ({ src: r.p.bytes, shapes: r.p.shapes }))];
+    let times;
+    try {
+      times = await timeModels(models, { rounds: Math.max(8, Math.round(30 * effort)), budgetMs: Math.max(600, 1500 * effort), signal: args.signal });
+    } catch (e) {
+      if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
+      skipped.push(`${l.name}: ${(e as Error).message}`);
+      for (const { o } of opts) judgements.push({ ...base(l.name, l.op, o), why: (e as Error).message });
+      continue;
+    }
+    const floorS = times[0].medianMs / 1e3;
+    const denseS = Math.max(2e-7, times[1].medianMs / 1e3 - floorS);
+    opts.forEach(({ o }, i) => {
+      const j = base(l.name, l.op, o);
+      const r = runnable.findIndex((x) => x.i === i);
+      if (r < 0) {
+        j.why = (probes[i] as { why: string }).why;
+        judgements.push(j);
+        return;
+      }
+      const varS = Math.max(2e-7, times[2 + r].medianMs / 1e3 - floorS);
+      const speedup = denseS / varS;
+      j.measuredSpeedup = round3(speedup);
+      j.measuredVerdict = verdictOf(speedup, denseS, modelSeconds).verdict;
+      j.confirmed = j.measuredVerdict === j.verdict;
+      judgements.push(j);
+    });
+    args.log?.(`layer ${li + 1}/${layers.length} ${l.name}: dense ${(denseS * 1e6).toFixed(1)} µs (estimated ${(l.denseMs * 1e3).toFixed(1)} µs)`);
+  }
+  for (const j of judgements) if (j.confirmed === null && j.why && !skipped.some((s) => s.startsWith(`${j.layer}:`))) skipped.push(`${j.layer} ${j.label}: ${j.why}`);
+  return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, ...(latency ? { latency } : {}), load: [load0, os.loadavg()[0]] };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
