@@ -3,15 +3,26 @@
 import * as native from '../native';
 import type { Pattern } from './sparsity/pattern';
 
+/** How many of n weights a level prunes: floor(s · n), robust to s · n landing just below an integer. */
+export function pruneCount(sparsity: number, n: number): number {
+  return Math.min(n, Math.floor(sparsity * n + 1e-9));
+}
+
+/** The level to hand the native threshold so that it prunes exactly k of n (it floors s · n). */
+function levelFor(k: number, n: number): number {
+  return k >= n ? (n - 0.5) / n : (k + 0.5) / n;
+}
+
 /** Mask pruning exactly floor(s · n) of the lowest scores (scores >= 0). */
 export function thresholdMask(scores: Float32Array, sparsity: number): Uint8Array {
-  const t = native.globalMagnitudeThreshold([scores], sparsity);
+  const t = native.globalMagnitudeThreshold([scores], levelFor(pruneCount(sparsity, scores.length), scores.length));
   return native.buildMaskByThreshold(scores, t.threshold, { tiesToPrune: t.tiesToPrune }).mask;
 }
 
 /** One exact magnitude threshold over many weights; a mask per weight. */
 export function globalThresholdMasks(weights: Float32Array[], sparsity: number, _signal?: AbortSignal): Uint8Array[] {
-  const t = native.globalMagnitudeThreshold(weights, sparsity);
+  const n = weights.reduce((a, w) => a + w.length, 0);
+  const t = native.globalMagnitudeThreshold(weights, levelFor(pruneCount(sparsity, n), n));
   let ties = t.tiesToPrune;
   return weights.map((w) => {
     const r = native.buildMaskByThreshold(w, t.threshold, { tiesToPrune: ties });
