@@ -3,7 +3,7 @@
 // at each working-set size, the compute rate of GEMM and convolution, how well compute and memory
 // overlap, and what zeros, int8 and int4 really buy (interleaved against dense, same process).
 import { TwinforgeError } from '../errors';
-import { timeModels, type TimedModel } from './ort-time';
+import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
 import {
   applyZeros,
   buildProbeModel,
@@ -50,6 +50,11 @@ function ms(t: TimedModel): number {
   return t.medianMs / 1e3;
 }
 
+/** Median over rounds of (b - a), seconds: the two were timed interleaved, so drift cancels. */
+function diff(a: TimedModel, b: TimedModel): number {
+  return medianOfRounds([a, b], ([x, y]) => y - x) / 1e3;
+}
+
 /** Runs the probes; takes roughly 25 s at effort 1 on 2 cores. */
 export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCalibration> {
   const effort = opts.effort ?? 1;
@@ -69,13 +74,13 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
   const [c1, c33] = await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
-  const perNode = Math.max(0, (ms(c33) - ms(c1)) / 32);
+  const perNode = Math.max(0, diff(c1, c33) / 32);
   const perCall = Math.max(1e-6, ms(c1) - perNode);
   // every extra output tensor handed back costs its own wrapping
   const multi = (k: number) =>
     buildProbeModel({ inputs: [{ name: 'x', dims: [1, 16] }], outputs: Array.from({ length: k }, (_, i) => ({ name: `y${i}`, dims: [1, 16] })), initializers: [], nodes: Array.from({ length: k }, (_, i) => ({ op: 'Relu', inputs: ['x'], outputs: [`y${i}`] })) });
   const [o1, o9] = await time([1, 9].map((k) => ({ src: multi(k), shapes: { x: [1, 16] } })));
-  const perOutput = Math.max(0, (ms(o9) - ms(o1)) / 8 - perNode);
+  const perOutput = Math.max(0, diff(o1, o9) / 8 - perNode);
   log.push(`call ${us(perCall)}, node ${us(perNode)}, output ${us(perOutput)}`);
 
   // 2. outputs: Relu (big output) against ReduceMax (same input, 1 output)
@@ -83,7 +88,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const W = 65536;
   const reduce = buildProbeModel({ inputs: [{ name: 'x', dims: [1, W] }], outputs: [{ name: 'y', dims: [1, 1] }], initializers: [], nodes: [{ op: 'ReduceMax', inputs: ['x'], outputs: ['y'], attrs: { keepdims: 1 } }] });
   const [tRed, tRelu] = await time([{ src: reduce, shapes: { x: [1, W] } }, { src: chainProbe(1, W), shapes: { x: [1, W] } }]);
-  const outputBandwidth = (W * 4) / Math.max(1e-6, ms(tRelu) - ms(tRed));
+  const outputBandwidth = (W * 4) / Math.max(1e-6, diff(tRed, tRelu));
   log.push(`outputs ${(outputBandwidth / 1e9).toFixed(2)} GB/s`);
 
   // 3. small matmuls: single-threaded (w=128) and threaded (w=256, 384) per-node costs
@@ -91,7 +96,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const per: Record<number, number> = {};
   for (const w of [128, 256, 384]) {
     const [a, b] = await time([1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } })), 800);
-    per[w] = Math.max(0, (ms(b) - ms(a)) / 8);
+    per[w] = Math.max(0, diff(a, b) / 8);
   }
   // single-thread bandwidth from w=128 (64 KiB, cache-resident); threaded nodes: solve for the wake-up cost
   const bw1 = (128 * 128 * 4) / Math.max(1e-8, per[128] - perNode);
@@ -127,7 +132,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('elementwise');
   const E = 65536;
   const [e1, e9] = await time([1, 9].map((n) => ({ src: chainProbe(n, E), shapes: { x: [1, E] } })), 1200);
-  const elementwiseBandwidth = (8 * E * 8) / Math.max(1e-7, ms(e9) - ms(e1) - 8 * perNode);
+  const elementwiseBandwidth = (8 * E * 8) / Math.max(1e-7, diff(e1, e9) - 8 * perNode);
   log.push(`elementwise ${(elementwiseBandwidth / 1e9).toFixed(0)} GB/s`);
 
   // 7. overlap of compute and memory in a mixed-regime GEMM (M=16, weights from DRAM)
@@ -155,7 +160,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('format costs');
   const tiny = variants(256, 256, randomWeights(256 * 256, 3));
   const tinyTimes = await time([{ src: matmulProbe(1, 256, 256), shapes: { x: [1, 256] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 256] } }))], 1500);
-  const extra = tinyTimes.slice(1).map((t) => Math.max(0, ms(t) - ms(tinyTimes[0])));
+  const extra = tinyTimes.slice(1).map((t) => Math.max(0, diff(tinyTimes[0], t)));
 
   stage('memory-bound formats');
   const [K1, N1] = [2048, 4096];
@@ -167,8 +172,8 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const gemm = await time([{ src: matmulProbe(M2, K2, N2), shapes: { x: [M2, K2] } }, ...v2.map((v) => ({ src: v.src(M2), shapes: { x: [M2, K2] } }))], 4000);
   v1.forEach((v, i) => {
     const ov = extra[i];
-    const sm = (ms(gemv[0]) - fixed) / Math.max(1e-7, ms(gemv[i + 1]) - fixed - ov);
-    const sc = (ms(gemm[0]) - fixed) / Math.max(1e-7, ms(gemm[i + 1]) - fixed - ov);
+    const sm = medianOfRounds([gemv[0], gemv[i + 1]], ([d, v]) => (d / 1e3 - fixed) / Math.max(1e-7, v / 1e3 - fixed - ov));
+    const sc = medianOfRounds([gemm[0], gemm[i + 1]], ([d, v]) => (d / 1e3 - fixed) / Math.max(1e-7, v / 1e3 - fixed - ov));
     factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 256x256` });
   });
   log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);

@@ -29,6 +29,23 @@ export interface TimedModel {
   p10Ms: number;
   p90Ms: number;
   rounds: number;
+  /** Per-round times (ms), in round order: rounds line up across the models of one call. */
+  samples: number[];
+}
+
+/**
+ * Median over rounds of a per-round quantity of several interleaved models, e.g. the ratio of a
+ * variant's layer time to the dense one: drift of a busy machine cancels within a round.
+ */
+export function medianOfRounds(timed: TimedModel[], f: (round: number[]) => number): number {
+  const n = Math.min(...timed.map((t) => t.samples.length));
+  const vals: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const v = f(timed.map((t) => t.samples[r]));
+    if (Number.isFinite(v)) vals.push(v);
+  }
+  vals.sort((a, b) => a - b);
+  return vals.length ? vals[Math.floor(vals.length / 2)] : NaN;
 }
 
 /** Session options every Twinforge latency measurement uses. */
@@ -97,7 +114,7 @@ export async function timeInterleaved(models: { session: ort.InferenceSession; f
   }
   return samples.map((s) => {
     const sorted = [...s].sort((a, b) => a - b);
-    return { medianMs: quantile(sorted, 0.5), p10Ms: quantile(sorted, 0.1), p90Ms: quantile(sorted, 0.9), rounds: s.length };
+    return { medianMs: quantile(sorted, 0.5), p10Ms: quantile(sorted, 0.1), p90Ms: quantile(sorted, 0.9), rounds: s.length, samples: s };
   });
 }
 

@@ -258,7 +258,8 @@ export function loadProfileFile(file: string): HardwareProfile {
   } catch (e) {
     throw badInput(`Hardware profile ${file} is not valid JSON: ${(e as Error).message}.`, 'Fix the JSON syntax.');
   }
-  return validateProfile(doc, path.relative(packageRoot, file) || file);
+  const rel = path.relative(packageRoot, file);
+  return validateProfile(doc, rel && !rel.startsWith('..') ? rel : file);
 }
 
 let builtinCache: HardwareProfile[] | undefined;

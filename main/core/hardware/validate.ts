@@ -9,7 +9,7 @@ import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './ex
 import { estimateModel } from './latency';
 import { readModelView, type ModelView } from './onnx-view';
 import type { LayerOption } from './options';
-import { timeModels } from './ort-time';
+import { medianOfRounds, timeModels } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
 import { measureNativeOption } from './calibrate-native';
@@ -202,6 +202,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     }
     const floorS = times[0].medianMs / 1e3;
     const denseS = Math.max(2e-7, times[1].medianMs / 1e3 - floorS);
+    const EPS = 2e-4; // ms: a layer never costs less than 0.2 µs over the floor
     opts.forEach(({ o }, i) => {
       const j = base(l.name, l.op, o);
       const r = runnable.findIndex((x) => x.i === i);
@@ -210,8 +211,8 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
         judgements.push(j);
         return;
       }
-      const varS = Math.max(2e-7, times[2 + r].medianMs / 1e3 - floorS);
-      const speedup = denseS / varS;
+      // per-round ratio of layer times (probe - floor), medianed: drift cancels within a round
+      const speedup = medianOfRounds([times[0], times[1], times[2 + r]], ([f, d, v]) => Math.max(EPS, d - f) / Math.max(EPS, v - f));
       j.measuredSpeedup = round3(speedup);
       j.measuredVerdict = verdictOf(speedup, denseS, modelSeconds).verdict;
       j.confirmed = j.measuredVerdict === j.verdict;

@@ -1,0 +1,104 @@
+// The latency model's logic: monotone in work, fixed costs counted, roofline regimes, the
+// pattern/precision factors applied only where the runtime exploits them, fusions honoured.
+import { describe, expect, it } from 'vitest';
+import { estimateLayer, estimateModel, memoryLevelFor } from '../../../main/core/hardware/latency';
+import { bitsPerWeight, factorsFor, parsePattern, type LayerOption } from '../../../main/core/hardware/options';
+import { resolveTarget } from '../../../main/core/hardware/profile';
+import { convCost, mlpCost } from './helpers';
+
+const ort = resolveTarget('x86-avx512-vnni:onnxruntime-cpu');
+const tf = resolveTarget('x86-avx512-vnni:twinforge-cpu');
+const trt = resolveTarget('nvidia-ampere:tensorrt');
+const opt = (pattern: string, level: number, precision: LayerOption['precision'] = 'fp32'): LayerOption => ({ pattern, level, precision });
+
+describe('latency model', () => {
+  it('fuses bias and activation into a 2-D MatMul and counts the call cost once', () => {
+    const c = mlpCost(1, [256, 256, 256]);
+    expect(c.layers.filter((l) => !l.fusedInto && l.kind !== 'free').map((l) => l.op)).toEqual(['MatMul', 'MatMul']);
+    const e = estimateModel(c, ort);
+    expect(e.callSeconds).toBeCloseTo(ort.runtime.perCall);
+    expect(e.seconds).toBeGreaterThan(e.callSeconds + 2 * ort.runtime.perNode);
+    expect(e.layers.filter((l) => l.fused).every((l) => l.seconds === 0)).toBe(true);
+  });
+
+  it('is monotone in width and batch', () => {
+    let prev = 0;
+    for (const w of [64, 256, 1024, 4096]) {
+      const t = estimateModel(mlpCost(1, [w, w]), ort).seconds;
+      expect(t).toBeGreaterThan(prev);
+      prev = t;
+    }
+    prev = 0;
+    for (const m of [1, 8, 64, 512]) {
+      const t = estimateModel(mlpCost(m, [1024, 1024]), ort).seconds;
+      expect(t).toBeGreaterThan(prev);
+      prev = t;
+    }
+  });
+
+  it('puts batch-1 layers in the memory-bound regime and large batches in the compute-bound one', () => {
+    const gemv = mlpCost(1, [4096, 4096]);
+    const gemm = mlpCost(512, [4096, 4096]);
+    const bw = memoryLevelFor(64 * 2 ** 20, ort).bandwidth;
+    expect(estimateLayer(gemv.layers[0], ort, bw).bound).toBe('memory');
+    expect(estimateLayer(gemm.layers[0], ort, bw).bound).toBe('compute');
+    expect(estimateLayer(mlpCost(1, [8, 8]).layers[0], ort, bw).bound).toBe('overhead');
+  });
+
+  it('reads cache-resident weights at cache bandwidth, big models at memory bandwidth', () => {
+    expect(memoryLevelFor(100 * 1024, ort).level).not.toBe('memory');
+    expect(memoryLevelFor(1e9, ort).level).toBe('memory');
+    expect(memoryLevelFor(1e9, ort).bandwidth).toBe(ort.profile.hardware.bandwidth);
+  });
+
+  it('applies factors only where the runtime exploits the pattern', () => {
+    expect(factorsFor(ort, opt('2:4', 0.5)).accelerated).toBe(false);
+    expect(factorsFor(ort, opt('unstructured', 0.9)).memory).toBeLessThan(1.25);
+    expect(factorsFor(tf, opt('unstructured', 0.9)).memory).toBeGreaterThan(2);
+    expect(factorsFor(trt, opt('2:4', 0.5, 'fp16')).accelerated).toBe(true);
+    expect(factorsFor(trt, opt('4:8', 0.5, 'fp16')).accelerated).toBe(false);
+    const both = factorsFor(ort, opt('unstructured', 0.5, 'int8'));
+    expect(both.memory).toBeGreaterThan(2); // zeros run dense, int8 still pays
+    expect(both.notes.join(' ')).toMatch(/runs zeros as dense/);
+  });
+
+  it('makes sparse kernels pay more the sparser the weights (memory-bound)', () => {
+    const layer = mlpCost(1, [4096, 4096]).layers[0];
+    const bw = ort.profile.hardware.bandwidth;
+    let prev = Infinity;
+    for (const lvl of [0.5, 0.7, 0.9, 0.95]) {
+      const t = estimateLayer(layer, tf, bw, opt('unstructured', lvl)).seconds;
+      expect(t).toBeLessThan(prev);
+      prev = t;
+    }
+  });
+
+  it('removing channels pays on every runtime, in proportion', () => {
+    const layer = mlpCost(64, [2048, 2048]).layers[0];
+    for (const t of [ort, tf, trt]) {
+      const bw = t.profile.hardware.bandwidth;
+      const dense = estimateLayer(layer, t, bw).seconds;
+      const half = estimateLayer(layer, t, bw, opt('channels', 0.5, t.runtime.basePrecision)).seconds;
+      expect(half).toBeLessThan(dense * 0.75);
+      expect(half).toBeGreaterThan(dense * 0.3);
+    }
+  });
+
+  it('costs convolutions by their GEMM view', () => {
+    const c = convCost(16, 32, 28);
+    const l = c.layers[0];
+    expect(l.kind).toBe('conv');
+    expect(l.flops).toBe(2 * 28 * 28 * 32 * 16 * 9);
+    expect([l.m, l.n, l.k]).toEqual([28 * 28, 32, 16 * 9]);
+    expect(estimateModel(c, ort).seconds).toBeGreaterThan(estimateModel(convCost(8, 16, 28), ort).seconds);
+  });
+
+  it('stores N:M and CSR weights with their index overhead', () => {
+    expect(bitsPerWeight(opt('2:4', 0.5), true)).toBeCloseTo(0.5 * (32 + 2));
+    expect(bitsPerWeight(opt('unstructured', 0.9), true)).toBeCloseTo(0.1 * 64);
+    expect(bitsPerWeight(opt('unstructured', 0.9), false)).toBe(32);
+    expect(bitsPerWeight(opt('dense', 0, 'int4'), true)).toBe(4);
+    expect(parsePattern('block1x16')).toMatchObject({ family: 'block', bh: 1, bw: 16 });
+    expect(() => parsePattern('5:4')).toThrowError(/N:M/);
+  });
+});
