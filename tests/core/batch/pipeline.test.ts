@@ -4,6 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBatch } from '../../../main/core/batch/index';
+import { registerSingleTwin } from '../../../main/core/batch/single';
+import { compressModel } from '../../../main/core/pipeline/runner';
+import { parseRecipe } from '../../../main/core/recipe/recipe';
+import { readFileSync } from 'node:fs';
 import { closeZoo, openZoo } from '../../../main/core/zoo/db';
 import { createZoo } from '../../../main/core/zoo/repo/zoos';
 import { importModels } from '../../../main/core/zoo/importer';
@@ -65,5 +69,20 @@ describe('batch with the compression pipeline', () => {
 
     const again = await runBatch(path.join(here, 'pipeline-grid.yaml'), { zoo: 'demo', dataDir: t.dir, concurrency: 2 });
     expect(again).toMatchObject({ skipped: 4, made: 0 });
+  });
+
+  it('registers a single compressed twin so that a batch over the zoo skips its cell', async () => {
+    const t = tempDir('tf-single-');
+    dirs.push(t.cleanup);
+    const grid = path.join(here, 'pipeline-grid.yaml');
+    const text = readFileSync(grid, 'utf8').replace(/grid:[\s\S]*?export:/, 'export:');
+    const recipe = { ...parseRecipe(text), model: path.join(DEMO, 'mlp-w16-s1.onnx'), export: { dir: path.join(t.dir, 'out'), formats: ['model' as const] } };
+    const r = await compressModel(recipe, { baseDir: here });
+    const where = await registerSingleTwin({ dataDir: t.dir, zoo: 'solo', parentFile: recipe.model, twinFile: r.twin, recipe, baseDir: here, pipeline: { metrics: r.metrics, sizes: r.sizes, passed: r.passed } });
+    expect(where.zoo).toBe('solo');
+    const db = openZoo(t.dir);
+    expect(twinsOfZoo(db, db.stmt<{ id: number }>("SELECT id FROM zoos WHERE name = 'solo'").get()!.id).map((x) => x.id)).toEqual([where.modelId]);
+    const s = await runBatch(grid, { zoo: 'solo', dataDir: t.dir, concurrency: 1 });
+    expect(s).toMatchObject({ tasks: 2, skipped: 1, made: 1 });
   });
 });
