@@ -102,6 +102,8 @@ export interface QuantJob extends MethodContext {
   stats?: LayerStats;
   /** Range of the layer's input activation, when the method asked for activationRanges. */
   inputRange?: ActivationRange;
+  /** Set when `weights` are in the weight's storage order (see QuantizationMethod.storageOrder). */
+  storage?: { outAxis: number };
 }
 
 /** int8 per-channel symmetric weights (scales per row), optional per-tensor activation scale. */
@@ -112,6 +114,8 @@ export interface Int8Result {
   scales: Float32Array;
   activation?: { scale: number; zeroPoint: number; signed: boolean };
   dequantized: Float32Array;
+  /** q (and dequantized) are in the weight's storage order, not canonical. */
+  storageOrder?: boolean;
 }
 
 /** int4 group-wise weights: codes per row in groups of `group` columns. */
@@ -134,6 +138,13 @@ export type QuantResult = Int8Result | Int4Result;
 export abstract class QuantizationMethod<C = unknown> {
   constructor(readonly config: C) {}
   initialize(_ctx: MethodContext & { layers: LayerTarget[] }): void | Promise<void> {}
+  /**
+   * Whether the method takes this layer's weights in storage order (no transposes); then
+   * QuantJob.storage is set and results come back in storage order.
+   */
+  storageOrder(_layer: LayerTarget): boolean {
+    return false;
+  }
   /** Whether this method can take the layer (else the pipeline leaves it in float with the reason). */
   supports(_layer: LayerTarget): string | undefined {
     return undefined;
@@ -155,6 +166,12 @@ export interface MethodDefinition<C = any> {
   /** Strict config schema; every field has a default, so `{}` is a valid config. */
   config: z.ZodType<C>;
   needs(config: C, pattern?: Pattern): MethodNeeds;
+  /**
+   * Whether the method's result for this pattern does not depend on the weight's layout (an
+   * elementwise rule such as a magnitude threshold): the pipeline then hands it the weights in
+   * storage order and skips the transposes to and from the canonical matrix.
+   */
+  layoutFree?(config: C, pattern: Pattern): boolean;
   create(config: C): PruningMethod<C> | QuantizationMethod<C>;
 }
 

@@ -54,7 +54,7 @@ export function commitQuantization(editor: ModelEditor, commits: QuantCommit[]):
 
 function commitInt8(editor: ModelEditor, layer: LayerTarget, r: Int8Result, actDone: Set<string>): void {
   const dims = layer.weight.dims;
-  const codes = toStorage(layer, r.q, dims, layer.outAxis, layer.colAxes);
+  const codes = r.storageOrder ? r.q : toStorage(layer, r.q, dims, layer.outAxis, layer.colAxes);
   editor.addDequantize(layer.weight.id, { codes, dtype: 'int8', scale: r.scales, zeroPoint: new Int8Array(r.scales.length), axis: layer.outAxis });
   if (r.activation && layer.activation && !actDone.has(layer.activation)) {
     actDone.add(layer.activation);

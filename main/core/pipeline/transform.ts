@@ -116,14 +116,17 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
   const cal = needs.calibration ? await statsFor(plan, ctx, layers, { hessian: needs.hessian, norms: needs.featureNorms, ranges: false, histogram: false }) : undefined;
   const plans: PruneLayerPlan[] = chosen.map((c) => ({ layer: c.layer, pattern: c.pattern!, sparsity: c.sparsity! }));
   const base = { signal: ctx.signal ?? new AbortController().signal, log: ctx.log, seed: ctx.seed };
-  await method.initialize({ ...base, plans, weights: (l) => toMatrix(l) });
+  // Elementwise rules see the weights in storage order: no transposes for MatMul [in, out].
+  const free = new Set(plans.filter((p) => def.layoutFree?.(plan.config, p.pattern)).map((p) => p.layer));
+  const read = (l: LayerTarget) => (free.has(l) ? l.weight.float32() : toMatrix(l));
+  await method.initialize({ ...base, plans, weights: read });
   // Masks first: every layer's result is computed from the unchanged model.
   const results: { p: PruneLayerPlan; weights: Float32Array; note?: string }[] = [];
   for (let k = 0; k < plans.length; k++) {
     check(ctx.signal);
     const p = plans[k];
     ctx.progress('prune', k, plans.length, p.layer.name);
-    const w = toMatrix(p.layer);
+    const w = read(p.layer);
     const stats: LayerStats | undefined = cal?.stats.get(p.layer);
     const t0 = performance.now();
     const r = await method.apply({ ...base, plan: p, weights: w, stats });
@@ -136,7 +139,7 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
   ctx.progress('prune', plans.length, plans.length);
   // Mutate last.
   for (const { p, weights, note } of results) {
-    ctx.editor.setTensor(p.layer.weight.id, fromMatrix(p.layer, weights));
+    ctx.editor.setTensor(p.layer.weight.id, free.has(p.layer) ? weights : fromMatrix(p.layer, weights));
     const zeros = countZeros(weights);
     record(out, p.layer).nonzeros = weights.length - zeros;
     record(out, p.layer).prune = { method: def.name, pattern: formatPattern(p.pattern), target: p.sparsity, sparsity: zeros / weights.length, ...(note ? { note } : {}) };
@@ -228,10 +231,11 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
     check(ctx.signal);
     const { layer, method } = chosen[k];
     ctx.progress('quantize', k, chosen.length, layer.name);
-    const w = toMatrix(layer);
+    const stored = method.storageOrder(layer);
+    const w = stored ? layer.weight.float32() : toMatrix(layer);
     const inputRange: ActivationRange | undefined = layer.activation ? cal?.ranges.get(layer.activation) : undefined;
     const t0 = performance.now();
-    const result = await method.apply({ ...base, layer, weights: w, stats: cal?.stats.get(layer), inputRange });
+    const result = await method.apply({ ...base, layer, weights: w, stats: cal?.stats.get(layer), inputRange, ...(stored ? { storage: { outAxis: layer.outAxis } } : {}) });
     ctx.timings.nativeMs += performance.now() - t0;
     results.push({ layer, result, method });
     const rec = record(out, layer);

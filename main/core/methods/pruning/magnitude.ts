@@ -38,7 +38,8 @@ export class MagnitudePruning extends PruningMethod<MagnitudeConfig> {
       return { mask: g };
     }
     const { layer, pattern, sparsity } = job.plan;
-    return { mask: maskForPattern(absScores(job.weights), layer.rows, layer.cols, pattern, sparsity, { scope: 'layer' }) };
+    // The kernels rank by |score|, so the signed weights are the scores (no |w| copy).
+    return { mask: maskForPattern(job.weights, layer.rows, layer.cols, pattern, sparsity, { scope: 'layer' }) };
   }
 }
 
@@ -67,5 +68,6 @@ export const magnitude = defineMethod<MagnitudeConfig>({
   patterns: ['unstructured', 'nm', 'block', 'channel'],
   config: MagnitudeConfig,
   needs: () => NO_NEEDS,
+  layoutFree: (_c, p) => p.kind === 'unstructured',
   create: (c) => new MagnitudePruning(c),
 });

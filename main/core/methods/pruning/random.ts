@@ -34,5 +34,6 @@ export const random = defineMethod<RandomConfig>({
   patterns: ['unstructured', 'nm', 'block', 'channel'],
   config: RandomConfig,
   needs: () => NO_NEEDS,
+  layoutFree: (_c, p) => p.kind === 'unstructured',
   create: (c) => new RandomPruning(c),
 });

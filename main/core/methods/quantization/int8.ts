@@ -7,6 +7,7 @@ import { strictObject } from '../../recipe/strict';
 import { defineMethod, QuantizationMethod, type Int8Result, type QuantJob } from '../method';
 import { gptqQuantize, quantizeInt8PerChannel } from '../kernels';
 import { clipRange, quantizerFor } from './ranges';
+import type { LayerTarget } from '../layers';
 
 export const Int8Config = strictObject({
   activations: z.enum(['minmax', 'percentile', 'mse', 'none']).default('minmax').describe("activation range calibration; 'none' = weight-only int8"),
@@ -19,8 +20,19 @@ export const Int8Config = strictObject({
 export type Int8Config = z.infer<typeof Int8Config>;
 
 export class Int8Quantization extends QuantizationMethod<Int8Config> {
+  /** Per-channel RTN of a 2-D weight runs on it as stored (the kernel takes the channel axis). */
+  override storageOrder(layer: LayerTarget): boolean {
+    return this.config.weights === 'rtn' && layer.weight.dims.length === 2;
+  }
+
   async apply(job: QuantJob): Promise<Int8Result> {
     const { rows, cols } = job.layer;
+    if (job.storage) {
+      const axis = job.storage.outAxis === 0 ? 0 : 1;
+      const [r0, c0] = job.layer.weight.dims;
+      const r = quantizeInt8PerChannel(job.weights, r0, c0, axis);
+      return this.withActivation(job, { kind: 'int8', q: r.q, scales: r.scales, dequantized: r.dequantized, storageOrder: true });
+    }
     let q: Int8Array;
     let scales: Float32Array;
     let dequantized: Float32Array;
@@ -30,12 +42,15 @@ export class Int8Quantization extends QuantizationMethod<Int8Config> {
       scales = r.scales;
       dequantized = r.dequantized;
     } else {
-      const r = quantizeInt8PerChannel(job.weights, rows, cols);
+      const r = quantizeInt8PerChannel(job.weights, rows, cols, 0);
       q = r.q;
       scales = r.scales;
       dequantized = r.dequantized;
     }
-    const out: Int8Result = { kind: 'int8', q, scales, dequantized };
+    return this.withActivation(job, { kind: 'int8', q, scales, dequantized });
+  }
+
+  private withActivation(job: QuantJob, out: Int8Result): Int8Result {
     if (this.config.activations !== 'none' && job.inputRange) {
       const [lo, hi] = clipRange(job.inputRange, this.config.activations, this.config.percentile);
       const aq = quantizerFor(lo, hi, this.config.activationType === 'int8');

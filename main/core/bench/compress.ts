@@ -1,0 +1,146 @@
+// `twinforge bench compress`: end-to-end time of magnitude 50% + int8 on a generated
+// ~100M-parameter MLP (MatMul 4096x4096 layers), and the share of it spent in native kernels,
+// in ONNX Runtime (calibration, evaluation, latency) and in file I/O; the rest is JavaScript.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
+import { Rng } from '../data/rng';
+import { compressModel, type CompressResult } from '../pipeline/runner';
+
+export interface BenchCompressOptions {
+  /** Target parameter count (default 100M). */
+  params?: number;
+  /** Layer width (default 4096). */
+  width?: number;
+  /** Folder for the generated model and the twin (default: a temp folder, removed after). */
+  dir?: string;
+  keep?: boolean;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface BenchCompressResult {
+  params: number;
+  layers: number;
+  width: number;
+  modelBytes: number;
+  generateMs: number;
+  totalMs: number;
+  nativeMs: number;
+  ortMs: number;
+  ioMs: number;
+  otherMs: number;
+  shares: { native: number; ort: number; io: number; other: number };
+  metrics: CompressResult['metrics'];
+  sizes: CompressResult['sizes'];
+  latencyMs?: CompressResult['latencyMs'];
+}
+
+/** Writes an MLP of `layers` MatMul+Add+Relu blocks of width x width; returns its size. */
+export function generateMlp(file: string, layers: number, width: number, seed = 1): number {
+  const rng = new Rng(seed);
+  const inits = [];
+  const nodes = [];
+  let x = 'x';
+  const scale = 1 / Math.sqrt(width);
+  for (let l = 0; l < layers; l++) {
+    const w = new Float32Array(width * width);
+    for (let i = 0; i < w.length; i++) w[i] = rng.normal() * scale;
+    const b = new Float32Array(width);
+    for (let i = 0; i < width; i++) b[i] = rng.normal() * 0.01;
+    inits.push(tensorProto(`layers.${l}.weight`, 'float32', [width, width], { bytes: new Uint8Array(w.buffer) }));
+    inits.push(tensorProto(`layers.${l}.bias`, 'float32', [width], { bytes: new Uint8Array(b.buffer) }));
+    nodes.push(node('MatMul', [x, `layers.${l}.weight`], [`m${l}`], {}, { name: `layers.${l}` }));
+    nodes.push(node('Add', [`m${l}`, `layers.${l}.bias`], [`a${l}`], {}, { name: `layers.${l}.add` }));
+    const last = l === layers - 1;
+    if (!last) nodes.push(node('Relu', [`a${l}`], [`h${l}`], {}, { name: `layers.${l}.relu` }));
+    x = last ? `a${l}` : `h${l}`;
+  }
+  nodes[nodes.length - 1].output[0] = 'y';
+  const model = modelProto({
+    opsets: { '': 17 },
+    producer: { name: 'twinforge-bench', version: '1' },
+    graph: graphProto({ name: 'mlp', inputs: [valueInfo('x', 'float32', ['batch', width])], outputs: [valueInfo('y', 'float32', ['batch', width])], initializers: inits, nodes }),
+  });
+  const bytes = toBinary(ModelProtoSchema, model);
+  writeFileSync(file, bytes);
+  return bytes.byteLength;
+}
+
+/** Runs the benchmark once. */
+export async function benchCompress(opts: BenchCompressOptions = {}): Promise<BenchCompressResult> {
+  const width = opts.width ?? 4096;
+  const layers = Math.max(1, Math.round((opts.params ?? 100e6) / (width * width)));
+  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'tf-bench-compress-'));
+  const log = opts.log ?? (() => {});
+  try {
+    const file = path.join(dir, 'mlp.onnx');
+    let t = performance.now();
+    const modelBytes = generateMlp(file, layers, width);
+    const generateMs = performance.now() - t;
+    log(`generated ${layers} x ${width}x${width} MatMul layers (${(layers * width * width / 1e6).toFixed(1)}M weights, ${(modelBytes / 2 ** 20).toFixed(0)} MiB) in ${generateMs.toFixed(0)} ms`);
+    t = performance.now();
+    const r = await compressModel(
+      {
+        version: 1,
+        name: 'bench: magnitude 50% + int8',
+        model: file,
+        seed: 1,
+        calibration: { source: 'synthetic', samples: 8, batchSize: 8 },
+        evaluation: { source: 'synthetic', samples: 8, latency: { warmup: 1, runs: 5 } },
+        stages: [
+          { type: 'prune', method: 'magnitude', sparsity: 0.5 },
+          { type: 'quantize', method: 'int8' },
+        ],
+        export: { dir: path.join(dir, 'twin'), formats: ['model'] },
+      },
+      { signal: opts.signal, onLog: log },
+    );
+    const totalMs = performance.now() - t;
+    const { nativeMs, ortMs, ioMs } = r.timings as { nativeMs: number; ortMs: number; ioMs: number };
+    const otherMs = Math.max(0, totalMs - nativeMs - ortMs - ioMs);
+    return {
+      params: layers * width * (width + 1),
+      layers,
+      width,
+      modelBytes,
+      generateMs,
+      totalMs,
+      nativeMs,
+      ortMs,
+      ioMs,
+      otherMs,
+      shares: { native: nativeMs / totalMs, ort: ortMs / totalMs, io: ioMs / totalMs, other: otherMs / totalMs },
+      metrics: r.metrics,
+      sizes: r.sizes,
+      ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
+    };
+  } finally {
+    if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The text report of a run. */
+export function formatBenchCompress(r: BenchCompressResult): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return [
+    `compress bench: magnitude 50% + int8 on a ${(r.params / 1e6).toFixed(1)}M-parameter MLP (${r.layers} x ${r.width}x${r.width})`,
+    `  end to end   ${(r.totalMs / 1000).toFixed(2)} s   (model generation ${(r.generateMs / 1000).toFixed(2)} s, not counted)`,
+    `  native       ${(r.nativeMs / 1000).toFixed(2)} s   ${pct(r.shares.native)}`,
+    `  ORT          ${(r.ortMs / 1000).toFixed(2)} s   ${pct(r.shares.ort)}   (calibration, evaluation, latency)`,
+    `  file I/O     ${(r.ioMs / 1000).toFixed(2)} s   ${pct(r.shares.io)}`,
+    `  JavaScript   ${(r.otherMs / 1000).toFixed(2)} s   ${pct(r.shares.other)}   (layout, graph edits, metrics)`,
+    `  twin: cosine ${r.metrics.cosine.toFixed(5)}, SQNR ${r.metrics.sqnrDb.toFixed(1)} dB, ${(r.sizes.parentBytes / 2 ** 20).toFixed(0)} -> ${(r.sizes.twinBytes / 2 ** 20).toFixed(0)} MiB` +
+      (r.latencyMs ? `, latency ${r.latencyMs.parent.toFixed(2)} -> ${r.latencyMs.twin.toFixed(2)} ms` : ''),
+  ].join('\n');
+}
+
+/** Entry for the bench subcommand map: prints the report (or JSON) and returns the exit code. */
+export async function runBenchCompress(ctx: { json: boolean; out: (s: string) => void; err: (s: string) => void; signal: AbortSignal }, opts: BenchCompressOptions = {}): Promise<number> {
+  const r = await benchCompress({ ...opts, signal: ctx.signal, log: (l) => (ctx.json ? undefined : ctx.err(`${l}\n`)) });
+  ctx.out(ctx.json ? JSON.stringify(r) + '\n' : formatBenchCompress(r) + '\n');
+  return 0;
+}
