@@ -32,6 +32,7 @@ ONNX Runtime and writes the twin, its packed sparse weights and report.json / re
   --budget K=V          planner budget: latencyMs=5, sizeMb=10 or speedup=2
   --seed N              seed for synthetic data and random masks
   --save-recipe FILE    also write the recipe these flags make (for twinforge run)
+  --zoo NAME            register the twin (and its parent) in a zoo
   --out DIR             output folder (required)
   --json                JSON lines: progress events, then one 'done' event`;
 
@@ -211,6 +212,7 @@ export const compressCommand: CliCommand = {
     budget: { type: 'string', multiple: true },
     seed: { type: 'string' },
     'save-recipe': { type: 'string' },
+    zoo: { type: 'string' },
     out: { type: 'string' },
   },
   async run(args, ctx) {
@@ -230,6 +232,11 @@ export const compressCommand: CliCommand = {
     }
     const rep = new Reporter(ctx);
     const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l) });
+    if (args.values.zoo) {
+      const { registerInZoo } = await import('../../core/pipeline/job');
+      const z = await registerInZoo(String(args.values.zoo), ctx.dataDir, result, recipe, cwd);
+      rep.log(`registered in zoo '${z.zoo}' as model ${z.modelId} (parent ${z.parentId})`);
+    }
     rep.done(result);
     return gateExit([result]);
   },

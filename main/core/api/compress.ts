@@ -103,7 +103,7 @@ export function toContractResult(r: CompressJobResult['runs'][number], recipeYam
     gates: r.gates.map((g) => ({ name: g.gate, ok: g.passed, value: g.value, limit: g.limit })),
     recipe: report?.recipe,
     ...(recipeYaml ? { recipeYaml } : {}),
-    zoo: null,
+    zoo: (r as { zoo?: unknown }).zoo ?? null,
     warnings: r.warnings,
     passed: r.passed,
     ...(r.sweep ? { sweep: r.sweep } : {}),

@@ -5,6 +5,7 @@ import { validateRecipeData } from '../recipe/recipe';
 import { serializeRecipe } from '../recipe/recipe';
 import { expandGrid } from '../recipe/grid';
 import { compressModel, type CompressResult } from './runner';
+import type { Recipe } from '../recipe/schema';
 
 export interface CompressJobParams {
   recipe: unknown;
@@ -17,7 +18,22 @@ export interface CompressJobParams {
 
 export interface CompressJobResult {
   recipeYaml: string;
-  runs: (CompressResult & { cell?: string })[];
+  runs: (CompressResult & { cell?: string; zoo?: { zoo: string; modelId: number; parentId: number } })[];
+}
+
+/** Registers a finished twin in a zoo (the zoo's own statistics and evaluation follow). */
+export async function registerInZoo(zoo: string, dataDir: string, r: CompressResult, recipe: Recipe, baseDir?: string, recipeText?: string): Promise<{ zoo: string; modelId: number; parentId: number }> {
+  const { registerSingleTwin } = await import('../batch/single');
+  return registerSingleTwin({
+    dataDir,
+    zoo,
+    parentFile: r.parent,
+    twinFile: r.twin,
+    recipe,
+    ...(recipeText ? { recipeText } : {}),
+    ...(baseDir ? { baseDir } : {}),
+    pipeline: { metrics: r.metrics, sizes: r.sizes, ...(r.latencyMs ? { latencyMs: { parent: r.latencyMs.parent, twin: r.latencyMs.twin } } : {}), passed: r.passed },
+  });
 }
 
 export const run: JobFunction<CompressJobParams, CompressJobResult> = async (params, ctx) => {
@@ -33,7 +49,9 @@ export const run: JobFunction<CompressJobParams, CompressJobResult> = async (par
       onLog: (l) => ctx.log(l),
       onProgress: (p) => ctx.progress(cells.length > 1 ? { ...p, detail: `${cell.id}${p.detail ? `: ${p.detail}` : ''}` } : p),
     });
-    runs.push(cell.id ? { ...r, cell: cell.id } : r);
+    const zoo = params.zoo ? await registerInZoo(params.zoo, ctx.dataDir, r, cell.recipe, params.baseDir) : undefined;
+    if (zoo) ctx.log(`registered in zoo '${zoo.zoo}' as model ${zoo.modelId}`);
+    runs.push({ ...r, ...(cell.id ? { cell: cell.id } : {}), ...(zoo ? { zoo } : {}) });
   }
   return { recipeYaml: serializeRecipe(recipe), runs };
 };

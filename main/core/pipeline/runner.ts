@@ -50,6 +50,8 @@ export interface CompressMetrics {
 }
 
 export interface CompressResult {
+  /** The parent model file (resolved). */
+  parent: string;
   /** The twin model file. */
   twin: string;
   report: string;
@@ -282,6 +284,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       timings: allTimings,
     };
     const result: CompressResult = {
+      parent: inputs.model,
       twin: twinPath,
       report: path.join(inputs.outDir, 'report.json'),
       reportMarkdown: path.join(inputs.outDir, 'report.md'),

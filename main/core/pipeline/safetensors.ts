@@ -150,6 +150,7 @@ export async function compressSafetensors(recipe: Recipe, inputs: ResolvedInputs
     staged.write('report.md', renderMarkdown(report));
     const files = staged.commit(recipe.export?.overwrite ?? true);
     return {
+      parent: inputs.model,
       twin: twinPath,
       report: path.join(inputs.outDir, 'report.json'),
       reportMarkdown: path.join(inputs.outDir, 'report.md'),
