@@ -20,7 +20,7 @@ inline float lanes_sum(const float* s) {
   return t;
 }
 
-void csr_gemv_portable(const Csr& w, const float* x, size_t r0, size_t r1, float* y) {
+[[maybe_unused]] void csr_gemv_portable(const Csr& w, const float* x, size_t r0, size_t r1, float* y) {
   for (size_t r = r0; r < r1; ++r) {
     float s[kLanes] = {};
     const size_t b = w.row_ptr[r], e = w.row_ptr[r + 1];
@@ -32,7 +32,7 @@ void csr_gemv_portable(const Csr& w, const float* x, size_t r0, size_t r1, float
   }
 }
 
-void nm_gemv_portable(const NmPacked& w, const float* x, size_t r0, size_t r1, float* y) {
+[[maybe_unused]] void nm_gemv_portable(const NmPacked& w, const float* x, size_t r0, size_t r1, float* y) {
   const size_t per = w.per_row(), groups = w.cols / w.m;
   for (size_t r = r0; r < r1; ++r) {
     const float* v = w.values + r * per;
