@@ -4,6 +4,7 @@ import { compressCommand } from './compress';
 import { hwCommand } from './hw';
 import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
+import { planCommand } from './plan';
 import { runCommand } from './run';
 import { serveCommand } from './serve';
 import { zooCommand } from './zoo';
@@ -13,6 +14,7 @@ export const commands: CliCommand[] = [
   inspectCommand,
   compressCommand,
   hwCommand,
+  planCommand,
   runCommand,
   serveCommand,
   zooCommand,

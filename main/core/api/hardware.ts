@@ -1,6 +1,7 @@
 // Hardware awareness as the contract, the CLI and the wizard see it: hw.targets, hw.explain,
 // hw.estimate, hw.detect (a job), plan.make, sensitivity (a job). Plain-JSON results over
 // main/core/hardware; measured profiles live in the zoo database of the data folder.
+import path from 'node:path';
 import { badInput } from '../errors';
 import { openZoo } from '../zoo/db';
 import { getHardwareProfile, saveHardwareProfile } from '../zoo/repo/hardware';
@@ -11,6 +12,8 @@ import { estimateModel } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
 import { parsePattern, parsePrecision, type LayerOption } from '../hardware/options';
 import { builtinProfiles, resolveTarget, THIS_MACHINE, validateProfile, type HardwareProfile, type Target } from '../hardware/profile';
+import { makePlan, parseBudget, planToRecipe, type PlanPoint, type PlanResult } from '../hardware/planner';
+import { analyzeSensitivity, findSensitivity, saveSensitivity, type SensitivityConfig, type SensitivityOptions, type SensitivityResult } from '../hardware/sensitivity';
 
 export interface HwCallContext {
   dataDir: string;
@@ -140,4 +143,128 @@ export async function hwDetect(opts: DetectOptions, ctx: HwCallContext): Promise
   const r = await detectThisMachine({ ...opts, signal: opts.signal ?? ctx.signal });
   saveHardwareProfile(openZoo(ctx.dataDir), THIS_MACHINE, r.profile, (r.profile.measured as { host: string }).host);
   return { name: THIS_MACHINE, profile: r.profile, checks: r.checks, warnings: r.warnings, load: r.load };
+}
+
+// ---------- sensitivity and plans ----------
+
+export interface SensitivityArgs extends SensitivityConfig {
+  model: string;
+  /** Reuse a stored result for the same model and settings (default true). */
+  reuse?: boolean;
+}
+
+/** sensitivity (run as a job): per-layer fidelity loss against sparsity and precision, stored in the zoo. */
+export async function hwSensitivity(args: SensitivityArgs, ctx: HwCallContext & SensitivityOptions): Promise<SensitivityResult> {
+  const { model, reuse, ...cfg } = args;
+  if (reuse !== false) {
+    const found = findSensitivity(ctx.dataDir, model, cfg);
+    if (found) {
+      ctx.log?.(`reusing stored sensitivity ${found.key} (${found.createdAt})`);
+      return found;
+    }
+  }
+  const r = await analyzeSensitivity(model, cfg, { signal: ctx.signal, progress: ctx.progress, log: ctx.log });
+  saveSensitivity(ctx.dataDir, r);
+  return r;
+}
+
+export interface PlanArgs {
+  model: string;
+  target: string;
+  /** "latency=8ms" | "size=5MB" | "sparsity=0.6" */
+  budget: string;
+  inputShapes?: Record<string, number[]>;
+  /** Where to write the recipe (default: <model name>.plan.yaml in the current folder). */
+  out?: string;
+  sensitivity?: SensitivityConfig;
+  patterns?: string[];
+  precisions?: string[];
+  /** Compress with the recipe and measure the twin on this machine. */
+  verify?: boolean;
+}
+
+export interface PlanVerification {
+  twin: string;
+  measuredMs?: number;
+  parentMs?: number;
+  met: boolean;
+  /** (measured - budget) / budget, for latency and size budgets. */
+  over?: number;
+  why: string[];
+  fidelity: { sqnrDb: number; cosine: number; top1Agreement?: number };
+}
+
+export interface PlanCallResult {
+  recipe: string;
+  estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
+  pareto: PlanPoint[];
+  plan: PlanResult;
+  sensitivity: { key: string; method: string; entries: number };
+  verification?: PlanVerification;
+}
+
+/** plan.make: sensitivity (stored or measured) -> joint plan for the budget -> a recipe file; optionally compressed and measured. */
+export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOptions): Promise<PlanCallResult> {
+  const target = targetFor(args.target, ctx.dataDir);
+  const budget = parseBudget(args.budget);
+  const model = path.resolve(args.model);
+  const sens = await hwSensitivity({ model, ...(args.inputShapes ? { inputShapes: args.inputShapes } : {}), ...(args.sensitivity ?? {}) }, ctx);
+  const view = await readModelView(model, args.inputShapes);
+  const cost = costGraph(view);
+  const plan = makePlan(cost, target, sens, budget, { patterns: args.patterns, precisions: args.precisions });
+  const out = path.resolve(args.out ?? `${path.basename(model, path.extname(model))}.plan.yaml`);
+  const recipe = planToRecipe(plan, model, { inputShapes: args.inputShapes, exportDir: path.join(path.dirname(out), `${path.basename(out).replace(/\.(ya?ml|json)$/, '')}-twin`) });
+  const { recipeSave } = await import('./compress');
+  recipeSave({ recipe, path: out, overwrite: true });
+  const result: PlanCallResult = {
+    recipe: out,
+    estimated: { latencyMs: plan.estimated.latencyMs, sizeBytes: plan.estimated.sizeBytes, fidelityLoss: plan.estimated.fidelityLoss },
+    pareto: plan.pareto,
+    plan,
+    sensitivity: { key: sens.key, method: sens.method, entries: sens.entries.length },
+  };
+  if (args.verify) result.verification = await verifyPlan(plan, recipe, target, ctx);
+  return result;
+}
+
+/** Compresses with the plan's recipe, measures the twin, and says whether the budget is met, by how much it misses and why. */
+export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions): Promise<PlanVerification> {
+  const { compressModel } = await import('../pipeline/runner');
+  const res = await compressModel({ ...recipe, evaluation: { source: 'synthetic', latency: { warmup: 10, runs: 60 } } } as never, { signal: ctx.signal, onLog: ctx.log });
+  const why: string[] = [];
+  const b = plan.budget;
+  let met = true;
+  let over: number | undefined;
+  let measuredMs: number | undefined;
+  const sparse = plan.choices.filter((c) => c.pattern !== 'dense' && c.pattern !== 'channels');
+  if (b.kind === 'latency') {
+    if (target.runtime.engine !== 'onnxruntime') why.push(`the target runs ${target.runtime.title}, which is not on this machine: the twin was timed in ONNX Runtime here instead`);
+    if (sparse.length && target.runtime.engine === 'onnxruntime') why.push(`${sparse.length} layer(s) use sparse patterns ONNX Runtime runs as dense: they were chosen for fidelity/size, not speed`);
+    measuredMs = res.latencyMs?.twin;
+    if (measuredMs === undefined) {
+      met = false;
+      why.push('the pipeline did not measure latency');
+    } else {
+      const budgetMs = b.seconds * 1e3;
+      over = (measuredMs - budgetMs) / budgetMs;
+      met = measuredMs <= budgetMs;
+      const err = (plan.estimated.latencyMs - measuredMs) / measuredMs;
+      if (!met) {
+        why.push(`measured ${measuredMs.toFixed(4)} ms, ${(over * 100).toFixed(1)}% over the ${budgetMs.toFixed(4)} ms budget`);
+        why.push(`the latency model estimated ${plan.estimated.latencyMs.toFixed(4)} ms (error ${(err * 100).toFixed(1)}%)`);
+        const callMs = target.runtime.perCall * 1e3;
+        if (callMs > 0.3 * budgetMs) why.push(`the runtime's fixed cost per call (~${callMs.toFixed(4)} ms) is a large share of the budget and no compression removes it`);
+        if (!plan.feasible) why.push('the planner already found no plan within the budget (see its notes)');
+      } else why.push(`measured ${measuredMs.toFixed(4)} ms within the ${budgetMs.toFixed(4)} ms budget (estimate ${plan.estimated.latencyMs.toFixed(4)} ms, error ${(err * 100).toFixed(1)}%)`);
+    }
+  } else if (b.kind === 'size') {
+    const bytes = res.sizes.packedWeightBytes ?? res.sizes.twinBytes;
+    over = (bytes - b.bytes) / b.bytes;
+    met = bytes <= b.bytes;
+    why.push(`${res.sizes.packedWeightBytes !== undefined ? 'packed weights' : 'twin file'} ${(bytes / 1e6).toFixed(3)} MB vs budget ${(b.bytes / 1e6).toFixed(3)} MB`);
+  } else {
+    met = res.sizes.sparsity >= b.fraction - 1e-3;
+    why.push(`twin sparsity ${(res.sizes.sparsity * 100).toFixed(1)}% vs budget ${(b.fraction * 100).toFixed(1)}%`);
+  }
+  return { twin: res.twin, measuredMs, parentMs: res.latencyMs?.parent, met, ...(over !== undefined ? { over } : {}), why, fidelity: { sqnrDb: res.metrics.sqnrDb, cosine: res.metrics.cosine, ...(res.metrics.top1Agreement !== undefined ? { top1Agreement: res.metrics.top1Agreement } : {}) } };
 }

@@ -4,4 +4,5 @@ export const jobKinds: Record<string, string> = {
   'selftest': './selftest',
   'compress': '../pipeline/job',
   'hw.detect': '../hardware/detect-job',
+  'sensitivity': '../hardware/sensitivity-job',
 };

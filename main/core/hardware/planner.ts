@@ -1,0 +1,348 @@
+// The planner: per layer a pattern, level and precision — jointly — that meets a budget
+// (latency=8ms | size=5MB | sparsity=0.6) at the least estimated fidelity loss. Layer costs come
+// from the latency model on the target, losses from the sensitivity analysis (additive NSR). It is
+// a multiple-choice knapsack, solved exactly on a discretised resource by dynamic programming;
+// the DP's last row is the Pareto front of resource against loss, which the plan reports.
+import { badInput } from '../errors';
+import { weightedLayers, type LayerCost, type ModelCost } from './costs';
+import { estimateLayer, estimateModel, memoryLevelFor, workingSet, type Plan } from './latency';
+import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, type LayerOption } from './options';
+import { opKindOf } from './costs';
+import { PRECISION_BITS, type Target } from './profile';
+import { dbOfNsr, lossOf, recipePattern, type SensitivityResult } from './sensitivity';
+
+export type Budget = { kind: 'latency'; seconds: number } | { kind: 'size'; bytes: number } | { kind: 'sparsity'; fraction: number };
+
+/** Parses "latency=8ms", "size=5MB", "sparsity=0.6" (also latencyMs=8, sizeMb=5). */
+export function parseBudget(text: string): Budget {
+  const m = /^\s*([A-Za-z]+)\s*=\s*([0-9.]+(?:e-?[0-9]+)?)\s*([A-Za-z%]*)\s*$/.exec(text);
+  if (!m) throw badInput(`--budget '${text}' is not KIND=VALUE.`, 'Use latency=8ms, size=5MB or sparsity=0.6.');
+  const [, kindRaw, num, unitRaw] = m;
+  const v = Number(num);
+  const kind = kindRaw.toLowerCase();
+  const unit = unitRaw.toLowerCase();
+  if (!(v > 0)) throw badInput(`--budget '${text}': the value must be positive.`);
+  if (kind === 'latency' || kind === 'latencyms') {
+    const f = kind === 'latencyms' || unit === 'ms' || unit === '' ? 1e-3 : unit === 'us' || unit === 'µs' ? 1e-6 : unit === 's' ? 1 : NaN;
+    if (!Number.isFinite(f)) throw badInput(`--budget '${text}': latency takes ms, us or s.`, 'Example: latency=8ms');
+    return { kind: 'latency', seconds: v * f };
+  }
+  if (kind === 'size' || kind === 'sizemb') {
+    const units: Record<string, number> = { '': 1e6, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 2 ** 20, gib: 2 ** 30 };
+    const f = kind === 'sizemb' ? 1e6 : units[unit];
+    if (f === undefined) throw badInput(`--budget '${text}': size takes B, KB, MB, GB (or KiB, MiB, GiB).`, 'Example: size=5MB');
+    return { kind: 'size', bytes: v * f };
+  }
+  if (kind === 'sparsity') {
+    const frac = unit === '%' ? v / 100 : v;
+    if (!(frac > 0 && frac < 1)) throw badInput(`--budget '${text}': sparsity is a fraction below 1 (or a percentage).`, 'Example: sparsity=0.6');
+    return { kind: 'sparsity', fraction: frac };
+  }
+  throw badInput(`--budget '${text}': unknown budget '${kindRaw}'.`, 'Budgets: latency=8ms, size=5MB, sparsity=0.6.');
+}
+
+export function budgetLabel(b: Budget): string {
+  return b.kind === 'latency' ? `latency <= ${(b.seconds * 1e3).toPrecision(3)} ms` : b.kind === 'size' ? `size <= ${(b.bytes / 1e6).toPrecision(3)} MB` : `sparsity >= ${(b.fraction * 100).toFixed(0)}%`;
+}
+
+interface Candidate {
+  option: LayerOption | undefined;
+  seconds: number;
+  bytes: number;
+  zeros: number;
+  loss: number;
+}
+
+export interface PlanChoice {
+  layer: string;
+  node: string;
+  op: string;
+  pattern: string;
+  level: number;
+  precision: string;
+  label: string;
+  estimatedMs: number;
+  bytes: number;
+  loss: number;
+}
+
+export interface PlanPoint {
+  latencyMs: number;
+  sizeBytes: number;
+  fidelityLoss: number;
+  sqnrDb: number;
+  sparsity: number;
+  /** Layers changed, as "layer: option". */
+  changes: string[];
+}
+
+export interface PlanResult {
+  target: string;
+  budget: Budget;
+  budgetLabel: string;
+  feasible: boolean;
+  choices: PlanChoice[];
+  estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number; sqnrDb: number; sparsity: number };
+  dense: { latencyMs: number; sizeBytes: number };
+  pareto: PlanPoint[];
+  notes: string[];
+}
+
+export interface PlanOptions {
+  /** Patterns allowed (default: those in the sensitivity result). */
+  patterns?: string[];
+  precisions?: string[];
+  /** DP resolution (bins of the resource). */
+  bins?: number;
+}
+
+/** Bytes of a layer's weight as deployed: quantized bits, sparse patterns packed (values + index). */
+function deployedBytes(layer: LayerCost, o: LayerOption | undefined, target: Target): number {
+  const params = layer.weight!.params;
+  const storedBits = Math.min(layer.weight!.elementBytes * 8, 32);
+  if (!o) return (params * storedBits) / 8;
+  const fam = parsePattern(o.pattern).family;
+  const bits = bitsPerWeight(o, fam !== 'dense');
+  void target;
+  return (params * Math.min(bits, fam === 'dense' ? PRECISION_BITS[o.precision] : Infinity)) / 8;
+}
+
+function candidatesFor(layer: LayerCost, target: Target, sens: SensitivityResult, bandwidth: number, opts: PlanOptions, budget: Budget): Candidate[] {
+  const name = layer.weight!.name;
+  const mine = sens.entries.filter((e) => e.layer === name);
+  const base = target.runtime.basePrecision;
+  const dense = estimateLayer(layer, target, bandwidth);
+  const out: Candidate[] = [{ option: undefined, seconds: dense.seconds, bytes: deployedBytes(layer, undefined, target), zeros: 0, loss: 0 }];
+  if (!mine.length) return out;
+  const patterns = new Map<string, number[]>();
+  for (const e of mine) {
+    if (e.precision !== 'fp32') continue;
+    if (opts.patterns && !opts.patterns.some((p) => parsePattern(p).text === parsePattern(e.pattern).text)) continue;
+    const key = parsePattern(e.pattern).text;
+    patterns.set(key, [...(patterns.get(key) ?? []), e.level]);
+  }
+  const precisions = ['keep', ...mine.filter((e) => e.pattern === 'dense').map((e) => e.precision)].filter((p) => p === 'keep' || !opts.precisions || opts.precisions.includes(p));
+  const structures: { pattern: string; level: number }[] = [{ pattern: 'dense', level: 0 }];
+  for (const [p, levels] of patterns) for (const l of [...new Set(levels)]) structures.push({ pattern: p, level: l });
+  for (const s of structures) {
+    for (const prec of precisions) {
+      if (s.pattern === 'dense' && prec === 'keep') continue;
+      const precision = (prec === 'keep' ? base : prec) as LayerOption['precision'];
+      if (layer.kind === 'conv' && precision === 'int4') continue;
+      const option: LayerOption = { pattern: s.pattern, level: s.level, precision };
+      const loss = lossOf(sens, name, s.pattern, s.level, prec === 'keep' ? 'fp32' : prec);
+      if (loss === undefined) continue;
+      const fam = parsePattern(s.pattern).family;
+      // a sparsity budget counts zeros; a pattern the runtime cannot exploit still makes them
+      const zeros = fam === 'dense' ? 0 : layer.weight!.params * effectiveLevel(option);
+      const est = estimateLayer(layer, target, bandwidth, option);
+      out.push({ option, seconds: est.seconds, bytes: deployedBytes(layer, option, target), zeros, loss });
+    }
+  }
+  // drop dominated candidates (no better on the budget's resource, and no lower loss)
+  const res = (c: Candidate) => (budget.kind === 'latency' ? c.seconds : budget.kind === 'size' ? c.bytes : -c.zeros);
+  return out.filter((c) => !out.some((d) => d !== c && res(d) <= res(c) && d.loss <= c.loss && (res(d) < res(c) || d.loss < c.loss)));
+}
+
+interface DpResult {
+  /** min loss for each resource bin (index = bins used). */
+  lossAt: Float64Array;
+  pick(bin: number): number[];
+}
+
+/** Multiple-choice knapsack: for every bin count b, the least total loss using at most b bins. */
+function knapsack(cands: Candidate[][], cost: (c: Candidate) => number, bins: number): DpResult {
+  const INF = Number.POSITIVE_INFINITY;
+  let prev = new Float64Array(bins + 1).fill(0);
+  const choice: Int16Array[] = [];
+  for (const list of cands) {
+    const cur = new Float64Array(bins + 1).fill(INF);
+    const ch = new Int16Array(bins + 1).fill(-1);
+    const w = list.map(cost);
+    for (let b = 0; b <= bins; b++) {
+      for (let j = 0; j < list.length; j++) {
+        if (w[j] > b) continue;
+        const v = prev[b - w[j]] + list[j].loss;
+        if (v < cur[b]) {
+          cur[b] = v;
+          ch[b] = j;
+        }
+      }
+    }
+    choice.push(ch);
+    prev = cur;
+  }
+  return {
+    lossAt: prev,
+    pick(bin: number) {
+      const picks: number[] = new Array(cands.length);
+      let b = bin;
+      for (let i = cands.length - 1; i >= 0; i--) {
+        const j = choice[i][b];
+        picks[i] = Math.max(0, j);
+        b -= cost(cands[i][picks[i]]);
+      }
+      return picks;
+    },
+  };
+}
+
+/**
+ * Chooses per layer a pattern, level and precision meeting `budget` at the least summed loss,
+ * and the Pareto front of (resource, loss). Layers without sensitivity data stay dense.
+ */
+export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
+  const notes: string[] = [];
+  const layers = weightedLayers(cost).filter((l) => l.weight && !l.fusedInto);
+  const denseEst = estimateModel(cost, target);
+  const bandwidth = memoryLevelFor(workingSet(cost, target), target).bandwidth;
+  const cands = layers.map((l) => candidatesFor(l, target, sens, bandwidth, opts, budget));
+  const totalParams = layers.reduce((a, l) => a + l.weight!.params, 0);
+  const otherWeightBytes = cost.weightBytes - layers.reduce((a, l) => a + deployedBytes(l, undefined, target), 0);
+  const layerDenseSeconds = cands.reduce((a, c) => a + c[0].seconds, 0);
+  const fixedSeconds = denseEst.seconds - layerDenseSeconds;
+  const bins = opts.bins ?? 2000;
+  // resource per candidate, in bins; for sparsity the resource is the weights kept
+  let scale: number;
+  let cost1: (c: Candidate, i: number) => number;
+  let limit: number;
+  if (budget.kind === 'latency') {
+    scale = layerDenseSeconds / bins;
+    cost1 = (c) => c.seconds;
+    limit = budget.seconds - fixedSeconds;
+    if (limit <= 0) notes.push(`the fixed cost of the model outside its weighted layers (${(fixedSeconds * 1e3).toFixed(4)} ms: runtime call, outputs, other nodes) is already at or above the budget`);
+  } else if (budget.kind === 'size') {
+    scale = cands.reduce((a, c) => a + c[0].bytes, 0) / bins;
+    cost1 = (c) => c.bytes;
+    limit = budget.bytes - Math.max(0, otherWeightBytes);
+  } else {
+    scale = totalParams / bins;
+    cost1 = (c, i) => layers[i].weight!.params - c.zeros;
+    limit = totalParams * (1 - budget.fraction);
+  }
+  const binned = cands.map((list, i) => list.map((c) => ({ ...c, w: Math.ceil(cost1(c, i) / scale - 1e-9) })));
+  const dp = knapsack(binned, (c) => (c as Candidate & { w: number }).w, bins);
+  const toChoices = (picks: number[]): { choices: PlanChoice[]; plan: Plan } => {
+    const plan: Plan = new Map();
+    const choices: PlanChoice[] = [];
+    picks.forEach((j, i) => {
+      const c = cands[i][j];
+      const l = layers[i];
+      if (!c.option) return;
+      plan.set(l.name, c.option);
+      choices.push({
+        layer: l.weight!.name,
+        node: l.name,
+        op: l.op,
+        pattern: parsePattern(c.option.pattern).text,
+        level: effectiveLevel(c.option),
+        precision: c.option.precision,
+        label: optionLabel(c.option),
+        estimatedMs: c.seconds * 1e3,
+        bytes: c.bytes,
+        loss: c.loss,
+      });
+    });
+    return { choices, plan };
+  };
+  const pointOf = (picks: number[]): PlanPoint & { plan: Plan; choices: PlanChoice[] } => {
+    const { choices, plan } = toChoices(picks);
+    const est = estimateModel(cost, target, plan);
+    const loss = picks.reduce((a, j, i) => a + cands[i][j].loss, 0);
+    const bytes = picks.reduce((a, j, i) => a + cands[i][j].bytes, 0) + Math.max(0, otherWeightBytes);
+    const zeros = picks.reduce((a, j, i) => a + cands[i][j].zeros, 0);
+    return { latencyMs: est.seconds * 1e3, sizeBytes: bytes, fidelityLoss: loss, sqnrDb: dbOfNsr(loss), sparsity: totalParams ? zeros / totalParams : 0, changes: choices.map((c) => `${c.layer}: ${c.label}`), plan, choices };
+  };
+  // the Pareto front: every bin where the least loss drops
+  const front: number[] = [];
+  let best = Infinity;
+  for (let b = 0; b <= bins; b++) {
+    if (dp.lossAt[b] < best - 1e-15) {
+      best = dp.lossAt[b];
+      front.push(b);
+    }
+  }
+  // the plan: the fewest-loss point within the budget; the whole-model estimate (cache effects
+  // included) decides, so tighten and retry when it lands over a latency budget
+  let chosen: ReturnType<typeof pointOf> | undefined;
+  let feasible = false;
+  let lim = limit;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const b = Math.min(bins, Math.floor(lim / scale + 1e-9));
+    const ok = front.filter((x) => x <= b);
+    if (!ok.length) break;
+    const p = pointOf(dp.pick(ok[ok.length - 1]));
+    const meets = budget.kind === 'latency' ? p.latencyMs <= budget.seconds * 1e3 : budget.kind === 'size' ? p.sizeBytes <= budget.bytes : p.sparsity >= budget.fraction - 1e-9;
+    chosen = p;
+    feasible = meets;
+    if (meets || budget.kind !== 'latency') break;
+    lim *= (budget.seconds * 1e3) / p.latencyMs;
+  }
+  if (!chosen || !feasible) {
+    // the most compressed point there is: say how far it stays from the budget
+    const extreme = pointOf(dp.pick(front[0]));
+    const minRes = budget.kind === 'latency' ? `${extreme.latencyMs.toFixed(4)} ms` : budget.kind === 'size' ? `${(extreme.sizeBytes / 1e6).toFixed(3)} MB` : `${(extreme.sparsity * 100).toFixed(1)}%`;
+    notes.push(`budget ${budgetLabel(budget)} cannot be met with the options measured: the most compressed plan reaches ${minRes}`);
+    chosen = chosen && budget.kind !== 'sparsity' ? chosen : extreme;
+    if (budget.kind === 'sparsity' && front.length) chosen = pointOf(dp.pick(front[0]));
+  }
+  const sample = front.length <= 16 ? front : Array.from({ length: 16 }, (_, i) => front[Math.round((i * (front.length - 1)) / 15)]);
+  const pareto = [...new Set(sample)].map((b) => {
+    const { plan: _p, choices: _c, ...rest } = pointOf(dp.pick(b));
+    return rest;
+  }).sort((a, b) => a.fidelityLoss - b.fidelityLoss);
+  const skippedLayers = layers.filter((l, i) => cands[i].length === 1).map((l) => l.weight!.name);
+  if (skippedLayers.length) notes.push(`no sensitivity data for ${skippedLayers.length} layer(s), kept dense: ${skippedLayers.slice(0, 6).join(', ')}${skippedLayers.length > 6 ? ', ...' : ''}`);
+  const { plan: _plan, changes: _changes, choices, ...est } = chosen;
+  for (const c of choices) {
+    const f = factorsFor(target, { pattern: c.pattern, level: c.level, precision: c.precision as LayerOption['precision'] }, opKindOf(layers.find((l) => l.weight!.name === c.layer)!));
+    if (!f.accelerated && budget.kind === 'latency') notes.push(`${c.layer}: ${c.label} does not pay on ${target.id} (${f.notes[0] ?? 'not accelerated'}); chosen for size/fidelity only`);
+  }
+  return {
+    target: target.id,
+    budget,
+    budgetLabel: budgetLabel(budget),
+    feasible,
+    choices,
+    estimated: { latencyMs: est.latencyMs, sizeBytes: est.sizeBytes, fidelityLoss: est.fidelityLoss, sqnrDb: est.sqnrDb, sparsity: est.sparsity },
+    dense: { latencyMs: denseEst.seconds * 1e3, sizeBytes: cands.reduce((a, c) => a + c[0].bytes, 0) + Math.max(0, otherWeightBytes) },
+    pareto,
+    notes,
+  };
+}
+
+/** The plan as a recipe in the pipeline's format: one prune stage per pattern, one quantize stage per precision. */
+export function planToRecipe(plan: PlanResult, model: string, opts: { inputShapes?: Record<string, number[]>; exportDir?: string; calibration?: string; name?: string } = {}): Record<string, unknown> {
+  const stages: Record<string, unknown>[] = [];
+  const byPattern = new Map<string, PlanChoice[]>();
+  for (const c of plan.choices) if (c.pattern !== 'dense') byPattern.set(c.pattern, [...(byPattern.get(c.pattern) ?? []), c]);
+  for (const [pattern, cs] of byPattern) {
+    const fam = parsePattern(pattern).family;
+    const stage: Record<string, unknown> = { type: 'prune', name: `plan ${pattern}`, method: 'magnitude', pattern: recipePattern(pattern), include: cs.map((c) => c.layer) };
+    if (fam !== 'nm') {
+      const levels = [...new Set(cs.map((c) => c.level))];
+      stage.sparsity = levels[0];
+      const overrides = cs.filter((c) => c.level !== levels[0]).map((c) => ({ layers: c.layer, sparsity: c.level }));
+      if (overrides.length) stage.overrides = overrides;
+    }
+    if (fam === 'channels') stage.removeChannels = true;
+    stages.push(stage);
+  }
+  for (const q of ['int8', 'int4']) {
+    const cs = plan.choices.filter((c) => c.precision === q);
+    if (cs.length) stages.push({ type: 'quantize', name: `plan ${q}`, method: q, include: cs.map((c) => c.layer) });
+  }
+  const b = plan.budget;
+  return {
+    version: 1,
+    name: opts.name ?? `plan for ${plan.budgetLabel} on ${plan.target}`,
+    description: `Made by twinforge plan: ${plan.budgetLabel} on ${plan.target}; estimated ${plan.estimated.latencyMs.toFixed(4)} ms, ${(plan.estimated.sizeBytes / 1e6).toFixed(3)} MB, fidelity loss (NSR) ${plan.estimated.fidelityLoss.toExponential(2)} (~${Number.isFinite(plan.estimated.sqnrDb) ? plan.estimated.sqnrDb.toFixed(1) : 'inf'} dB SQNR)${plan.feasible ? '' : ' — the budget is NOT met by this plan'}`,
+    model,
+    ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
+    target: plan.target,
+    ...(b.kind === 'latency' ? { budget: { latencyMs: b.seconds * 1e3 } } : b.kind === 'size' ? { budget: { sizeMb: b.bytes / 1e6 } } : {}),
+    calibration: { source: opts.calibration ?? 'synthetic' },
+    stages,
+    ...(opts.exportDir ? { export: { dir: opts.exportDir } } : {}),
+  };
+}
