@@ -243,6 +243,10 @@ export class OnnxModel implements ModelIR {
       throw new TwinforgeError('UNSUPPORTED', `${what}: sparse tensors of ${dtype} are not supported.`);
     }
     const el = byteSize(dtype, 1);
+    // The dense form is what callers read; its size is not bounded by the file, so cap it.
+    if (numel * el > MAX_SPARSE_DENSE_BYTES) {
+      throw new TwinforgeError('UNSUPPORTED', `${what} is a sparse [${dims}] tensor; its dense form (${numel * el} bytes) is too large to read.`, 'Twinforge reads sparse initializers up to 2 GiB dense.');
+    }
     const dense = (): Uint8Array => {
       const out = new Uint8Array(byteSize(dtype, numel));
       const vals = payloadBytes(vp);
@@ -281,7 +285,8 @@ interface Access {
   all(): Uint8Array;
 }
 
-const DEFAULT_CHUNK = 1 << 22; // elements per chunk when streaming (16 MB of float32)
+const DEFAULT_CHUNK = 1 << 22;
+const MAX_SPARSE_DENSE_BYTES = 2 ** 31; // elements per chunk when streaming (16 MB of float32)
 
 function makeWeight(e: OnnxWeightEntry, acc: Access, r: ReturnType<typeof assignRoles> extends Map<string, infer R> ? R : never, consumers: Weight['consumers']): Weight {
   const w: Weight = {
