@@ -71,7 +71,7 @@ function analysisText(a: ZooAnalysis): string {
     for (const p of a.layerProfiles) out.push(`  ${cellName(p).padEnd(24)} ${p.layers.map((l) => pct(l.sparsity.mean)).join(' ')}\n`);
   }
   const flagged = a.disparateImpact.twins.filter((d) => d.flagged);
-  out.push(`\ndisparate impact (group-drop spread > ${pct(a.disparateImpact.threshold)}): ${flagged.length} twin(s)\n`);
+  out.push(`\ndisparate impact (spread of per-group accuracy drops > ${pct(a.disparateImpact.threshold)}): ${a.disparateImpact.flagged} of ${a.twins} twin(s), worst first\n`);
   for (const d of flagged.slice(0, 10)) out.push(`  #${d.twinId} ${cellName(d.cell)}: overall drop ${pct(d.overallDrop)}, worst ${d.kind} '${d.worstGroup}' ${pct(d.maxGroupDrop)}, spread ${pct(d.spread)}\n`);
   out.push('\nPareto front, size vs fidelity (per cell):\n');
   for (const p of a.pareto.size.cells) out.push(`  ${cellName(p).padEnd(24)} size ${pct(p.ratio)} of parent, fidelity ${fmt(p.fidelity)}\n`);

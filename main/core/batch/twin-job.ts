@@ -13,6 +13,7 @@ import { summarizeWeights } from '../zoo/weights';
 import { TwinEvaluator, type EvalSpec } from './evaluate';
 import { cellFacets } from './plan';
 import type { MakeTwin, TwinResult } from './protocol';
+import type { LayerStat } from '../zoo/types';
 
 const evaluator = new TwinEvaluator();
 /** Runtime name recorded with latencies measured by the pipeline. */
@@ -32,11 +33,22 @@ function evalSpecOf(recipe: Recipe, baseDir: string): EvalSpec {
   };
 }
 
-/** The bytes a twin needs when deployed: packed sparse weights count instead of dense ones. */
-function effectiveBytes(r: CompressResult): number {
+/**
+ * The bytes a twin needs when deployed: packed sparse weights count instead of dense ones. The
+ * pipeline measures them when it writes the packed format; otherwise (float twins) a bitmap
+ * estimate from the layer statistics stands in: 4 bytes per nonzero plus one bit per weight.
+ */
+export function effectiveBytes(r: CompressResult, layers: LayerStat[], quantized: boolean): number {
   const s = r.sizes;
   if (s.packedWeightBytes !== undefined && s.denseWeightBytes !== undefined) return Math.max(0, s.twinBytes - s.denseWeightBytes + s.packedWeightBytes);
-  return s.twinBytes;
+  if (quantized) return s.twinBytes;
+  let dense = 0;
+  let sparse = 0;
+  for (const l of layers) {
+    dense += l.params * 4;
+    sparse += Math.min(l.params * 4, l.nonzeros * 4 + Math.ceil(l.params / 8));
+  }
+  return Math.max(0, s.twinBytes - dense + sparse);
 }
 
 export const makeTwin: MakeTwin = async (task, ctx) => {
@@ -65,6 +77,7 @@ export const makeTwin: MakeTwin = async (task, ctx) => {
     const ev = await evaluator.evaluate(task.parentFile, result.twin, evalSpecOf(recipe, task.baseDir));
     const stored = store.adoptTemp(result.twin);
     const facets = cellFacets(recipe);
+    const effective = effectiveBytes(result, stats.layers, facets.quantization !== null);
     const target = recipe.target ?? 'this-machine';
     const out: TwinResult = {
       model: {
@@ -76,7 +89,7 @@ export const makeTwin: MakeTwin = async (task, ctx) => {
         task: null,
         parameters: stats.parameters,
         bytes: stored.bytes,
-        meta: { effectiveBytes: effectiveBytes(result), cell: task.cellValues },
+        meta: { effectiveBytes: effective, cell: task.cellValues },
       },
       twin: {
         recipe: task.recipeYaml,
@@ -85,7 +98,7 @@ export const makeTwin: MakeTwin = async (task, ctx) => {
         target: recipe.target ?? null,
         sparsity: stats.sparsity ?? result.sizes.sparsity,
         maskHash: stats.maskHash,
-        metrics: { pipeline: result.metrics, sizes: result.sizes, passed: result.passed, gates: result.gates, effectiveBytes: effectiveBytes(result), warnings: result.warnings, timings: result.timings },
+        metrics: { pipeline: result.metrics, sizes: result.sizes, passed: result.passed, gates: result.gates, effectiveBytes: effective, warnings: result.warnings, timings: result.timings },
       },
       layers: stats.layers,
       evaluations: [

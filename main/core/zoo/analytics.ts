@@ -92,6 +92,7 @@ export interface ZooAnalysis {
   fidelity: 'agreement' | 'cosine' | null;
   cells: CellStats[];
   layerProfiles: LayerProfile[];
+  /** flagged: how many twins have at least one flagged grouping (by class or by subgroup). */
   disparateImpact: { threshold: number; flagged: number; twins: DisparateImpact[] };
   pareto: {
     size: { twins: ParetoPoint[]; cells: ParetoCell[] };
@@ -292,7 +293,7 @@ export function analyzeSnapshot(s: ZooSnapshot, opts: { dataset?: string; thresh
     fidelity: fidelityKind,
     cells,
     layerProfiles,
-    disparateImpact: { threshold, flagged: impacts.filter((i) => i.flagged).length, twins: impacts },
+    disparateImpact: { threshold, flagged: new Set(impacts.filter((i) => i.flagged).map((i) => i.twinId)).size, twins: impacts },
     pareto: {
       size: { twins: paretoFront(sizePts, (p) => p.ratio, (p) => p.fidelity), cells: paretoFront(cellPoints(sizePts), (p) => p.ratio, (p) => p.fidelity) },
       latency: {

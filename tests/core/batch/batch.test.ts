@@ -117,13 +117,13 @@ describe('batch runs', () => {
     const d = await zooWith(MODELS.slice(0, 1));
     process.env.FAKE_JOB_FAIL_CELL = 'method-magnitude_pattern-2-4';
     try {
-      const s = await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 2, jobModule: FAKE });
+      const s = await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 1, jobModule: FAKE });
       expect(s).toMatchObject({ made: 7, failed: 1 });
       expect(s.failures[0]).toMatchObject({ cell: 'method-magnitude_pattern-2-4', error: { code: 'BAD_INPUT' } });
     } finally {
       delete process.env.FAKE_JOB_FAIL_CELL;
     }
-    const s2 = await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 2, jobModule: FAKE });
+    const s2 = await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 1, jobModule: FAKE });
     expect(s2).toMatchObject({ skipped: 7, made: 1, failed: 0 });
   });
 
