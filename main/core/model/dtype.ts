@@ -299,8 +299,14 @@ function nearestCode(dtype: DType, v: number): number {
   return best;
 }
 
+/** Rounds to the nearest integer, ties to even (as numpy, PyTorch and ONNX QuantizeLinear do). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r + 0;
+}
+
 /**
- * Encodes values into little-endian storage of `dtype`. Integer dtypes round and saturate; int4 /
+ * Encodes values into little-endian storage of `dtype`. Integer dtypes round (ties to even) and saturate; int4 /
  * uint4 / int2 / uint2 / float4 are packed low bits first; float8 formats round to nearest.
  */
 export function encodeFromNumbers(dtype: DType, values: ArrayLike<number> | BigInt64Array | BigUint64Array): Uint8Array {
@@ -308,7 +314,7 @@ export function encodeFromNumbers(dtype: DType, values: ArrayLike<number> | BigI
   const out = new Uint8Array(byteSize(dtype, n));
   const dv = new DataView(out.buffer);
   const num = (i: number): number => Number((values as ArrayLike<number | bigint>)[i]);
-  const sat = (x: number, lo: number, hi: number): number => (Number.isNaN(x) ? 0 : Math.min(hi, Math.max(lo, Math.round(x))));
+  const sat = (x: number, lo: number, hi: number): number => (Number.isNaN(x) ? 0 : Math.min(hi, Math.max(lo, roundHalfEven(x))));
   switch (dtype) {
     case 'float32':
       if (values instanceof Float32Array) out.set(new Uint8Array(values.buffer, values.byteOffset, n * 4));
