@@ -58,7 +58,8 @@ export interface JobSnapshot {
 export interface TensorSpec {
   name: string;
   dtype: string;
-  shape: (number | string | null)[];
+  /** null when the file does not say (rank unknown). */
+  shape: (number | string | null)[] | null;
 }
 
 export interface LayerRow {
@@ -69,6 +70,11 @@ export interface LayerRow {
   parameters: number;
   nonzeros: number;
   flops: number;
+  /** Stored bytes of the layer's weights. */
+  bytes?: number;
+  macs?: number;
+  dtype?: string;
+  role?: string;
   [extra: string]: unknown;
 }
 
@@ -78,8 +84,14 @@ export interface ModelSummary {
   opsets: Record<string, number> | { domain: string; version: number }[];
   inputs: TensorSpec[];
   outputs: TensorSpec[];
-  totals: { weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number };
+  totals: { weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number; macs?: number; nodes?: number; sparsity?: number };
   layers: LayerRow[];
+  /** Size of the model file (weights plus graph). */
+  fileBytes?: number;
+  producerVersion?: string;
+  /** Symbolic dims given values for the FLOPs count. */
+  assumedDims?: Record<string, number>;
+  unknownShapes?: string[];
   [extra: string]: unknown;
 }
 
@@ -174,29 +186,45 @@ export interface CompressResult {
 // ---------- hardware ----------
 
 export interface TargetInfo {
+  /** What targets are called by: "profile:runtime". */
   id: string;
-  name: string;
-  kind?: string;
-  runtime?: string;
-  description?: string;
-  measured?: boolean;
-  [extra: string]: unknown;
+  profile: string;
+  runtime: string;
+  engine: string;
+  /** The profile's default runtime. */
+  default: boolean;
+  title: string;
+  runtimeTitle: string;
+  kind: 'cpu' | 'gpu';
+  /** When the profile was measured (this-machine only). */
+  measuredAt?: string;
+  /** Patterns and precisions the runtime accelerates, e.g. "2:4 fp16", "int8". */
+  accelerates: string[];
 }
 
 export interface ExplainOption {
   pattern: string;
+  level?: number;
   precision: string;
+  /** A short name for the option, e.g. "2:4+int8" or "unstructured@0.7". */
+  label?: string;
   estimatedSpeedup: number;
   measuredSpeedup?: number | null;
   verdict: 'faster' | 'no-gain' | 'slower';
   reason: string;
+  estimatedMs?: number;
+  sources?: string[];
 }
 
 export interface Explanation {
   target: string;
   runtime: string;
-  layers: { name: string; op: string; options: ExplainOption[]; [extra: string]: unknown }[];
-  [extra: string]: unknown;
+  hardware?: string;
+  modelMs?: number;
+  callOverheadMs?: number;
+  memoryLevel?: string;
+  layers: { name: string; op: string; weightShape?: number[]; bound?: string; denseMs?: number; share?: number; options: ExplainOption[] }[];
+  notes?: string[];
 }
 
 export interface Estimate {
@@ -475,7 +503,7 @@ export const calls = {
 
   'hw.targets': call<TargetInfo[]>()(NoArgs, 'The hardware targets (profiles shipped with Twinforge and measured ones).'),
   'hw.detect': call<JobSnapshot>()(
-    z.object({ quick: z.boolean().optional() }).strict(),
+    z.object({ effort: z.number().gt(0).max(10).optional(), native: z.boolean().optional() }).strict(),
     'Measures this machine (bandwidth, dense/sparse/int8 kernels) as a job; stores the profile.',
   ),
   'hw.explain': call<Explanation>()(

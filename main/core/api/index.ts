@@ -2,14 +2,18 @@
 // arguments at the edge. Every host (Electron IPC, web host, CLI) goes through `invoke`, so a
 // call is validated the same way whatever the transport.
 import { z } from 'zod';
-import { calls, MAX_ARGS_BYTES, type CallName, type CallResult } from '../../../preload/contract';
+import { calls, MAX_ARGS_BYTES, type CallName, type CallResult, type CompressResult, type MethodInfo } from '../../../preload/contract';
 import { badInput, TwinforgeError } from '../errors';
 import type { JobRunner } from '../jobs/runner';
 import { getAppInfo } from './app';
 import { inspectModelCall } from './model-call';
 import { listFiles } from './files-call';
+import { weightHistogram } from './histogram-call';
 import { pending } from './pending-call';
+import { compressResult, compressStart, methodsList, recipeSave, recipeValidate } from './compress';
+import { hwExplain, hwTargets } from './hardware';
 import { zooModelFile } from './zoo-file-call';
+import { exportRun, registerRun } from './twin-call';
 import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooShow, zooTwins } from './zoo';
 
 export interface ApiServices {
@@ -31,22 +35,22 @@ export const handlers: Handlers = {
   'jobs.log': (a, s) => s.jobs.log(a.id, a.since),
   'jobs.selftest': (a, s) => s.jobs.submit('selftest', a, { title: 'Self-test' }),
   'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
-  'model.weightHistogram': () => pending('The weight histogram', 'the model I/O work (issue 4)'),
+  'model.weightHistogram': (a) => weightHistogram(a.path, a.layer, a.bins),
 
   'files.list': (a, s) => listFiles(s.dataDir, a),
 
-  'methods.list': () => pending('The method list', 'the compression pipeline (issue 5)'),
-  'recipe.validate': () => pending('Recipe checking', 'the compression pipeline (issue 5)'),
-  'recipe.save': () => pending('Saving recipes', 'the compression pipeline (issue 5)'),
-  'compress.start': () => pending('Compression', 'the compression pipeline (issue 5)'),
-  'compress.result': () => pending('Compression results', 'the compression pipeline (issue 5)'),
+  'methods.list': (a) => methodsList(a) as MethodInfo[],
+  'recipe.validate': (a) => recipeValidate(a),
+  'recipe.save': (a) => recipeSave(a),
+  'compress.start': (a, s) => compressStart(s.jobs, a),
+  'compress.result': (a, s) => compressResult(s.jobs, a) as unknown as CompressResult,
 
-  'compress.export': () => pending('Exporting twins', 'the compression pipeline (issue 5)'),
-  'compress.register': () => pending('Registering twins', 'the compression pipeline and the zoo (issues 5, 6)'),
+  'compress.export': (a, s) => exportRun(s.jobs, a),
+  'compress.register': (a, s) => registerRun(s.jobs, s.dataDir, a),
 
-  'hw.targets': () => pending('Hardware targets', 'hardware awareness (issue 7)'),
-  'hw.detect': () => pending('Detecting this machine', 'hardware awareness (issue 7)'),
-  'hw.explain': () => pending('The hardware explainer', 'hardware awareness (issue 7)'),
+  'hw.targets': (_a, s) => hwTargets({ dataDir: s.dataDir }),
+  'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: 'Measure this machine' }),
+  'hw.explain': (a, s) => hwExplain(a, { dataDir: s.dataDir }),
   'hw.estimate': () => pending('Latency estimates', 'hardware awareness (issue 7)'),
   'plan.make': () => pending('The budget planner', 'hardware awareness (issue 7)'),
   'sensitivity.start': () => pending('Sensitivity analysis', 'hardware awareness (issue 7)'),

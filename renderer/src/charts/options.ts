@@ -13,13 +13,13 @@ const cellLabel = (c: { method: string; pattern: string | null; level: number | 
 export function layerBars(layers: LayerRow[]): EChartsCoreOption {
   const zoom = layers.length > 24;
   return {
-    grid: { left: 50, right: 50, top: 26, bottom: zoom ? 46 : 28 },
-    legend: { top: 0, right: 0, itemWidth: 12, itemHeight: 8 },
+    grid: { left: 44, right: 44, top: 24, bottom: zoom ? 46 : 24 },
+    legend: { top: 0, left: 'center', itemWidth: 12, itemHeight: 8 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => count(v) },
     xAxis: { type: 'category', data: layers.map((l) => l.name), axisLabel: { formatter: (v: string) => short(v, 10), fontSize: 10 } },
     yAxis: [
-      { type: 'value', name: 'params', axisLabel: { formatter: (v: number) => count(v) } },
-      { type: 'value', name: 'FLOPs', axisLabel: { formatter: (v: number) => count(v) }, splitLine: { show: false } },
+      { type: 'value', axisLabel: { formatter: (v: number) => count(v), fontSize: 10 } },
+      { type: 'value', axisLabel: { formatter: (v: number) => count(v), fontSize: 10 }, splitLine: { show: false } },
     ],
     dataZoom: zoom ? [{ type: 'slider', height: 14, bottom: 6, endValue: 23 }, { type: 'inside' }] : [],
     series: [

@@ -304,15 +304,16 @@ export const useRecipeStore = defineStore('recipe', () => {
       const lb = o.keepFloat ? 32 : bits;
       const sp = !m.prune.enabled || o.skip ? 0 : impliedSparsity(o.pattern ?? m.prune.pattern, o.sparsity ?? m.prune.sparsity);
       params += l.parameters;
-      weightBytes += l.parameters * 4;
+      weightBytes += l.bytes ?? l.parameters * 4;
       const kept = Math.round(l.parameters * (1 - sp));
       nonzeros += kept;
       twinFile += (l.parameters * lb) / 8;
       const meta = sp === 0 ? 0 : /^\d+:\d+$/.test(m.prune.pattern) ? kept * 0.25 : l.parameters / 8;
       packed += (kept * lb) / 8 + meta;
     }
-    const other = Math.max(0, s.totals.bytes - weightBytes);
-    return { parentBytes: s.totals.bytes, twinBytes: other + twinFile, packedBytes: other + packed, nonzeros, params, sparsity: params ? 1 - nonzeros / params : 0 };
+    const fileBytes = s.fileBytes ?? s.totals.bytes;
+    const other = Math.max(0, fileBytes - weightBytes);
+    return { parentBytes: fileBytes, twinBytes: other + twinFile, packedBytes: other + packed, nonzeros, params, sparsity: params ? 1 - nonzeros / params : 0 };
   });
 
   // ---- budget mode: the planner

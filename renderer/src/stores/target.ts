@@ -56,15 +56,17 @@ export const useTargetStore = defineStore('target', () => {
   }
 
   /** Measures this machine (a job); selects it when done. */
-  async function detect(): Promise<void> {
+  async function detect(quick = false): Promise<void> {
     detectError.value = undefined;
     try {
-      const snap = jobs.track(await call('hw.detect', {}));
+      const snap = jobs.track(await call('hw.detect', quick ? { effort: 0.3 } : {}));
       state.value.detectJob = snap.id;
       const end = await jobs.wait(snap.id);
       if (end.state === 'done') {
         await loadTargets();
-        await select(THIS_MACHINE);
+        const mine = targets.value.filter((t) => t.profile === THIS_MACHINE);
+        const pick = mine.find((t) => t.default) ?? mine[0];
+        if (pick) await select(pick.id);
       } else if (end.error) detectError.value = ApiError.fromEnvelope(end.error, 'hw.detect');
     } catch (err) {
       detectError.value = asApiError(err);

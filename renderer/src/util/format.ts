@@ -52,7 +52,8 @@ export function ratio(x: number | null | undefined): string {
   return `${x.toFixed(2)}×`;
 }
 
-export function shape(dims: readonly (number | string | null)[]): string {
+export function shape(dims: readonly (number | string | null)[] | null | undefined): string {
+  if (!dims) return '[?]';
   return `[${dims.map((d) => (d === null ? '?' : d)).join('×')}]`;
 }
 
