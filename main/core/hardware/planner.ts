@@ -190,122 +190,122 @@ function knapsack(cands: Candidate[][], cost: (c: Candidate) => number, bins: nu
 /**
  * Chooses per layer a pattern, level and precision meeting `budget` at the least summed loss,
  * and the Pareto front of (resource, loss). Layers without sensitivity data stay dense.
+ *
+ * For latency budgets the bandwidth a layer sees depends on the whole plan (a compressed model may
+ * fit a cache the dense one does not), so the DP runs once per memory level the model could live
+ * in, with the bytes priced by a Lagrange multiplier until the plan fits that level; every plan
+ * found is re-estimated as a whole and the Pareto front is taken over all of them.
  */
 export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
   const notes: string[] = [];
   const layers = weightedLayers(cost).filter((l) => l.weight && !l.fusedInto);
   const denseEst = estimateModel(cost, target);
-  const bandwidth = memoryLevelFor(workingSet(cost, target), target).bandwidth;
-  const cands = layers.map((l) => candidatesFor(l, target, sens, bandwidth, opts, budget));
+  const denseLevel = memoryLevelFor(workingSet(cost, target), target);
   const totalParams = layers.reduce((a, l) => a + l.weight!.params, 0);
-  const otherWeightBytes = cost.weightBytes - layers.reduce((a, l) => a + deployedBytes(l, undefined, target), 0);
-  const layerDenseSeconds = cands.reduce((a, c) => a + c[0].seconds, 0);
-  const fixedSeconds = denseEst.seconds - layerDenseSeconds;
-  const bins = opts.bins ?? 2000;
-  // resource per candidate, in bins; for sparsity the resource is the weights kept
-  let scale: number;
-  let cost1: (c: Candidate, i: number) => number;
-  let limit: number;
-  if (budget.kind === 'latency') {
-    scale = layerDenseSeconds / bins;
-    cost1 = (c) => c.seconds;
-    limit = budget.seconds - fixedSeconds;
-    if (limit <= 0) notes.push(`the fixed cost of the model outside its weighted layers (${(fixedSeconds * 1e3).toFixed(4)} ms: runtime call, outputs, other nodes) is already at or above the budget`);
-  } else if (budget.kind === 'size') {
-    scale = cands.reduce((a, c) => a + c[0].bytes, 0) / bins;
-    cost1 = (c) => c.bytes;
-    limit = budget.bytes - Math.max(0, otherWeightBytes);
-  } else {
-    scale = totalParams / bins;
-    cost1 = (c, i) => layers[i].weight!.params - c.zeros;
-    limit = totalParams * (1 - budget.fraction);
-  }
-  const binned = cands.map((list, i) => list.map((c) => ({ ...c, w: Math.ceil(cost1(c, i) / scale - 1e-9) })));
-  const dp = knapsack(binned, (c) => (c as Candidate & { w: number }).w, bins);
-  const toChoices = (picks: number[]): { choices: PlanChoice[]; plan: Plan } => {
+  const denseBytes = layers.reduce((a, l) => a + deployedBytes(l, undefined, target), 0);
+  const otherWeightBytes = Math.max(0, cost.weightBytes - denseBytes);
+  const bins = opts.bins ?? (layers.length > 60 ? 800 : 2000);
+
+  type Point = PlanPoint & { plan: Plan; choices: PlanChoice[]; picks: number[] };
+  const pointOf = (cands: Candidate[][], picks: number[]): Point => {
     const plan: Plan = new Map();
     const choices: PlanChoice[] = [];
+    let loss = 0;
+    let bytes = otherWeightBytes;
+    let zeros = 0;
     picks.forEach((j, i) => {
       const c = cands[i][j];
-      const l = layers[i];
+      loss += c.loss;
+      bytes += c.bytes;
+      zeros += c.zeros;
       if (!c.option) return;
+      const l = layers[i];
       plan.set(l.name, c.option);
-      choices.push({
-        layer: l.weight!.name,
-        node: l.name,
-        op: l.op,
-        pattern: parsePattern(c.option.pattern).text,
-        level: effectiveLevel(c.option),
-        precision: c.option.precision,
-        label: optionLabel(c.option),
-        estimatedMs: c.seconds * 1e3,
-        bytes: c.bytes,
-        loss: c.loss,
-      });
+      choices.push({ layer: l.weight!.name, node: l.name, op: l.op, pattern: parsePattern(c.option.pattern).text, level: effectiveLevel(c.option), precision: c.option.precision, label: optionLabel(c.option), estimatedMs: c.seconds * 1e3, bytes: c.bytes, loss: c.loss });
     });
-    return { choices, plan };
-  };
-  const pointOf = (picks: number[]): PlanPoint & { plan: Plan; choices: PlanChoice[] } => {
-    const { choices, plan } = toChoices(picks);
     const est = estimateModel(cost, target, plan);
-    const loss = picks.reduce((a, j, i) => a + cands[i][j].loss, 0);
-    const bytes = picks.reduce((a, j, i) => a + cands[i][j].bytes, 0) + Math.max(0, otherWeightBytes);
-    const zeros = picks.reduce((a, j, i) => a + cands[i][j].zeros, 0);
-    return { latencyMs: est.seconds * 1e3, sizeBytes: bytes, fidelityLoss: loss, sqnrDb: dbOfNsr(loss), sparsity: totalParams ? zeros / totalParams : 0, changes: choices.map((c) => `${c.layer}: ${c.label}`), plan, choices };
+    for (const ch of choices) ch.estimatedMs = (est.layers.find((l) => l.name === ch.node)?.seconds ?? 0) * 1e3;
+    return { latencyMs: est.seconds * 1e3, sizeBytes: bytes, fidelityLoss: loss, sqnrDb: dbOfNsr(loss), sparsity: totalParams ? zeros / totalParams : 0, changes: choices.map((c) => `${c.layer}: ${c.label}`), plan, choices, picks };
   };
-  // the Pareto front: every bin where the least loss drops
-  const front: number[] = [];
-  let best = Infinity;
-  for (let b = 0; b <= bins; b++) {
-    if (dp.lossAt[b] < best - 1e-15) {
-      best = dp.lossAt[b];
-      front.push(b);
+
+  // the memory levels a plan could make the model live in (latency budgets only)
+  const hw = target.profile.hardware;
+  const levels: { name: string; bandwidth: number; capacity: number }[] = [{ name: denseLevel.level, bandwidth: denseLevel.bandwidth, capacity: Infinity }];
+  if (budget.kind === 'latency') {
+    for (const c of hw.caches) {
+      if (!c.bandwidth || c.bandwidth <= denseLevel.bandwidth) continue;
+      const capacity = 0.75 * c.size * (c.shared ? 1 : (hw.cores ?? 1));
+      levels.push({ name: c.level, bandwidth: c.bandwidth, capacity });
     }
   }
-  // the plan: the fewest-loss point within the budget; the whole-model estimate (cache effects
-  // included) decides, so tighten and retry when it lands over a latency budget
-  let chosen: ReturnType<typeof pointOf> | undefined;
-  let feasible = false;
-  let lim = limit;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const b = Math.min(bins, Math.floor(lim / scale + 1e-9));
-    const ok = front.filter((x) => x <= b);
-    if (!ok.length) break;
-    const p = pointOf(dp.pick(ok[ok.length - 1]));
-    const meets = budget.kind === 'latency' ? p.latencyMs <= budget.seconds * 1e3 : budget.kind === 'size' ? p.sizeBytes <= budget.bytes : p.sparsity >= budget.fraction - 1e-9;
-    chosen = p;
-    feasible = meets;
-    if (meets || budget.kind !== 'latency') break;
-    lim *= (budget.seconds * 1e3) / p.latencyMs;
+  const pool: Point[] = [];
+  const fixedOf = (cands: Candidate[][]) => denseEst.seconds - cands.reduce((a, c) => a + c[0].seconds, 0);
+  let fixedSeconds = 0;
+  for (const lvl of levels) {
+    const cands = layers.map((l) => candidatesFor(l, target, sens, lvl.bandwidth, opts, budget));
+    if (lvl === levels[0]) fixedSeconds = fixedOf(cands);
+    const resourceOf = (c: Candidate, i: number) => (budget.kind === 'latency' ? c.seconds : budget.kind === 'size' ? c.bytes : layers[i].weight!.params - c.zeros);
+    const total = cands.reduce((a, list, i) => a + Math.max(...list.map((c) => resourceOf(c, i))), 0) || 1;
+    const scale = total / bins;
+    const maxLoss = Math.max(1e-12, ...cands.flat().map((c) => c.loss));
+    const lambdas = lvl.capacity === Infinity ? [0] : [0, ...Array.from({ length: 14 }, (_, k) => (maxLoss / Math.max(1, denseBytes)) * 2 ** (k - 4))];
+    for (const lambda of lambdas) {
+      const items = cands.map((list, i) => list.map((c) => ({ ...c, loss: c.loss + lambda * c.bytes, w: Math.ceil(resourceOf(c, i) / scale - 1e-9) })));
+      const dp = knapsack(items, (c) => (c as Candidate & { w: number }).w, bins);
+      const front: number[] = [];
+      let best = Infinity;
+      for (let b = 0; b <= bins; b++) {
+        if (dp.lossAt[b] < best - 1e-15) {
+          best = dp.lossAt[b];
+          front.push(b);
+        }
+      }
+      const sample = front.length <= 40 ? front : Array.from({ length: 40 }, (_, i) => front[Math.round((i * (front.length - 1)) / 39)]);
+      let fits = 0;
+      for (const b of new Set(sample)) {
+        const pt = pointOf(cands, dp.pick(b));
+        pool.push(pt);
+        if (workingSet(cost, target, pt.plan) <= lvl.capacity) fits++;
+      }
+      if (lvl.capacity !== Infinity && fits === sample.length) break; // every plan of this λ fits the level: larger λ adds nothing
+    }
   }
-  if (!chosen || !feasible) {
-    // the most compressed point there is: say how far it stays from the budget
-    const extreme = pointOf(dp.pick(front[0]));
-    const minRes = budget.kind === 'latency' ? `${extreme.latencyMs.toFixed(4)} ms` : budget.kind === 'size' ? `${(extreme.sizeBytes / 1e6).toFixed(3)} MB` : `${(extreme.sparsity * 100).toFixed(1)}%`;
+  // Pareto front over everything found: resource (true, whole-model) against loss
+  const resOfPoint = (p: Point) => (budget.kind === 'latency' ? p.latencyMs : budget.kind === 'size' ? p.sizeBytes : -p.sparsity);
+  const uniq = new Map<string, Point>();
+  for (const p of pool) uniq.set(p.changes.join('|'), p);
+  const all = [...uniq.values()];
+  const front = all.filter((p) => !all.some((q) => q !== p && resOfPoint(q) <= resOfPoint(p) && q.fidelityLoss <= p.fidelityLoss && (resOfPoint(q) < resOfPoint(p) || q.fidelityLoss < p.fidelityLoss))).sort((a, b) => a.fidelityLoss - b.fidelityLoss);
+  const meets = (p: Point) => (budget.kind === 'latency' ? p.latencyMs <= budget.seconds * 1e3 : budget.kind === 'size' ? p.sizeBytes <= budget.bytes : p.sparsity >= budget.fraction - 1e-9);
+  const ok = front.filter(meets);
+  let chosen: Point;
+  const feasible = ok.length > 0;
+  if (feasible) chosen = ok[0];
+  else {
+    chosen = [...front].sort((a, b) => resOfPoint(a) - resOfPoint(b))[0];
+    const minRes = budget.kind === 'latency' ? `${chosen.latencyMs.toFixed(4)} ms` : budget.kind === 'size' ? `${(chosen.sizeBytes / 1e6).toFixed(3)} MB` : `${(chosen.sparsity * 100).toFixed(1)}%`;
     notes.push(`budget ${budgetLabel(budget)} cannot be met with the options measured: the most compressed plan reaches ${minRes}`);
-    chosen = chosen && budget.kind !== 'sparsity' ? chosen : extreme;
-    if (budget.kind === 'sparsity' && front.length) chosen = pointOf(dp.pick(front[0]));
+    if (budget.kind === 'latency' && fixedSeconds >= budget.seconds) notes.push(`the fixed cost outside the weighted layers (${(fixedSeconds * 1e3).toFixed(4)} ms: the runtime call, outputs, other nodes) is already at or above the budget`);
   }
   const sample = front.length <= 16 ? front : Array.from({ length: 16 }, (_, i) => front[Math.round((i * (front.length - 1)) / 15)]);
-  const pareto = [...new Set(sample)].map((b) => {
-    const { plan: _p, choices: _c, ...rest } = pointOf(dp.pick(b));
-    return rest;
-  }).sort((a, b) => a.fidelityLoss - b.fidelityLoss);
-  const skippedLayers = layers.filter((l, i) => cands[i].length === 1).map((l) => l.weight!.name);
-  if (skippedLayers.length) notes.push(`no sensitivity data for ${skippedLayers.length} layer(s), kept dense: ${skippedLayers.slice(0, 6).join(', ')}${skippedLayers.length > 6 ? ', ...' : ''}`);
-  const { plan: _plan, changes: _changes, choices, ...est } = chosen;
-  for (const c of choices) {
+  const pareto = [...new Set(sample)].map(({ plan: _p, choices: _c, picks: _k, ...rest }) => rest);
+  const noData = layers.filter((l) => !sens.entries.some((e) => e.layer === l.weight!.name)).map((l) => l.weight!.name);
+  if (noData.length) notes.push(`no sensitivity data for ${noData.length} layer(s), kept dense: ${noData.slice(0, 6).join(', ')}${noData.length > 6 ? ', ...' : ''}`);
+  for (const c of chosen.choices) {
     const f = factorsFor(target, { pattern: c.pattern, level: c.level, precision: c.precision as LayerOption['precision'] }, opKindOf(layers.find((l) => l.weight!.name === c.layer)!));
     if (!f.accelerated && budget.kind === 'latency') notes.push(`${c.layer}: ${c.label} does not pay on ${target.id} (${f.notes[0] ?? 'not accelerated'}); chosen for size/fidelity only`);
   }
+  const ws = workingSet(cost, target, chosen.plan);
+  const lvlNow = memoryLevelFor(ws, target).level;
+  if (budget.kind === 'latency' && lvlNow !== denseLevel.level) notes.push(`the compressed weights (${(ws / 2 ** 20).toFixed(1)} MiB working set) fit ${lvlNow}; the dense model reads from ${denseLevel.level}`);
   return {
     target: target.id,
     budget,
     budgetLabel: budgetLabel(budget),
     feasible,
-    choices,
-    estimated: { latencyMs: est.latencyMs, sizeBytes: est.sizeBytes, fidelityLoss: est.fidelityLoss, sqnrDb: est.sqnrDb, sparsity: est.sparsity },
-    dense: { latencyMs: denseEst.seconds * 1e3, sizeBytes: cands.reduce((a, c) => a + c[0].bytes, 0) + Math.max(0, otherWeightBytes) },
+    choices: chosen.choices,
+    estimated: { latencyMs: chosen.latencyMs, sizeBytes: chosen.sizeBytes, fidelityLoss: chosen.fidelityLoss, sqnrDb: chosen.sqnrDb, sparsity: chosen.sparsity },
+    dense: { latencyMs: denseEst.seconds * 1e3, sizeBytes: denseBytes + otherWeightBytes },
     pareto,
     notes,
   };
