@@ -5,7 +5,7 @@
 // consistent database with no twin row lacking its file.
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths';
 import { TwinforgeError, type ErrorEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
 import { now, openZoo, type ZooDb } from '../zoo/db';
@@ -19,9 +19,8 @@ import { runPool } from './pool';
 import type { TwinResult } from './protocol';
 import { LocalQueue, type JobQueue, type TwinTask } from './queue';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** The job module that makes a real twin (compression pipeline + evaluation + statistics). */
-export const DEFAULT_JOB_MODULE = path.join(here, 'twin-job.ts');
+export const DEFAULT_JOB_MODULE = path.join(packageRoot, 'main', 'core', 'batch', 'twin-job.ts');
 export const TWIN_JOB_KIND = 'zoo.twin';
 
 export type BatchEvent =
@@ -222,6 +221,7 @@ function isAlive(pid: number): boolean {
 }
 
 export { planBatch, expandCells, gridKey, cellFacets } from './plan';
+export { formatBatchEvent } from './format';
 export type { TwinTask, JobQueue } from './queue';
 export { LocalQueue } from './queue';
 export type { TwinResult, MakeTwin, TwinJobContext } from './protocol';

@@ -3,15 +3,16 @@
 // (native crash, out of memory) fails only its task; a fresh worker takes its place.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths';
 import { TwinforgeError, type ErrorEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
 import { forkTsWorker } from '../jobs/worker-launch';
 import type { FromWorker, ToWorker, TwinResult } from './protocol';
 import type { JobQueue, TwinTask } from './queue';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const WORKER_ENTRY = path.join(here, 'worker.ts');
+// From the package root, not import.meta.url: the bundled desktop build runs this code from
+// out/main, while workers always start from the TypeScript sources (through tsx).
+export const WORKER_ENTRY = path.join(packageRoot, 'main', 'core', 'batch', 'worker.ts');
 const CANCEL_GRACE_MS = 3000;
 
 export interface PoolHandlers {
