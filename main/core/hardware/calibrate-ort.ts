@@ -42,6 +42,8 @@ export interface CalibrateOptions {
   signal?: AbortSignal;
   progress?: (done: number, total: number, stage: string) => void;
   threads?: number;
+  /** Small probes only (tests, smoke runs): the figures are rougher, DRAM is not reached. */
+  quick?: boolean;
 }
 
 const SGEMM_THREAD_COMPLEXITY = 64 * 1024; // MLAS: one more thread per 64K multiply-adds
@@ -107,7 +109,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 4. GEMV bandwidth ladder by weight size (fixed costs subtracted)
   stage('bandwidth');
   const fixed = perCall + perNode + perParallelNode;
-  const shapes: [number, number][] = [[256, 512], [512, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
+  const shapes: [number, number][] = opts.quick ? [[256, 512], [1024, 1024]] : [[256, 512], [512, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
   const ladder: { bytes: number; bandwidth: number }[] = [];
   for (const [k, n] of shapes) {
     const [t] = await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200);
@@ -118,8 +120,9 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
 
   // 5. compute: a GEMM that is compute-bound, and convolutions
   stage('compute');
-  const [g] = await time([{ src: matmulProbe(256, 1024, 1024), shapes: { x: [256, 1024] } }], 2000);
-  const gFlops = 2 * 256 * 1024 * 1024;
+  const gk = opts.quick ? 256 : 1024;
+  const [g] = await time([{ src: matmulProbe(256, gk, gk), shapes: { x: [256, gk] } }], 2000);
+  const gFlops = 2 * 256 * gk * gk;
   const gemmFlops = gFlops / Math.max(1e-7, ms(g) - fixed);
   const chans = [16, 32, 64, 64];
   const [cv] = await time([{ src: convProbe(chans, 28), shapes: { x: [1, 16, 28, 28] } }], 1500);
@@ -138,10 +141,11 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 7. overlap of compute and memory in a mixed-regime GEMM (M=16, weights from DRAM)
   stage('overlap');
   const mm = 16;
-  const [o] = await time([{ src: matmulProbe(mm, 2048, 4096), shapes: { x: [mm, 2048] } }], 1500);
+  const [ok, on] = opts.quick ? [512, 1024] : [2048, 4096];
+  const [o] = await time([{ src: matmulProbe(mm, ok, on), shapes: { x: [mm, ok] } }], 1500);
   const dram = ladder[ladder.length - 1].bandwidth;
-  const tc = (2 * mm * 2048 * 4096) / gemmFlops;
-  const tm = (2048 * 4096 * 4) / dram;
+  const tc = (2 * mm * ok * on) / gemmFlops;
+  const tm = (ok * on * 4) / dram;
   const rest = ms(o) - fixed;
   const overlap = clamp(1 - (rest - Math.max(tc, tm)) / Math.min(tc, tm), 0, 1);
   log.push(`overlap ${overlap.toFixed(2)} (tc ${us(tc)}, tm ${us(tm)}, measured ${us(rest)})`);
@@ -163,17 +167,19 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const extra = tinyTimes.slice(1).map((t) => Math.max(0, diff(tinyTimes[0], t)));
 
   stage('memory-bound formats');
-  const [K1, N1] = [2048, 4096];
+  const [K1, N1] = opts.quick ? [512, 512] : [2048, 4096];
   const v1 = variants(K1, N1, randomWeights(K1 * N1, 9));
   const gemv = await time([{ src: matmulProbe(1, K1, N1), shapes: { x: [1, K1] } }, ...v1.map((v) => ({ src: v.src(1), shapes: { x: [1, K1] } }))], 4000);
   stage('compute-bound formats');
-  const [M2, K2, N2] = [128, 1024, 1024];
+  const [M2, K2, N2] = opts.quick ? [64, 256, 256] : [128, 1024, 1024];
   const v2 = variants(K2, N2, randomWeights(K2 * N2, 11));
   const gemm = await time([{ src: matmulProbe(M2, K2, N2), shapes: { x: [M2, K2] } }, ...v2.map((v) => ({ src: v.src(M2), shapes: { x: [M2, K2] } }))], 4000);
   v1.forEach((v, i) => {
     const ov = extra[i];
-    const sm = medianOfRounds([gemv[0], gemv[i + 1]], ([d, v]) => (d / 1e3 - fixed) / Math.max(1e-7, v / 1e3 - fixed - ov));
-    const sc = medianOfRounds([gemm[0], gemm[i + 1]], ([d, v]) => (d / 1e3 - fixed) / Math.max(1e-7, v / 1e3 - fixed - ov));
+    // fixed costs come off both sides, but never more than 90% of a time (noise must not divide by ~0)
+    const ratio = ([d, v]: number[]) => Math.max(0.1 * d / 1e3, d / 1e3 - fixed) / Math.max(0.1 * v / 1e3, v / 1e3 - fixed - ov);
+    const sm = clamp(medianOfRounds([gemv[0], gemv[i + 1]], ratio), 0.02, 32);
+    const sc = clamp(medianOfRounds([gemm[0], gemm[i + 1]], ratio), 0.02, 32);
     factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 256x256` });
   });
   log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);

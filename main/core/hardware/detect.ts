@@ -20,6 +20,8 @@ export interface DetectOptions {
   effort?: number;
   /** Models to check the fresh profile against (ORT-measured vs estimated latency). */
   models?: { path: string; inputShapes?: Record<string, number[]> }[];
+  /** Small probes only (smoke runs and tests). */
+  quick?: boolean;
   /** Measure Twinforge's native kernels too (when the addon is built). */
   native?: boolean;
   threads?: number;
@@ -191,7 +193,7 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const cores = os.cpus().length;
   if (load0 > cores) warnings.push(`the machine is busy (load ${load0.toFixed(1)} on ${cores} cores): figures will be slow and noisy; run hw detect again when it is idle`);
   const log = (l: string) => opts.log?.(l);
-  const ort = await calibrateOrt({ effort: opts.effort, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, 'ort', s) });
+  const ort = await calibrateOrt({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, 'ort', s) });
   ort.log.forEach(log);
   let native: NativeCalibration | undefined;
   if (opts.native !== false) {
