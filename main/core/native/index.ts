@@ -7,3 +7,7 @@ export type { NativeAddon, NativeInfo } from './addon';
 export { runNativeJob, callNative, fromNative } from './jobs';
 export type { NativeAsyncOptions, NativeProgress, NativeJobHandle } from './jobs';
 export * from './magnitude';
+export * from './nm';
+export * from './structured';
+export * from './quant';
+export * from './sparse-formats';
