@@ -21,7 +21,10 @@ import type { Distribution } from '../../core/zoo/stats';
 const USAGE = `Usage: twinforge zoo <subcommand> [options]
 
   zoo create NAME [--description TEXT] [--task TASK]   make an empty zoo
-  zoo import NAME PATH... [--create]                  add model files or folders of them
+  zoo import NAME PATH... [--create] [--eval DATA] [--calib DATA]
+                                                      add model files or folders of them; DATA (.npz/.npy)
+                                                      is what batches evaluate them on when a recipe names none
+                                                      (default: a manifest.json next to the models)
   zoo list                                            every zoo with its counts
   zoo show NAME                                       a zoo's models and their twin counts
   zoo twins MODEL                                     a model's twins (MODEL: id, name or sha256 prefix)
@@ -91,6 +94,8 @@ export const zooCommand: CliCommand = {
     description: { type: 'string' },
     task: { type: 'string' },
     create: { type: 'boolean' },
+    eval: { type: 'string' },
+    calib: { type: 'string' },
     as: { type: 'string' },
     dataset: { type: 'string' },
     threshold: { type: 'string' },
@@ -109,7 +114,7 @@ export const zooCommand: CliCommand = {
       case 'import': {
         const [name, ...paths] = need(args, 2, 'the zoo NAME and at least one PATH');
         const onProgress = ctx.isTTY && !ctx.json ? (d: number, t: number) => ctx.err(`\rreading ${d}/${t}`) : undefined;
-        const r = await zooImport(c, { name, paths, create: Boolean(args.values.create) }, onProgress);
+        const r = await zooImport(c, { name, paths, create: Boolean(args.values.create), evaluation: args.values.eval as string | undefined, calibration: args.values.calib as string | undefined }, onProgress);
         if (onProgress) ctx.err('\n');
         print(ctx, r, () =>
           table([['id', 'name', 'sha256', 'params', 'size', ''], ...r.imported.map((m) => [m.id, m.name, m.sha256.slice(0, 12), m.parameters ?? '-', mb(m.bytes), m.shared ? '(shared)' : ''])]) +

@@ -118,10 +118,14 @@ export function zooShow(ctx: ZooCallContext, args: { name: string }): ZooShowRes
   });
 }
 
-/** zoo.import: model files or folders into a zoo (created first when `create` is set). */
+/**
+ * zoo.import: model files or folders into a zoo (created first when `create` is set). The
+ * models' own calibration/evaluation data (used by batches whose recipe names none) come from
+ * the arguments, or from a manifest.json next to the models.
+ */
 export async function zooImport(
   ctx: ZooCallContext,
-  args: { name: string; paths: string[]; create?: boolean },
+  args: { name: string; paths: string[]; create?: boolean; calibration?: string; evaluation?: string },
   onProgress?: (done: number, total: number, file: string) => void,
 ): Promise<{ zoo: string; imported: ImportedModel[] }> {
   const db = openZoo(ctx.dataDir);
@@ -131,7 +135,8 @@ export async function zooImport(
     created = true;
   }
   try {
-    const imported = await importModels(db, args.name, args.paths, { signal: ctx.signal, onProgress });
+    const data = args.calibration || args.evaluation ? { calibration: args.calibration, evaluation: args.evaluation } : undefined;
+    const imported = await importModels(db, args.name, args.paths, { signal: ctx.signal, onProgress, data });
     return { zoo: args.name, imported };
   } catch (e) {
     // A zoo made only for this import goes again when the import is refused.

@@ -2,7 +2,7 @@
 // every model of a zoo, one task per (model, cell), each with a deterministic key. Keys of twins
 // already in the zoo are skipped, which is what makes a rerun resume instead of redo.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { badInput, TwinforgeError } from '../errors';
 import { impliedSparsity, parsePattern } from '../methods/sparsity/pattern';
@@ -113,9 +113,38 @@ export function canonical(x: unknown): string {
   return JSON.stringify(x);
 }
 
-/** The twin's grid key: the parent's content and what the cell does to it. */
-export function gridKey(parentSha256: string, cellRecipe: Recipe): string {
-  return createHash('sha256').update(`twinforge-twin-v1\0${parentSha256}\0${canonical(withoutVolatile(cellRecipe))}`).digest('hex');
+/**
+ * The twin's grid key: the parent's content and what the cell does to it (plus the content of
+ * the model's own data, when the zoo supplied it rather than the recipe).
+ */
+export function gridKey(parentSha256: string, cellRecipe: Recipe, dataDigest = ''): string {
+  return createHash('sha256').update(`twinforge-twin-v1\0${parentSha256}\0${canonical(withoutVolatile(cellRecipe))}${dataDigest ? `\0${dataDigest}` : ''}`).digest('hex');
+}
+
+/**
+ * A recipe without calibration/evaluation data takes the data stored with the model at import
+ * (e.g. from a population manifest); without either, the pipeline uses synthetic inputs.
+ */
+export function withModelData(r: Recipe, data: { calibration?: string; evaluation?: string } | undefined): Recipe {
+  if (!data) return r;
+  const out = { ...r };
+  const cal = data.calibration ?? data.evaluation;
+  if (!out.calibration && cal) out.calibration = { source: cal };
+  if (!out.evaluation && data.evaluation) out.evaluation = { source: data.evaluation };
+  return out;
+}
+
+function digestOf(files: string[], cache: Map<string, string>): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    let d = cache.get(f);
+    if (d === undefined) {
+      d = statSync(f).isFile() ? createHash('sha256').update(readFileSync(f)).digest('hex') : f;
+      cache.set(f, d);
+    }
+    h.update(d);
+  }
+  return h.digest('hex');
 }
 
 /** Method, pattern, level and quantization of a cell, as the zoo indexes twins. */
@@ -155,11 +184,15 @@ export function planBatch(db: ZooDb, input: string | Record<string, unknown>, zo
   if (!models.length) throw badInput(`Zoo '${zoo.name}' has no models.`, `Import some first: twinforge zoo import ${zoo.name} PATH...`);
   const store = new ModelStore(db.dataDir);
   const tasks: TwinTask[] = [];
+  const digests = new Map<string, string>();
   for (const m of models) {
+    const data = (m.meta as { data?: { calibration?: string; evaluation?: string } }).data;
     for (const c of cells) {
-      const cellRecipe = { ...c.recipe, model: `zoo:${m.sha256}` } as Recipe;
+      const filled = withModelData(c.recipe, data);
+      const used = [filled.calibration !== c.recipe.calibration ? filled.calibration?.source : undefined, filled.evaluation !== c.recipe.evaluation ? filled.evaluation?.source : undefined].filter((x): x is string => !!x && x !== 'synthetic' && existsSync(x));
+      const cellRecipe = { ...filled, model: `zoo:${m.sha256}` } as Recipe;
       tasks.push({
-        key: gridKey(m.sha256, c.recipe),
+        key: gridKey(m.sha256, c.recipe, used.length ? digestOf(used, digests) : ''),
         parentId: m.id,
         parentSha256: m.sha256,
         parentName: m.name,

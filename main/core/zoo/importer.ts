@@ -1,7 +1,7 @@
 // Importing model files into a zoo: every path is checked and read before anything is written,
 // so a bad path, a non-model file or a duplicate rejects the whole import and changes nothing.
 // Files are copied into the store first, then all rows are written in one transaction.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
 import type { ZooDb } from './db';
@@ -22,8 +22,16 @@ export interface ImportedModel {
   shared: boolean;
 }
 
+/** Data a model is evaluated (and calibrated) on by default; stored with the model. */
+export interface ModelData {
+  calibration?: string;
+  evaluation?: string;
+}
+
 export interface ImportOptions {
   signal?: AbortSignal;
+  /** Data for every imported model (else a manifest.json next to the models may name it). */
+  data?: ModelData;
   /** Reads a file's facts (tests inject one; default: the model I/O layer). */
   readFacts?: (file: string) => Promise<ModelFacts>;
   onProgress?: (done: number, total: number, file: string) => void;
@@ -34,6 +42,40 @@ interface Candidate {
   sha256: string;
   bytes: number;
   facts: ModelFacts;
+  data?: ModelData;
+}
+
+/**
+ * The data a population manifest (manifest.json in the model's folder or up to two folders
+ * above, as resources/demo-zoo has) names for a model it lists: {data: {calibration: {file},
+ * evaluation: {file}}, models: [{file}]}.
+ */
+export function dataFromManifest(file: string): ModelData | undefined {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 3; i++) {
+    const m = path.join(dir, 'manifest.json');
+    if (existsSync(m)) {
+      try {
+        const j = JSON.parse(readFileSync(m, 'utf8')) as { data?: Record<string, { file?: string }>; models?: { file?: string }[] };
+        const listed = (j.models ?? []).some((x) => typeof x.file === 'string' && path.resolve(dir, x.file) === file);
+        if (listed && j.data) {
+          const pick = (k: string) => (typeof j.data![k]?.file === 'string' ? path.resolve(dir, j.data![k].file!) : undefined);
+          const out: ModelData = {};
+          const cal = pick('calibration');
+          const ev = pick('evaluation');
+          if (cal && existsSync(cal)) out.calibration = cal;
+          if (ev && existsSync(ev)) out.evaluation = ev;
+          return Object.keys(out).length ? out : undefined;
+        }
+      } catch {
+        // not a population manifest: ignore it
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }
 
 /** Turns the given files and folders into a list of model files; every path must exist. */
@@ -79,6 +121,17 @@ function walk(dir: string): string[] {
 export async function importModels(db: ZooDb, zooName: string, paths: string[], opts: ImportOptions = {}): Promise<ImportedModel[]> {
   const zoo = requireZoo(db, zooName);
   const files = expandPaths(paths);
+  const given: ModelData | undefined = opts.data
+    ? Object.fromEntries(
+        Object.entries(opts.data)
+          .filter(([, v]) => v)
+          .map(([k, v]) => {
+            const abs = path.resolve(v!);
+            if (!existsSync(abs)) throw new TwinforgeError('NOT_FOUND', `${k} data ${v}: no such file or folder.`, 'Nothing was imported.');
+            return [k, abs];
+          }),
+      )
+    : undefined;
   const readFacts = opts.readFacts ?? readModelFacts;
 
   // 1. Read and check everything; write nothing.
@@ -95,7 +148,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
     if (existing && isMember(db, zoo.id, existing.id)) {
       throw badInput(`${file} is already in zoo '${zoo.name}' as model #${existing.id} '${existing.name}' (sha256 ${sha.slice(0, 12)}…).`, 'Nothing was imported. Leave the duplicate out.');
     }
-    candidates.push({ file, sha256: sha, bytes, facts });
+    candidates.push({ file, sha256: sha, bytes, facts, data: given ?? dataFromManifest(file) });
     opts.onProgress?.(i + 1, files.length, file);
   }
 
@@ -131,7 +184,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
             task: zoo.task,
             parameters: c.facts.parameters,
             bytes: c.bytes,
-            meta: c.facts.meta,
+            meta: c.data ? { ...c.facts.meta, data: c.data } : c.facts.meta,
           });
           if (c.facts.layers.length) putLayerStats(db, id, c.facts.layers);
         }

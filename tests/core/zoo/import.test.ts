@@ -4,7 +4,8 @@ import path from 'node:path';
 import { closeZoo, openZoo } from '../../../main/core/zoo/db';
 import { importModels } from '../../../main/core/zoo/importer';
 import { createZoo, listZoos } from '../../../main/core/zoo/repo/zoos';
-import { layerStatsOf, modelsOfZoo } from '../../../main/core/zoo/repo/models';
+import { getModel, layerStatsOf, modelsOfZoo } from '../../../main/core/zoo/repo/models';
+import { packageRoot } from '../../../main/core/paths';
 import { ModelStore } from '../../../main/core/zoo/store';
 import { tempDir, tinyOnnx, writeTinyModels } from './helpers';
 
@@ -88,5 +89,17 @@ describe('importing models', () => {
     await expect(importModels(db, 'nozoo', [files[1]])).rejects.toThrow(/No zoo named/);
 
     expect(state(db)).toBe(before);
+  });
+
+  it("stores each model's own data: given, or from a population manifest next to the models", async () => {
+    const db = openZoo(dir());
+    createZoo(db, { name: 'z' });
+    const demo = path.join(packageRoot, 'resources', 'demo-zoo');
+    const r = await importModels(db, 'z', [path.join(demo, 'models', 'cnn-c4-s1.onnx')]);
+    expect(getModel(db, r[0].id)!.meta.data).toEqual({ calibration: path.join(demo, 'data', 'calib.npz'), evaluation: path.join(demo, 'data', 'eval.npz') });
+    const files = writeTinyModels(dir(), 1);
+    const r2 = await importModels(db, 'z', files, { data: { evaluation: path.join(demo, 'data', 'eval.npz') } });
+    expect(getModel(db, r2[0].id)!.meta.data).toEqual({ evaluation: path.join(demo, 'data', 'eval.npz') });
+    await expect(importModels(db, 'z', writeTinyModels(dir(), 1, 9), { data: { evaluation: '/nonexistent.npz' } })).rejects.toThrow(/no such file/);
   });
 });
