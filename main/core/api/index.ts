@@ -14,6 +14,7 @@ import { compressResult, compressStart, methodsList, recipeSave, recipeValidate 
 import { hwExplain, hwTargets } from './hardware';
 import { zooModelFile } from './zoo-file-call';
 import { exportRun, registerRun } from './twin-call';
+import { estimateStages } from './estimate-call';
 import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooShow, zooTwins } from './zoo';
 
 export interface ApiServices {
@@ -51,7 +52,7 @@ export const handlers: Handlers = {
   'hw.targets': (_a, s) => hwTargets({ dataDir: s.dataDir }),
   'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: 'Measure this machine' }),
   'hw.explain': (a, s) => hwExplain(a, { dataDir: s.dataDir }),
-  'hw.estimate': () => pending('Latency estimates', 'hardware awareness (issue 7)'),
+  'hw.estimate': (a, s) => estimateStages(s.dataDir, a),
   'plan.make': () => pending('The budget planner', 'hardware awareness (issue 7)'),
   'sensitivity.start': () => pending('Sensitivity analysis', 'hardware awareness (issue 7)'),
 

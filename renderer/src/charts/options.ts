@@ -46,7 +46,7 @@ export function sparsityBars(layers: { name: string; sparsity: number }[], reque
   const c = chartColors();
   const zoom = layers.length > 30;
   return {
-    grid: { left: 46, right: 12, top: 16, bottom: zoom ? 46 : 30 },
+    grid: { left: 46, right: 64, top: 16, bottom: zoom ? 46 : 30 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => pct(v) },
     xAxis: { type: 'category', data: layers.map((l) => l.name), axisLabel: { formatter: (v: string) => short(v, 10), fontSize: 10 } },
     yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => pct(v, 0) } },
@@ -67,8 +67,8 @@ export function siblingsScatter(points: { name: string; x: number; y: number; cu
     grid: { left: 54, right: 16, top: 24, bottom: 40 },
     tooltip: { trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}<br/>${xName} ${p.data.value[0].toFixed(3)}<br/>${yName} ${p.data.value[1].toFixed(4)}` },
     legend: { top: 0, right: 0, itemWidth: 10, itemHeight: 10 },
-    xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, scale: true },
-    yAxis: { type: 'value', name: yName, scale: true },
+    xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.05) * 10) / 10), max: (v: { max: number }) => Math.ceil((v.max + 0.05) * 10) / 10 },
+    yAxis: { type: 'value', name: yName, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.02) * 20) / 20), max: (v: { max: number }) => Math.min(1, Math.ceil((v.max + 0.02) * 20) / 20) },
     series: [
       { name: 'other twins', type: 'scatter', symbolSize: 9, itemStyle: { color: c.muted, opacity: 0.7 }, data: points.filter((p) => !p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
       { name: 'this twin', type: 'scatter', symbolSize: 15, itemStyle: { color: c.twin, borderColor: c.text, borderWidth: 1 }, data: points.filter((p) => p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
