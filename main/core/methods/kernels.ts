@@ -1,5 +1,6 @@
 // The methods' one door to the native addon: canonical [rows, cols] matrices in, masks, scores,
-// codes and solver results out. Everything heavy runs in the addon; this file only adapts shapes.
+// codes and solver results out. Everything heavy runs in the addon; this file only adapts
+// shapes and conventions (e.g. the exact prune counts the methods promise).
 import * as native from '../native';
 import type { Pattern } from './sparsity/pattern';
 
@@ -8,12 +9,12 @@ export function pruneCount(sparsity: number, n: number): number {
   return Math.min(n, Math.floor(sparsity * n + 1e-9));
 }
 
-/** The level to hand the native threshold so that it prunes exactly k of n (it floors s · n). */
+/** The level to hand a native kernel that floors s · n so that it prunes exactly k of n. */
 function levelFor(k: number, n: number): number {
   return k >= n ? (n - 0.5) / n : (k + 0.5) / n;
 }
 
-/** Mask pruning exactly floor(s · n) of the lowest scores (scores >= 0). */
+/** Mask pruning exactly floor(s · n) of the lowest |scores|. */
 export function thresholdMask(scores: Float32Array, sparsity: number): Uint8Array {
   const t = native.globalMagnitudeThreshold([scores], levelFor(pruneCount(sparsity, scores.length), scores.length));
   return native.buildMaskByThreshold(scores, t.threshold, { tiesToPrune: t.tiesToPrune }).mask;
@@ -31,28 +32,38 @@ export function globalThresholdMasks(weights: Float32Array[], sparsity: number, 
   });
 }
 
+/** Keep the n largest |score| of every m consecutive inputs of each row. */
 export function nmMaskKernel(scores: Float32Array, rows: number, cols: number, n: number, m: number): Uint8Array {
-  return native.nmMask(scores, { rows, cols, n, m, axis: 1 });
+  return native.nmMask(scores, { rows, cols, n, m, axis: 1, magnitude: true });
 }
 
+/** Prune exactly floor(s · blocks) whole blocks with the lowest mean |score|. */
 export function blockMaskKernel(scores: Float32Array, rows: number, cols: number, br: number, bc: number, sparsity: number): Uint8Array {
-  return native.blockMask(scores, { rows, cols, blockRows: br, blockCols: bc, sparsity });
+  const blocks = Math.ceil(rows / br) * Math.ceil(cols / bc);
+  return native.blockMask(scores, { rows, cols, blockRows: br, blockCols: bc, norm: 'l1', sparsity: levelFor(pruneCount(sparsity, blocks), blocks) });
 }
 
-/** L2 norm of each row (one pass; cheap enough not to need the addon). */
+/** L2 norm of each row. */
 export function rowNorms(x: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let c = r * cols, e = c + cols; c < e; c++) s += x[c] * x[c];
-    out[r] = Math.sqrt(s);
-  }
-  return out;
+  return native.channelNorms(x, { rows, cols, per: 'row', norm: 'l2' });
 }
 
+/** Wanda scores |w_ij| · ‖x_j‖₂ from accumulated squared feature norms. */
 export function wandaScores(w: Float32Array, featureSqNorms: Float32Array, rows: number, cols: number): Float32Array {
-  return native.wandaScores(w, featureSqNorms, { rows, cols });
+  const norms = new Float32Array(featureSqNorms.length);
+  for (let i = 0; i < norms.length; i++) norms[i] = Math.sqrt(Math.max(0, featureSqNorms[i]));
+  return native.wandaScores(w, norms, { rows, cols, axis: 1 });
 }
+
+// ---------------------------------------------------------------- solvers (SparseGPT, GPTQ)
+
+type SolverFacade = {
+  sparsegptAsync(w: Float32Array, h: Float32Array, opts: Record<string, unknown>, asyncOpts?: { signal?: AbortSignal }): Promise<{ loss: number; damp?: number; dead: number; mask?: Uint8Array }>;
+  gptqAsync(w: Float32Array, h: Float32Array, opts: Record<string, unknown>, asyncOpts?: { signal?: AbortSignal }): Promise<{ loss: number; codes: Int8Array; scales: Float32Array; zeros: Float32Array; dead?: number }>;
+  hessianAccumulate(h: Float32Array, x: Float32Array, opts: Record<string, unknown>): void;
+  featureNormsAccumulate(sq: Float32Array, x: Float32Array, opts: Record<string, unknown>): void;
+};
+const solvers = native as unknown as SolverFacade;
 
 export interface SolverResult {
   weights: Float32Array;
@@ -66,13 +77,15 @@ export async function sparsegpt(w: Float32Array, h: Float32Array, rows: number, 
   const weights = Float32Array.from(w);
   const mask = new Uint8Array(rows * cols);
   const nm = p.kind === 'nm' ? { n: p.n, m: p.m } : {};
-  const r = await native.sparsegptAsync(weights, h, { rows, cols, sparsity, ...nm, block: opts.blockSize, percdamp: opts.dampening, mask, signal });
-  return { weights, mask, loss: r.loss, dead: r.dead };
+  const r = await solvers.sparsegptAsync(weights, h, { rows, cols, sparsity, ...nm, blockSize: opts.blockSize, percdamp: opts.dampening, mask }, { signal });
+  return { weights, mask: r.mask ?? mask, loss: r.loss, dead: r.dead };
 }
 
 export interface GptqResult {
+  /** Codes: symmetric −qmax..qmax, asymmetric 0..2^bits−1. */
   codes: Int8Array;
   scales: Float32Array;
+  /** Asymmetric: the zero point per group. */
   zeroPoints?: Uint8Array;
   dequantized: Float32Array;
   loss: number;
@@ -83,10 +96,12 @@ export async function gptqQuantize(w: Float32Array, h: Float32Array, rows: numbe
   const dequantized = Float32Array.from(w);
   const mask = new Uint8Array(w.length);
   for (let i = 0; i < w.length; i++) mask[i] = w[i] !== 0 ? 1 : 0;
-  const r = await native.gptqAsync(dequantized, h, { rows, cols, bits: opts.bits, group: opts.group, symmetric: opts.symmetric, block: opts.blockSize, percdamp: opts.dampening, mask, signal });
+  const r = await solvers.gptqAsync(dequantized, h, { rows, cols, bits: opts.bits, group: opts.group, symmetric: opts.symmetric, blockSize: opts.blockSize, percdamp: opts.dampening, mask }, { signal });
   const zeroPoints = opts.symmetric ? undefined : Uint8Array.from(r.zeros, (z: number) => Math.round(z));
   return { codes: r.codes, scales: r.scales, zeroPoints, dequantized, loss: r.loss };
 }
+
+// ---------------------------------------------------------------- quantizers
 
 /** int8 symmetric codes with one scale per row (axis 0) or per column (axis 1) of [rows, cols]. */
 export function quantizeInt8PerChannel(w: Float32Array, rows: number, cols: number, axis: 0 | 1): { q: Int8Array; scales: Float32Array; dequantized: Float32Array } {
@@ -95,20 +110,37 @@ export function quantizeInt8PerChannel(w: Float32Array, rows: number, cols: numb
   return { q: r.q, scales: r.scales, dequantized };
 }
 
-export function quantizeInt4Groups(w: Float32Array, rows: number, cols: number, group: number, symmetric: boolean): { q: Int8Array; scales: Float32Array; zeroPoints?: Uint8Array; dequantized: Float32Array } {
-  const r = native.quantizeInt4Groups(w, { rows, cols, group, symmetric });
-  const dequantized = native.dequantizeInt4Groups(r, { rows, cols, group, symmetric });
-  return { q: r.q, scales: r.scales, zeroPoints: r.zeroPoints, dequantized };
+/** int4 group-wise RTN along the inputs: MatMulNBits-packed codes (unsigned, zero point 8 when symmetric). */
+export function quantizeInt4Groups(w: Float32Array, rows: number, cols: number, group: 32 | 64 | 128, symmetric: boolean): { packed: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; dequantized: Float32Array } {
+  const r = native.quantizeInt4Groups(w, { rows, cols, groupSize: group, symmetric });
+  const dequantized = native.dequantizeInt4Groups(r, { rows, cols });
+  return { packed: r.packed, scales: r.scales, zeroPoints: r.zeroPoints, dequantized };
+}
+
+/** MatMulNBits packing of zero points (one byte per group in, two per byte out). */
+export function packZeroPoints(zp: Uint8Array, rows: number, groups: number): Uint8Array {
+  return native.packInt4ZeroPoints(zp, rows, groups);
 }
 
 // ---------------------------------------------------------------- calibration accumulators
 
 /** h (dim x dim) += XᵀX for X [n, dim]. */
 export function accumulateHessian(h: Float32Array, x: Float32Array, n: number, dim: number): void {
-  native.hessianAccumulate(h, x, { samples: n, dim });
+  solvers.hessianAccumulate(h, x, { samples: n, dim });
 }
 
 /** sq[j] += Σ_i x[i][j]² for X [n, dim]. */
 export function accumulateFeatureSqNorms(sq: Float32Array, x: Float32Array, n: number, dim: number): void {
-  native.featureNormsAccumulate(sq, x, { samples: n, dim });
+  solvers.featureNormsAccumulate(sq, x, { samples: n, dim });
 }
+
+// ---------------------------------------------------------------- packed sparse formats
+
+export const pack24 = native.pack24;
+export const unpack24 = native.unpack24;
+export const packBitmap = native.packBitmap;
+export const unpackBitmap = native.unpackBitmap;
+export const packCsr = native.packCsr;
+export const unpackCsr = native.unpackCsr;
+export const packBsr = native.packBsr;
+export const unpackBsr = native.unpackBsr;

@@ -123,11 +123,14 @@ export interface Int4Result {
   kind: 'int4';
   group: number;
   symmetric: boolean;
-  /** Canonical [rows, cols] codes in 0..15 (asymmetric) or -8..7 (symmetric). */
-  q: Int8Array;
-  /** [rows, ceil(cols / group)] */
+  /**
+   * Canonical [rows, cols] unsigned 4-bit codes, two per byte, low nibble first: the
+   * MatMulNBits B layout [rows, cols/group, group/2]. value = (q − zp) · scale.
+   */
+  packed: Uint8Array;
+  /** [rows, cols / group] */
   scales: Float32Array;
-  /** [rows, ceil(cols / group)], present when asymmetric. */
+  /** [rows, cols / group], one byte each, present when asymmetric (else zp = 8). */
   zeroPoints?: Uint8Array;
   format: 'blocked' | 'matmulnbits';
   dequantized: Float32Array;

@@ -4,10 +4,14 @@
 // .twsp layout (little-endian): "TWSPARSE" | u32 version (1) | u32 header bytes | header JSON |
 // sections, each 64-byte aligned from the file start. The header lists per layer: name, rows,
 // cols (canonical [out, in] order, KRSC for convolutions), format and its sections:
-//   '2:4' / 'nm'  values f32 [rows, cols·n/m], indices u8 bit-packed (ceil(log2 m) bits, LSB first)
-//   'bitmap'      bitmap u8 [ceil(rows·cols/8)] (bit i = element i kept), values f32 [nnz]
-//   'csr'         rowPtr u32 [rows+1], colIdx u16|u32 [nnz], values f32 [nnz]
-//   'bsr'         blockRowPtr u32 [rows/br+1], blockColIdx u32 [nnzb], values f32 [nnzb, br, bc]
+//   '2:4'     values f32 [rows, cols/2], meta u8 [rows, ceil(cols/8)] (4 bits per group:
+//             idx0 | idx1 << 2, idx0 < idx1; group 2k in the low nibble of byte k)
+//   'nm'      values f32 [rows, cols·n/m], indices u8 bit-packed (ceil(log2 m) bits, LSB first)
+//   'bitmap'  bitmap u8 [ceil(rows·cols/8)] (bit i = element i kept, LSB first), values f32 [nnz]
+//   'csr'     rowPtr i32 [rows+1], colIdx i32 [nnz], values f32 [nnz]
+//   'bsr'     rowPtr i32 [rows/br+1] (block rows), colIdx i32 [nnzb] (block columns),
+//             values f32 [nnzb, br, bc]
+// 2:4, bitmap, CSR and BSR are the native addon's formats (its sparse kernels read them).
 import { statSync } from 'node:fs';
 import type { ModelIR } from '../model/ir';
 import { findLayers, toMatrix, type LayerTarget } from '../methods/layers';
@@ -16,12 +20,13 @@ import type { PackedFormats } from '../recipe/schema';
 import type { StagedOutput } from './atomic';
 import type { TransformResult } from './transform';
 import type { Sizes } from './report';
+import { pack24, packBitmap, packBsr, packCsr, unpack24, unpackBitmap, unpackBsr, unpackCsr } from '../methods/kernels';
 
 export type PackedFormat = '2:4' | 'nm' | 'bitmap' | 'csr' | 'bsr';
 
 interface Section {
   name: string;
-  dtype: 'float32' | 'uint8' | 'uint16' | 'uint32';
+  dtype: 'float32' | 'uint8' | 'int32';
   data: ArrayBufferView;
 }
 
@@ -49,7 +54,7 @@ export function chooseFormat(p: Pattern | undefined, sparsity: number, wanted: (
     if (wanted === 'bsr' && p?.kind !== 'block') return 'csr';
     return wanted;
   }
-  if (p?.kind === 'nm') return p.n === 2 && p.m === 4 ? '2:4' : 'nm';
+  if (p?.kind === 'nm') return p.n <= 2 && p.m === 4 ? '2:4' : 'nm';
   if (p?.kind === 'block') return 'bsr';
   return sparsity >= 0.7 ? 'csr' : 'bitmap';
 }
@@ -60,7 +65,14 @@ export function packLayer(name: string, w: Float32Array, rows: number, cols: num
   for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
   const sections: Section[] = [];
   const params: Record<string, number> = {};
-  if ((format === '2:4' || format === 'nm') && p?.kind === 'nm' && cols % p.m === 0) {
+  const fits24 = p?.kind === 'nm' && p.n <= 2 && p.m === 4 && cols % 4 === 0;
+  if (format === '2:4' && !fits24) format = 'bitmap';
+  if (format === 'nm' && !(p?.kind === 'nm' && cols % p.m === 0)) format = 'bitmap';
+  if (format === 'bsr' && !(p?.kind === 'block' && rows % p.rows === 0 && cols % p.cols === 0)) format = nnz / w.length < 0.3 ? 'csr' : 'bitmap';
+  if (format === '2:4') {
+    const r = pack24(w, { rows, cols });
+    sections.push({ name: 'values', dtype: 'float32', data: r.values }, { name: 'meta', dtype: 'uint8', data: r.meta });
+  } else if (format === 'nm' && p?.kind === 'nm') {
     const { n, m } = p;
     params.n = n;
     params.m = m;
@@ -88,56 +100,18 @@ export function packLayer(name: string, w: Float32Array, rows: number, cols: num
       }
     }
     sections.push({ name: 'values', dtype: 'float32', data: values }, { name: 'indices', dtype: 'uint8', data: idx });
-  } else if (format === 'bsr' && p?.kind === 'block' && rows % p.rows === 0 && cols % p.cols === 0) {
-    const br = p.rows;
-    const bc = p.cols;
-    params.blockRows = br;
-    params.blockCols = bc;
-    const brs = rows / br;
-    const bcs = cols / bc;
-    const ptr = new Uint32Array(brs + 1);
-    const colIdx: number[] = [];
-    const vals: number[] = [];
-    for (let bi = 0; bi < brs; bi++) {
-      for (let bj = 0; bj < bcs; bj++) {
-        let any = false;
-        for (let i = 0; i < br && !any; i++) for (let j = 0; j < bc && !any; j++) if (w[(bi * br + i) * cols + bj * bc + j] !== 0) any = true;
-        if (!any) continue;
-        colIdx.push(bj);
-        for (let i = 0; i < br; i++) for (let j = 0; j < bc; j++) vals.push(w[(bi * br + i) * cols + bj * bc + j]);
-      }
-      ptr[bi + 1] = colIdx.length;
-    }
-    sections.push({ name: 'blockRowPtr', dtype: 'uint32', data: ptr }, { name: 'blockColIdx', dtype: 'uint32', data: Uint32Array.from(colIdx) }, { name: 'values', dtype: 'float32', data: Float32Array.from(vals) });
+  } else if (format === 'bsr' && p?.kind === 'block') {
+    params.blockRows = p.rows;
+    params.blockCols = p.cols;
+    const r = packBsr(w, { rows, cols, blockRows: p.rows, blockCols: p.cols });
+    sections.push({ name: 'rowPtr', dtype: 'int32', data: r.rowPtr }, { name: 'colIdx', dtype: 'int32', data: r.colIdx }, { name: 'values', dtype: 'float32', data: r.values });
   } else if (format === 'csr') {
-    const ptr = new Uint32Array(rows + 1);
-    const wide = cols > 65535;
-    const colIdx = wide ? new Uint32Array(nnz) : new Uint16Array(nnz);
-    const values = new Float32Array(nnz);
-    let k = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const v = w[r * cols + c];
-        if (v !== 0) {
-          colIdx[k] = c;
-          values[k++] = v;
-        }
-      }
-      ptr[r + 1] = k;
-    }
-    sections.push({ name: 'rowPtr', dtype: 'uint32', data: ptr }, { name: 'colIdx', dtype: wide ? 'uint32' : 'uint16', data: colIdx }, { name: 'values', dtype: 'float32', data: values });
+    const r = packCsr(w, { rows, cols });
+    sections.push({ name: 'rowPtr', dtype: 'int32', data: r.rowPtr }, { name: 'colIdx', dtype: 'int32', data: r.colIdx }, { name: 'values', dtype: 'float32', data: r.values });
   } else {
     format = 'bitmap';
-    const bitmap = new Uint8Array(Math.ceil(w.length / 8));
-    const values = new Float32Array(nnz);
-    let k = 0;
-    for (let i = 0; i < w.length; i++) {
-      if (w[i] !== 0) {
-        bitmap[i >> 3] |= 1 << (i & 7);
-        values[k++] = w[i];
-      }
-    }
-    sections.push({ name: 'bitmap', dtype: 'uint8', data: bitmap }, { name: 'values', dtype: 'float32', data: values });
+    const r = packBitmap(w);
+    sections.push({ name: 'bitmap', dtype: 'uint8', data: r.bitmap }, { name: 'values', dtype: 'float32', data: r.values });
   }
   const bytes = sections.reduce((a, s) => a + s.data.byteLength, 0);
   return { name, rows, cols, format, nnz, params, sections, bytes };
@@ -145,36 +119,23 @@ export function packLayer(name: string, w: Float32Array, rows: number, cols: num
 
 /** Unpacks a packed layer back to the dense canonical matrix (tests and readers). */
 export function unpackLayer(l: PackedLayer): Float32Array {
-  const out = new Float32Array(l.rows * l.cols);
-  const sec = (n: string) => l.sections.find((s) => s.name === n)!.data as unknown as ArrayLike<number>;
-  if (l.format === '2:4' || l.format === 'nm') {
-    const { n, m } = l.params;
-    const bits = Math.max(1, Math.ceil(Math.log2(m)));
-    const values = sec('values');
-    const idx = sec('indices');
-    let k = 0;
-    for (let r = 0; r < l.rows; r++) for (let g = 0; g < l.cols; g += m) for (let t = 0; t < n; t++, k++) {
-      const bit = k * bits;
-      let j = (idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
-      if ((bit & 7) + bits > 8) j |= (idx[(bit >> 3) + 1] << (8 - (bit & 7))) & ((1 << bits) - 1);
-      out[r * l.cols + g + j] = values[k];
-    }
-  } else if (l.format === 'bitmap') {
-    const bm = sec('bitmap');
-    const values = sec('values');
-    let k = 0;
-    for (let i = 0; i < out.length; i++) if (bm[i >> 3] & (1 << (i & 7))) out[i] = values[k++];
-  } else if (l.format === 'csr') {
-    const ptr = sec('rowPtr');
-    const ci = sec('colIdx');
-    const values = sec('values');
-    for (let r = 0; r < l.rows; r++) for (let k = ptr[r]; k < ptr[r + 1]; k++) out[r * l.cols + ci[k]] = values[k];
-  } else {
-    const { blockRows: br, blockCols: bc } = l.params;
-    const ptr = sec('blockRowPtr');
-    const ci = sec('blockColIdx');
-    const values = sec('values');
-    for (let bi = 0; bi < l.rows / br; bi++) for (let k = ptr[bi]; k < ptr[bi + 1]; k++) for (let i = 0; i < br; i++) for (let j = 0; j < bc; j++) out[(bi * br + i) * l.cols + ci[k] * bc + j] = values[(k * br + i) * bc + j];
+  const sec = <T>(n: string) => l.sections.find((s) => s.name === n)!.data as unknown as T;
+  const { rows, cols } = l;
+  if (l.format === '2:4') return unpack24({ values: sec<Float32Array>('values'), meta: sec<Uint8Array>('meta') }, { rows, cols });
+  if (l.format === 'bitmap') return unpackBitmap({ bitmap: sec<Uint8Array>('bitmap'), values: sec<Float32Array>('values') }, rows * cols);
+  if (l.format === 'csr') return unpackCsr({ rowPtr: sec<Int32Array>('rowPtr'), colIdx: sec<Int32Array>('colIdx'), values: sec<Float32Array>('values') }, { rows, cols });
+  if (l.format === 'bsr') return unpackBsr({ rowPtr: sec<Int32Array>('rowPtr'), colIdx: sec<Int32Array>('colIdx'), values: sec<Float32Array>('values') }, { rows, cols, blockRows: l.params.blockRows, blockCols: l.params.blockCols });
+  const out = new Float32Array(rows * cols);
+  const { n, m } = l.params;
+  const bits = Math.max(1, Math.ceil(Math.log2(m)));
+  const values = sec<Float32Array>('values');
+  const idx = sec<Uint8Array>('indices');
+  let k = 0;
+  for (let r = 0; r < rows; r++) for (let g = 0; g < cols; g += m) for (let t = 0; t < n; t++, k++) {
+    const bit = k * bits;
+    let j = (idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
+    if ((bit & 7) + bits > 8) j |= (idx[(bit >> 3) + 1] << (8 - (bit & 7))) & ((1 << bits) - 1);
+    out[r * cols + g + j] = values[k];
   }
   return out;
 }

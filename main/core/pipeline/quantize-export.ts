@@ -4,7 +4,8 @@
 // DequantizeLinear. Codes come in canonical [rows, cols] order and are laid out for each form here.
 import type { ModelEditor } from '../model/onnx/editor';
 import type { NBitsWeights } from '../model/onnx/nbits';
-import { nBlocks } from '../model/onnx/nbits';
+import { int4ToSigned } from '../native';
+import { packZeroPoints } from '../methods/kernels';
 import type { LayerTarget } from '../methods/layers';
 import type { Int4Result, Int8Result, QuantResult } from '../methods/method';
 import { TwinforgeError } from '../errors';
@@ -68,26 +69,16 @@ function commitInt8(editor: ModelEditor, layer: LayerTarget, r: Int8Result, actD
 
 function commitInt4(editor: ModelEditor, layer: LayerTarget, r: Int4Result, accuracyLevel?: number): void {
   const { rows, cols } = layer;
-  const groups = Math.ceil(cols / r.group);
+  const groups = cols / r.group;
   if (r.format === 'matmulnbits') {
-    const nb = nBlocks(cols, r.group);
-    const half = r.group / 2;
-    const packed = new Uint8Array(rows * nb * half);
-    for (let n = 0; n < rows; n++) {
-      for (let k = 0; k < cols; k++) {
-        const code = r.symmetric ? r.q[n * cols + k] + 8 : r.q[n * cols + k];
-        const b = Math.floor(k / r.group);
-        const j = k - b * r.group;
-        packed[(n * nb + b) * half + (j >> 1)] |= (code & 0xf) << ((j & 1) * 4);
-      }
-    }
-    let zeroPoints: Uint8Array | undefined;
-    if (!r.symmetric) {
-      const zr = Math.ceil(nb / 2);
-      zeroPoints = new Uint8Array(rows * zr);
-      for (let n = 0; n < rows; n++) for (let b = 0; b < nb; b++) zeroPoints[n * zr + (b >> 1)] |= (r.zeroPoints![n * groups + b] & 0xf) << ((b & 1) * 4);
-    }
-    const q: NBitsWeights = { K: cols, N: rows, blockSize: r.group, packed, scales: r.scales, ...(zeroPoints ? { zeroPoints } : {}) };
+    const q: NBitsWeights = {
+      K: cols,
+      N: rows,
+      blockSize: r.group,
+      packed: r.packed,
+      scales: r.scales,
+      ...(r.zeroPoints ? { zeroPoints: packZeroPoints(r.zeroPoints, rows, groups) } : {}),
+    };
     editor.replaceMatMulWithNBits(layer.weight.id, q, { accuracyLevel });
     return;
   }
@@ -95,12 +86,25 @@ function commitInt4(editor: ModelEditor, layer: LayerTarget, r: Int4Result, accu
   if (layer.colAxes.length !== 1) throw new TwinforgeError('UNSUPPORTED', `${layer.name}: blocked int4 needs a 2-D weight`);
   const inAxis = layer.colAxes[0];
   const dims = layer.weight.dims;
-  const codes = toStorage(layer, r.q, dims, layer.outAxis, layer.colAxes);
   const scaleDims = dims.map((d, i) => (i === inAxis ? groups : d));
-  const scales = toStorage(layer, r.scales, scaleDims, layer.outAxis, layer.colAxes);
-  const zp = r.zeroPoints ? toStorage(layer, r.zeroPoints, scaleDims, layer.outAxis, layer.colAxes) : undefined;
+  let bytes: Uint8Array;
+  let scales: Float32Array = r.scales;
+  let zp: Uint8Array | undefined = r.zeroPoints;
+  if (layer.contiguous) {
+    bytes = r.packed;
+  } else {
+    // Stored [in, out]: transpose the nibbles, scales and zero points.
+    const codes = new Uint8Array(rows * cols);
+    for (let i = 0; i < codes.length; i++) codes[i] = (r.packed[i >> 1] >> ((i & 1) * 4)) & 0xf;
+    const t = toStorage(layer, codes, dims, layer.outAxis, layer.colAxes);
+    bytes = new Uint8Array(t.length / 2);
+    for (let i = 0; i < t.length; i++) bytes[i >> 1] |= t[i] << ((i & 1) * 4);
+    scales = toStorage(layer, r.scales, scaleDims, layer.outAxis, layer.colAxes);
+    if (zp) zp = toStorage(layer, zp, scaleDims, layer.outAxis, layer.colAxes);
+  }
   editor.addDequantize(layer.weight.id, {
-    codes,
+    // Symmetric codes carry zero point 8: as signed int4 they are q - 8 (XOR 0x88 per byte).
+    codes: { bytes: r.symmetric ? int4ToSigned(bytes) : bytes },
     dtype: r.symmetric ? 'int4' : 'uint4',
     scale: scales,
     ...(zp ? { zeroPoint: zp } : {}),

@@ -100,9 +100,12 @@ describe.each(FIXTURES)('$name', ({ name, exclude }) => {
             const w = toMatrix(layer);
             const n = w.length;
             const zeros = zerosOf(w);
+            // A parent with zeros of its own (fc1 of the MLP) can only end sparser than asked.
+            const exact = l.parentNonzeros === l.params;
             if (p.kind === 'nm') {
               // Exactly n of every m along the inputs of each row (canonical matrix), so exactly 1 - n/m.
-              expect(zeros / n).toBe(1 - p.n / p.m);
+              if (exact) expect(zeros / n).toBe(1 - p.n / p.m);
+              else expect(zeros / n).toBeGreaterThanOrEqual(1 - p.n / p.m);
               for (let g = 0; g < n; g += p.m) {
                 let nz = 0;
                 for (let j = 0; j < p.m; j++) if (w[g + j] !== 0) nz++;
@@ -117,7 +120,8 @@ describe.each(FIXTURES)('$name', ({ name, exclude }) => {
                 for (let i = 0; i < p.rows && all; i++) for (let j = 0; j < p.cols && all; j++) if (w[(bi * p.rows + i) * layer.cols + bj * p.cols + j] !== 0) all = false;
                 if (all) zeroBlocks++;
               }
-              expect(zeroBlocks).toBe(prunedBlocks);
+              if (exact) expect(zeroBlocks).toBe(prunedBlocks);
+              else expect(zeroBlocks).toBeGreaterThanOrEqual(prunedBlocks);
             } else if (p.kind === 'channel') {
               if (l.channels?.removed) {
                 expect(l.channels.after).toBe(l.channels.before - Math.floor(LEVEL * l.channels.before));
@@ -127,7 +131,7 @@ describe.each(FIXTURES)('$name', ({ name, exclude }) => {
                 for (let row = 0; row < layer.rows; row++) if (w.subarray(row * layer.cols, (row + 1) * layer.cols).every((v) => v === 0)) zeroRows++;
                 expect(zeroRows).toBe(Math.floor(LEVEL * layer.rows));
               }
-            } else if (method === 'random' && l.parentNonzeros < l.params) {
+            } else if (!exact && method === 'random') {
               // Random masks ignore the parent's own zeros: at least the level, plus those it kept.
               expect(zeros).toBeGreaterThanOrEqual(Math.floor(LEVEL * n));
             } else {

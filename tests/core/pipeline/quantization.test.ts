@@ -75,7 +75,7 @@ describe('int4 weight-only', () => {
       const r = await compress(
         baseRecipe(m.transformer, path.join(tmp.dir, `tr-int4-${algorithm}`), {
           inputShapes: SHAPES.transformer,
-          stages: [{ type: 'quantize', method: 'int4', args: { algorithm, group: 16 } }],
+          stages: [{ type: 'quantize', method: 'int4', args: { algorithm, group: 32 } }],
         }),
       );
       expect(ops(r.twin).filter((o) => o === 'MatMulNBits')).toHaveLength(6);
@@ -83,14 +83,18 @@ describe('int4 weight-only', () => {
     });
   }
   it('Gemm layers take the blocked int4 DequantizeLinear form', async () => {
-    const r = await compress(baseRecipe(m.mlp_gemm, path.join(tmp.dir, 'mlp-int4'), { stages: [{ type: 'quantize', method: 'int4', args: { group: 16 } }] }));
+    const r = await compress(baseRecipe(m.mlp_gemm, path.join(tmp.dir, 'mlp-int4'), { stages: [{ type: 'quantize', method: 'int4', args: { group: 32 } }] }));
     const ir = openModel(r.twin);
     try {
-      expect(ir.weights.filter((w) => w.dtype === 'uint4')).toHaveLength(2);
+      // fc2 (32 inputs) takes groups of 32; fc1 (16 inputs) has no whole group and stays float.
+      expect(ir.weights.filter((w) => w.dtype === 'uint4').map((w) => w.name).sort()).toEqual(['fc2.weight_quantized', 'fc2.weight_zero_point']);
+      expect(ir.weight('fc1.weight')!.dtype).toBe('float32');
       expect(ir.opsets['']).toBeGreaterThanOrEqual(21);
     } finally {
       ir.close();
     }
     expect(r.metrics.cosine).toBeGreaterThan(0.95);
+    const rep = JSON.parse(readFileSync(r.report, 'utf8')) as CompressReport;
+    expect(rep.layers.find((l) => l.name === 'fc1.weight')!.left![0].reason).toMatch(/16 inputs is not a multiple of the group size 32/);
   });
 });

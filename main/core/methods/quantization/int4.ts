@@ -9,7 +9,7 @@ import type { LayerTarget } from '../layers';
 
 export const Int4Config = strictObject({
   algorithm: z.enum(['rtn', 'gptq']).default('rtn').describe("'rtn' round-to-nearest, 'gptq' error-compensated with the layer Hessian"),
-  group: z.union([z.literal(16), z.literal(32), z.literal(64), z.literal(128), z.literal(256)]).default(128).describe('inputs per scale'),
+  group: z.union([z.literal(32), z.literal(64), z.literal(128)]).default(128).describe('inputs per scale (32, 64 or 128)'),
   symmetric: z.boolean().default(false).describe('symmetric codes -7..7 (no zero points) or asymmetric 0..15 with zero points'),
   format: z.enum(['auto', 'matmulnbits', 'blocked']).default('auto').describe("'auto': MatMulNBits for MatMul layers, blocked DequantizeLinear otherwise"),
   accuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(4).describe('MatMulNBits accuracy_level (4 = int8 compute, the fast path on CPU)'),
@@ -21,7 +21,8 @@ export type Int4Config = z.infer<typeof Int4Config>;
 export class Int4Quantization extends QuantizationMethod<Int4Config> {
   override supports(layer: LayerTarget): string | undefined {
     if (layer.op === 'Conv' || layer.op === 'ConvTranspose') return 'int4 is weight-only for MatMul/Gemm layers; convolutions stay in float';
-    if (layer.cols < this.config.group) return `only ${layer.cols} inputs, fewer than one group of ${this.config.group}`;
+    if (layer.cols % this.config.group !== 0) return `${layer.cols} inputs is not a multiple of the group size ${this.config.group}`;
+    if (this.formatFor(layer) === 'matmulnbits' && !(layer.op === 'MatMul' && layer.weight.role === 'matmul_b' && layer.weight.dims.length === 2)) return 'MatMulNBits replaces MatMul(A, W) with a 2-D weight W only';
     return undefined;
   }
 
@@ -36,10 +37,13 @@ export class Int4Quantization extends QuantizationMethod<Int4Config> {
     const format = this.formatFor(job.layer);
     if (this.config.algorithm === 'gptq' && job.stats?.hessian) {
       const r = await gptqQuantize(job.weights, job.stats.hessian, rows, cols, { bits: 4, group, symmetric, blockSize: this.config.blockSize, dampening: this.config.dampening }, job.signal);
-      return { kind: 'int4', group, symmetric, q: r.codes, scales: r.scales, zeroPoints: r.zeroPoints, format, dequantized: r.dequantized };
+      // GPTQ codes are signed (symmetric) or 0..15: store them as MatMulNBits nibbles.
+      const packed = new Uint8Array((rows * cols) / 2);
+      for (let i = 0; i < rows * cols; i++) packed[i >> 1] |= ((r.codes[i] + (symmetric ? 8 : 0)) & 0xf) << ((i & 1) * 4);
+      return { kind: 'int4', group, symmetric, packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, dequantized: r.dequantized };
     }
     const r = quantizeInt4Groups(job.weights, rows, cols, group, symmetric);
-    return { kind: 'int4', group, symmetric, q: r.q, scales: r.scales, zeroPoints: r.zeroPoints, format, dequantized: r.dequantized };
+    return { kind: 'int4', group, symmetric, packed: r.packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, dequantized: r.dequantized };
   }
 }
 
