@@ -174,7 +174,7 @@ describe('batch runs', () => {
   it('two processes reading while one writes never see a partial twin', async () => {
     const d = await zooWith(MODELS);
     closeZoo(d);
-    const writer = tsx([path.join(here, 'run-batch.ts'), d, 'pop', RECIPE, '2'], { FAKE_JOB_DELAY_MS: '20' });
+    const writer = tsx([path.join(here, 'run-batch.ts'), d, 'pop', RECIPE, '2'], { FAKE_JOB_DELAY_MS: '60' });
     const readers = [0, 1].map(() => tsx([path.join(here, 'read-twins.ts'), d, '24']));
     const collect = (p: ReturnType<typeof tsx>) =>
       new Promise<string>((resolve) => {
@@ -189,7 +189,8 @@ describe('batch runs', () => {
       const res = JSON.parse(r.trim().split('\n').pop()!);
       expect(res.problems).toEqual([]);
       expect(res.maxSeen).toBe(24);
-      expect(res.polls).toBeGreaterThan(3);
+      // it watched the zoo grow, not just the end state
+      expect(res.distinct).toBeGreaterThan(2);
     }
   });
 });

@@ -14,6 +14,7 @@ db.pragma('busy_timeout = 10000');
 const problems: string[] = [];
 let polls = 0;
 let maxSeen = 0;
+const seen = new Set<number>();
 const deadline = Date.now() + 60_000;
 const snapshot = db.transaction(() => {
   const twins = db.prepare('SELECT t.model_id AS id, m.sha256, m.parent_id FROM twins t JOIN models m ON m.id = t.model_id').all() as { id: number; sha256: string; parent_id: number | null }[];
@@ -37,7 +38,8 @@ for (;;) {
   }
   polls++;
   maxSeen = Math.max(maxSeen, n);
+  seen.add(n);
   if (n >= want || Date.now() > deadline || problems.length) break;
   await new Promise((r) => setTimeout(r, 5));
 }
-process.stdout.write(JSON.stringify({ polls, maxSeen, problems: problems.slice(0, 5) }) + '\n');
+process.stdout.write(JSON.stringify({ polls, maxSeen, distinct: seen.size, problems: problems.slice(0, 5) }) + '\n');
