@@ -127,6 +127,26 @@ describe('batch runs', () => {
     expect(s2).toMatchObject({ skipped: 7, made: 1, failed: 0 });
   });
 
+  it('stops on cancel (CANCELLED, summary attached) and resumes on the next run', async () => {
+    const d = await zooWith(MODELS.slice(0, 1));
+    const ac = new AbortController();
+    process.env.FAKE_JOB_DELAY_MS = '150';
+    let err: unknown;
+    try {
+      await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 1, jobModule: FAKE, signal: ac.signal, onEvent: (e) => e.type === 'twin' && ac.abort() });
+    } catch (e) {
+      err = e;
+    } finally {
+      delete process.env.FAKE_JOB_DELAY_MS;
+    }
+    expect(err).toMatchObject({ code: 'CANCELLED', details: { cancelled: true } });
+    const made = (err as { details: { made: number } }).details.made;
+    expect(made).toBeGreaterThanOrEqual(1);
+    expect(made).toBeLessThan(8);
+    const s = await runBatch(RECIPE, { zoo: 'pop', dataDir: d, concurrency: 2, jobModule: FAKE });
+    expect(s).toMatchObject({ skipped: made, made: 8 - made, failed: 0 });
+  });
+
   it('survives SIGKILL mid-run: the database is consistent and the rerun completes the grid', async () => {
     const d = await zooWith(MODELS);
     closeZoo(d);
