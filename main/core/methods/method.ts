@@ -102,6 +102,11 @@ export interface QuantJob extends MethodContext {
   stats?: LayerStats;
   /** Range of the layer's input activation, when the method asked for activationRanges. */
   inputRange?: ActivationRange;
+  /**
+   * Range of the layer's output, when no quantized tensor follows it: a Q/DQ pair there lets
+   * runtimes fuse the layer into an integer kernel (ORT's QLinearMatMul / QGemm).
+   */
+  outputRange?: ActivationRange;
   /** Set when `weights` are in the weight's storage order (see QuantizationMethod.storageOrder). */
   storage?: { outAxis: number };
 }
@@ -113,6 +118,8 @@ export interface Int8Result {
   q: Int8Array;
   scales: Float32Array;
   activation?: { scale: number; zeroPoint: number; signed: boolean };
+  /** Q/DQ for the layer's output (see QuantJob.outputRange). */
+  output?: { scale: number; zeroPoint: number; signed: boolean };
   dequantized: Float32Array;
   /** q (and dequantized) are in the weight's storage order, not canonical. */
   storageOrder?: boolean;

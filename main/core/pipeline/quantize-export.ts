@@ -57,14 +57,13 @@ function commitInt8(editor: ModelEditor, layer: LayerTarget, r: Int8Result, actD
   const dims = layer.weight.dims;
   const codes = r.storageOrder ? r.q : toStorage(layer, r.q, dims, layer.outAxis, layer.colAxes);
   editor.addDequantize(layer.weight.id, { codes, dtype: 'int8', scale: r.scales, zeroPoint: new Int8Array(r.scales.length), axis: layer.outAxis });
-  if (r.activation && layer.activation && !actDone.has(layer.activation)) {
-    actDone.add(layer.activation);
-    editor.addQuantizeDequantize(layer.activation, {
-      scale: [r.activation.scale],
-      zeroPoint: [r.activation.zeroPoint],
-      dtype: r.activation.signed ? 'int8' : 'uint8',
-    });
-  }
+  const qdq = (tensor: string, a: { scale: number; zeroPoint: number; signed: boolean }) => {
+    if (actDone.has(tensor)) return;
+    actDone.add(tensor);
+    editor.addQuantizeDequantize(tensor, { scale: [a.scale], zeroPoint: [a.zeroPoint], dtype: a.signed ? 'int8' : 'uint8' });
+  };
+  if (r.activation && layer.activation) qdq(layer.activation, r.activation);
+  if (r.output && layer.node.outputs[0]) qdq(layer.node.outputs[0], r.output);
 }
 
 function commitInt4(editor: ModelEditor, layer: LayerTarget, r: Int4Result, accuracyLevel?: number): void {

@@ -88,11 +88,11 @@ export async function applyStages(stages: Stage[], ctx: TransformContext): Promi
   return out;
 }
 
-async function statsFor(plan: StagePlan, ctx: TransformContext, layers: LayerTarget[], want: { hessian: boolean; norms: boolean; ranges: boolean; histogram: boolean }): Promise<CalibrationResult | undefined> {
+async function statsFor(plan: StagePlan, ctx: TransformContext, layers: LayerTarget[], want: { hessian: boolean; norms: boolean; ranges: boolean; histogram: boolean }, extraRanges: string[] = []): Promise<CalibrationResult | undefined> {
   if (!want.hessian && !want.norms && !want.ranges) return undefined;
   const t0 = performance.now();
   const data = ctx.calibration();
-  const ranges = want.ranges ? [...new Set(layers.map((l) => l.activation).filter((a): a is string => !!a))] : [];
+  const ranges = want.ranges ? [...new Set([...layers.map((l) => l.activation).filter((a): a is string => !!a), ...extraRanges])] : [];
   const res = await calibrate(ctx.editor, data, { layers: layers.map((layer) => ({ layer, hessian: want.hessian, norms: want.norms })), ranges, histogram: want.histogram }, {
     batchSize: ctx.batchSize,
     signal: ctx.signal,
@@ -223,7 +223,12 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
       return a === 'percentile' || a === 'mse';
     }),
   };
-  const cal = await statsFor(plan, ctx, chosen.map((c) => c.layer), want);
+  // Layers whose output reaches no quantized tensor get a Q/DQ on their output too, or ORT
+  // leaves them unfused (dequantizing the weight at every run: slower than float).
+  const quantizedInputs = new Set(chosen.filter((c, i) => needs[i].activationRanges && c.layer.activation).map((c) => c.layer.activation!));
+  const outputQdq = new Set(chosen.filter((c, i) => needs[i].activationRanges && !reachesQuantized(ctx.editor.current(), c.layer, quantizedInputs)).map((c) => c.layer));
+  const extraRanges = [...outputQdq].map((l) => l.node.outputs[0]).filter(Boolean);
+  const cal = await statsFor(plan, ctx, chosen.map((c) => c.layer), want, extraRanges);
   const base = { signal: ctx.signal ?? new AbortController().signal, log: ctx.log, seed: ctx.seed };
   for (const m of instances.values()) await m.initialize({ ...base, layers: chosen.map((c) => c.layer) });
   const results: { layer: LayerTarget; result: QuantResult; method: QuantizationMethod }[] = [];
@@ -235,7 +240,8 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
     const w = stored ? layer.weight.float32() : toMatrix(layer);
     const inputRange: ActivationRange | undefined = layer.activation ? cal?.ranges.get(layer.activation) : undefined;
     const t0 = performance.now();
-    const result = await method.apply({ ...base, layer, weights: w, stats: cal?.stats.get(layer), inputRange, ...(stored ? { storage: { outAxis: layer.outAxis } } : {}) });
+    const outputRange = outputQdq.has(layer) ? cal?.ranges.get(layer.node.outputs[0]) : undefined;
+    const result = await method.apply({ ...base, layer, weights: w, stats: cal?.stats.get(layer), inputRange, ...(outputRange ? { outputRange } : {}), ...(stored ? { storage: { outAxis: layer.outAxis } } : {}) });
     ctx.timings.nativeMs += performance.now() - t0;
     results.push({ layer, result, method });
     const rec = record(out, layer);
@@ -252,6 +258,22 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
   for (const m of instances.values()) for (const line of m.finalize()) ctx.log(line);
   commitQuantization(ctx.editor, results.map((r) => ({ layer: r.layer, result: r.result, accuracyLevel: (r.method.config as { accuracyLevel?: number }).accuracyLevel })));
   for (const r of results) out.quantized.set(r.layer.name, r.result.kind);
+}
+
+// Ops a quantized activation may sit behind without breaking the integer fusion of the layer
+// before it (ORT folds bias adds, BN and these activations into QGemm / QLinearConv).
+const PASS_THROUGH = new Set(['Add', 'Relu', 'Clip', 'LeakyRelu', 'BatchNormalization', 'Mul']);
+
+/** Whether the layer's output reaches a tensor in `quantized` through single-reader pass-through ops. */
+function reachesQuantized(ir: ModelIR, layer: LayerTarget, quantized: Set<string>): boolean {
+  let t = layer.node.outputs[0];
+  for (let guard = 0; guard < 8 && t; guard++) {
+    if (quantized.has(t)) return true;
+    const readers = ir.nodes.filter((n) => n.graph === layer.node.graph && n.inputs.includes(t));
+    if (readers.length !== 1 || !PASS_THROUGH.has(readers[0].op)) return false;
+    t = readers[0].outputs[0];
+  }
+  return false;
 }
 
 function weightSqnr(w: Float32Array, d: Float32Array): number {

@@ -51,11 +51,14 @@ export class Int8Quantization extends QuantizationMethod<Int8Config> {
   }
 
   private withActivation(job: QuantJob, out: Int8Result): Int8Result {
-    if (this.config.activations !== 'none' && job.inputRange) {
-      const [lo, hi] = clipRange(job.inputRange, this.config.activations, this.config.percentile);
+    if (this.config.activations === 'none') return out;
+    const q = (r: NonNullable<QuantJob['inputRange']>) => {
+      const [lo, hi] = clipRange(r, this.config.activations as 'minmax' | 'percentile' | 'mse', this.config.percentile);
       const aq = quantizerFor(lo, hi, this.config.activationType === 'int8');
-      out.activation = { scale: aq.scale, zeroPoint: aq.zeroPoint, signed: aq.signed };
-    }
+      return { scale: aq.scale, zeroPoint: aq.zeroPoint, signed: aq.signed };
+    };
+    if (job.inputRange) out.activation = q(job.inputRange);
+    if (job.outputRange) out.output = q(job.outputRange);
     return out;
   }
 }
