@@ -116,3 +116,14 @@ export function resolveInside(folder: string, location: string): string {
   if (!st.isFile()) throw refuse('is not a regular file');
   return real;
 }
+
+let scratchBuf: Uint8Array | undefined;
+/**
+ * A module-wide read buffer for synchronous scans (nonzeros, copies): allocated once, grown on
+ * demand. Fresh multi-MB buffers per chunk cost more in page faults than the reads themselves.
+ * Never hold it across an await or a yield.
+ */
+export function sharedScratch(bytes: number): Uint8Array {
+  if (!scratchBuf || scratchBuf.byteLength < bytes) scratchBuf = new Uint8Array(bytes);
+  return scratchBuf;
+}

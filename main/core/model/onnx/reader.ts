@@ -9,7 +9,7 @@ import { TwinforgeError } from '../../errors';
 import { type DType, DTYPES, byteSize, countNonzeros, decodeToFloat32, encodeFromNumbers } from '../dtype';
 import type { ModelIR, NodeInfo, ValueInfo, Weight, WeightChunk } from '../ir';
 import { assignRoles } from '../roles';
-import { type ByteSource, FileSource, MemorySource, openForRead } from '../source';
+import { type ByteSource, FileSource, MemorySource, openForRead, sharedScratch } from '../source';
 import { type OnnxWeightEntry, type WalkedGraphs, valueInfoOf, walkGraphs } from './graph';
 import { ExternalFiles, type TensorPayload, checkedDims, locatePayload, payloadBytes, tensorDType } from './tensor';
 import { type LazySpan, stripWeights } from './wire';
@@ -206,7 +206,17 @@ export class OnnxModel implements ModelIR {
       const dtype = tensorDType(t, what);
       const { dims, numel } = checkedDims(t.dims, what);
       const p = this.payload(t, what);
-      return { dtype, dims, numel, byteLength: p.byteLength, storage: p.kind, read: (o, l) => p.source.read(p.offset + o, l), all: () => payloadBytes(p) };
+      const src = p.source;
+      return {
+        dtype,
+        dims,
+        numel,
+        byteLength: p.byteLength,
+        storage: p.kind,
+        read: (o, l) => src.read(p.offset + o, l),
+        readInto: src instanceof FileSource ? (o, out) => src.readInto(p.offset + o, out) : undefined,
+        all: () => payloadBytes(p),
+      };
     }
     if (e.sparse) return this.sparseAccess(e.sparse, what);
     const a = e.attr!;
@@ -282,6 +292,8 @@ interface Access {
   storage: Weight['storage'];
   /** Bytes [offset, offset + length) of the dense little-endian storage. */
   read(offset: number, length: number): Uint8Array;
+  /** The same into a caller's buffer (file-backed weights: streaming reuses one buffer). */
+  readInto?: (offset: number, out: Uint8Array) => void;
   all(): Uint8Array;
 }
 
@@ -313,7 +325,8 @@ function makeWeight(e: OnnxWeightEntry, acc: Access, r: ReturnType<typeof assign
         return n;
       }
       let n = 0;
-      for (const [first, count] of ranges(acc, DEFAULT_CHUNK)) n += countNonzeros(acc.dtype, readElements(acc, first, count), count);
+      const scratch = acc.readInto ? sharedScratch(byteSize(acc.dtype, Math.min(acc.numel, DEFAULT_CHUNK))) : undefined;
+      for (const [first, count] of ranges(acc, DEFAULT_CHUNK)) n += countNonzeros(acc.dtype, readElements(acc, first, count, scratch), count);
       return n;
     },
   };
@@ -329,13 +342,23 @@ function* ranges(acc: Access, max: number): Iterable<[number, number]> {
   for (let first = 0; first < acc.numel; first += step) yield [first, Math.min(step, acc.numel - first)];
 }
 
-function readElements(acc: Access, first: number, count: number): Uint8Array {
+// Storage bytes of elements [first, first + count): into `scratch` when given (file reads), else a read/view.
+function readElements(acc: Access, first: number, count: number, scratch?: Uint8Array): Uint8Array {
   const start = byteSize(acc.dtype, first);
-  return acc.read(start, byteSize(acc.dtype, first + count) - start);
+  const length = byteSize(acc.dtype, first + count) - start;
+  if (scratch && acc.readInto) {
+    const view = scratch.subarray(0, length);
+    acc.readInto(start, view);
+    return view;
+  }
+  return acc.read(start, length);
 }
 
 function* chunked(acc: Access, max: number): Iterable<WeightChunk> {
-  for (const [first, count] of ranges(acc, max)) yield { first, values: decodeToFloat32(acc.dtype, readElements(acc, first, count), count) };
+  // One read buffer per stream: fresh 16 MB buffers per chunk cost more in page faults than the reads.
+  const scratch = acc.readInto ? new Uint8Array(byteSize(acc.dtype, Math.min(acc.numel, Math.max(8, max - (max % 8))))) : undefined;
+  for (const [first, count] of ranges(acc, max)) yield { first, values: decodeToFloat32(acc.dtype, readElements(acc, first, count, scratch), count) };
 }
+
 
 export { EXTERNAL_LOCATION };

@@ -9,7 +9,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { type GraphProto, ModelProtoSchema, type NodeProto, type TensorProto, StringStringEntryProtoSchema } from 'onnx-buf';
 import { create } from '@bufbuild/protobuf';
 import { TwinforgeError } from '../../errors';
-import { FileSource, type ByteSource } from '../source';
+import { type ByteSource, FileSource, sharedScratch } from '../source';
 import type { OnnxModel } from './reader';
 import { type TensorPayload } from './tensor';
 import { LAZY_FIELD, inflateWeights, markerField, pieceLength } from './wire';
@@ -205,7 +205,7 @@ function copyRange(ref: Ref, fd: number, position: number): void {
     writeAll(fd, ref.source.read(ref.offset, ref.length), position);
     return;
   }
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, ref.length)));
+  const buf = sharedScratch(Math.min(CHUNK, Math.max(1, ref.length)));
   for (let done = 0; done < ref.length; ) {
     const n = Math.min(buf.byteLength, ref.length - done);
     const view = buf.subarray(0, n);

@@ -8,7 +8,7 @@ import { TwinforgeError } from '../../errors';
 import { type DType, DTYPES, SAFETENSORS_DTYPES, byteSize, countNonzeros, decodeToFloat32 } from '../dtype';
 import type { ModelIR, NodeInfo, ValueInfo, Weight, WeightChunk, WeightRole } from '../ir';
 import { attentionByName } from '../roles';
-import { FileSource } from '../source';
+import { FileSource, sharedScratch } from '../source';
 
 /** The largest header accepted (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100 * 2 ** 20;
@@ -169,15 +169,19 @@ export class SafetensorsModel implements ModelIR {
       if (o < 0 || l < 0 || o + l > e.end - e.begin) throw new TwinforgeError('BAD_INPUT', `Byte range [${o}, ${o + l}) is outside tensor "${e.name}".`);
       return src.read(e.begin + o, l);
     };
-    const range = (first: number, count: number): Uint8Array => {
+    // Streaming reads go into one reused buffer (fresh big buffers cost more in page faults than the read).
+    const range = (first: number, count: number, scratch: Uint8Array): Uint8Array => {
       const s = byteSize(e.dtype, first);
-      return read(s, byteSize(e.dtype, first + count) - s);
+      const view = scratch.subarray(0, byteSize(e.dtype, first + count) - s);
+      src.readInto(e.begin + s, view);
+      return view;
     };
     function* chunks(max = CHUNK): Iterable<WeightChunk> {
       const step = Math.max(8, max - (max % 8));
+      const scratch = new Uint8Array(byteSize(e.dtype, Math.min(step, numel)));
       for (let first = 0; first < numel; first += step) {
         const count = Math.min(step, numel - first);
-        yield { first, values: decodeToFloat32(e.dtype, range(first, count), count) };
+        yield { first, values: decodeToFloat32(e.dtype, range(first, count, scratch), count) };
       }
     }
     return {
@@ -199,9 +203,10 @@ export class SafetensorsModel implements ModelIR {
       nonzeros: () => {
         let n = 0;
         const step = CHUNK;
+        const scratch = sharedScratch(byteSize(e.dtype, Math.min(step, numel)));
         for (let first = 0; first < numel; first += step) {
           const count = Math.min(step, numel - first);
-          n += countNonzeros(e.dtype, range(first, count), count);
+          n += countNonzeros(e.dtype, range(first, count, scratch), count);
         }
         return n;
       },
