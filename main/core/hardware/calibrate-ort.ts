@@ -7,8 +7,10 @@ import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
 import {
   applyZeros,
   buildProbeModel,
+  CHAIN_OPS,
   chainProbe,
   convProbe,
+  opChainProbe,
   int4MatmulProbe,
   int8MatmulProbe,
   matmulChainProbe,
@@ -17,6 +19,8 @@ import {
 } from './synth';
 
 export interface OrtCalibration {
+  /** Fixed seconds per node by op type on tiny tensors. */
+  perOp: Record<string, number>;
   perCall: number;
   perOutput: number;
   perNode: number;
@@ -64,7 +68,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const rounds = Math.max(5, Math.round(25 * effort));
   const threads = opts.threads ?? 2;
   const log: string[] = [];
-  const steps = 9;
+  const steps = 10;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -92,6 +96,18 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const [tRed, tRelu] = await time([{ src: reduce, shapes: { x: [1, W] } }, { src: chainProbe(1, W), shapes: { x: [1, W] } }]);
   const outputBandwidth = (W * 4) / Math.max(1e-6, diff(tRed, tRelu));
   log.push(`outputs ${(outputBandwidth / 1e9).toFixed(2)} GB/s`);
+
+  // 2b. every common op's own fixed cost (tiny tensors: the work is negligible)
+  stage('op costs');
+  const perOp: Record<string, number> = {};
+  const chains = CHAIN_OPS.flatMap((op) => [opChainProbe(op, 1), opChainProbe(op, 9)].map((p) => ({ src: p.bytes, shapes: p.shapes })));
+  const opTimes = await time(chains, 2500);
+  CHAIN_OPS.forEach((op, i) => {
+    const interleaved = opChainProbe(op, 1).interleaved;
+    perOp[op] = Math.max(0, diff(opTimes[2 * i], opTimes[2 * i + 1]) / 8);
+    if (interleaved) perOp[op] = Math.max(0, perOp[op] - (perOp.Relu ?? perNode));
+  });
+  log.push(`per op ${Object.entries(perOp).map(([k, v]) => `${k} ${us(v)}`).join(', ')}`);
 
   // 3. small matmuls: single-threaded (w=128) and threaded (w=256, 384) per-node costs
   stage('node costs');
@@ -185,6 +201,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);
   opts.progress?.(steps, steps, 'done');
   return {
+    perOp,
     perCall,
     perOutput,
     perNode,

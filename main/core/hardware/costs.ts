@@ -50,6 +50,10 @@ export interface LayerCost {
   kernel?: number;
   /** Set when the runtime is expected to execute this node inside another one (no own launch). */
   fusedInto?: string;
+  /** The op the runtime executes for this node when fusion renames it (LayerNormalization for a spelled-out LayerNorm). */
+  execOp?: string;
+  /** Elements of the node's outputs (decides whether light nodes go parallel). */
+  outputElements?: number;
 }
 
 export interface ModelCost {
@@ -91,7 +95,7 @@ function nodeCost(node: GraphNodeView, tensors: Map<string, TensorInfo>): LayerC
     else activationBytes += tensorBytes(t);
   });
   outs.forEach((t) => (activationBytes += tensorBytes(t)));
-  const base: LayerCost = { name: node.name, op: node.op, kind: 'light', flops: outElems, weightBytes, activationBytes };
+  const base: LayerCost = { name: node.name, op: node.op, kind: 'light', flops: outElems, weightBytes, activationBytes, outputElements: outElems };
   if (FREE_OPS.has(node.op)) return { ...base, kind: 'free', flops: 0 };
 
   const weightOf = (idx: number) => {
@@ -186,6 +190,7 @@ export function markFusions(layers: LayerCost[], nodes: GraphNodeView[], tensors
       if (rankA > 2) return; // ORT fuses bias and activation only into 2-D MatMul (as Gemm)
       if (cn.op === 'Add' && cn.inputs.some(isConst)) {
         fuse(c);
+        layers[i].execOp = 'Gemm';
         c = soleConsumer(c);
       } else return;
     }
@@ -209,8 +214,11 @@ export function markFusions(layers: LayerCost[], nodes: GraphNodeView[], tensors
     }
     if (group.length >= 4) {
       group.sort((a, b) => a - b);
-      const head = layers[group[group.length - 1]].name;
+      const headIdx = group[group.length - 1];
+      const head = layers[headIdx].name;
       for (const j of group.slice(0, -1)) layers[j].fusedInto = head;
+      const ops = new Set(group.map((j) => nodes[j].op));
+      layers[headIdx].execOp = ops.has('Erf') || ops.has('Tanh') ? 'Gelu' : ops.has('ReduceMean') && (ops.has('Sqrt') || ops.has('Reciprocal')) ? 'LayerNormalization' : 'FusedElementwise';
     }
   }
 }

@@ -149,6 +149,8 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         parallelWork: ort.parallelWork,
         outputBandwidth: fq(ort.outputBandwidth, 'bandwidth'),
         perOutput: fq(ort.perOutput, 'time').replace(/^0 \w+$/, '0 us'),
+        perOp: Object.fromEntries(Object.entries(ort.perOp).map(([k, v]) => [k, v > 0 ? fq(v, 'time') : '0 us'])),
+        parallelElements: 32768,
       },
       efficiency: {
         compute: round3(Math.min(1, ort.gemmFlops / peak)),

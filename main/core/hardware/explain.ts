@@ -12,9 +12,9 @@ export type Verdict = 'faster' | 'no-gain' | 'slower';
 /** A layer option must win at least 10% (and lose at least 10%) to count as faster (slower). */
 export const FASTER_AT = 1.1;
 export const SLOWER_AT = 1 / 1.1;
-/** Savings below this share of the model's time, or below MIN_SAVING_S, do not matter. */
-export const MIN_SHARE = 0.01;
-export const MIN_SAVING_S = 1e-6;
+/** Savings below 2% of the model's time, or below 2 µs, do not matter (and are within timing noise). */
+export const MIN_SHARE = 0.02;
+export const MIN_SAVING_S = 2e-6;
 
 export interface ExplainedOption {
   pattern: string;
@@ -56,7 +56,7 @@ export interface Explanation {
 
 /**
  * The verdict rule, for estimates and measurements alike: faster/slower needs a 10% change of the
- * layer's time AND a saving (or loss) that matters for the model (>= 1% of it and >= 1 µs).
+ * layer's time AND a saving (or loss) that matters for the model (>= 2% of it and >= 2 µs).
  */
 export function verdictOf(speedup: number, layerSeconds: number, modelSeconds: number): { verdict: Verdict; tooSmall: boolean } {
   const optionSeconds = layerSeconds / speedup;

@@ -59,6 +59,10 @@ export interface RuntimeProfile {
   /** Extra seconds for a node big enough to run on several threads, and the FLOPs from which that happens. */
   perParallelNode: number;
   parallelWork: number;
+  /** Output elements from which light nodes go parallel (Infinity: never). */
+  parallelElements: number;
+  /** Fixed seconds per node by op type (tiny tensors); others cost perNode. */
+  perOp: Record<string, number>;
   /** Bytes/s at which outputs are handed back per call (undefined: free), and the fixed cost per output. */
   outputBandwidth?: number;
   perOutput: number;
@@ -217,6 +221,8 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
       perNode: q(rt.overhead.perNode, 'time', true),
       perParallelNode: rt.overhead.perParallelNode === undefined ? 0 : q(rt.overhead.perParallelNode, 'time', true),
       parallelWork: rt.overhead.parallelWork ?? Infinity,
+      parallelElements: rt.overhead.parallelElements ?? Infinity,
+      perOp: Object.fromEntries(Object.entries((rt.overhead.perOp ?? {}) as Record<string, string>).map(([k, v]) => [k, q(v, 'time', true)])),
       outputBandwidth: rt.overhead.outputBandwidth === undefined ? undefined : q(rt.overhead.outputBandwidth, 'bandwidth'),
       perOutput: rt.overhead.perOutput === undefined ? 0 : q(rt.overhead.perOutput, 'time', true),
       efficiency: {

@@ -310,3 +310,85 @@ export function convProbe(channels: number[], hw: number, seed = 11): Uint8Array
     nodes,
   });
 }
+
+/** Op types `opChainProbe` can chain (their fixed per-node cost is what it measures). */
+export const CHAIN_OPS = ['Relu', 'Sigmoid', 'Add', 'Mul', 'LayerNormalization', 'Softmax', 'Reshape', 'Flatten', 'MatMul', 'Gemm', 'Conv', 'MaxPool', 'BatchNormalization'] as const;
+export type ChainOp = (typeof CHAIN_OPS)[number];
+
+/**
+ * `count` nodes of `op` in a chain on a tiny tensor ([1, 64], or [1, 16, 8, 8] for spatial ops).
+ * Ops a graph optimiser would cancel in pairs (Reshape, Flatten) alternate with Relu;
+ * subtract the Relu chain's cost per node for those.
+ */
+export function opChainProbe(op: ChainOp, count: number): { bytes: Uint8Array; shapes: Record<string, number[]>; interleaved: boolean } {
+  const spatial = op === 'Conv' || op === 'MaxPool' || op === 'BatchNormalization';
+  const dims = spatial ? [1, 16, 8, 8] : [1, 64];
+  const inits: ProbeTensor[] = [];
+  const nodes: ProbeNode[] = [];
+  const interleaved = op === 'Reshape' || op === 'Flatten';
+  const f = (name: string, d: number[], seed: number) => inits.push({ name, dims: d, dtype: 'float32', data: randomWeights(d.reduce((a, b) => a * b, 1), seed) });
+  if (op === 'Add' || op === 'Mul') f('c', [64], 3);
+  if (op === 'LayerNormalization') {
+    f('g', [64], 4);
+    f('b', [64], 5);
+  }
+  if (op === 'MatMul' || op === 'Gemm') f('W', [64, 64], 6);
+  if (op === 'Gemm') f('bias', [64], 7);
+  if (op === 'Conv') f('K', [16, 16, 3, 3], 8);
+  if (op === 'BatchNormalization') {
+    f('s', [16], 9);
+    f('sh', [16], 10);
+    f('mu', [16], 11);
+    inits.push({ name: 'var', dims: [16], dtype: 'float32', data: new Float32Array(16).fill(1) });
+  }
+  if (op === 'Reshape') {
+    inits.push({ name: 's0', dims: [2], dtype: 'int64', data: BigInt64Array.from([8n, 8n]) });
+    inits.push({ name: 's1', dims: [2], dtype: 'int64', data: BigInt64Array.from([1n, 64n]) });
+  }
+  let prev = 'x';
+  let outDims = dims;
+  for (let i = 0; i < count; i++) {
+    const out = `t${i}`;
+    switch (op) {
+      case 'Add':
+      case 'Mul':
+        nodes.push({ op, inputs: [prev, 'c'], outputs: [out] });
+        break;
+      case 'LayerNormalization':
+        nodes.push({ op, inputs: [prev, 'g', 'b'], outputs: [out], attrs: { axis: -1 } });
+        break;
+      case 'Softmax':
+        nodes.push({ op, inputs: [prev], outputs: [out], attrs: { axis: -1 } });
+        break;
+      case 'Reshape':
+        nodes.push({ op, inputs: [prev, i % 2 === 0 ? 's0' : 's1'], outputs: [`${out}p`] });
+        nodes.push({ op: 'Relu', inputs: [`${out}p`], outputs: [out] });
+        outDims = i % 2 === 0 ? [8, 8] : [1, 64];
+        break;
+      case 'Flatten':
+        nodes.push({ op, inputs: [prev], outputs: [`${out}p`], attrs: { axis: 1 } });
+        nodes.push({ op: 'Relu', inputs: [`${out}p`], outputs: [out] });
+        break;
+      case 'MatMul':
+        nodes.push({ op, inputs: [prev, 'W'], outputs: [out] });
+        break;
+      case 'Gemm':
+        nodes.push({ op, inputs: [prev, 'W', 'bias'], outputs: [out] });
+        break;
+      case 'Conv':
+        nodes.push({ op, inputs: [prev, 'K'], outputs: [out], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } });
+        break;
+      case 'MaxPool':
+        nodes.push({ op, inputs: [prev], outputs: [out], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } });
+        break;
+      case 'BatchNormalization':
+        nodes.push({ op, inputs: [prev, 's', 'sh', 'mu', 'var'], outputs: [out] });
+        break;
+      default:
+        nodes.push({ op, inputs: [prev], outputs: [out] });
+    }
+    prev = out;
+  }
+  nodes[nodes.length - 1].outputs = ['y'];
+  return { bytes: buildProbeModel({ inputs: [{ name: 'x', dims }], outputs: [{ name: 'y', dims: outDims }], initializers: inits, nodes }), shapes: { x: dims }, interleaved };
+}

@@ -95,7 +95,7 @@ if (only === 'all' || only === 'latency') {
 if (only === 'all' || only === 'verdicts') {
   md('## 3. Explainer verdicts confirmed by measurement (`twinforge hw validate`)');
   md();
-  md('Each option the explainer judged is built as a one-node probe of the layer (real weights; zeros in the pattern, channels removed, int8 via DynamicQuantizeMatMul, int4 via MatMulNBits accuracy_level 4, fp16 behind Cast) and timed against the dense probe in ONNX Runtime; the layer time is probe minus a do-nothing probe with the same outputs, and the verdict rule (10% on the layer and a saving >= 1% of the model and >= 1 µs) is applied to estimate and measurement alike.');
+  md('Each option the explainer judged is built as a one-node probe of the layer (real weights; zeros in the pattern, channels removed, int8 via DynamicQuantizeMatMul, int4 via MatMulNBits accuracy_level 4, fp16 behind Cast) and timed against the dense probe in ONNX Runtime; the layer time is probe minus a do-nothing probe with the same outputs, and the verdict rule (10% on the layer and a saving >= 2% of the model and >= 2 µs) is applied to estimate and measurement alike.');
   md();
   md('| model | target | measured | confirmed | share | faster | no-gain | slower | load |');
   md('|---|---|---:|---:|---:|---|---|---|---:|');
