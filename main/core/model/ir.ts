@@ -126,6 +126,8 @@ export interface ModelIR {
   outputs: ValueInfo[];
   /** Value infos the file carries for intermediate tensors (shapes from the exporter). */
   valueInfo: ValueInfo[];
+  /** Declared inputs of each subgraph (Loop / Scan bodies, If branches take none), by graph path. */
+  subgraphInputs?: Record<string, ValueInfo[]>;
   /** All nodes, subgraph nodes included (graph says where). */
   nodes: NodeInfo[];
   weights: Weight[];

@@ -84,6 +84,9 @@ export function inferShapes(model: ModelIR, opts: ShapeOptions = {}): ShapeResul
       shapes.set(i.name, [...given]);
     } else if (i.shape) shapes.set(i.name, concrete(i.shape));
   }
+  for (const [graph, inputs] of Object.entries(model.subgraphInputs ?? {})) {
+    for (const i of inputs) if (i.shape) shapes.set(key(graph, i.name), concrete(i.shape));
+  }
   for (const w of model.weights) {
     shapes.set(key(w.graph, w.name), w.dims);
     if ((w.dtype === 'int64' || w.dtype === 'int32') && w.numel <= 64) {

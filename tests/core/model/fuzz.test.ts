@@ -15,7 +15,7 @@ import { rmTmp, tmpDir } from './helpers';
 
 const ITERATIONS = 2500;
 const ACCEPTED = new Set(['CORRUPT_MODEL', 'UNSUPPORTED', 'BAD_INPUT']);
-const SOURCES = ['hello_deepa', 'mlp_gemm', 'cnn', 'transformer', 'constant_weights', 'if_subgraph', 'sparse_initializer', 'all_dtypes', 'fp16_weights', 'external_data'];
+const SOURCES = ['hello_deepa', 'mlp_gemm', 'cnn', 'transformer', 'constant_weights', 'if_subgraph', 'loop_scan', 'opset7', 'sparse_initializer', 'all_dtypes', 'fp16_weights', 'external_data'];
 
 let dir: string;
 beforeAll(() => {

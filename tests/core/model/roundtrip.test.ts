@@ -180,3 +180,26 @@ describe('unchanged round trip', () => {
     expect(bitIdentical(ref, await outputsOf(file, feeds))).toBe(true);
   });
 });
+
+describe('external data switch', () => {
+  it('auto mode writes external data once the model passes maxEmbeddedBytes', async () => {
+    const src = fixtureFile('transformer', dir);
+    const sub = path.join(dir, 'auto-ext');
+    fs.mkdirSync(sub);
+    const out = path.join(sub, 'big.onnx');
+    const m = OnnxModel.open(src);
+    const small = saveOnnx(m, path.join(sub, 'small.onnx'));
+    expect(small.dataPath).toBeUndefined();
+    const res = saveOnnx(m, out, { maxEmbeddedBytes: 16 * 1024 });
+    m.close();
+    expect(res.dataPath).toBe(`${out}.data`);
+    expect(res.dataBytes).toBeGreaterThan(30000);
+    const back = OnnxModel.open(out);
+    expect(back.weights.filter((w) => w.storage === 'external').map((w) => w.id).sort()).toEqual(
+      ['attn.k_proj.weight', 'attn.o_proj.weight', 'attn.q_proj.weight', 'attn.v_proj.weight', 'mlp.fc1.weight', 'mlp.fc2.weight'],
+    );
+    back.close();
+    const feeds = await inputsFor(src);
+    expect(bitIdentical(await outputsOf(src, feeds), await outputsOf(out, feeds))).toBe(true);
+  });
+});

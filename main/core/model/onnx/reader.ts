@@ -71,6 +71,7 @@ export class OnnxModel implements ModelIR {
   inputs: ValueInfo[] = [];
   outputs: ValueInfo[] = [];
   valueInfo: ValueInfo[] = [];
+  subgraphInputs: Record<string, ValueInfo[]> = {};
   walked!: WalkedGraphs;
   private byId = new Map<string, Weight>();
   private entryById = new Map<string, OnnxWeightEntry>();
@@ -182,6 +183,8 @@ export class OnnxModel implements ModelIR {
     this.walked = walkGraphs(g);
     this.nodes = this.walked.nodes;
     this.valueInfo = this.walked.valueInfo;
+    this.subgraphInputs = {};
+    for (const [p, sg] of this.walked.graphs) if (p && sg.input.length) this.subgraphInputs[p] = sg.input.map(valueInfoOf);
     this.byId.clear();
     this.entryById.clear();
     const pre = this.walked.entries.map((e) => ({ e, acc: this.access(e) }));
