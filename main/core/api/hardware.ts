@@ -268,3 +268,32 @@ export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknow
   }
   return { twin: res.twin, measuredMs, parentMs: res.latencyMs?.parent, met, ...(over !== undefined ? { over } : {}), why, fidelity: { sqnrDb: res.metrics.sqnrDb, cosine: res.metrics.cosine, ...(res.metrics.top1Agreement !== undefined ? { top1Agreement: res.metrics.top1Agreement } : {}) } };
 }
+
+/** The contract's budget object ({latencyMs} | {sizeMb} | {sparsity} | {speedup}) as a planner budget text. */
+export function budgetText(b: { latencyMs?: number; sizeMb?: number; sparsity?: number; speedup?: number }, denseMs?: number): string {
+  if (b.latencyMs !== undefined) return `latency=${b.latencyMs}ms`;
+  if (b.sizeMb !== undefined) return `size=${b.sizeMb}MB`;
+  if (b.sparsity !== undefined) return `sparsity=${b.sparsity}`;
+  if (b.speedup !== undefined) {
+    if (!denseMs) throw badInput('budget.speedup needs the dense latency estimate.');
+    return `latency=${denseMs / b.speedup}ms`;
+  }
+  throw badInput('budget: give latencyMs, sizeMb, sparsity or speedup.');
+}
+
+/**
+ * plan.make as the contract calls it: {model, target, budget: {latencyMs|sizeMb|sparsity|speedup},
+ * inputShapes} -> {recipe, recipeData, estimated, pareto (each point with its stages), ...}. The
+ * recipe is written under <dataDir>/plans/.
+ */
+export async function planMakeCall(args: { model: string; target: string; budget: { latencyMs?: number; sizeMb?: number; sparsity?: number; speedup?: number }; inputShapes?: Record<string, number[]> }, ctx: HwCallContext & SensitivityOptions): Promise<PlanCallResult & { recipeData: unknown }> {
+  let denseMs: number | undefined;
+  if (args.budget.speedup !== undefined) denseMs = (await hwEstimate({ model: args.model, target: args.target, inputShapes: args.inputShapes }, ctx)).latencyMs;
+  const base = path.basename(args.model).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+  const out = path.join(ctx.dataDir, 'plans', `${base}-${new Date().toISOString().replace(/[:.]/g, '-')}.plan.yaml`);
+  const { mkdirSync, readFileSync } = await import('node:fs');
+  mkdirSync(path.dirname(out), { recursive: true });
+  const r = await hwPlan({ model: args.model, target: args.target, budget: budgetText(args.budget, denseMs), inputShapes: args.inputShapes, out }, ctx);
+  const { parseRecipe } = await import('../recipe/recipe');
+  return { ...r, recipeData: parseRecipe(readFileSync(out, 'utf8')) };
+}

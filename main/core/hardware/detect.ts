@@ -12,6 +12,7 @@ import { estimateModel } from './latency';
 import { measureNativeRuntime, type NativeCalibration } from './calibrate-native';
 import { readModelView } from './onnx-view';
 import { profileNodes, timeModels } from './ort-time';
+import { chainProbe } from './synth';
 import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type ProfileDocument } from './profile';
 import { formatQuantity } from './units';
 
@@ -37,6 +38,11 @@ export interface ModelCheck {
   measuredP10Ms: number;
   /** (estimated - measured) / measured */
   error: number;
+  /** The profile's fixed call cost and the one measured alongside the model (load drift). */
+  callCostMs?: { profile: number; now: number };
+  /** The estimate with the call cost measured alongside, and its error. */
+  estimatedWithCallNowMs?: number;
+  errorWithCallNow?: number;
   /** Per-node kernel times from ORT's profiler (shares of the profiled total), largest first. */
   topNodes?: { name: string; op: string; share: number }[];
 }
@@ -221,12 +227,27 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   return { profile: doc, checks, ort, native, load: [load0, load1], warnings };
 }
 
-/** Estimated vs ORT-measured latency of one model under a profile's default runtime. */
+/** Estimated vs ORT-measured latency of one model under a profile's ONNX Runtime runtime. */
 export async function checkModel(profile: HardwareProfile, file: string, inputShapes: Record<string, number[]> | undefined, opts: { threads?: number; effort?: number; signal?: AbortSignal; perNode?: boolean } = {}): Promise<ModelCheck> {
   const view = await readModelView(file, inputShapes);
-  const est = estimateModel(costGraph(view), targetOf(profile, 'onnxruntime-cpu'));
-  const [t] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }], { rounds: Math.max(8, Math.round(30 * (opts.effort ?? 1))), budgetMs: 3000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
-  const check: ModelCheck = { model: file, estimatedMs: est.seconds * 1e3, measuredMs: t.medianMs, measuredP10Ms: t.p10Ms, error: (est.seconds * 1e3 - t.medianMs) / t.medianMs };
+  const target = targetOf(profile, 'onnxruntime-cpu');
+  const cost = costGraph(view);
+  const est = estimateModel(cost, target);
+  // an empty call timed alongside: on a shared machine the fixed call cost drifts with the load
+  const empty = chainProbe(1, 16);
+  const [t, e] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }, { src: empty, shapes: { x: [1, 16] } }], { rounds: Math.max(8, Math.round(30 * (opts.effort ?? 1))), budgetMs: 3000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
+  const perCallNow = Math.max(1e-7, e.medianMs / 1e3 - (target.runtime.perOp.Relu ?? target.runtime.perNode));
+  const drifted = estimateModel(cost, { ...target, runtime: { ...target.runtime, perCall: perCallNow } });
+  const check: ModelCheck = {
+    model: file,
+    estimatedMs: est.seconds * 1e3,
+    measuredMs: t.medianMs,
+    measuredP10Ms: t.p10Ms,
+    error: (est.seconds * 1e3 - t.medianMs) / t.medianMs,
+    callCostMs: { profile: target.runtime.perCall * 1e3, now: perCallNow * 1e3 },
+    estimatedWithCallNowMs: drifted.seconds * 1e3,
+    errorWithCallNow: (drifted.seconds * 1e3 - t.medianMs) / t.medianMs,
+  };
   if (opts.perNode !== false) {
     try {
       const nodes = await profileNodes(view.bytes, view.inputShapes, 10, opts.threads);

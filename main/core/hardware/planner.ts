@@ -67,6 +67,8 @@ export interface PlanChoice {
 }
 
 export interface PlanPoint {
+  /** The recipe stages that realise this point. */
+  stages?: Record<string, unknown>[];
   latencyMs: number;
   sizeBytes: number;
   fidelityLoss: number;
@@ -288,7 +290,7 @@ export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResul
     if (budget.kind === 'latency' && fixedSeconds >= budget.seconds) notes.push(`the fixed cost outside the weighted layers (${(fixedSeconds * 1e3).toFixed(4)} ms: the runtime call, outputs, other nodes) is already at or above the budget`);
   }
   const sample = front.length <= 16 ? front : Array.from({ length: 16 }, (_, i) => front[Math.round((i * (front.length - 1)) / 15)]);
-  const pareto = [...new Set(sample)].map(({ plan: _p, choices: _c, picks: _k, ...rest }) => rest);
+  const pareto = [...new Set(sample)].map(({ plan: _p, choices, picks: _k, ...rest }) => ({ ...rest, stages: stagesFor(choices) }));
   const noData = layers.filter((l) => !sens.entries.some((e) => e.layer === l.weight!.name)).map((l) => l.weight!.name);
   if (noData.length) notes.push(`no sensitivity data for ${noData.length} layer(s), kept dense: ${noData.slice(0, 6).join(', ')}${noData.length > 6 ? ', ...' : ''}`);
   for (const c of chosen.choices) {
@@ -311,11 +313,11 @@ export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResul
   };
 }
 
-/** The plan as a recipe in the pipeline's format: one prune stage per pattern, one quantize stage per precision. */
-export function planToRecipe(plan: PlanResult, model: string, opts: { inputShapes?: Record<string, number[]>; exportDir?: string; calibration?: string; name?: string } = {}): Record<string, unknown> {
+/** Recipe stages realising a set of per-layer choices: one prune stage per pattern, one quantize stage per precision. */
+export function stagesFor(choices: PlanChoice[]): Record<string, unknown>[] {
   const stages: Record<string, unknown>[] = [];
   const byPattern = new Map<string, PlanChoice[]>();
-  for (const c of plan.choices) if (c.pattern !== 'dense') byPattern.set(c.pattern, [...(byPattern.get(c.pattern) ?? []), c]);
+  for (const c of choices) if (c.pattern !== 'dense') byPattern.set(c.pattern, [...(byPattern.get(c.pattern) ?? []), c]);
   for (const [pattern, cs] of byPattern) {
     const fam = parsePattern(pattern).family;
     const stage: Record<string, unknown> = { type: 'prune', name: `plan ${pattern}`, method: 'magnitude', pattern: recipePattern(pattern), include: cs.map((c) => c.layer) };
@@ -329,9 +331,15 @@ export function planToRecipe(plan: PlanResult, model: string, opts: { inputShape
     stages.push(stage);
   }
   for (const q of ['int8', 'int4']) {
-    const cs = plan.choices.filter((c) => c.precision === q);
+    const cs = choices.filter((c) => c.precision === q);
     if (cs.length) stages.push({ type: 'quantize', name: `plan ${q}`, method: q, include: cs.map((c) => c.layer) });
   }
+  return stages;
+}
+
+/** The plan as a recipe in the pipeline's format. */
+export function planToRecipe(plan: PlanResult, model: string, opts: { inputShapes?: Record<string, number[]>; exportDir?: string; calibration?: string; name?: string } = {}): Record<string, unknown> {
+  const stages = stagesFor(plan.choices);
   const b = plan.budget;
   return {
     version: 1,

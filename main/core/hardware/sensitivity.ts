@@ -13,6 +13,7 @@ import { weightedLayers, type LayerCost } from './costs';
 import { costGraph } from './costs';
 import { readModelView, type ModelView } from './onnx-view';
 import { parsePattern } from './options';
+import { globToRegExp } from '../methods/layers';
 
 export interface SensitivityConfig {
   /** Sparsity levels for unstructured / block / channel patterns. */
@@ -27,6 +28,8 @@ export interface SensitivityConfig {
   calibration?: string;
   inputShapes?: Record<string, number[]>;
   seed?: number;
+  /** Only layers whose weight or node name matches one of these globs. */
+  layers?: string[];
 }
 
 export interface SensitivityEntry {
@@ -85,8 +88,8 @@ export function recipePattern(pattern: string): string {
   return p.text;
 }
 
-function sensitivityKey(sha: string, cfg: SensitivityResult['config'], method: string, inputShapes?: Record<string, number[]>, calibration?: string): string {
-  const h = createHash('sha256').update(JSON.stringify({ cfg, method, inputShapes: inputShapes ?? {}, calibration: calibration ?? 'synthetic' })).digest('hex').slice(0, 12);
+function sensitivityKey(sha: string, cfg: SensitivityResult['config'], method: string, inputShapes?: Record<string, number[]>, calibration?: string, layers?: string[]): string {
+  const h = createHash('sha256').update(JSON.stringify({ cfg, method, inputShapes: inputShapes ?? {}, calibration: calibration ?? 'synthetic', ...(layers?.length ? { layers } : {}) })).digest('hex').slice(0, 12);
   return `sensitivity:${sha.slice(0, 16)}:${h}`;
 }
 
@@ -207,7 +210,8 @@ export async function analyzeSensitivity(model: string, config: SensitivityConfi
   const cfg = { levels: config.levels ?? DEFAULTS.levels, patterns: config.patterns ?? DEFAULTS.patterns, precisions: config.precisions ?? DEFAULTS.precisions, samples: config.samples ?? DEFAULTS.samples };
   const sha = createHash('sha256').update(readFileSync(model)).digest('hex');
   const view = await readModelView(model, config.inputShapes);
-  const layers = weightedLayers(costGraph(view)).filter((l) => l.weight && view.weightData(l.weight.name));
+  const globs = (config.layers ?? []).map((g) => globToRegExp(g));
+  const layers = weightedLayers(costGraph(view)).filter((l) => l.weight && view.weightData(l.weight.name) && (!globs.length || globs.some((re) => re.test(l.weight!.name) || re.test(l.name))));
   const params = layers.reduce((a, l) => a + l.weight!.params, 0);
   const { trials, skipped } = trialsFor(layers, cfg);
   const method = config.method === 'proxy' || (config.method !== 'measure' && (params > MEASURE_MAX_PARAMS || trials.length > MEASURE_MAX_RUNS)) ? 'proxy' : 'measure';
@@ -242,7 +246,7 @@ export async function analyzeSensitivity(model: string, config: SensitivityConfi
   return {
     model,
     sha256: sha,
-    key: sensitivityKey(sha, cfg, method, config.inputShapes, config.calibration),
+    key: sensitivityKey(sha, cfg, method, config.inputShapes, config.calibration, config.layers),
     method,
     config: cfg,
     layers: layers.map((l) => ({ layer: l.weight!.name, node: l.name, op: l.op, params: l.weight!.params })),
@@ -263,7 +267,7 @@ export function findSensitivity(dataDir: string, model: string, config: Sensitiv
   const sha = createHash('sha256').update(readFileSync(model)).digest('hex');
   for (const method of ['measure', 'proxy']) {
     try {
-      const got = getHardwareProfile<SensitivityResult>(openZoo(dataDir), sensitivityKey(sha, cfg, method, config.inputShapes, config.calibration));
+      const got = getHardwareProfile<SensitivityResult>(openZoo(dataDir), sensitivityKey(sha, cfg, method, config.inputShapes, config.calibration, config.layers));
       if (got?.profile) return got.profile;
     } catch {
       return undefined;
