@@ -100,6 +100,16 @@ export class OnnxModel implements ModelIR {
     if (size === 0) throw new TwinforgeError('CORRUPT_MODEL', `${file} is empty.`, 'The file was not written completely; export it again.');
     if (size >= 2 ** 31) throw new TwinforgeError('CORRUPT_MODEL', `${file} is ${size} bytes; an ONNX protobuf cannot exceed 2 GB.`, 'Models over 2 GB keep their weights in external data files.');
     const source: ByteSource = size <= wholeMax ? new MemorySource(fs.readFileSync(file), file) : new FileSource(file);
+    return OnnxModel.fromSource(source, file, lazyMin);
+  }
+
+  /** Reads an ONNX model from bytes in memory; `file` says where it lives (external data resolves next to it). */
+  static fromBytes(bytes: Uint8Array, file: string, opts: OnnxOpenOptions = {}): OnnxModel {
+    if (bytes.byteLength === 0) throw new TwinforgeError('CORRUPT_MODEL', `${file} is empty.`, 'The file was not written completely; export it again.');
+    return OnnxModel.fromSource(new MemorySource(bytes, file), file, Math.max(16, opts.lazyMinBytes ?? 1024));
+  }
+
+  private static fromSource(source: ByteSource, file: string, lazyMin: number): OnnxModel {
     try {
       const { skeleton, spans } = stripWeights(source, lazyMin);
       let proto: ModelProto;
@@ -113,7 +123,8 @@ export class OnnxModel implements ModelIR {
       return model;
     } catch (err) {
       source.close();
-      if (err instanceof RangeError || (err instanceof Error && !(err instanceof TwinforgeError))) {
+      // Allocation failures from absurd sizes are the file's fault; any other error is a bug and stays one.
+      if (err instanceof RangeError) {
         throw new TwinforgeError('CORRUPT_MODEL', `${file} could not be read as ONNX: ${err.message}.`, 'The file is damaged; re-export it.');
       }
       throw err;
