@@ -68,7 +68,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const rounds = Math.max(5, Math.round(25 * effort));
   const threads = opts.threads ?? 2;
   const log: string[] = [];
-  const steps = 10;
+  const steps = 11;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -176,6 +176,21 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     { key: 'int8', pattern: 'dense', precision: 'int8' as const, src: (m: number) => int8MatmulProbe(m, k, n, w) },
     { key: 'int4', pattern: 'dense', precision: 'int4' as const, src: (m: number) => int4MatmulProbe(m, k, n, 128, w) },
   ];
+  // int8 convolutions: ORT runs the QDQ pattern as QLinearConv in NHWC, with layout transposes
+  stage('int8 convolution');
+  {
+    const { layerProbe } = await import('./probes');
+    const [ci, co, hw] = opts.quick ? [16, 32, 14] : [32, 64, 28];
+    const cv = { node: { name: 'c', op: 'Conv', inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }, inputDims: [1, ci, hw, hw], outputDims: [1, co, hw, hw], weight: randomWeights(co * ci * 9, 21), weightDims: [co, ci, 3, 3], bias: randomWeights(co, 22) };
+    const d = layerProbe(cv);
+    const q = layerProbe(cv, { pattern: 'dense', level: 0, precision: 'int8' });
+    if (d.ok && q.ok) {
+      const [td, tq] = await time([{ src: d.bytes, shapes: d.shapes }, { src: q.bytes, shapes: q.shapes }], 2000);
+      const f = clamp(medianOfRounds([td, tq], ([a, b]) => a / b), 0.02, 32);
+      factors.push({ key: 'int8-conv', pattern: 'dense', precision: 'int8', memory: round3(f), compute: round3(f), overhead: 0, conditions: `Conv ${ci}->${co} 3x3 at ${hw}x${hw}, QDQ (QLinearConv) vs fp32 (${us(ms(td))} dense)` });
+    }
+  }
+
   // per-variant fixed cost: a tiny shape where the work is negligible
   stage('format costs');
   const tiny = variants(256, 256, randomWeights(256 * 256, 3));

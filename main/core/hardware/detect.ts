@@ -131,11 +131,25 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
     speedups.push({
       pattern: 'dense',
       precision: key,
+      ...(key === 'int8' && f('int8-conv') ? { ops: ['matmul'] } : {}),
       accelerated: acc,
       points: [{ memory: acc ? q.memory : Math.min(q.memory, 1.25), compute: acc ? q.compute : Math.min(q.compute, 1.25) }],
       overhead: fq(Math.max(q.overhead, 0), 'time').replace(/^0 \w+$/, '0 us'),
       note,
       source: src(`${key === 'int8' ? 'DynamicQuantizeMatMul' : 'MatMulNBits (block 128, accuracy_level 4)'} vs fp32 MatMul: ${q.memory}x memory-bound, ${q.compute}x compute-bound`, q.conditions),
+    });
+  }
+  const qc = f('int8-conv');
+  if (qc) {
+    const acc = qc.compute >= 1.1;
+    speedups.push({
+      pattern: 'dense',
+      precision: 'int8',
+      ops: ['conv'],
+      accelerated: acc,
+      points: [{ memory: acc ? qc.memory : Math.min(qc.memory, 1.25), compute: acc ? qc.compute : Math.min(qc.compute, 1.25) }],
+      note: 'int8 convolutions run as QLinearConv in NHWC here: the layout transposes around them eat much of the gain',
+      source: src(`QDQ int8 Conv vs fp32 Conv: ${qc.compute}x`, qc.conditions),
     });
   }
   if (x86) {

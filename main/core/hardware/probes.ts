@@ -70,9 +70,13 @@ function matmulProbe(d: LayerData, o: LayerOption | undefined): Probe {
   const prec = o?.precision ?? 'fp32';
   const mmOut = bias ? 'mm' : 'y';
   if (prec === 'int8') {
+    // what the pipeline exports: activation Q/DQ (uint8), weight DQ (int8 per output channel), output Q/DQ
     const { q, scales } = quantizeInt8PerColumn(wk, k, n);
     inits.push({ name: 'Wq', dims: [k, n], dtype: 'int8', data: q }, { name: 'Ws', dims: [n], dtype: 'float32', data: scales }, { name: 'Wz', dims: [n], dtype: 'int8', data: new Int8Array(n) });
-    nodes.push({ op: 'DynamicQuantizeMatMul', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws', 'Wz'], outputs: [mmOut] });
+    qdqActivation(inits, nodes, 'x', 'xd');
+    nodes.push({ op: 'DequantizeLinear', inputs: ['Wq', 'Ws', 'Wz'], outputs: ['W'], attrs: { axis: 1 } });
+    nodes.push({ op: 'MatMul', inputs: ['xd', 'W'], outputs: [bias ? 'mm' : 'y0'] });
+    if (!bias) qdqOutput(inits, nodes, 'y0', 'y');
   } else if (prec === 'int4') {
     if (k % 2) return { ok: false, why: 'odd K for int4 packing' };
     const block = k >= 128 ? 128 : k >= 64 ? 64 : 32;
@@ -109,14 +113,28 @@ function matmulProbe(d: LayerData, o: LayerOption | undefined): Probe {
   }
   if (bias) {
     inits.push({ name: 'b', dims: [n], dtype: 'float32', data: bias });
-    nodes.push({ op: 'Add', inputs: ['mm', 'b'], outputs: ['y'] });
+    nodes.push({ op: 'Add', inputs: ['mm', 'b'], outputs: [prec === 'int8' ? 'y0' : 'y'] });
+    if (prec === 'int8') qdqOutput(inits, nodes, 'y0', 'y');
   }
   return { ok: true, bytes: buildProbeModel({ inputs: [{ name: 'x', dims: [m, k] }], outputs: [{ name: 'y', dims: [m, n] }], initializers: inits, nodes }), shapes: { x: [m, k] }, outDims: [m, n] };
 }
 
+/** x -> QuantizeLinear (uint8) -> DequantizeLinear -> out: the activation side of a QDQ layer. */
+function qdqActivation(inits: ProbeTensor[], nodes: ProbeNode[], x: string, out: string): void {
+  inits.push({ name: 'sx', dims: [], dtype: 'float32', data: new Float32Array([0.02]) }, { name: 'zx', dims: [], dtype: 'uint8', data: new Uint8Array([128]) });
+  nodes.push({ op: 'QuantizeLinear', inputs: [x, 'sx', 'zx'], outputs: [`${x}q`] });
+  nodes.push({ op: 'DequantizeLinear', inputs: [`${x}q`, 'sx', 'zx'], outputs: [out] });
+}
+
+function qdqOutput(inits: ProbeTensor[], nodes: ProbeNode[], y: string, out: string): void {
+  inits.push({ name: 'sy', dims: [], dtype: 'float32', data: new Float32Array([0.05]) }, { name: 'zy', dims: [], dtype: 'uint8', data: new Uint8Array([128]) });
+  nodes.push({ op: 'QuantizeLinear', inputs: [y, 'sy', 'zy'], outputs: [`${y}q`] });
+  nodes.push({ op: 'DequantizeLinear', inputs: [`${y}q`, 'sy', 'zy'], outputs: [out] });
+}
+
 function convProbe(d: LayerData, o: LayerOption | undefined): Probe {
   const prec = o?.precision ?? 'fp32';
-  if (prec !== 'fp32' && prec !== 'fp16' && prec !== 'bf16') return { ok: false, why: `${prec} convolution probe not built (ONNX Runtime runs it through ConvInteger/QLinearConv)` };
+  if (prec !== 'fp32' && prec !== 'fp16' && prec !== 'bf16' && prec !== 'int8') return { ok: false, why: `no ${prec} convolution in ONNX Runtime's CPU provider (int4 is weight-only for MatMul/Gemm)` };
   const fam = o ? parsePattern(o.pattern).family : 'dense';
   const group = typeof d.node.attrs.group === 'number' ? d.node.attrs.group : 1;
   let dims = [...d.weightDims];
@@ -140,18 +158,35 @@ function convProbe(d: LayerData, o: LayerOption | undefined): Probe {
   }
   const attrs: Record<string, number | number[] | string> = {};
   for (const key of ['strides', 'pads', 'dilations', 'group', 'kernel_shape', 'auto_pad']) if (d.node.attrs[key] !== undefined) attrs[key] = d.node.attrs[key];
-  const inits: ProbeTensor[] = [{ name: 'W', dims, dtype: 'float32', data: w }];
+  const inits: ProbeTensor[] = [];
+  const nodes: ProbeNode[] = [];
+  let x = 'x';
+  if (prec === 'int8') {
+    const co2 = dims[0];
+    const per2 = w.length / co2;
+    const scales = new Float32Array(co2);
+    const q = new Int8Array(w.length);
+    for (let c = 0; c < co2; c++) {
+      let mx = 0;
+      for (let j = 0; j < per2; j++) mx = Math.max(mx, Math.abs(w[c * per2 + j]));
+      scales[c] = mx > 0 ? mx / 127 : 1;
+      for (let j = 0; j < per2; j++) q[c * per2 + j] = Math.round(w[c * per2 + j] / scales[c]);
+    }
+    inits.push({ name: 'Wq', dims, dtype: 'int8', data: q }, { name: 'Ws', dims: [co2], dtype: 'float32', data: scales }, { name: 'Wz', dims: [co2], dtype: 'int8', data: new Int8Array(co2) });
+    nodes.push({ op: 'DequantizeLinear', inputs: ['Wq', 'Ws', 'Wz'], outputs: ['W'], attrs: { axis: 0 } });
+    qdqActivation(inits, nodes, 'x', 'xd');
+    x = 'xd';
+  } else {
+    inits.push({ name: 'W', dims, dtype: 'float32', data: w });
+  }
   if (bias) inits.push({ name: 'b', dims: [bias.length], dtype: 'float32', data: bias });
   const outDims = [...d.outputDims];
   outDims[1] = dims[0];
+  nodes.push({ op: 'Conv', inputs: bias ? [x, 'W', 'b'] : [x, 'W'], outputs: [prec === 'int8' ? 'y0' : 'y'], attrs });
+  if (prec === 'int8') qdqOutput(inits, nodes, 'y0', 'y');
   return {
     ok: true,
-    bytes: buildProbeModel({
-      inputs: [{ name: 'x', dims: d.inputDims }],
-      outputs: [{ name: 'y', dims: outDims }],
-      initializers: inits,
-      nodes: [{ op: 'Conv', inputs: bias ? ['x', 'W', 'b'] : ['x', 'W'], outputs: ['y'], attrs }],
-    }),
+    bytes: buildProbeModel({ inputs: [{ name: 'x', dims: d.inputDims }], outputs: [{ name: 'y', dims: outDims }], initializers: inits, nodes }),
     shapes: { x: d.inputDims },
     outDims,
   };

@@ -147,9 +147,15 @@ function semanticProblems(doc: Record<string, any>): SchemaProblem[] {
     const combos = new Set<string>();
     (rt.speedups as any[]).forEach((sp, j) => {
       const sat = `${at}.speedups[${j}]`;
-      const key = `${sp.pattern}/${sp.precision}`;
-      if (combos.has(key)) problems.push({ path: sat, message: `a second entry for pattern ${sp.pattern} at ${sp.precision}; keep one` });
-      combos.add(key);
+      const opsKeys = (sp.ops as string[] | undefined) ?? ['matmul', 'conv', 'conv1x1'];
+      for (const op of opsKeys) {
+        const key = `${sp.pattern}/${sp.precision}/${op}`;
+        if (combos.has(key)) {
+          problems.push({ path: sat, message: `a second entry for pattern ${sp.pattern} at ${sp.precision} covering ${op} layers; keep one (or split them with "ops")` });
+          break;
+        }
+        combos.add(key);
+      }
       const nm = /^(\d+):(\d+)$/.exec(sp.pattern);
       if (nm && !(Number(nm[1]) > 0 && Number(nm[1]) < Number(nm[2]))) problems.push({ path: `${sat}.pattern`, message: `'${sp.pattern}' is not N:M with 0 < N < M` });
       const levels = (sp.points as any[]).map((p) => p.level);

@@ -18,13 +18,13 @@ import {
   ValueInfoProtoSchema,
 } from 'onnx-buf';
 
-export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int64' | 'float16' | 'bfloat16';
+export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'float16' | 'bfloat16';
 
 export interface ProbeTensor {
   name: string;
   dims: number[];
   dtype: ProbeDtype;
-  data: Float32Array | Int8Array | Uint8Array | BigInt64Array;
+  data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 }
 
 export type ProbeAttr = number | number[] | string | { float: number };
@@ -48,6 +48,7 @@ const DT: Record<ProbeDtype, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
   int8: TensorProto_DataType.INT8,
   uint8: TensorProto_DataType.UINT8,
+  int32: TensorProto_DataType.INT32,
   int64: TensorProto_DataType.INT64,
   float16: TensorProto_DataType.FLOAT16,
   bfloat16: TensorProto_DataType.BFLOAT16,
