@@ -11,3 +11,6 @@ export * from './nm';
 export * from './structured';
 export * from './quant';
 export * from './sparse-formats';
+export * from './solvers';
+export * from './measure';
+export * from './cuda';
