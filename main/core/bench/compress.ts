@@ -45,10 +45,11 @@ export function generateMlp(file: string, layers: number, width: number, seed = 
   const inits = [];
   const nodes = [];
   let x = 'x';
-  const scale = 1 / Math.sqrt(width);
+  // Uniform init with the variance of N(0, 1/width) (Kaiming-uniform style): fast to generate.
+  const scale = (2 * Math.sqrt(3)) / Math.sqrt(width) / 4294967296;
   for (let l = 0; l < layers; l++) {
     const w = new Float32Array(width * width);
-    for (let i = 0; i < w.length; i++) w[i] = rng.normal() * scale;
+    for (let i = 0; i < w.length; i++) w[i] = (rng.u32() - 2147483648) * scale;
     const b = new Float32Array(width);
     for (let i = 0; i < width; i++) b[i] = rng.normal() * 0.01;
     inits.push(tensorProto(`layers.${l}.weight`, 'float32', [width, width], { bytes: new Uint8Array(w.buffer) }));

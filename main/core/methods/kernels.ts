@@ -104,10 +104,9 @@ export async function gptqQuantize(w: Float32Array, h: Float32Array, rows: numbe
 // ---------------------------------------------------------------- quantizers
 
 /** int8 symmetric codes with one scale per row (axis 0) or per column (axis 1) of [rows, cols]. */
-export function quantizeInt8PerChannel(w: Float32Array, rows: number, cols: number, axis: 0 | 1): { q: Int8Array; scales: Float32Array; dequantized: Float32Array } {
+export function quantizeInt8PerChannel(w: Float32Array, rows: number, cols: number, axis: 0 | 1): { q: Int8Array; scales: Float32Array } {
   const r = native.quantizeInt8PerChannel(w, { rows, cols, axis });
-  const dequantized = native.dequantizeInt8PerChannel(r.q, r.scales, { rows, cols, axis });
-  return { q: r.q, scales: r.scales, dequantized };
+  return { q: r.q, scales: r.scales };
 }
 
 /** int4 group-wise RTN along the inputs: MatMulNBits-packed codes (unsigned, zero point 8 when symmetric). */

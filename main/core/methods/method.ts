@@ -120,9 +120,15 @@ export interface Int8Result {
   activation?: { scale: number; zeroPoint: number; signed: boolean };
   /** Q/DQ for the layer's output (see QuantJob.outputRange). */
   output?: { scale: number; zeroPoint: number; signed: boolean };
-  dequantized: Float32Array;
-  /** q (and dequantized) are in the weight's storage order, not canonical. */
+  stats: QuantStats;
+  /** q is in the weight's storage order, not canonical. */
   storageOrder?: boolean;
+}
+
+/** What the report shows of a quantized layer: nonzero dequantized weights and weight SQNR. */
+export interface QuantStats {
+  nonzeros: number;
+  weightSqnrDb: number;
 }
 
 /** int4 group-wise weights: codes per row in groups of `group` columns. */
@@ -140,7 +146,7 @@ export interface Int4Result {
   /** [rows, cols / group], one byte each, present when asymmetric (else zp = 8). */
   zeroPoints?: Uint8Array;
   format: 'blocked' | 'matmulnbits';
-  dequantized: Float32Array;
+  stats: QuantStats;
 }
 
 export type QuantResult = Int8Result | Int4Result;

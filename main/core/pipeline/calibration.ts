@@ -35,6 +35,8 @@ export interface CalibrationResult {
   /** Milliseconds spent in ORT runs and in native accumulation. */
   ortMs: number;
   nativeMs: number;
+  /** Writing the temporary model with the extra outputs. */
+  ioMs: number;
 }
 
 export interface CalibrationOptions {
@@ -73,7 +75,7 @@ function throwIfAborted(signal?: AbortSignal): void {
 
 /** Runs the calibration plan over the dataset on the editor's current model. */
 export async function calibrate(editor: ModelEditor, data: Dataset, plan: CalibrationPlan, opts: CalibrationOptions): Promise<CalibrationResult> {
-  const result: CalibrationResult = { stats: new Map(), ranges: new Map(), missing: new Map(), passes: 0, batches: 0, ortMs: 0, nativeMs: 0 };
+  const result: CalibrationResult = { stats: new Map(), ranges: new Map(), missing: new Map(), passes: 0, batches: 0, ortMs: 0, nativeMs: 0, ioMs: 0 };
   // Layers sharing an input and a transform share one accumulator (e.g. q/k/v projections).
   const groups = new Map<string, Group>();
   for (const { layer, hessian, norms } of plan.layers) {
@@ -201,14 +203,18 @@ async function runPass(
   const file = path.join(opts.tmpDir, `calibration-${process.pid}-${Date.now().toString(36)}.onnx`);
   const saved = graph.output;
   graph.output = [...saved, ...extra.map((name) => create(ValueInfoProtoSchema, { name }))];
+  const tSave = performance.now();
   try {
-    editor.save(file, { externalData: 'never' });
+    editor.save(file);
   } finally {
     graph.output = saved;
   }
+  result.ioMs += performance.now() - tSave;
   let session;
   try {
+    const tOpen = performance.now();
     session = await openSession(file);
+    result.ortMs += performance.now() - tOpen;
     for (const [start, n] of batchRanges(data, opts.batchSize)) {
       throwIfAborted(opts.signal);
       const b = data.batch(start, n);

@@ -3,7 +3,7 @@
 import type { Dataset } from '../data/dataset';
 import { batchRanges } from '../data/dataset';
 import { TwinforgeError } from '../errors';
-import { measureLatency } from '../runtime/latency';
+import { median, percentile } from '../runtime/ort';
 import { FidelityAccumulator, type Fidelity } from './metrics';
 import { asFloat32, feedsOf, openSession } from './ort';
 
@@ -32,11 +32,13 @@ export interface Evaluation {
 
 /** Runs parent and twin over the dataset and compares their outputs; then times both. */
 export async function evaluateTwin(parentFile: string, twinFile: string, data: Dataset, opts: EvaluationOptions): Promise<Evaluation> {
+  let ortMs = 0;
+  let t0 = performance.now();
   const parent = await openSession(parentFile);
   let twin;
-  let ortMs = 0;
   try {
     twin = await openSession(twinFile);
+    ortMs += performance.now() - t0;
     const acc = new FidelityAccumulator();
     const ranges = [...batchRanges(data, opts.batchSize)];
     let k = 0;
@@ -44,7 +46,7 @@ export async function evaluateTwin(parentFile: string, twinFile: string, data: D
       if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Cancelled during evaluation.');
       const b = data.batch(start, n);
       const feeds = feedsOf(b.feeds);
-      const t0 = performance.now();
+      t0 = performance.now();
       const po = await parent.run(feeds);
       const to = await twin.run(feeds);
       ortMs += performance.now() - t0;
@@ -57,20 +59,34 @@ export async function evaluateTwin(parentFile: string, twinFile: string, data: D
       opts.progress?.(++k, ranges.length, 'fidelity');
     }
     const fidelity = acc.result();
-    let latency: LatencyReport | undefined;
-    if (opts.latency) {
-      await twin.release();
-      twin = undefined;
-      await parent.release();
-      const first = data.batch(0, 1);
-      const t0 = performance.now();
-      const [p, t] = await measureLatency([parentFile, twinFile], { feeds: feedsOf(first.feeds), warmup: opts.latency.warmup, runs: opts.latency.runs, signal: opts.signal });
-      ortMs += performance.now() - t0;
+    if (!opts.latency) return { fidelity, ortMs };
+    // Latency in the same run, same sessions (spinning off), same input, interleaved A B B A.
+    const feeds = feedsOf(data.batch(0, 1).feeds);
+    const sessions = [parent, twin];
+    const times: number[][] = [[], []];
+    t0 = performance.now();
+    for (let w = 0; w < opts.latency.warmup; w++) for (const s of sessions) await s.run(feeds);
+    for (let r = 0; r < opts.latency.runs; r++) {
       if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Cancelled during latency measurement.');
-      latency = { parent: p.medianMs, twin: t.medianMs, speedup: p.medianMs / t.medianMs, runs: p.runs, p10: { parent: p.p10Ms, twin: t.p10Ms }, p90: { parent: p.p90Ms, twin: t.p90Ms } };
-      return { fidelity, latency, ortMs };
+      const order = r % 2 ? [1, 0] : [0, 1];
+      for (const i of order) {
+        const t = performance.now();
+        await sessions[i].run(feeds);
+        times[i].push(performance.now() - t);
+      }
+      if (r % 10 === 9) opts.progress?.(r + 1, opts.latency.runs, 'latency');
     }
-    return { fidelity, ortMs };
+    ortMs += performance.now() - t0;
+    const [p, t] = times;
+    const latency: LatencyReport = {
+      parent: median(p),
+      twin: median(t),
+      speedup: median(p) / median(t),
+      runs: p.length,
+      p10: { parent: percentile(p, 10), twin: percentile(t, 10) },
+      p90: { parent: percentile(p, 90), twin: percentile(t, 90) },
+    };
+    return { fidelity, latency, ortMs };
   } finally {
     await twin?.release().catch(() => undefined);
     await parent.release().catch(() => undefined);

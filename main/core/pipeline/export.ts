@@ -217,23 +217,19 @@ function fileBytes(file: string | undefined): number {
 }
 
 /** Sizes of parent and twin: files, parameters, nonzeros, packed weights. */
-export function measureSizes(parentFile: string, twinFile: string, twinData: string | undefined, parent: ModelIR, _twin: ModelIR, tr: TransformResult, packed?: PackedResult): Sizes {
+export function measureSizes(parentFile: string, twinFile: string, twinData: string | undefined, parent: ModelIR, tr: TransformResult, packed?: PackedResult, parentDataFiles: string[] = []): Sizes {
   let parameters = 0;
-  let parentNonzeros = 0;
-  let parentDataFiles = new Set<string>();
-  for (const w of parent.weights) {
-    if (!w.isParameter) continue;
-    parameters += w.numel;
-    parentNonzeros += w.nonzeros();
+  for (const w of parent.weights) if (w.isParameter) parameters += w.numel;
+  let parentLayers = 0;
+  let twinLayers = 0;
+  for (const r of tr.layers.values()) {
+    parentLayers += r.parentNonzeros;
+    twinLayers += r.nonzeros;
   }
-  // External data of the parent: files next to it that its tensors point to.
-  const onnx = parent as { externals?: { files?: Map<string, unknown> } };
-  if (onnx.externals?.files instanceof Map) parentDataFiles = new Set([...onnx.externals.files.keys()]);
-  let delta = 0;
-  for (const r of tr.layers.values()) delta += r.nonzeros - r.parentNonzeros;
-  const twinNonzeros = parentNonzeros + delta;
+  const parentNonzeros = tr.parentOtherNonzeros + parentLayers;
+  const twinNonzeros = tr.parentOtherNonzeros + twinLayers;
   const sizes: Sizes = {
-    parentBytes: fileBytes(parentFile) + [...parentDataFiles].reduce((a, f) => a + fileBytes(f), 0),
+    parentBytes: fileBytes(parentFile) + parentDataFiles.reduce((a, f) => a + fileBytes(f), 0),
     twinBytes: fileBytes(twinFile) + fileBytes(twinData),
     parameters,
     parentNonzeros,
@@ -241,8 +237,7 @@ export function measureSizes(parentFile: string, twinFile: string, twinData: str
     sparsity: parameters ? 1 - twinNonzeros / parameters : 0,
   };
   if (packed) {
-    const dense = packed.layers.reduce((a, l) => a + l.denseBytes, 0);
-    sizes.denseWeightBytes = dense;
+    sizes.denseWeightBytes = packed.layers.reduce((a, l) => a + l.denseBytes, 0);
     sizes.packedWeightBytes = packed.layers.reduce((a, l) => a + l.bytes, 0);
     sizes.packedFormats = {};
     for (const l of packed.layers) sizes.packedFormats[l.format] = (sizes.packedFormats[l.format] ?? 0) + 1;

@@ -56,7 +56,7 @@ export function commitQuantization(editor: ModelEditor, commits: QuantCommit[]):
 function commitInt8(editor: ModelEditor, layer: LayerTarget, r: Int8Result, actDone: Set<string>): void {
   const dims = layer.weight.dims;
   const codes = r.storageOrder ? r.q : toStorage(layer, r.q, dims, layer.outAxis, layer.colAxes);
-  editor.addDequantize(layer.weight.id, { codes, dtype: 'int8', scale: r.scales, zeroPoint: new Int8Array(r.scales.length), axis: layer.outAxis });
+  editor.addDequantize(layer.weight.id, { codes: { bytes: new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength) }, dtype: 'int8', scale: r.scales, zeroPoint: new Int8Array(r.scales.length), axis: layer.outAxis });
   const qdq = (tensor: string, a: { scale: number; zeroPoint: number; signed: boolean }) => {
     if (actDone.has(tensor)) return;
     actDone.add(tensor);

@@ -10,6 +10,8 @@ import { TwinforgeError, badInput } from '../errors';
 import type { JobProgress } from '../jobs/types';
 import { ModelEditor } from '../model/onnx/editor';
 import { detectFormat } from '../model';
+import type { ModelIR } from '../model/ir';
+import { forEachTensor } from '../model/onnx/writer';
 import type { Recipe } from '../recipe/schema';
 import { validateRecipeData } from '../recipe/recipe';
 import { loadDataset, type Dataset, type InputSpec } from '../data/dataset';
@@ -152,12 +154,13 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     const timings = { ortMs: 0, nativeMs: 0, calibrationMs: 0, ioMs: 0 };
     let t = performance.now();
     editor = ModelEditor.open(inputs.model);
+    // The parent as read (parameter counts, external data files) before any edit.
+    const parentIr = { weights: editor.current().weights.map((w) => ({ isParameter: w.isParameter, numel: w.numel })) } as unknown as ModelIR;
+    const parentDataFiles = externalDataFiles(editor);
     timings.ioMs += performance.now() - t;
     check();
-    // Input specs from ORT (what the runtime will actually be fed).
-    const specSession = await openSession(inputs.model);
-    const specs: InputSpec[] = inputSpecs(specSession);
-    await specSession.release();
+    // Input specs: from the graph when it declares them fully, else from an ORT session.
+    const specs: InputSpec[] = await modelInputs(editor, inputs.model, timings);
     for (const name of Object.keys(recipe.inputShapes ?? {})) {
       if (!specs.some((s) => s.name === name)) throw badInput(`inputShapes.${name}: the model has no input '${name}'`, `Inputs: ${specs.map((s) => s.name).join(', ')}.`);
     }
@@ -244,13 +247,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     timings.ortMs += ev.ortMs;
     check();
 
-    const parentModel = ModelEditor.open(inputs.model);
-    let sizes: Sizes;
-    try {
-      sizes = measureSizes(inputs.model, saved.path, saved.dataPath, parentModel.current(), twinModel, tr, packed);
-    } finally {
-      parentModel.close();
-    }
+    const sizes: Sizes = measureSizes(inputs.model, saved.path, saved.dataPath, parentIr, tr, packed, parentDataFiles);
     const gates = checkGates(recipe.gates, ev.fidelity, sizes);
     const passed = gates.every((g) => g.passed);
     const metrics: CompressMetrics = {
@@ -314,6 +311,33 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     throw err;
   } finally {
     editor?.close();
+  }
+}
+
+/** The external data files the model's tensors point to (resolved inside its folder). */
+function externalDataFiles(editor: ModelEditor): string[] {
+  const files = new Set<string>();
+  forEachTensor(editor.model, (t) => {
+    if (t.dataLocation !== 1) return;
+    const loc = t.externalData.find((e) => e.key === 'location')?.value;
+    if (loc) files.add(path.resolve(editor.model.folder, loc));
+  });
+  return [...files];
+}
+
+/** The model's inputs as ORT will see them (dtype names as ORT spells them). */
+async function modelInputs(editor: ModelEditor, file: string, timings: { ortMs: number }): Promise<InputSpec[]> {
+  const ir = editor.current();
+  if (ir.inputs.length && ir.inputs.every((i) => i.dtype && i.shape)) {
+    return ir.inputs.map((i) => ({ name: i.name, type: i.dtype as string, shape: i.shape!.map((d) => (typeof d === 'number' && d >= 0 ? d : d === null ? null : String(d))) }));
+  }
+  const t0 = performance.now();
+  const s = await openSession(file);
+  try {
+    return inputSpecs(s);
+  } finally {
+    await s.release();
+    timings.ortMs += performance.now() - t0;
   }
 }
 

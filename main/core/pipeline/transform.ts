@@ -14,6 +14,7 @@ import { calibrate, type CalibrationResult } from './calibration';
 import { commitQuantization } from './quantize-export';
 import { applyChannelRemoval, planChannelRemoval } from '../methods/sparsity/channel-removal';
 import { countZeros } from './sizes';
+import { applyMask, countNonzero } from '../native';
 
 export interface LayerRecord {
   name: string;
@@ -42,7 +43,7 @@ export interface TransformContext {
   progress: (stage: string, done: number, total: number, detail?: string) => void;
   /** Overrides the sparsity of one stage (sweeps). */
   level?: { stage: number; value: number };
-  timings: { ortMs: number; nativeMs: number; calibrationMs: number };
+  timings: { ortMs: number; nativeMs: number; calibrationMs: number; ioMs: number };
 }
 
 export interface TransformResult {
@@ -52,26 +53,91 @@ export interface TransformResult {
   quantized: Map<string, QuantResult['kind']>;
   channelsRemoved: boolean;
   warnings: string[];
+  /** Nonzeros of the parent's parameters that are not layers (biases, norms). */
+  parentOtherNonzeros: number;
 }
 
 function check(signal?: AbortSignal): void {
   if (signal?.aborted) throw new TwinforgeError('CANCELLED', 'Compression cancelled.');
 }
 
+const UNKNOWN = -1;
+
 function record(out: TransformResult, l: LayerTarget): LayerRecord {
   let r = out.layers.get(l.name);
   if (!r) {
-    const nz = l.weight.nonzeros();
-    r = { name: l.name, op: l.op, shape: [...l.weight.dims], params: l.weight.numel, parentNonzeros: nz, nonzeros: nz };
+    // Nonzeros of the parent are counted on the first read of the weight (no extra pass).
+    r = { name: l.name, op: l.op, shape: [...l.weight.dims], params: l.weight.numel, parentNonzeros: UNKNOWN, nonzeros: UNKNOWN };
     out.layers.set(l.name, r);
   }
   return r;
 }
 
+/**
+ * Weights as float32 in storage order, read once per run: the first read of a float32 weight is
+ * a view of the bytes the model holds when they are aligned (no copy), later stages get what
+ * the previous one committed. Fresh multi-megabyte buffers are slow to fill on our machines,
+ * so this matters more than it looks. Arrays may be changed in place by the stage that owns
+ * them: the editor's tensor is replaced right after.
+ */
+export class WeightCache {
+  private cache = new Map<string, Float32Array>();
+  constructor(private readonly out: TransformResult, private readonly timings: { ioMs: number }) {}
+
+  read(l: LayerTarget): Float32Array {
+    const hit = this.cache.get(l.weight.id);
+    if (hit && hit.length === l.weight.numel) return hit;
+    const t = performance.now();
+    let w: Float32Array;
+    const b = l.weight.dtype === 'float32' ? l.weight.bytes() : undefined;
+    if (b && b.byteOffset % 4 === 0 && b.byteLength >= l.weight.numel * 4) w = new Float32Array(b.buffer, b.byteOffset, l.weight.numel);
+    else w = l.weight.float32();
+    this.timings.ioMs += performance.now() - t;
+    const r = record(this.out, l);
+    if (r.parentNonzeros === UNKNOWN) {
+      r.parentNonzeros = countNonzero(w);
+      r.nonzeros = r.parentNonzeros;
+    }
+    this.cache.set(l.weight.id, w);
+    return w;
+  }
+
+  /** Remembers what a stage committed (storage order). */
+  set(id: string, w: Float32Array): void {
+    this.cache.set(id, w);
+  }
+
+  delete(id: string): void {
+    this.cache.delete(id);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+/** Fills in parent nonzeros of layers no stage has read yet (they still hold the parent's values). */
+function countUnread(out: TransformResult, layers: LayerTarget[]): void {
+  for (const l of layers) {
+    const r = record(out, l);
+    if (r.parentNonzeros === UNKNOWN) {
+      r.parentNonzeros = l.weight.nonzeros();
+      r.nonzeros = r.parentNonzeros;
+    }
+  }
+}
+
 /** Runs every stage over the editor's model. */
 export async function applyStages(stages: Stage[], ctx: TransformContext): Promise<TransformResult> {
-  const out: TransformResult = { layers: new Map(), patterns: new Map(), quantized: new Map(), channelsRemoved: false, warnings: [] };
-  for (const l of findLayers(ctx.editor.current())) record(out, l);
+  const out: TransformResult = { layers: new Map(), patterns: new Map(), quantized: new Map(), channelsRemoved: false, warnings: [], parentOtherNonzeros: 0 };
+  const cache = new WeightCache(out, ctx.timings);
+  const first = findLayers(ctx.editor.current());
+  for (const l of first) record(out, l);
+  // Parameters that are not layers (biases, norms): counted now, they are small.
+  const layerIds = new Set(first.map((l) => l.weight.id));
+  for (const w of ctx.editor.current().weights) if (w.isParameter && !layerIds.has(w.id)) out.parentOtherNonzeros += w.nonzeros();
+  // Channel removal edits layers it never reads through the cache: count everything first.
+  if (stages.some((s) => s.type === 'prune' && s.pattern && /^(channel|channels|filter|filters)$/i.test(s.pattern.trim()))) countUnread(out, first);
   for (let i = 0; i < stages.length; i++) {
     check(ctx.signal);
     const layers = findLayers(ctx.editor.current());
@@ -82,9 +148,10 @@ export async function applyStages(stages: Stage[], ctx: TransformContext): Promi
       out.warnings.push(`stages[${i}] (${stages[i].method}) found no layer it can change`);
       continue;
     }
-    if (stages[i].type === 'prune') await pruneStage(plan, ctx, out);
-    else await quantizeStage(plan, ctx, out);
+    if (stages[i].type === 'prune') await pruneStage(plan, ctx, out, cache);
+    else await quantizeStage(plan, ctx, out, cache);
   }
+  countUnread(out, findLayers(ctx.editor.current()));
   return out;
 }
 
@@ -101,13 +168,14 @@ async function statsFor(plan: StagePlan, ctx: TransformContext, layers: LayerTar
     log: ctx.log,
   });
   ctx.timings.ortMs += res.ortMs;
+  ctx.timings.ioMs += res.ioMs;
   ctx.timings.nativeMs += res.nativeMs;
   ctx.timings.calibrationMs += performance.now() - t0;
   for (const [layer, why] of res.missing) if (want.hessian || want.norms) ctx.log(`${layer.name}: no calibration statistics (${why})`);
   return res;
 }
 
-async function pruneStage(plan: StagePlan, ctx: TransformContext, out: TransformResult): Promise<void> {
+async function pruneStage(plan: StagePlan, ctx: TransformContext, out: TransformResult, cache: WeightCache): Promise<void> {
   const def = plan.def;
   const method = def.create(plan.config) as PruningMethod;
   const chosen = plan.chosen;
@@ -118,7 +186,10 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
   const base = { signal: ctx.signal ?? new AbortController().signal, log: ctx.log, seed: ctx.seed };
   // Elementwise rules see the weights in storage order: no transposes for MatMul [in, out].
   const free = new Set(plans.filter((p) => def.layoutFree?.(plan.config, p.pattern)).map((p) => p.layer));
-  const read = (l: LayerTarget) => (free.has(l) ? l.weight.float32() : toMatrix(l));
+  const read = (l: LayerTarget) => {
+    const raw = cache.read(l);
+    return free.has(l) ? raw : toMatrix(l, raw);
+  };
   await method.initialize({ ...base, plans, weights: read });
   // Masks first: every layer's result is computed from the unchanged model.
   const results: { p: PruneLayerPlan; weights: Float32Array; note?: string }[] = [];
@@ -131,15 +202,18 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
     const t0 = performance.now();
     const r = await method.apply({ ...base, plan: p, weights: w, stats });
     ctx.timings.nativeMs += performance.now() - t0;
-    const next = r.weights ?? w.slice();
-    for (let i = 0; i < next.length; i++) if (!r.mask[i]) next[i] = 0;
+    const next = r.weights ?? w;
+    applyMask(next, r.mask);
     results.push({ p, weights: next, note: r.note ?? (cal?.missing.get(p.layer) ? `no statistics: ${cal.missing.get(p.layer)}` : undefined) });
   }
   for (const line of method.finalize()) ctx.log(line);
   ctx.progress('prune', plans.length, plans.length);
   // Mutate last.
   for (const { p, weights, note } of results) {
-    ctx.editor.setTensor(p.layer.weight.id, free.has(p.layer) ? weights : fromMatrix(p.layer, weights));
+    const stored = free.has(p.layer) ? weights : fromMatrix(p.layer, weights);
+    ctx.editor.setTensor(p.layer.weight.id, tensorData(p.layer, stored));
+    if (p.layer.weight.dtype === 'float32') cache.set(p.layer.weight.id, stored);
+    else cache.delete(p.layer.weight.id);
     const zeros = countZeros(weights);
     record(out, p.layer).nonzeros = weights.length - zeros;
     record(out, p.layer).prune = { method: def.name, pattern: formatPattern(p.pattern), target: p.sparsity, sparsity: zeros / weights.length, ...(note ? { note } : {}) };
@@ -176,6 +250,7 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
       removedAny = true;
     }
     if (removedAny) {
+      cache.clear();
       ctx.editor.clearValueInfo();
       out.channelsRemoved = true;
       // Shapes changed: refresh the per-layer shapes in the report.
@@ -189,7 +264,7 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
   }
 }
 
-async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: TransformResult): Promise<void> {
+async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: TransformResult, cache: WeightCache): Promise<void> {
   const def = plan.def;
   // Layers with per-layer args get their own method instance.
   const instances = new Map<string, QuantizationMethod>();
@@ -237,7 +312,8 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
     const { layer, method } = chosen[k];
     ctx.progress('quantize', k, chosen.length, layer.name);
     const stored = method.storageOrder(layer);
-    const w = stored ? layer.weight.float32() : toMatrix(layer);
+    const raw = cache.read(layer);
+    const w = stored ? raw : toMatrix(layer, raw);
     const inputRange: ActivationRange | undefined = layer.activation ? cal?.ranges.get(layer.activation) : undefined;
     const t0 = performance.now();
     const outputRange = outputQdq.has(layer) ? cal?.ranges.get(layer.node.outputs[0]) : undefined;
@@ -245,18 +321,19 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
     ctx.timings.nativeMs += performance.now() - t0;
     results.push({ layer, result, method });
     const rec = record(out, layer);
-    rec.nonzeros = result.dequantized.length - countZeros(result.dequantized);
+    rec.nonzeros = result.stats.nonzeros;
     rec.quant = {
       method: def.name,
       scheme: result.kind === 'int8' ? 'int8 per-channel symmetric' : `int4 group ${result.group} ${result.symmetric ? 'symmetric' : 'asymmetric'}`,
       ...(result.kind === 'int4' ? { format: result.format } : { format: result.activation ? 'qdq' : 'dq (weight-only)' }),
-      weightSqnrDb: weightSqnr(w, result.dequantized),
+      weightSqnrDb: result.stats.weightSqnrDb,
       ...(result.kind === 'int8' && result.activation ? { activation: { scale: result.activation.scale, zeroPoint: result.activation.zeroPoint } } : {}),
     };
   }
   ctx.progress('quantize', chosen.length, chosen.length);
   for (const m of instances.values()) for (const line of m.finalize()) ctx.log(line);
   commitQuantization(ctx.editor, results.map((r) => ({ layer: r.layer, result: r.result, accuracyLevel: (r.method.config as { accuracyLevel?: number }).accuracyLevel })));
+  for (const r of results) cache.delete(r.layer.weight.id);
   for (const r of results) out.quantized.set(r.layer.name, r.result.kind);
 }
 
@@ -276,14 +353,10 @@ function reachesQuantized(ir: ModelIR, layer: LayerTarget, quantized: Set<string
   return false;
 }
 
-function weightSqnr(w: Float32Array, d: Float32Array): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < w.length; i++) {
-    s += w[i] * w[i];
-    n += (w[i] - d[i]) ** 2;
-  }
-  return n === 0 ? 999 : Math.min(999, 10 * Math.log10(s / n));
+/** float32 weights go to the editor as raw bytes (no per-element encode); other dtypes convert. */
+export function tensorData(layer: LayerTarget, w: Float32Array): Float32Array | { bytes: Uint8Array } {
+  return layer.weight.dtype === 'float32' ? { bytes: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) } : w;
 }
+
 
 export type { ModelIR };

@@ -6,6 +6,7 @@ import { strictObject } from '../../recipe/strict';
 import { defineMethod, QuantizationMethod, type Int4Result, type QuantJob } from '../method';
 import { gptqQuantize, quantizeInt4Groups } from '../kernels';
 import type { LayerTarget } from '../layers';
+import { denseStats } from './stats';
 
 export const Int4Config = strictObject({
   algorithm: z.enum(['rtn', 'gptq']).default('rtn').describe("'rtn' round-to-nearest, 'gptq' error-compensated with the layer Hessian"),
@@ -40,10 +41,10 @@ export class Int4Quantization extends QuantizationMethod<Int4Config> {
       // GPTQ codes are signed (symmetric) or 0..15: store them as MatMulNBits nibbles.
       const packed = new Uint8Array((rows * cols) / 2);
       for (let i = 0; i < rows * cols; i++) packed[i >> 1] |= ((r.codes[i] + (symmetric ? 8 : 0)) & 0xf) << ((i & 1) * 4);
-      return { kind: 'int4', group, symmetric, packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, dequantized: r.dequantized };
+      return { kind: 'int4', group, symmetric, packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, stats: denseStats(job.weights, r.dequantized) };
     }
     const r = quantizeInt4Groups(job.weights, rows, cols, group, symmetric);
-    return { kind: 'int4', group, symmetric, packed: r.packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, dequantized: r.dequantized };
+    return { kind: 'int4', group, symmetric, packed: r.packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, stats: denseStats(job.weights, r.dequantized) };
   }
 }
 

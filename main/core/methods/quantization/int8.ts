@@ -8,6 +8,7 @@ import { defineMethod, QuantizationMethod, type Int8Result, type QuantJob } from
 import { gptqQuantize, quantizeInt8PerChannel } from '../kernels';
 import { clipRange, quantizerFor } from './ranges';
 import type { LayerTarget } from '../layers';
+import { denseStats, int8Stats } from './stats';
 
 export const Int8Config = strictObject({
   activations: z.enum(['minmax', 'percentile', 'mse', 'none']).default('minmax').describe("activation range calibration; 'none' = weight-only int8"),
@@ -31,23 +32,14 @@ export class Int8Quantization extends QuantizationMethod<Int8Config> {
       const axis = job.storage.outAxis === 0 ? 0 : 1;
       const [r0, c0] = job.layer.weight.dims;
       const r = quantizeInt8PerChannel(job.weights, r0, c0, axis);
-      return this.withActivation(job, { kind: 'int8', q: r.q, scales: r.scales, dequantized: r.dequantized, storageOrder: true });
+      return this.withActivation(job, { kind: 'int8', q: r.q, scales: r.scales, stats: int8Stats(job.weights, r.q, r.scales, r0, c0, axis), storageOrder: true });
     }
-    let q: Int8Array;
-    let scales: Float32Array;
-    let dequantized: Float32Array;
     if (this.config.weights === 'gptq' && job.stats?.hessian) {
       const r = await gptqQuantize(job.weights, job.stats.hessian, rows, cols, { bits: 8, group: 0, symmetric: true, blockSize: this.config.blockSize, dampening: this.config.dampening }, job.signal);
-      q = r.codes;
-      scales = r.scales;
-      dequantized = r.dequantized;
-    } else {
-      const r = quantizeInt8PerChannel(job.weights, rows, cols, 0);
-      q = r.q;
-      scales = r.scales;
-      dequantized = r.dequantized;
+      return this.withActivation(job, { kind: 'int8', q: r.codes, scales: r.scales, stats: denseStats(job.weights, r.dequantized) });
     }
-    return this.withActivation(job, { kind: 'int8', q, scales, dequantized });
+    const r = quantizeInt8PerChannel(job.weights, rows, cols, 0);
+    return this.withActivation(job, { kind: 'int8', q: r.q, scales: r.scales, stats: int8Stats(job.weights, r.q, r.scales, rows, cols, 0) });
   }
 
   private withActivation(job: QuantJob, out: Int8Result): Int8Result {
