@@ -10,7 +10,8 @@ import { inspectModelCall } from './model-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
 import { pending } from './pending-call';
-import { compressResult, compressStart, methodsList, recipeSave, recipeValidate } from './compress';
+import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
+import { startCompression } from './compress-call';
 import { hwExplain, hwTargets } from './hardware';
 import { zooModelFile } from './zoo-file-call';
 import { exportRun, registerRun } from './twin-call';
@@ -43,7 +44,7 @@ export const handlers: Handlers = {
   'methods.list': (a) => methodsList(a) as MethodInfo[],
   'recipe.validate': (a) => recipeValidate(a),
   'recipe.save': (a) => recipeSave(a),
-  'compress.start': (a, s) => compressStart(s.jobs, a),
+  'compress.start': (a, s) => startCompression(s.jobs, a),
   'compress.result': (a, s) => compressResult(s.jobs, a) as unknown as CompressResult,
 
   'compress.export': (a, s) => exportRun(s.jobs, a),

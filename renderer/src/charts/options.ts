@@ -70,8 +70,8 @@ export function siblingsScatter(points: { name: string; x: number; y: number; cu
     xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.05) * 10) / 10), max: (v: { max: number }) => Math.ceil((v.max + 0.05) * 10) / 10 },
     yAxis: { type: 'value', name: yName, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.02) * 20) / 20), max: (v: { max: number }) => Math.min(1, Math.ceil((v.max + 0.02) * 20) / 20) },
     series: [
-      { name: 'other twins', type: 'scatter', symbolSize: 9, itemStyle: { color: c.muted, opacity: 0.7 }, data: points.filter((p) => !p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
-      { name: 'this twin', type: 'scatter', symbolSize: 15, itemStyle: { color: c.twin, borderColor: c.text, borderWidth: 1 }, data: points.filter((p) => p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
+      { name: 'other twins', type: 'scatter', symbolSize: 9, clip: false, itemStyle: { color: c.muted, opacity: 0.7 }, data: points.filter((p) => !p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
+      { name: 'this twin', type: 'scatter', symbolSize: 15, clip: false, z: 3, itemStyle: { color: c.twin, borderColor: c.text, borderWidth: 1 }, data: points.filter((p) => p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
     ],
   };
 }
@@ -98,10 +98,10 @@ export function agreementBoxes(a: ZooAnalysis): EChartsCoreOption {
   const key = a.fidelity === 'cosine' ? 'cosine' : 'agreement';
   const cells = a.cells.filter((x) => x[key]);
   return {
-    grid: { left: 56, right: 16, top: 16, bottom: 70 },
+    grid: { left: 48, right: 16, top: 12, bottom: 64 },
     tooltip: { trigger: 'item' },
-    xAxis: { type: 'category', data: cells.map(cellLabel), axisLabel: { rotate: 30, fontSize: 10 } },
-    yAxis: { type: 'value', name: key === 'agreement' ? 'top-1 agreement' : 'cosine', scale: true },
+    xAxis: { type: 'category', data: cells.map(cellLabel), axisLabel: { rotate: cells.length > 4 ? 30 : 0, fontSize: 10, interval: 0 } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => (key === 'agreement' ? pct(v, 0) : v.toFixed(2)) } },
     series: [{ name: key, type: 'boxplot', data: cells.map((x) => { const d = x[key]!; return [d.min, d.q1, d.median, d.q3, d.max]; }) }],
   };
 }
@@ -113,11 +113,11 @@ export function parentTwinScatter(a: ZooAnalysis): EChartsCoreOption {
   const lo = Math.min(...all.map((p) => Math.min(p.parent, p.twin)), 1);
   const hi = Math.max(...all.map((p) => Math.max(p.parent, p.twin)), 0);
   return {
-    grid: { left: 56, right: 16, top: 34, bottom: 40 },
+    grid: { left: 56, right: 16, top: 40, bottom: 40 },
     legend: { top: 0, type: 'scroll', itemWidth: 10, itemHeight: 10 },
     tooltip: { trigger: 'item', formatter: (p: { seriesName: string; value: number[] }) => `${p.seriesName}<br/>parent ${pct(p.value[0])} → twin ${pct(p.value[1])}` },
-    xAxis: { type: 'value', name: 'parent accuracy', nameLocation: 'middle', nameGap: 24, min: Math.floor(lo * 20) / 20, max: Math.min(1, Math.ceil(hi * 20) / 20) },
-    yAxis: { type: 'value', name: 'twin accuracy', min: Math.floor(lo * 20) / 20, max: Math.min(1, Math.ceil(hi * 20) / 20) },
+    xAxis: { type: 'value', name: 'parent accuracy', nameLocation: 'middle', nameGap: 24, min: Math.floor(lo * 10) / 10, max: Math.min(1, Math.ceil(hi * 10) / 10), axisLabel: { formatter: (v: number) => pct(v, 0) } },
+    yAxis: { type: 'value', name: 'twin accuracy', nameLocation: 'middle', nameGap: 40, min: Math.floor(lo * 10) / 10, max: Math.min(1, Math.ceil(hi * 10) / 10), axisLabel: { formatter: (v: number) => pct(v, 0) } },
     series: [
       ...cells.map((x) => ({ name: `${cellLabel(x)} (r=${x.correlation.pearson === null ? '—' : x.correlation.pearson.toFixed(2)})`, type: 'scatter', symbolSize: 8, data: x.correlation.points.map((p) => [p.parent, p.twin]) })),
       { name: 'y = x', type: 'line', showSymbol: false, silent: true, lineStyle: { type: 'dotted', width: 1 }, data: [[0, 0], [1, 1]] },
@@ -133,11 +133,11 @@ export function sparsityHeatmap(a: ZooAnalysis): EChartsCoreOption {
   const data: [number, number, number][] = [];
   profiles.forEach((p, row) => p.layers.forEach((l) => data.push([layers.indexOf(l.layer), row, Number(l.sparsity.median.toFixed(3))])));
   return {
-    grid: { left: 130, right: 70, top: 10, bottom: 60 },
+    grid: { left: 130, right: 70, top: 10, bottom: 84 },
     tooltip: { position: 'top', formatter: (p: { value: number[] }) => `${layers[p.value[0]]}<br/>${cellLabel(profiles[p.value[1]])}: ${pct(p.value[2])}` },
     xAxis: { type: 'category', data: layers, axisLabel: { rotate: 40, fontSize: 10, formatter: (v: string) => short(v, 14) }, splitArea: { show: true } },
     yAxis: { type: 'category', data: profiles.map(cellLabel), axisLabel: { fontSize: 10 } },
-    visualMap: { min: 0, max: 1, calculable: false, orient: 'vertical', right: 4, top: 'middle', itemHeight: 120, textStyle: { color: c.muted }, inRange: { color: [c.surface, c.twin] }, formatter: (v: number) => pct(v, 0) },
+    visualMap: { min: 0, max: 1, calculable: false, orient: 'vertical', right: 4, top: 10, itemHeight: 100, textStyle: { color: c.muted }, inRange: { color: [c.surface, c.twin] }, formatter: (v: number) => pct(v, 0) },
     series: [{ name: 'median sparsity', type: 'heatmap', data, label: { show: layers.length <= 12, formatter: (p: { value: number[] }) => pct(p.value[2], 0), fontSize: 9 } }],
   };
 }

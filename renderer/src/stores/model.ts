@@ -76,5 +76,8 @@ export const useModelStore = defineStore('model', () => {
   /** Layers that carry a weight (what compression acts on). */
   const weightLayers = computed(() => (summary.value?.layers ?? []).filter((l) => l.parameters > 0));
 
-  return { choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, fileName, weightLayers, open, loadHistogram, restore, clear };
+  /** Layers whose weight pruning and quantization change (matmul, gemm, conv). */
+  const prunableLayers = computed(() => weightLayers.value.filter((l) => typeof l.role !== 'string' || /^(matmul|gemm|conv)/.test(l.role)));
+
+  return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, fileName, weightLayers, open, loadHistogram, restore, clear };
 });
