@@ -54,7 +54,6 @@ export function matchOnnx(head: Uint8Array): boolean {
   return fields > 0;
 }
 
-const EXTERNAL_LOCATION = 1;
 
 /** An open ONNX model: the decoded skeleton (for edits and writing) and the IR view of it. */
 export class OnnxModel implements ModelIR {
@@ -375,4 +374,3 @@ function* chunked(acc: Access, max: number): Iterable<WeightChunk> {
 }
 
 
-export { EXTERNAL_LOCATION };
