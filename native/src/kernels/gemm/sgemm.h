@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 
+#include "common/job.h"
 #include "kernels/dispatch/cpu.h"
 
 namespace tf::gemm {
@@ -23,6 +24,8 @@ struct SgemmArgs {
   float beta = 0.0f;
   float* c = nullptr;
   size_t ldc = 0;
+  // Polled once per output tile (~1 ms of work at most): long products stay cancellable.
+  const JobControl* ctl = nullptr;
 };
 
 // Which part of C to compute: all of it, or only tiles touching the lower triangle (j <= i),

@@ -177,6 +177,7 @@ void sgemm(const SgemmArgs& g, Isa isa, Part part) {
   parallel_parts(workers, workers, [&](size_t, size_t, size_t) {
     Scratch apack(mc * kc_max), bpack(nc * kc_max);
     for (size_t t = next.fetch_add(1); t < tiles; t = next.fetch_add(1)) {
+      check(g.ctl);
       // Walk tiles column-major so consecutive workers share the packed-B columns in L3.
       const size_t tm = t % tiles_m, tn = t / tiles_m;
       const size_t i0 = tm * mc, j0 = tn * nc;

@@ -26,6 +26,7 @@ void hessian_f32_accumulate(float* h, const float* x, size_t n_samples, size_t d
     g.a = x + r0 * dim, g.lda = dim;
     g.b = x + r0 * dim, g.ldb = dim;
     g.beta = 1.0f, g.c = h, g.ldc = dim;
+    g.ctl = ctl;
     gemm::sgemm(g, isa, gemm::Part::Lower);
     report(ctl, r0 + rows, n_samples, "hessian");
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/scratch.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/linalg/linalg.h"
 
@@ -51,7 +52,9 @@ void trtri_block_double(double* a, size_t n) {
 
 bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* ctl) {
   std::vector<double> blk(kNb * kNb);
-  std::vector<float> inv_f(kNb * kNb), panel;
+  std::vector<float> inv_f(kNb * kNb);
+  ScratchLease panel_lease = scratch<float>(n * kNb);  // pooled: the panel is up to n x kNb
+  float* panel = panel_lease.as<float>();
   for (size_t j = 0; j < n; j += kNb) {
     check(ctl);
     const size_t jb = std::min(kNb, n - j);
@@ -65,14 +68,14 @@ bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobContro
       trtri_block_double(blk.data(), jb);
       for (size_t i = 0; i < jb * jb; ++i) inv_f[i] = float(blk[i]);
       // L21 = A21 · L11⁻ᵀ (out of place: A21 is read while L21 is written).
-      panel.resize(rest * jb);
       for (size_t r = 0; r < rest; ++r)
-        std::copy(a + (j + jb + r) * lda + j, a + (j + jb + r) * lda + j + jb, panel.data() + r * jb);
+        std::copy(a + (j + jb + r) * lda + j, a + (j + jb + r) * lda + j + jb, panel + r * jb);
       gemm::SgemmArgs p;
       p.trans_b = true;
       p.m = rest, p.n = jb, p.k = jb;
-      p.a = panel.data(), p.lda = jb, p.b = inv_f.data(), p.ldb = jb;
+      p.a = panel, p.lda = jb, p.b = inv_f.data(), p.ldb = jb;
       p.beta = 0.0f, p.c = a + (j + jb) * lda + j, p.ldc = lda;
+      p.ctl = ctl;
       gemm::sgemm(p, isa);
       // A22 -= L21 · L21ᵀ, lower triangle only.
       gemm::SgemmArgs u;
@@ -80,6 +83,7 @@ bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobContro
       u.m = rest, u.n = rest, u.k = jb, u.alpha = -1.0f;
       u.a = a + (j + jb) * lda + j, u.lda = lda, u.b = a + (j + jb) * lda + j, u.ldb = lda;
       u.beta = 1.0f, u.c = a + (j + jb) * lda + j + jb, u.ldc = lda;
+      u.ctl = ctl;
       gemm::sgemm(u, isa, gemm::Part::Lower);
     }
     report(ctl, j + jb, n, "cholesky");

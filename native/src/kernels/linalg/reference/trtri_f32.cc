@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/scratch.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/linalg/linalg.h"
 
@@ -17,7 +18,9 @@ constexpr size_t kNb = 192;  // same blocking rationale as the Cholesky
 void trtri_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* ctl) {
   if (n == 0) return;
   std::vector<double> blk(kNb * kNb);
-  std::vector<float> inv_f(kNb * kNb), x;
+  std::vector<float> inv_f(kNb * kNb);
+  ScratchLease x_lease = scratch<float>(n * kNb);  // pooled, up to n x kNb
+  float* x = x_lease.as<float>();
   const size_t nblocks = (n + kNb - 1) / kNb;
   for (size_t bi = nblocks; bi-- > 0;) {
     check(ctl);
@@ -29,19 +32,20 @@ void trtri_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* 
     if (rest > 0) {
       float* l21 = a + (j + jb) * lda + j;
       const float* inv22 = a + (j + jb) * lda + j + jb;
-      x.assign(rest * jb, 0.0f);
       for (size_t r0 = 0; r0 < rest; r0 += kNb) {
         const size_t r1 = std::min(rest, r0 + kNb);
         gemm::SgemmArgs g;
         g.m = r1 - r0, g.n = jb, g.k = r1;
         g.a = inv22 + r0 * lda, g.lda = lda, g.b = l21, g.ldb = lda;
-        g.beta = 0.0f, g.c = x.data() + r0 * jb, g.ldc = jb;
+        g.beta = 0.0f, g.c = x + r0 * jb, g.ldc = jb;
+        g.ctl = ctl;
         gemm::sgemm(g, isa);
       }
       gemm::SgemmArgs g;
       g.m = rest, g.n = jb, g.k = jb, g.alpha = -1.0f;
-      g.a = x.data(), g.lda = jb, g.b = inv_f.data(), g.ldb = jb;
+      g.a = x, g.lda = jb, g.b = inv_f.data(), g.ldb = jb;
       g.beta = 0.0f, g.c = l21, g.ldc = lda;
+      g.ctl = ctl;
       gemm::sgemm(g, isa);
     }
     for (size_t r = 0; r < jb; ++r)

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/scratch.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/linalg/linalg.h"
 #include "kernels/solvers/obs_sweep.h"
@@ -25,6 +26,7 @@ using detail::Target;
 // If H (+λI) is not positive definite in fp32, λ grows by this factor, this many times.
 constexpr float kDampGrowth = 10.0f;
 constexpr int kDampRetries = 3;
+constexpr size_t kCopySlice = size_t(1) << 18;  // floats (1 MB) between cancel checks
 
 void require_finite(const float* x, size_t n, const char* argument) {
   for (size_t i = 0; i < n; ++i)
@@ -32,30 +34,39 @@ void require_finite(const float* x, size_t n, const char* argument) {
       throw bad_input(std::string(argument) + " has a non-finite value at index " + std::to_string(i), argument);
 }
 
-// Dead inputs, damping, U. Returns U (cols x cols, upper).
-std::vector<float> prepare(float* w, size_t rows, size_t cols, const float* h, const ObsOptions& opt, Isa isa,
-                           const JobControl* ctl, ObsResult& res) {
+// Dead inputs, damping, U. Returns U (cols x cols, upper) in pooled scratch: fresh pages cost
+// more than the factorization's first block here (common/scratch.h).
+ScratchLease prepare(float* w, size_t rows, size_t cols, const float* h, const ObsOptions& opt, Isa isa,
+                     const JobControl* ctl, ObsResult& res) {
   require_finite(h, cols * cols, "h");
-  std::vector<float> base(h, h + cols * cols);
+  check(ctl);
+  ScratchLease lease = scratch<float>(cols * cols);
+  float* u = lease.as<float>();
   double diag_sum = 0.0;
+  std::vector<size_t> dead;
   for (size_t i = 0; i < cols; ++i) {
-    float& d = base[i * cols + i];
+    const float d = h[i * cols + i];
     if (d == 0.0f) {
       // Never seen by the calibration data: its weights can't matter, so drop them.
-      d = 1.0f;
+      dead.push_back(i);
       for (size_t r = 0; r < rows; ++r) w[r * cols + i] = 0.0f;
-      ++res.dead;
     }
-    diag_sum += d;
+    diag_sum += d == 0.0f ? 1.0 : double(d);
   }
+  res.dead = dead.size();
   float damp = float(double(opt.percdamp) * diag_sum / double(cols));
-  std::vector<float> u(cols * cols);
   for (int attempt = 0; attempt <= kDampRetries; ++attempt) {
-    std::copy(base.begin(), base.end(), u.begin());
+    check(ctl);
+    // In slices with cancel checks: the first touch of pooled pages can take ~10 us a page.
+    for (size_t o = 0; o < cols * cols; o += kCopySlice) {
+      check(ctl);
+      std::copy(h + o, h + std::min(cols * cols, o + kCopySlice), u + o);
+    }
+    for (size_t i : dead) u[i * cols + i] = 1.0f;
     for (size_t i = 0; i < cols; ++i) u[i * cols + i] += damp;
-    if (linalg::inverse_cholesky_upper_f32(u.data(), cols, isa, ctl)) {
+    if (linalg::inverse_cholesky_upper_f32(u, cols, isa, ctl)) {
       res.damp = damp;
-      return u;
+      return lease;
     }
     damp = damp > 0.0f ? damp * kDampGrowth : float(1e-6 * diag_sum / double(cols) + 1e-12);
   }
@@ -119,7 +130,8 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
   const size_t rows = p.rows, cols = p.cols;
   const size_t groups_per_row = p.group ? cols / p.group : 1;
   const detail::SweepFn sweep = detail::obs_sweep_for(isa);
-  std::vector<float> err(rows * block);
+  ScratchLease err_lease = scratch<float>(rows * block);
+  float* err = err_lease.as<float>();
   std::vector<uint8_t> block_keep;
   std::vector<float> score_buf, select_buf;
   std::vector<float> row_scale, row_zero;
@@ -174,7 +186,7 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
         part_loss[part] += a.loss;
         for (size_t r = 0; r < valid; ++r) {
           float* wrow = p.w + (r0 + r) * cols + i1;
-          float* erow = err.data() + (r0 + r) * count;
+          float* erow = err + (r0 + r) * count;
           for (size_t i = 0; i < count; ++i) {
             wrow[i] = wt[i * kRowChunk + r];
             erow[i] = et[i * kRowChunk + r];
@@ -195,8 +207,9 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
     if (i2 < cols) {
       gemm::SgemmArgs g;
       g.m = rows, g.n = cols - i2, g.k = count, g.alpha = -1.0f;
-      g.a = err.data(), g.lda = count, g.b = u + i1 * cols + i2, g.ldb = cols;
+      g.a = err, g.lda = count, g.b = u + i1 * cols + i2, g.ldb = cols;
       g.beta = 1.0f, g.c = p.w + i2, g.ldc = cols;
+      g.ctl = ctl;
       gemm::sgemm(g, isa);
     }
     report(ctl, i2, cols, "sweep");
@@ -223,16 +236,16 @@ ObsResult sparsegpt_f32(float* w, size_t rows, size_t cols, const float* h, uint
   ObsResult res;
   if (rows == 0 || cols == 0) return res;
   require_finite(w, rows * cols, "w");
-  std::vector<float> u = prepare(w, rows, cols, h, opt, isa, ctl, res);
+  ScratchLease u = prepare(w, rows, cols, h, opt, isa, ctl, res);
   Problem p{w, rows, cols, opt.m ? Target::NM : Target::Mask};
   p.mask_out = mask_out;
   p.n = opt.n, p.m = opt.m, p.sparsity = opt.sparsity;
-  std::vector<uint8_t> own_mask;
+  ScratchLease own_mask;
   if (!p.mask_out) {
-    own_mask.resize(rows * cols);
-    p.mask_out = own_mask.data();
+    own_mask = scratch<uint8_t>(rows * cols);
+    p.mask_out = own_mask.as<uint8_t>();
   }
-  res.loss = run_blocks(p, u.data(), round_block(opt.block, opt.m), isa, ctl);
+  res.loss = run_blocks(p, u.as<float>(), round_block(opt.block, opt.m), isa, ctl);
   return res;
 }
 
@@ -246,13 +259,13 @@ ObsResult gptq_f32(float* w, size_t rows, size_t cols, const float* h, const uin
   ObsResult res;
   if (rows == 0 || cols == 0) return res;
   require_finite(w, rows * cols, "w");
-  std::vector<float> u = prepare(w, rows, cols, h, opt, isa, ctl, res);
+  ScratchLease u = prepare(w, rows, cols, h, opt, isa, ctl, res);
   Problem p{w, rows, cols, Target::Quant};
   p.mask_in = mask, p.codes = codes, p.scales = scales, p.zeros = zeros;
   p.group = opt.group, p.bits = opt.bits, p.symmetric = opt.symmetric;
   // Blocks hold whole groups: a group's grid is set from the weights as they stand at its start.
   size_t block = opt.group == 0 ? opt.block : (opt.group >= opt.block ? opt.group : round_block(opt.block, opt.group));
-  res.loss = run_blocks(p, u.data(), block, isa, ctl);
+  res.loss = run_blocks(p, u.as<float>(), block, isa, ctl);
   return res;
 }
 
