@@ -1,11 +1,11 @@
 // `twinforge bench compress`: end-to-end time of magnitude 50% + int8 on a generated
 // ~100M-parameter MLP (MatMul 4096x4096 layers), and the share of it spent in native kernels,
 // in ONNX Runtime (calibration, evaluation, latency) and in file I/O; the rest is JavaScript.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
 import { Rng } from '../data/rng';
 import { compressModel, type CompressResult } from '../pipeline/runner';
@@ -39,26 +39,53 @@ export interface BenchCompressResult {
   latencyMs?: CompressResult['latencyMs'];
 }
 
-/** Writes an MLP of `layers` MatMul+Add+Relu blocks of width x width; returns its size. */
+/**
+ * Writes an MLP of `layers` MatMul+Add+Relu blocks of width x width; returns the bytes written.
+ * Weights go to `<file>.data` (external data): written raw, no 400 MB protobuf encode.
+ */
 export function generateMlp(file: string, layers: number, width: number, seed = 1): number {
   const rng = new Rng(seed);
+  const dataName = `${path.basename(file)}.data`;
+  const fd = openSync(path.join(path.dirname(file), dataName), 'w');
+  let offset = 0;
   const inits = [];
+  const external = (name: string, dims: number[], data: Float32Array) => {
+    offset = Math.ceil(offset / 4096) * 4096;
+    writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, offset);
+    const t = create(TensorProtoSchema, {
+      name,
+      dataType: 1,
+      dims: dims.map(BigInt),
+      dataLocation: 1,
+      externalData: [
+        create(StringStringEntryProtoSchema, { key: 'location', value: dataName }),
+        create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
+        create(StringStringEntryProtoSchema, { key: 'length', value: String(data.byteLength) }),
+      ],
+    });
+    offset += data.byteLength;
+    return t;
+  };
   const nodes = [];
   let x = 'x';
   // Uniform init with the variance of N(0, 1/width) (Kaiming-uniform style): fast to generate.
   const scale = (2 * Math.sqrt(3)) / Math.sqrt(width) / 4294967296;
-  for (let l = 0; l < layers; l++) {
-    const w = new Float32Array(width * width);
-    for (let i = 0; i < w.length; i++) w[i] = (rng.u32() - 2147483648) * scale;
-    const b = new Float32Array(width);
-    for (let i = 0; i < width; i++) b[i] = rng.normal() * 0.01;
-    inits.push(tensorProto(`layers.${l}.weight`, 'float32', [width, width], { bytes: new Uint8Array(w.buffer) }));
-    inits.push(tensorProto(`layers.${l}.bias`, 'float32', [width], { bytes: new Uint8Array(b.buffer) }));
-    nodes.push(node('MatMul', [x, `layers.${l}.weight`], [`m${l}`], {}, { name: `layers.${l}` }));
-    nodes.push(node('Add', [`m${l}`, `layers.${l}.bias`], [`a${l}`], {}, { name: `layers.${l}.add` }));
-    const last = l === layers - 1;
-    if (!last) nodes.push(node('Relu', [`a${l}`], [`h${l}`], {}, { name: `layers.${l}.relu` }));
-    x = last ? `a${l}` : `h${l}`;
+  const w = new Float32Array(width * width);
+  try {
+    for (let l = 0; l < layers; l++) {
+      for (let i = 0; i < w.length; i++) w[i] = (rng.u32() - 2147483648) * scale;
+      const b = new Float32Array(width);
+      for (let i = 0; i < width; i++) b[i] = rng.normal() * 0.01;
+      inits.push(external(`layers.${l}.weight`, [width, width], w));
+      inits.push(tensorProto(`layers.${l}.bias`, 'float32', [width], { bytes: new Uint8Array(b.buffer) }));
+      nodes.push(node('MatMul', [x, `layers.${l}.weight`], [`m${l}`], {}, { name: `layers.${l}` }));
+      nodes.push(node('Add', [`m${l}`, `layers.${l}.bias`], [`a${l}`], {}, { name: `layers.${l}.add` }));
+      const last = l === layers - 1;
+      if (!last) nodes.push(node('Relu', [`a${l}`], [`h${l}`], {}, { name: `layers.${l}.relu` }));
+      x = last ? `a${l}` : `h${l}`;
+    }
+  } finally {
+    closeSync(fd);
   }
   nodes[nodes.length - 1].output[0] = 'y';
   const model = modelProto({
@@ -68,7 +95,7 @@ export function generateMlp(file: string, layers: number, width: number, seed = 
   });
   const bytes = toBinary(ModelProtoSchema, model);
   writeFileSync(file, bytes);
-  return bytes.byteLength;
+  return bytes.byteLength + offset;
 }
 
 /** Runs the benchmark once. */

@@ -205,7 +205,8 @@ async function runPass(
   graph.output = [...saved, ...extra.map((name) => create(ValueInfoProtoSchema, { name }))];
   const tSave = performance.now();
   try {
-    editor.save(file);
+    // Weights in a side file: written raw (no protobuf encoding) and loaded faster by ORT.
+    editor.save(file, { externalData: 'always', dataFileName: `${path.basename(file)}.data` });
   } finally {
     graph.output = saved;
   }
