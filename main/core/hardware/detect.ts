@@ -81,7 +81,10 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
   const features = cpu.features;
   const x86 = cpu.arch === 'x64' || cpu.arch === 'ia32';
   const dram = ort.ladder[ort.ladder.length - 1].bandwidth;
-  const hwDram = native?.dramBandwidth ?? dram;
+  // DRAM bandwidth of the hardware: the native copy when measured, else what ORT's GEMV reached;
+  // ORT's memory efficiency is then its GEMV bandwidth over that, and cache figures are scaled back
+  const hwDram = Math.max(native?.dramBandwidth ?? 0, dram);
+  const ortMemEff = Math.min(1, dram / hwDram);
   // peak: the best dense fp32 rate anything reached here (an attainable peak, not a datasheet one)
   const peak = Math.max(ort.gemmFlops, ort.convFlops, native?.gemmFlops ?? 0);
   const int8Peak = native?.int8Ops ?? (features.includes('avx512_vnni') || features.includes('avx_vnni') || features.includes('asimddp') ? 4 * peak : 2 * peak);
@@ -90,7 +93,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
   const caches = ort.ladder
     .slice(0, -1)
     .filter((l) => l.bandwidth > dram * 1.05)
-    .map((l) => ({ level: cacheLevelName(l.bytes, l2agg), size: fq(l.bytes / 0.75, 'size'), bandwidth: fq(l.bandwidth, 'bandwidth'), shared: true }));
+    .map((l) => ({ level: cacheLevelName(l.bytes, l2agg), size: fq(l.bytes / 0.75, 'size'), bandwidth: fq(l.bandwidth / ortMemEff, 'bandwidth'), shared: true }));
   if (caches.length === 0) caches.push({ level: 'L2', size: fq(l2agg, 'size'), bandwidth: fq(dram * 1.5, 'bandwidth'), shared: true });
   const l2bw = ort.ladder.find((l) => l.bytes <= l2agg)?.bandwidth ?? ort.ladder[0].bandwidth;
   const measuredAt = new Date().toISOString();
@@ -174,16 +177,22 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
       },
       efficiency: {
         compute: round3(Math.min(1, ort.gemmFlops / peak)),
-        memory: 1,
+        memory: round3(ortMemEff),
         overlap: round3(ort.overlap),
-        elementwise: round3(Math.min(1, Math.max(0.02, ort.elementwiseBandwidth / l2bw))),
+        elementwise: round3(Math.min(1, Math.max(0.02, ort.elementwiseBandwidth / (l2bw / ortMemEff)))),
         conv: round3(Math.min(1, ort.convFlops / peak)),
       },
       speedups,
       source: src(`probe models (Relu/MatMul chains, GEMV ladder, GEMM, convolutions) timed interleaved; ${ort.log.join('; ')}`),
     },
   ];
-  if (native) runtimes.push(native.runtime);
+  if (native) {
+    // the native runtime's figures are relative to its own GEMM/GEMV: express them against this profile's peak and DRAM
+    const rt = native.runtime as { efficiency: { compute: number; memory: number } };
+    if (native.gemmFlops) rt.efficiency.compute = round3(Math.min(1, native.gemmFlops / peak));
+    rt.efficiency.memory = round3(Math.min(1, (rt.efficiency.memory * (native.dramBandwidth ?? hwDram)) / hwDram));
+    runtimes.push(native.runtime);
+  }
   return {
     schemaVersion: 1,
     name: THIS_MACHINE,
@@ -199,7 +208,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         fp32: fq(peak, 'compute'),
         int8: fq(int8Peak, 'compute').replace('FLOP/s', 'OP/s'),
       },
-      memory: { bandwidth: fq(Math.min(hwDram, dram * 4), 'bandwidth'), capacity: fq(os.totalmem(), 'size') },
+      memory: { bandwidth: fq(hwDram, 'bandwidth'), capacity: fq(os.totalmem(), 'size') },
       caches,
       source: src(native ? 'native copy/GEMM kernels and ORT GEMV ladder' : 'ORT GEMV ladder and GEMM probes (native kernels not measured)'),
     },
@@ -220,7 +229,7 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   let native: NativeCalibration | undefined;
   if (opts.native !== false) {
     try {
-      native = await measureNativeRuntime({ effort: opts.effort, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t, 'native', s) });
+      native = await measureNativeRuntime({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t, 'native', s) });
       native?.log.forEach(log);
     } catch (e) {
       if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
