@@ -27,12 +27,17 @@ std::vector<float> special_mix(size_t n, uint64_t seed) {
   return v;
 }
 
-// Sort-based reference: k-th largest |w| (exact), with counts below/equal.
-mag::KthResult kth_ref(const std::vector<std::vector<float>>& ts, uint64_t k) {
+// Sort-based reference: all |w| keys ascending (sorted once per data set; sorting is the slow
+// part of this test under qemu and ASan).
+std::vector<uint32_t> sorted_keys(const std::vector<std::vector<float>>& ts) {
   std::vector<uint32_t> keys;
   for (auto& t : ts)
     for (float x : t) keys.push_back(abs_key(x));
   std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+mag::KthResult kth_ref(const std::vector<uint32_t>& keys, uint64_t k) {
   uint32_t v = keys[keys.size() - k];
   mag::KthResult r;
   r.value = bits_float(v);
@@ -47,13 +52,15 @@ std::vector<mag::Tensor> views(const std::vector<std::vector<float>>& ts) {
   return out;
 }
 
-void check_kth(const std::vector<std::vector<float>>& ts, uint64_t k) {
-  auto ref = kth_ref(ts, k);
+void check_kth(const std::vector<std::vector<float>>& ts, const std::vector<uint32_t>& keys, uint64_t k) {
+  auto ref = kth_ref(keys, k);
   auto got = mag::kth_largest_abs(views(ts), k);
   TF_CHECK_EQ(float_bits(got.value), float_bits(ref.value));
   TF_CHECK_EQ(got.below, ref.below);
   TF_CHECK_EQ(got.equal, ref.equal);
 }
+
+void check_kth(const std::vector<std::vector<float>>& ts, uint64_t k) { check_kth(ts, sorted_keys(ts), k); }
 
 }  // namespace
 
@@ -129,8 +136,9 @@ TF_TEST(kth_small_and_ties) {
     for (size_t n : {1, 2, 5, 16, 33, 1000}) {
       std::vector<std::vector<float>> ts = {special_mix(n, 11), special_mix(n / 2 + 1, 12)};
       uint64_t total = ts[0].size() + ts[1].size();
+      const auto keys = sorted_keys(ts);
       for (uint64_t k : {uint64_t(1), total / 3 + 1, total / 2 + 1, total})
-        check_kth(ts, k);
+        check_kth(ts, keys, k);
     }
     // All equal, all zero.
     std::vector<std::vector<float>> zeros = {std::vector<float>(100, 0.f), std::vector<float>(50, -0.f)};
@@ -146,20 +154,21 @@ TF_TEST(kth_large_sampled) {
   // scales and a quantised one (few distinct values, massive ties) stress the band.
   Rng r(77);
   std::vector<std::vector<float>> ts(4);
-  ts[0].resize(200000);
+  ts[0].resize(150000);
   for (auto& x : ts[0]) x = r.normal() * 0.02f;
-  ts[1].resize(150001);
+  ts[1].resize(100001);
   for (auto& x : ts[1]) x = r.normal() * 1.5f;
-  ts[2].resize(90000);
+  ts[2].resize(40000);
   for (auto& x : ts[2]) x = float(int(r.uniform(-8, 8))) * 0.125f;
   ts[3] = special_mix(70001, 5);
   uint64_t total = 0;
   for (auto& t : ts) total += t.size();
-  for (size_t threads : {1, 2, 3}) {
+  const auto keys = sorted_keys(ts);
+  for (size_t threads : {1, 3}) {
     tf::set_num_threads(threads);
     tf::test::for_each_isa([&](Isa) {
-      for (double q : {0.0, 0.1, 0.5, 0.77, 0.9, 0.999})
-        check_kth(ts, std::max<uint64_t>(1, total - uint64_t(q * double(total))));
+      for (double q : {0.0, 0.1, 0.5, 0.9, 0.999})
+        check_kth(ts, keys, std::max<uint64_t>(1, total - uint64_t(q * double(total))));
     });
   }
   tf::set_num_threads(0);
@@ -168,7 +177,7 @@ TF_TEST(kth_large_sampled) {
 TF_TEST(kth_fallback_exact) {
   // Make the sampled cache lines lie: they hold large values, the rest is small, so the band
   // misses the rank and the radix fallback must still answer exactly.
-  const size_t n = 400000;
+  const size_t n = 300000;
   std::vector<float> w(n);
   Rng r(5);
   for (auto& x : w) x = r.uniform(0.f, 1e-3f);
@@ -178,17 +187,18 @@ TF_TEST(kth_fallback_exact) {
     for (size_t j = 0; j < 16; ++j) w[p + j] = 1000.f + float(j);
   }
   std::vector<std::vector<float>> ts = {w};
+  const auto keys = sorted_keys(ts);
   tf::test::for_each_isa([&](Isa) {
     auto got = mag::kth_largest_abs(views(ts), n / 2);
     TF_CHECK(got.fallback);
-    check_kth(ts, n / 2);
-    check_kth(ts, 1);
+    check_kth(ts, keys, n / 2);
+    check_kth(ts, keys, 1);
   });
 }
 
 TF_TEST(global_threshold_prunes_exactly) {
   Rng r(9);
-  std::vector<std::vector<float>> ts = {special_mix(3000, 1), std::vector<float>(500, 0.f), r.floats(300000)};
+  std::vector<std::vector<float>> ts = {special_mix(3000, 1), std::vector<float>(500, 0.f), r.floats(270000)};
   uint64_t total = 0;
   for (auto& t : ts) total += t.size();
   tf::test::for_each_isa([&](Isa) {

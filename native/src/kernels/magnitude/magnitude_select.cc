@@ -1,5 +1,5 @@
 // Exact k-th largest |w| over many tensors without sorting them:
-//  1. sample 4096 cache lines spread over all tensors and bracket the target rank with a band
+//  1. sample 2048 cache lines spread over all tensors and bracket the target rank with a band
 //     [lo, hi] of keys wide enough (from the spread of the per-line fractions) to hold it;
 //  2. one streaming pass counts keys below / equal to the band's ends and copies the few keys
 //     strictly inside it (~1-2% of them);
@@ -13,7 +13,6 @@
 #include <string>
 
 #include "common/chunked.h"
-#include "common/parallel.h"
 #include "common/error.h"
 #include "common/float_bits.h"
 #include "common/scratch.h"
@@ -26,7 +25,7 @@ namespace mag {
 namespace {
 
 constexpr uint64_t kSmall = uint64_t(1) << 18;  // below this, every key is a candidate
-constexpr size_t kLines = 4096, kLine = 16;     // sample: 4096 cache lines of 16 floats
+constexpr size_t kLines = 2048, kLine = 16;     // sample: 2048 cache lines of 16 floats
 constexpr uint32_t kTopKey = kAbsMask;          // largest key (a NaN): "no upper end"
 
 [[noreturn]] void throw_nan(size_t tensor) {
@@ -226,45 +225,31 @@ KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const 
     r.equal = eq_hi;
     return r;
   }
-  // Candidates lie in (lo, hi): one histogram pass over them (per part, in parallel) finds
-  // the bin holding the rank; nth_element then runs on that bin's few keys only.
+  // Candidates lie in (lo, hi): one pass of a 4096-bin histogram (L1-resident) finds the bin
+  // holding the rank; nth_element then runs on that bin's few keys only.
   const uint64_t idx = t - below - eq_lo;
   const uint32_t base = band.lo + 1;
   const uint32_t range = band.hi - band.lo;  // keys base .. base + range - 2
   unsigned shift = 0;
-  while ((uint64_t(range) >> shift) >= (uint64_t(1) << 16)) ++shift;
+  while ((uint64_t(range) >> shift) >= (uint64_t(1) << 12)) ++shift;
   const size_t bins = size_t(range >> shift) + 1;
-  std::vector<ScratchLease> hist_lease(parts);
-  parallel_parts(parts, parts, [&](size_t p, size_t, size_t) {
-    hist_lease[p] = scratch<uint32_t>(bins);
-    uint32_t* h = hist_lease[p].as<uint32_t>();
-    std::fill(h, h + bins, 0u);
-    const uint32_t* c = scratch_parts[p].cand.data();
-    for (size_t i = 0, m = scratch_parts[p].cand.size; i < m; ++i) ++h[(c[i] - base) >> shift];
-  });
+  std::vector<uint32_t> hist(bins, 0u);
+  for (auto& ps : scratch_parts) {
+    const uint32_t* c = ps.cand.data();
+    for (size_t i = 0, m = ps.cand.size; i < m; ++i) ++hist[(c[i] - base) >> shift];
+  }
   uint64_t cum = 0;
   size_t bin = 0;
-  for (;; ++bin) {
-    uint64_t cnt = 0;
-    for (size_t p = 0; p < parts; ++p) cnt += hist_lease[p].as<uint32_t>()[bin];
-    if (cum + cnt > idx) break;
-    cum += cnt;
-  }
-  // Gather the bin's keys into part 0's buffer front (write index never passes read index).
+  for (; cum + hist[bin] <= idx; ++bin) cum += hist[bin];
+  // Gather the bin's keys to the front of part 0's buffer (the write index never passes the
+  // read index there; other parts' keys append behind them).
   Buf& all = scratch_parts[0].cand;
+  if (hist[bin] > all.cap) return radix_select(seg, t, ctl);  // one huge bin: exact fallback
   size_t m = 0;
-  for (size_t p = 0; p < parts; ++p) {
-    const uint32_t* c = scratch_parts[p].cand.data();
-    for (size_t i = 0, e = scratch_parts[p].cand.size; i < e; ++i)
-      if (((c[i] - base) >> shift) == bin) {
-        if (p == 0) {
-          all.data()[m++] = c[i];
-        } else {
-          // part 0's own keys are already compacted; append the others behind them
-          if (m >= all.cap) return radix_select(seg, t, ctl);
-          all.data()[m++] = c[i];
-        }
-      }
+  for (auto& ps : scratch_parts) {
+    const uint32_t* c = ps.cand.data();
+    for (size_t i = 0, e = ps.cand.size; i < e; ++i)
+      if (((c[i] - base) >> shift) == bin) all.data()[m++] = c[i];
   }
   uint32_t* a = all.data();
   size_t j = size_t(idx - cum);

@@ -50,21 +50,21 @@ size_t band_avx512(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t*
 }
 
 uint32_t mask_ge_avx512(const float* w, size_t n, uint32_t t, uint8_t* mask) {
-  const __m512i vt = _mm512_set1_epi32(int(t)), one = _mm512_set1_epi32(1);
+  const __m512i vt = _mm512_set1_epi32(int(t));
   __m512i vmax = _mm512_setzero_si512();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m512i k = keys16(w + i);
     vmax = _mm512_max_epi32(vmax, k);
     __mmask16 ge = _mm512_cmpge_epi32_mask(k, vt);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(mask + i), _mm512_cvtepi32_epi8(_mm512_maskz_mov_epi32(ge, one)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(mask + i), _mm_maskz_mov_epi8(ge, _mm_set1_epi8(1)));
   }
   if (i < n) {
     __mmask16 m = __mmask16((1u << (n - i)) - 1);
     __m512i k = keys16_tail(w + i, m);
     vmax = _mm512_max_epi32(vmax, k);
     __mmask16 ge = _mm512_cmpge_epi32_mask(k, vt);
-    _mm512_mask_cvtepi32_storeu_epi8(mask + i, m, _mm512_maskz_mov_epi32(ge, one));
+    _mm_mask_storeu_epi8(mask + i, m, _mm_maskz_mov_epi8(ge, _mm_set1_epi8(1)));
   }
   return uint32_t(_mm512_reduce_max_epi32(vmax));
 }

@@ -40,7 +40,8 @@ uint32_t contig_avx512(const float* s, size_t groups, int keep, int m, bool magn
   for (size_t g = 0; g < groups;) {
     size_t take = groups - g < size_t(per) ? groups - g : size_t(per);
     __mmask16 ld = take == size_t(per) ? valid : __mmask16((1u << (take * m)) - 1);
-    __m512i u = _mm512_maskz_loadu_epi32(ld, s);
+    // Full loads while 16 floats remain (lanes past the groups are ignored); masked at the end.
+    __m512i u = (groups - g) * size_t(m) >= 16 ? _mm512_loadu_si512(s) : _mm512_maskz_loadu_epi32(ld, s);
     vmax = _mm512_max_epu32(vmax, _mm512_and_si512(u, abs_mask));
     __m512i k = order_keys(u, magnitude);
     __m512i rank = _mm512_setzero_si512();
@@ -49,8 +50,12 @@ uint32_t contig_avx512(const float* s, size_t groups, int keep, int m, bool magn
       __mmask16 beats = (_mm512_cmpge_epi32_mask(mate, k) & wrap[sh]) | (_mm512_cmpgt_epi32_mask(mate, k) & __mmask16(~wrap[sh]));
       rank = _mm512_mask_add_epi32(rank, beats, rank, one);
     }
-    __mmask16 kept = _mm512_cmplt_epi32_mask(rank, vkeep);
-    _mm512_mask_cvtepi32_storeu_epi8(mask, ld, _mm512_maskz_mov_epi32(kept, one));
+    // Bytes straight from the mask register: a memory-destination vpmovdb is microcoded on Zen 4.
+    __m128i bytes = _mm_maskz_mov_epi8(_mm512_cmplt_epi32_mask(rank, vkeep), _mm_set1_epi8(1));
+    if (ld == 0xFFFF)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(mask), bytes);
+    else
+      _mm_mask_storeu_epi8(mask, ld, bytes);
     s += take * m;
     mask += take * m;
     g += take;
@@ -66,7 +71,8 @@ uint32_t strided_avx512(const float* s, size_t stride, size_t cols, int t, int k
   for (size_t c = 0; c < cols; c += 16) {
     __mmask16 ld = cols - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - c)) - 1);
     for (int i = 0; i < t; ++i) {
-      __m512i u = _mm512_maskz_loadu_epi32(ld, s + size_t(i) * stride + c);
+      const float* p = s + size_t(i) * stride + c;
+      __m512i u = ld == 0xFFFF ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi32(ld, p);
       vmax = _mm512_max_epu32(vmax, _mm512_and_si512(u, abs_mask));
       k[i] = order_keys(u, magnitude);
     }
@@ -74,8 +80,12 @@ uint32_t strided_avx512(const float* s, size_t stride, size_t cols, int t, int k
       __m512i rank = _mm512_setzero_si512();
       for (int j = 0; j < i; ++j) rank = _mm512_mask_add_epi32(rank, _mm512_cmpge_epi32_mask(k[j], k[i]), rank, one);
       for (int j = i + 1; j < t; ++j) rank = _mm512_mask_add_epi32(rank, _mm512_cmpgt_epi32_mask(k[j], k[i]), rank, one);
-      __mmask16 kept = _mm512_cmplt_epi32_mask(rank, vkeep);
-      _mm512_mask_cvtepi32_storeu_epi8(mask + size_t(i) * stride + c, ld, _mm512_maskz_mov_epi32(kept, one));
+      __m128i bytes = _mm_maskz_mov_epi8(_mm512_cmplt_epi32_mask(rank, vkeep), _mm_set1_epi8(1));
+      uint8_t* out = mask + size_t(i) * stride + c;
+      if (ld == 0xFFFF)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+      else
+        _mm_mask_storeu_epi8(out, ld, bytes);
     }
   }
   return uint32_t(_mm512_reduce_max_epu32(vmax));

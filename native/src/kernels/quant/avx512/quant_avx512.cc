@@ -29,7 +29,12 @@ uint32_t amax_key_avx512(const float* x, size_t n) {
 
 void colmax_key_avx512(const float* x, size_t n, uint32_t* acc) {
   const __m512i abs_mask = _mm512_set1_epi32(int(kAbsMask));
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i k = _mm512_and_si512(_mm512_loadu_si512(x + i), abs_mask);
+    _mm512_storeu_si512(acc + i, _mm512_max_epu32(_mm512_loadu_si512(acc + i), k));
+  }
+  for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i);
     __m512i k = _mm512_and_si512(_mm512_maskz_loadu_epi32(m, x + i), abs_mask);
     _mm512_mask_storeu_epi32(acc + i, m, _mm512_max_epu32(_mm512_maskz_loadu_epi32(m, acc + i), k));
@@ -44,14 +49,19 @@ inline __m128i q8_16(__m512 x, __m512 scale) {
 
 void q8_scalar_scale_avx512(const float* x, size_t n, float scale, int8_t* q) {
   const __m512 s = _mm512_set1_ps(scale);
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), q8_16(_mm512_loadu_ps(x + i), s));
+  for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i);
     _mm_mask_storeu_epi8(q + i, m, q8_16(_mm512_maskz_loadu_ps(m, x + i), s));
   }
 }
 
 void q8_vector_scale_avx512(const float* x, size_t n, const float* scales, int8_t* q) {
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), q8_16(_mm512_loadu_ps(x + i), _mm512_loadu_ps(scales + i)));
+  for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i);
     // Masked-off lanes divide 0 by 1: no exceptions, nothing stored.
     __m512 s = _mm512_mask_loadu_ps(_mm512_set1_ps(1.f), m, scales + i);
@@ -61,7 +71,10 @@ void q8_vector_scale_avx512(const float* x, size_t n, const float* scales, int8_
 
 void dq8_scalar_scale_avx512(const int8_t* q, size_t n, float scale, float* w) {
   const __m512 s = _mm512_set1_ps(scale);
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(w + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i)))), s));
+  for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i);
     __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, q + i)));
     _mm512_mask_storeu_ps(w + i, m, _mm512_mul_ps(v, s));
@@ -69,7 +82,11 @@ void dq8_scalar_scale_avx512(const int8_t* q, size_t n, float scale, float* w) {
 }
 
 void dq8_vector_scale_avx512(const int8_t* q, size_t n, const float* scales, float* w) {
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(w + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i)))),
+                                          _mm512_loadu_ps(scales + i)));
+  for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i);
     __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, q + i)));
     _mm512_mask_storeu_ps(w + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, scales + i)));

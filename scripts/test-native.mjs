@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Builds and runs the native C++ tests (ctest) in three configurations:
+//   host    build/native-tests        Release, every x86 variant the CPU has
+//   asan    build/native-tests-asan   ASan + UBSan
+//   arm64   build/native-tests-arm64  aarch64 cross build, run under qemu-user (NEON variants)
+// CUDA kernels are left out of these builds (slow to compile; there is no GPU here): the npm
+// build compiles them and the GPU machine runs their own test binary.
+// The last line printed is exactly `N passed, N failed` (ctest test counts summed).
+//
+//   node scripts/test-native.mjs [--only host,asan,arm64] [--clean]
+// env CI=true: a missing cross compiler or qemu is a failure instead of a skip.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
+const clean = args.includes('--clean');
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+const jobs = String(Math.max(1, Math.min(os.cpus().length, 4)));
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const generator = has('ninja') ? ['-G', 'Ninja'] : [];
+const configs = [
+  { name: 'host', dir: 'build/native-tests', defs: ['-DCMAKE_BUILD_TYPE=Release'], env: {} },
+  {
+    name: 'asan',
+    dir: 'build/native-tests-asan',
+    defs: ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DTWINFORGE_SANITIZE=ON'],
+    env: { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+  },
+  {
+    name: 'arm64',
+    dir: 'build/native-tests-arm64',
+    defs: ['-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_TOOLCHAIN_FILE=${path.join(root, 'native/cmake/aarch64-toolchain.cmake')}`],
+    env: {},
+    needs: ['aarch64-linux-gnu-g++', 'qemu-aarch64'],
+  },
+];
+
+let passed = 0;
+let failed = 0;
+for (const c of configs) {
+  if (only && !only.has(c.name)) continue;
+  const missing = (c.needs ?? []).filter((t) => !has(t));
+  if (missing.length) {
+    const why = `${c.name}: skipped, ${missing.join(' and ')} not installed (apt-get install g++-aarch64-linux-gnu qemu-user)`;
+    if (ci) {
+      console.log(`${why}; CI=true makes this a failure`);
+      failed += 1;
+    } else {
+      console.log(why);
+    }
+    continue;
+  }
+  const dir = path.join(root, c.dir);
+  if (clean) rmSync(dir, { recursive: true, force: true });
+  const t0 = Date.now();
+  const conf = run('cmake', ['-S', 'native', '-B', c.dir, ...generator, '-DTWINFORGE_ADDON=OFF', '-DTWINFORGE_ENABLE_CUDA=OFF', '-DTWINFORGE_BUILD_TESTS=ON', ...c.defs]);
+  const build = conf.status === 0 ? run('cmake', ['--build', c.dir, '-j', jobs]) : conf;
+  if (build.status !== 0) {
+    console.log(build.out.split('\n').slice(-40).join('\n'));
+    console.log(`${c.name}: build failed`);
+    failed += 1;
+    continue;
+  }
+  const test = run('ctest', ['--test-dir', c.dir, '-j', jobs, '--output-on-failure', '--timeout', '300'], { env: { ...process.env, ...c.env } });
+  const summary = /(\d+)% tests passed, (\d+) tests failed out of (\d+)/.exec(test.out);
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  if (!summary) {
+    console.log(test.out.split('\n').slice(-40).join('\n'));
+    console.log(`${c.name}: ctest gave no summary (${seconds} s)`);
+    failed += 1;
+    continue;
+  }
+  const nFailed = Number(summary[2]);
+  const nTotal = Number(summary[3]);
+  passed += nTotal - nFailed;
+  failed += nFailed;
+  if (nFailed) console.log(test.out.split('\n').filter((l) => /FAIL|Failed|\*\*\*|ERROR|runtime error/.test(l)).slice(0, 60).join('\n'));
+  const perTest = [...test.out.matchAll(/Test\s+#\d+: (\S+) \.+\s*(\S+)\s+([\d.]+) sec/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}s`);
+  console.log(`${c.name}: ${nTotal - nFailed}/${nTotal} passed in ${seconds} s (${perTest.join(', ')})`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
