@@ -95,6 +95,7 @@ export function paretoScatter(points: PlanPoint[], picked?: number): EChartsCore
 
 /** Agreement (or cosine) distribution per method × level cell, as box plots. */
 export function agreementBoxes(a: ZooAnalysis): EChartsCoreOption {
+  void chartColors();
   const key = a.fidelity === 'cosine' ? 'cosine' : 'agreement';
   const cells = a.cells.filter((x) => x[key]);
   return {
@@ -102,7 +103,7 @@ export function agreementBoxes(a: ZooAnalysis): EChartsCoreOption {
     tooltip: { trigger: 'item' },
     xAxis: { type: 'category', data: cells.map(cellLabel), axisLabel: { rotate: cells.length > 4 ? 30 : 0, fontSize: 10, interval: 0 } },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => (key === 'agreement' ? pct(v, 0) : v.toFixed(2)) } },
-    series: [{ name: key, type: 'boxplot', data: cells.map((x) => { const d = x[key]!; return [d.min, d.q1, d.median, d.q3, d.max]; }) }],
+    series: [{ name: key, type: 'boxplot', itemStyle: { color: chartColors().surface, borderColor: chartColors().accent, borderWidth: 1.5 }, data: cells.map((x) => { const d = x[key]!; return [d.min, d.q1, d.median, d.q3, d.max]; }) }],
   };
 }
 

@@ -1,4 +1,5 @@
 // Chart colours from the live CSS variables, so charts follow the light/dark theme.
+import { useAppStore } from '../stores/app';
 export interface ChartColors {
   text: string;
   muted: string;
@@ -13,7 +14,10 @@ export interface ChartColors {
   palette: string[];
 }
 
+
 export function chartColors(): ChartColors {
+  // Reading the theme makes every computed chart option depend on it, so options rebuild on a switch.
+  void useAppStore().theme;
   const s = getComputedStyle(document.documentElement);
   const v = (name: string) => s.getPropertyValue(name).trim();
   const c = {
