@@ -253,10 +253,12 @@ export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResul
     const lambdas = lvl.capacity === Infinity ? [0] : [0, ...Array.from({ length: 14 }, (_, k) => (maxLoss / Math.max(1, denseBytes)) * 2 ** (k - 4))];
     for (const lambda of lambdas) {
       const items = cands.map((list, i) => list.map((c) => ({ ...c, loss: c.loss + lambda * c.bytes, w: Math.ceil(resourceOf(c, i) / scale - 1e-9) })));
-      const dp = knapsack(items, (c) => (c as Candidate & { w: number }).w, bins);
+      // each layer rounds its resource up: leave one bin of slack per layer so the dense plan always fits
+      const cap = bins + items.length;
+      const dp = knapsack(items, (c) => (c as Candidate & { w: number }).w, cap);
       const front: number[] = [];
       let best = Infinity;
-      for (let b = 0; b <= bins; b++) {
+      for (let b = 0; b <= cap; b++) {
         if (dp.lossAt[b] < best - 1e-15) {
           best = dp.lossAt[b];
           front.push(b);
@@ -276,6 +278,10 @@ export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResul
   const resOfPoint = (p: Point) => (budget.kind === 'latency' ? p.latencyMs : budget.kind === 'size' ? p.sizeBytes : -p.sparsity);
   const uniq = new Map<string, Point>();
   for (const p of pool) uniq.set(p.changes.join('|'), p);
+  if (!uniq.size) {
+    const dense = pointOf(layers.map(() => [{ option: undefined, seconds: 0, bytes: 0, zeros: 0, loss: 0 }]), layers.map(() => 0));
+    uniq.set('', dense);
+  }
   const all = [...uniq.values()];
   const front = all.filter((p) => !all.some((q) => q !== p && resOfPoint(q) <= resOfPoint(p) && q.fidelityLoss <= p.fidelityLoss && (resOfPoint(q) < resOfPoint(p) || q.fidelityLoss < p.fidelityLoss))).sort((a, b) => a.fidelityLoss - b.fidelityLoss);
   const meets = (p: Point) => (budget.kind === 'latency' ? p.latencyMs <= budget.seconds * 1e3 : budget.kind === 'size' ? p.sizeBytes <= budget.bytes : p.sparsity >= budget.fraction - 1e-9);
