@@ -1,5 +1,6 @@
 // Every CLI command, in the order `twinforge --help` lists them. Add one import and one entry per command.
 import type { CliCommand } from '../command';
+import { benchCommand } from './bench';
 import { compressCommand } from './compress';
 import { hwCommand } from './hw';
 import { infoCommand } from './info';
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   runCommand,
   serveCommand,
   zooCommand,
+  benchCommand,
 ];
