@@ -12,8 +12,9 @@ const USAGE = `Usage: twinforge hw <subcommand> [options]
   hw targets                               every target (profile:runtime) and what it accelerates
   hw detect [--effort X] [--check MODEL ...]
                                            measure this machine; stores the 'this-machine' profile
-  hw explain MODEL --target T [--input-shape NAME=D1,D2,...] [--option SPEC ...]
+  hw explain MODEL --target T [--input-shape NAME=D1,D2,...] [--option SPEC ...] [--measure]
                                            per layer and option: estimated speedup, verdict, reason
+                                           (--measure: also time every option here: measuredSpeedup)
   hw estimate MODEL --target T [--input-shape ...]
                                            estimated latency, whole model and per node
   hw validate MODEL --target T [--input-shape ...] [--effort X] [--option SPEC ...]
@@ -91,6 +92,7 @@ export const hwCommand: CliCommand = {
     option: { type: 'string', multiple: true },
     effort: { type: 'string' },
     check: { type: 'string', multiple: true },
+    measure: { type: 'boolean' },
   },
   async run(args, ctx) {
     const sub = args.positionals[0];
@@ -126,7 +128,12 @@ export const hwCommand: CliCommand = {
         return 0;
       }
       case 'explain': {
-        const e = await hwExplain({ model: modelArg(args, sub), target: targetArg(args, sub), inputShapes, options }, { dataDir: ctx.dataDir });
+        let measured: Map<string, number> | undefined;
+        if (args.values.measure) {
+          const r = await validateModel({ model: modelArg(args, sub), target: targetFor(targetArg(args, sub), ctx.dataDir), inputShapes, effort, options, signal: ctx.signal });
+          measured = new Map(r.judgements.filter((j) => j.measuredSpeedup !== null).map((j) => [`${j.layer}|${j.label}`, j.measuredSpeedup!]));
+        }
+        const e = await hwExplain({ model: modelArg(args, sub), target: targetArg(args, sub), inputShapes, options, measured }, { dataDir: ctx.dataDir });
         print(ctx, e, () => explanationText(e));
         return 0;
       }

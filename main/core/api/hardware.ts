@@ -85,6 +85,8 @@ export interface ExplainArgs {
   inputShapes?: Record<string, number[]>;
   /** Restrict the options judged, e.g. ["2:4", "unstructured@0.7", "dense+int8"]. */
   options?: string[];
+  /** Measured layer speedups by `${node}|${label}` (from hw validate). */
+  measured?: Map<string, number>;
 }
 
 /** Parses "2:4", "unstructured@0.7", "block4x4@0.8+int8", "int8" into layer options for a target. */
@@ -103,7 +105,7 @@ export async function hwExplain(args: ExplainArgs, ctx: HwCallContext): Promise<
   const target = targetFor(args.target, ctx.dataDir);
   const view = await readModelView(args.model, args.inputShapes);
   const options = args.options?.map((s) => parseOptionSpec(s, target));
-  return explainCost(costGraph(view), target, { options, notes: view.notes });
+  return explainCost(costGraph(view), target, { options, notes: view.notes, measured: args.measured });
 }
 
 export interface EstimateResult {

@@ -2,7 +2,9 @@
 // and, per runtime, fixed costs, efficiencies and speedup factors, every one of them measured here
 // (ONNX Runtime through probe models; Twinforge's kernels through the native measuring kernels).
 // It then checks the fresh profile against ORT's measured latency of real models.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../paths';
 import os from 'node:os';
 import { cpuFeatures } from '../system/cpu-features';
 import { TwinforgeError } from '../errors';
@@ -240,8 +242,11 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const doc = buildProfileDocument(ort, native, threads, notes);
   const profile = validateProfile(doc, 'hw detect');
   const checks: ModelCheck[] = [];
-  for (const [i, m] of (opts.models ?? []).entries()) {
-    opts.progress?.(i, opts.models!.length, 'models', m.path);
+  // real models to check the fresh profile on: the ones given, else the openWakeWord models that ship with the package
+  const owDir = path.join(packageRoot, 'node_modules', 'openwakeword-js', 'models');
+  const models: { path: string; inputShapes?: Record<string, number[]> }[] = opts.models ?? (existsSync(owDir) ? readdirSync(owDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: path.join(owDir, f) })) : []);
+  for (const [i, m] of models.entries()) {
+    opts.progress?.(i, models.length, 'models', m.path);
     checks.push(await checkModel(profile, m.path, m.inputShapes, { threads, effort: opts.effort, signal: opts.signal }));
     log(`model ${m.path}: estimated ${checks[i].estimatedMs.toFixed(4)} ms, measured ${checks[i].measuredMs.toFixed(4)} ms (${(checks[i].error * 100).toFixed(0)}%)`);
   }
