@@ -50,9 +50,12 @@ void bsr_f32_gemm_ref(const Bsr& w, const float* x, size_t batch, float* y);
 // GEMV over output rows [r0, r1).
 using CsrGemvFn = void (*)(const Csr& w, const float* x, size_t r0, size_t r1, float* y);
 using NmGemvFn = void (*)(const NmPacked& w, const float* x, size_t r0, size_t r1, float* y);
-// Batched: xt is X transposed [cols][bt] for a batch tile of bt <= kBatchTile columns,
-// yt receives [rows r0..r1)[bt].
+// BSR GEMV over block rows [br0, br1).
+using BsrGemvFn = void (*)(const Bsr& w, const float* x, size_t br0, size_t br1, float* y);
+// Batched: xt is X transposed [cols][bt] for a batch tile, bt a multiple of kBatchAlign and at
+// most kBatchTile (zero-padded columns); yt receives [rows r0..r1)[bt].
 constexpr size_t kBatchTile = 64;
+constexpr size_t kBatchAlign = 16;
 using CsrBatchFn = void (*)(const Csr& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt);
 using NmBatchFn = void (*)(const NmPacked& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt);
 using BsrBatchFn = void (*)(const Bsr& w, const float* xt, size_t bt, size_t br0, size_t br1, float* yt);
@@ -60,6 +63,7 @@ using BsrBatchFn = void (*)(const Bsr& w, const float* xt, size_t bt, size_t br0
 struct Kernels {
   CsrGemvFn csr_gemv;
   NmGemvFn nm_gemv;
+  BsrGemvFn bsr_gemv;
   CsrBatchFn csr_batch;
   NmBatchFn nm_batch;
   BsrBatchFn bsr_batch;

@@ -50,7 +50,25 @@ inline float lanes_sum(const float* s) {
   }
 }
 
-void csr_batch_portable(const Csr& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt) {
+// Block rows [br0, br1) for one activation row: each block's br x bc values against x.
+[[maybe_unused]] void bsr_gemv_portable(const Bsr& w, const float* x, size_t br0, size_t br1, float* y) {
+  const size_t bsz = w.br * w.bc;
+  for (size_t R = br0; R < br1; ++R) {
+    float* out = y + R * w.br;
+    for (size_t i = 0; i < w.br; ++i) out[i] = 0.0f;
+    for (size_t blk = w.block_row_ptr[R]; blk < w.block_row_ptr[R + 1]; ++blk) {
+      const float* v = w.values + blk * bsz;
+      const float* xb = x + size_t(w.block_col[blk]) * w.bc;
+      for (size_t i = 0; i < w.br; ++i) {
+        float s = 0.0f;
+        for (size_t j = 0; j < w.bc; ++j) s += v[i * w.bc + j] * xb[j];
+        out[i] += s;
+      }
+    }
+  }
+}
+
+[[maybe_unused]] void csr_batch_portable(const Csr& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt) {
   for (size_t r = r0; r < r1; ++r) {
     float acc[kBatchTile] = {};
     for (size_t j = w.row_ptr[r]; j < w.row_ptr[r + 1]; ++j) {
@@ -62,7 +80,7 @@ void csr_batch_portable(const Csr& w, const float* xt, size_t bt, size_t r0, siz
   }
 }
 
-void nm_batch_portable(const NmPacked& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt) {
+[[maybe_unused]] void nm_batch_portable(const NmPacked& w, const float* xt, size_t bt, size_t r0, size_t r1, float* yt) {
   const size_t per = w.per_row(), groups = w.cols / w.m;
   for (size_t r = r0; r < r1; ++r) {
     float acc[kBatchTile] = {};
@@ -79,7 +97,7 @@ void nm_batch_portable(const NmPacked& w, const float* xt, size_t bt, size_t r0,
 }
 
 // Block rows [br0, br1): every block multiplies its br x bc values into br accumulator rows.
-void bsr_batch_portable(const Bsr& w, const float* xt, size_t bt, size_t br0, size_t br1, float* yt) {
+[[maybe_unused]] void bsr_batch_portable(const Bsr& w, const float* xt, size_t bt, size_t br0, size_t br1, float* yt) {
   const size_t bsz = w.br * w.bc;
   for (size_t R = br0; R < br1; ++R) {
     float* out = yt + R * w.br * bt;

@@ -4,6 +4,6 @@
 
 namespace tf::spmm {
 Kernels kernels_neon() {
-  return {csr_gemv_portable, nm_gemv_portable, csr_batch_portable, nm_batch_portable, bsr_batch_portable};
+  return {csr_gemv_portable, nm_gemv_portable, bsr_gemv_portable, csr_batch_portable, nm_batch_portable, bsr_batch_portable};
 }
 }  // namespace tf::spmm

@@ -51,17 +51,22 @@ void run_rows(size_t rows, size_t work, Cum cum, Fn fn) {
 // Batched driver shared by the three formats: rows_out outputs, cols inputs, `unit` outputs
 // per kernel row index (BSR block rows cover br outputs).
 template <typename Fn, typename Cum>
-void batched(size_t rows_out, size_t cols, size_t batch, const float* x, float* y, size_t kernel_rows, size_t unit,
-             size_t work, Cum cum, Fn kernel) {
+void batched(size_t rows_out, size_t cols, size_t batch, const float* x, float* y, size_t kernel_rows, size_t work,
+             Cum cum, Fn kernel) {
+  // The batch tile is padded to a multiple of kBatchAlign with zero columns, so every kernel
+  // works on whole vectors (the padding lanes compute zeros nobody reads).
   std::vector<float> xt(cols * kBatchTile), yt(rows_out * kBatchTile);
   for (size_t b0 = 0; b0 < batch; b0 += kBatchTile) {
     const size_t bt = std::min(kBatchTile, batch - b0);
-    for (size_t c = 0; c < cols; ++c)
-      for (size_t b = 0; b < bt; ++b) xt[c * bt + b] = x[(b0 + b) * cols + c];
-    run_rows(kernel_rows, work * bt, cum, [&](size_t r0, size_t r1) { kernel(xt.data(), bt, r0, r1, yt.data()); });
+    const size_t bp = (bt + kBatchAlign - 1) / kBatchAlign * kBatchAlign;
+    for (size_t c = 0; c < cols; ++c) {
+      float* dst = xt.data() + c * bp;
+      for (size_t b = 0; b < bt; ++b) dst[b] = x[(b0 + b) * cols + c];
+      for (size_t b = bt; b < bp; ++b) dst[b] = 0.0f;
+    }
+    run_rows(kernel_rows, work * bt, cum, [&](size_t r0, size_t r1) { kernel(xt.data(), bp, r0, r1, yt.data()); });
     for (size_t b = 0; b < bt; ++b)
-      for (size_t r = 0; r < rows_out; ++r) y[(b0 + b) * rows_out + r] = yt[r * bt + b];
-    (void)unit;
+      for (size_t r = 0; r < rows_out; ++r) y[(b0 + b) * rows_out + r] = yt[r * bp + b];
   }
 }
 
@@ -76,7 +81,7 @@ void csr_f32_gemm(const Csr& w, const float* x, size_t batch, float* y, Isa isa)
     run_rows(w.rows, nnz, cum, [&](size_t r0, size_t r1) { k.csr_gemv(w, x, r0, r1, y); });
     return;
   }
-  batched(w.rows, w.cols, batch, x, y, w.rows, 1, nnz, cum,
+  batched(w.rows, w.cols, batch, x, y, w.rows, nnz, cum,
           [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.csr_batch(w, xt, bt, r0, r1, yt); });
 }
 
@@ -89,7 +94,7 @@ void nm_f32_gemm(const NmPacked& w, const float* x, size_t batch, float* y, Isa 
     run_rows(w.rows, w.rows * per, cum, [&](size_t r0, size_t r1) { k.nm_gemv(w, x, r0, r1, y); });
     return;
   }
-  batched(w.rows, w.cols, batch, x, y, w.rows, 1, w.rows * per, cum,
+  batched(w.rows, w.cols, batch, x, y, w.rows, w.rows * per, cum,
           [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.nm_batch(w, xt, bt, r0, r1, yt); });
 }
 
@@ -99,7 +104,11 @@ void bsr_f32_gemm(const Bsr& w, const float* x, size_t batch, float* y, Isa isa)
   const size_t block_rows = w.rows / w.br, bsz = w.br * w.bc;
   auto cum = [&](size_t R) { return size_t(w.block_row_ptr[R]) * bsz; };
   const size_t work = size_t(w.block_row_ptr[block_rows]) * bsz;
-  batched(w.rows, w.cols, batch, x, y, block_rows, w.br, work, cum,
+  if (batch == 1) {
+    run_rows(block_rows, work, cum, [&](size_t r0, size_t r1) { k.bsr_gemv(w, x, r0, r1, y); });
+    return;
+  }
+  batched(w.rows, w.cols, batch, x, y, block_rows, work, cum,
           [&](const float* xt, size_t bt, size_t r0, size_t r1, float* yt) { k.bsr_batch(w, xt, bt, r0, r1, yt); });
 }
 
