@@ -126,6 +126,30 @@ export interface FileListing {
 
 // ---------- model details ----------
 
+export interface SensitivityEntry {
+  /** The weight's name (what recipe globs match) and its node. */
+  layer: string;
+  node: string;
+  pattern: string;
+  level: number;
+  precision: 'fp32' | 'int8' | 'int4';
+  /** Noise-to-signal power of the model outputs (0 = identical). */
+  loss: number;
+  sqnrDb: number;
+  top1Agreement?: number;
+  how: 'measured' | 'proxy';
+}
+
+/** The result of a sensitivity job (JobSnapshot.result). */
+export interface SensitivityResult {
+  model: string;
+  method: 'measure' | 'proxy';
+  layers: { layer: string; node: string; op: string; params: number }[];
+  entries: SensitivityEntry[];
+  skipped: string[];
+  [extra: string]: unknown;
+}
+
 export interface WeightHistogram {
   layer: string;
   weight: string;
@@ -240,17 +264,22 @@ export interface PlanPoint {
   latencyMs: number;
   sizeBytes: number;
   fidelityLoss: number;
+  sqnrDb?: number;
   sparsity?: number;
   label?: string;
+  /** Layers changed, as "layer: option". */
+  changes?: string[];
   /** The recipe stages that realise this point (pick it to use it). */
   stages?: unknown[];
   [extra: string]: unknown;
 }
 
 export interface PlanResult {
+  /** The plan written as a recipe file (under the data folder). */
   recipe?: string;
   recipeData?: unknown;
   estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
+  plan?: { feasible: boolean; budgetLabel: string; notes: string[]; dense: { latencyMs: number; sizeBytes: number }; [extra: string]: unknown };
   pareto: PlanPoint[];
   [extra: string]: unknown;
 }

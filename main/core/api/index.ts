@@ -2,7 +2,7 @@
 // arguments at the edge. Every host (Electron IPC, web host, CLI) goes through `invoke`, so a
 // call is validated the same way whatever the transport.
 import { z } from 'zod';
-import { calls, MAX_ARGS_BYTES, type CallName, type CallResult, type CompressResult, type MethodInfo } from '../../../preload/contract';
+import { calls, MAX_ARGS_BYTES, type CallName, type CallResult, type CompressResult, type MethodInfo, type PlanResult } from '../../../preload/contract';
 import { badInput, TwinforgeError } from '../errors';
 import type { JobRunner } from '../jobs/runner';
 import { getAppInfo } from './app';
@@ -12,7 +12,7 @@ import { weightHistogram } from './histogram-call';
 import { pending } from './pending-call';
 import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
 import { startCompression } from './compress-call';
-import { hwExplain, hwTargets } from './hardware';
+import { hwExplain, hwTargets, planMakeCall } from './hardware';
 import { zooModelFile } from './zoo-file-call';
 import { exportRun, registerRun } from './twin-call';
 import { estimateStages } from './estimate-call';
@@ -54,8 +54,8 @@ export const handlers: Handlers = {
   'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: 'Measure this machine' }),
   'hw.explain': (a, s) => hwExplain(a, { dataDir: s.dataDir }),
   'hw.estimate': (a, s) => estimateStages(s.dataDir, a),
-  'plan.make': () => pending('The budget planner', 'hardware awareness (issue 7)'),
-  'sensitivity.start': () => pending('Sensitivity analysis', 'hardware awareness (issue 7)'),
+  'plan.make': async (a, s) => (await planMakeCall(a, { dataDir: s.dataDir })) as unknown as PlanResult,
+  'sensitivity.start': (a, s) => s.jobs.submit('sensitivity', a, { title: 'Sensitivity analysis' }),
 
   'zoo.list': (_a, s) => zooList({ dataDir: s.dataDir }),
   'zoo.create': (a, s) => zooCreate({ dataDir: s.dataDir }, a),

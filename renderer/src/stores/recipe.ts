@@ -168,9 +168,17 @@ export const useRecipeStore = defineStore('recipe', () => {
     return 'unstructured';
   }
 
+  // ---- the planner's result (budget mode)
+  const plan = ref<PlanResult>();
+  const planError = ref<ApiError>();
+  const planning = ref(false);
+
   // ---- the recipe
   const stages = computed<Record<string, unknown>[]>(() => {
     const m = method.value;
+    // Budget mode with a picked plan: its stages exactly as the planner wrote them.
+    const picked = m.mode === 'budget' && m.planPick !== undefined ? plan.value?.pareto[m.planPick]?.stages : undefined;
+    if (picked) return picked as Record<string, unknown>[];
     const list: Record<string, unknown>[] = [];
     const ov = Object.entries(m.overrides);
     if (m.prune.enabled) {
@@ -237,6 +245,8 @@ export const useRecipeStore = defineStore('recipe', () => {
   const describe = computed(() => {
     const parts: string[] = [];
     const m = method.value;
+    const picked = m.mode === 'budget' && m.planPick !== undefined ? plan.value?.pareto[m.planPick] : undefined;
+    if (picked) return `planned: ${picked.changes?.length ?? 0} layer changes`;
     if (m.prune.enabled) parts.push(`${m.prune.method} ${/^\d+:\d+$/.test(m.prune.pattern) ? m.prune.pattern : `${Math.round(m.prune.sparsity * 100)}%${m.prune.pattern !== 'unstructured' ? ' ' + m.prune.pattern : ''}`}`);
     if (m.quantize.enabled) parts.push(m.quantize.method);
     return parts.join(' + ') || 'no stages';
@@ -317,9 +327,6 @@ export const useRecipeStore = defineStore('recipe', () => {
   });
 
   // ---- budget mode: the planner
-  const plan = ref<PlanResult>();
-  const planError = ref<ApiError>();
-  const planning = ref(false);
   async function makePlan(): Promise<void> {
     if (!model.choice.path || !target.state.selected) return;
     planning.value = true;
@@ -328,7 +335,11 @@ export const useRecipeStore = defineStore('recipe', () => {
       const b = method.value.budget;
       const shapes = model.choice.inputShapes;
       plan.value = await call('plan.make', { model: model.choice.path, target: target.state.selected, budget: { [b.kind]: b.value }, ...(shapes ? { inputShapes: shapes } : {}) });
-      method.value.planPick = undefined;
+      touched.value.method = true;
+      // The plan the planner chose for the budget is the default pick: the point closest to its estimate.
+      const est = plan.value.estimated;
+      const i = plan.value.pareto.findIndex((p) => Math.abs(p.latencyMs - est.latencyMs) < 1e-9 && Math.abs(p.sizeBytes - est.sizeBytes) < 1);
+      method.value.planPick = i >= 0 ? i : plan.value.pareto.length ? 0 : undefined;
     } catch (err) {
       planError.value = asApiError(err);
     } finally {
@@ -337,9 +348,15 @@ export const useRecipeStore = defineStore('recipe', () => {
   }
   /** Uses a Pareto point's stages as the advanced settings (first prune and quantize stage). */
   function pickPlan(i: number): void {
-    const p = plan.value?.pareto[i];
     method.value.planPick = i;
+    touched.value.method = true;
+  }
+  /** Copies a plan point into the advanced settings (to edit it further by hand). */
+  function editPlan(i: number): void {
+    const p = plan.value?.pareto[i];
     if (!p?.stages) return;
+    method.value.mode = 'advanced';
+    method.value.planPick = undefined;
     for (const st of p.stages as Record<string, unknown>[]) {
       if (st.type === 'prune') {
         method.value.prune = { ...method.value.prune, enabled: true, method: String(st.method ?? 'magnitude'), pattern: String(st.pattern ?? 'unstructured'), sparsity: Number(st.sparsity ?? impliedSparsity(String(st.pattern ?? ''), 0.5)) };
@@ -359,7 +376,7 @@ export const useRecipeStore = defineStore('recipe', () => {
   return {
     method, data, out, touched, methods, methodsError, pruneMethods, quantMethods, fastestChoice, stages, describe,
     check, checkError, estimate, estimateError, estimating, sizeEstimate, plan, planError, planning, ready, dataReady,
-    loadMethods, applyPreset, buildRecipe, runChecks, makePlan, pickPlan,
+    loadMethods, applyPreset, buildRecipe, runChecks, makePlan, pickPlan, editPlan,
   };
 });
 
