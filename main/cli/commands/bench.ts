@@ -4,6 +4,7 @@ import type { CliCommand } from '../command';
 import { badInput } from '../../core/errors';
 import { getBench, listBenches } from '../../core/bench/registry';
 import '../../core/bench/native';
+import '../../core/bench/io-compress-entries';
 
 function usage(): string {
   const list = listBenches();
