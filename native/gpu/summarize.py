@@ -4,6 +4,7 @@ Markdown report (stdout): our kernels with GB/s, ratio to the device copy bandwi
 against the CPU reference, and PyTorch's time on the same op with the speedup."""
 import glob
 import json
+import re
 import os
 import sys
 
@@ -33,7 +34,8 @@ def main():
     def key(kernel, params):
         k, p = kernel.lower(), params.lower()
         if k.startswith("global_threshold"):
-            return "thr" + ("0.5" if "0.5" in p else "0.9")
+            m = re.search(r"sp=([0-9.]+)", p)
+            return "thr%g" % float(m.group(1)) if m else None
         if k.startswith("nm_mask") and "2:4" in (k + p) and "axis1" in p.replace(" ", "") or k.startswith("nm_mask 2:4"):
             return "nm24"
         if k.startswith("apply_mask"):

@@ -28,6 +28,17 @@ struct SelectState {
   uint32_t nan;         // any NaN seen
 };
 
+__device__ inline void hist_add(unsigned int* local, uint32_t key, uint32_t prefix, uint32_t pmask, int shift, int bins,
+                                bool& nan) {
+  nan |= key > kInfBits;
+  const bool match = (key & pmask) == prefix;
+  const int bin = match ? int((key >> shift) & uint32_t(bins - 1)) : -1;
+  // Weights cluster in a few exponent bins: lanes with the same bin add once (warp-aggregated),
+  // instead of serialising on one shared-memory address.
+  const unsigned peers = __match_any_sync(__activemask(), bin);
+  if (match && (__ffs(peers) - 1) == int(threadIdx.x & 31)) atomicAdd(&local[bin], unsigned(__popc(peers)));
+}
+
 __global__ void histogram_kernel(const float* __restrict__ w, size_t n, const SelectState* st, int shift, int bits,
                                  unsigned long long* __restrict__ hist, bool first) {
   __shared__ unsigned int local[kBins];
@@ -37,11 +48,18 @@ __global__ void histogram_kernel(const float* __restrict__ w, size_t n, const Se
   const uint32_t prefix = st->prefix, pmask = st->prefix_mask;
   bool nan = false;
   const size_t stride = size_t(gridDim.x) * blockDim.x;
-  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const uint32_t key = __float_as_uint(w[i]) & kAbsMask;
-    nan |= key > kInfBits;
-    if ((key & pmask) == prefix) atomicAdd(&local[(key >> shift) & (bins - 1)], 1u);
+  const bool vec = reinterpret_cast<uintptr_t>(w) % 16 == 0;
+  const size_t n4 = vec ? n / 4 : 0;
+  const float4* w4 = reinterpret_cast<const float4*>(w);
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n4; i += stride) {
+    const float4 x = w4[i];
+    hist_add(local, __float_as_uint(x.x) & kAbsMask, prefix, pmask, shift, bins, nan);
+    hist_add(local, __float_as_uint(x.y) & kAbsMask, prefix, pmask, shift, bins, nan);
+    hist_add(local, __float_as_uint(x.z) & kAbsMask, prefix, pmask, shift, bins, nan);
+    hist_add(local, __float_as_uint(x.w) & kAbsMask, prefix, pmask, shift, bins, nan);
   }
+  for (size_t i = n4 * 4 + size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    hist_add(local, __float_as_uint(w[i]) & kAbsMask, prefix, pmask, shift, bins, nan);
   if (first && __syncthreads_or(nan) && threadIdx.x == 0) atomicOr(const_cast<uint32_t*>(&st->nan), 1u);
   if (!first) __syncthreads();
   for (int i = threadIdx.x; i < bins; i += blockDim.x)
@@ -175,6 +193,29 @@ __global__ void apply_mask_kernel(float* __restrict__ w, const uint8_t* __restri
     if (!mask[i]) w[i] = 0.0f;
 }
 
+// No ties to prune: keep = |w| >= threshold, a pure streaming pass (float4 in, 4 bytes out).
+template <int kMode>
+__global__ void threshold_simple_kernel(float* __restrict__ w, size_t n, uint32_t key, uint8_t* __restrict__ mask) {
+  const size_t stride = size_t(gridDim.x) * blockDim.x, n4 = n / 4;
+  float4* w4 = reinterpret_cast<float4*>(w);
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n4; i += stride) {
+    float4 x = w4[i];
+    const bool k0 = (__float_as_uint(x.x) & kAbsMask) >= key, k1 = (__float_as_uint(x.y) & kAbsMask) >= key;
+    const bool k2 = (__float_as_uint(x.z) & kAbsMask) >= key, k3 = (__float_as_uint(x.w) & kAbsMask) >= key;
+    if (kMode == 0) {
+      reinterpret_cast<uchar4*>(mask)[i] = make_uchar4(k0, k1, k2, k3);
+    } else if (!(k0 && k1 && k2 && k3)) {
+      x.x = k0 ? x.x : 0.0f, x.y = k1 ? x.y : 0.0f, x.z = k2 ? x.z : 0.0f, x.w = k3 ? x.w : 0.0f;
+      w4[i] = x;
+    }
+  }
+  for (size_t i = n4 * 4 + size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const bool k = (__float_as_uint(w[i]) & kAbsMask) >= key;
+    if (kMode == 0) mask[i] = k;
+    else if (!k) w[i] = 0.0f;
+  }
+}
+
 // Tie ranking needs contiguous ranges per block; ~64K elements each keeps the scan tiny.
 constexpr size_t kTieChunk = size_t(1) << 16;
 
@@ -182,6 +223,14 @@ uint64_t threshold_apply(float* d_w, size_t n, float threshold, uint64_t ties, u
   require_device();
   if (n == 0) return 0;
   const uint32_t key = __float_as_uint_host(threshold) & kAbsMask;
+  const bool aligned = reinterpret_cast<uintptr_t>(d_w) % 16 == 0 && (mode != 0 || reinterpret_cast<uintptr_t>(d_mask) % 4 == 0);
+  if (ties == 0 && aligned) {
+    const unsigned grid = unsigned(std::min<size_t>((n / 4 + 255) / 256 + 1, size_t(device_sms()) * 16));
+    if (mode == 0) threshold_simple_kernel<0><<<grid, 256>>>(d_w, n, key, d_mask);
+    else threshold_simple_kernel<1><<<grid, 256>>>(d_w, n, key, nullptr);
+    TF_CUDA_LAUNCHED();
+    return 0;
+  }
   const size_t blocks = (n + kTieChunk - 1) / kTieChunk;
   DeviceScratch scratch((blocks + 1) * sizeof(unsigned long long));
   auto* offsets = scratch.as<unsigned long long>();
