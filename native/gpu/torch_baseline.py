@@ -185,8 +185,22 @@ def main():
             s = timed(run, reps=3, warmup=1)
             add(name, f"{L}x{L}, H of {T} tokens", 0, s, note=f"loss {res['loss']:.6g}")
 
+    def sparse24():
+        # Report, don't assume: torch's 2:4 semi-structured (cuSPARSELt) linear vs dense fp16.
+        from torch.sparse import to_sparse_semi_structured
+        for (m, n_, k) in ((16, 4096, 4096), (4096, 4096, 4096), (8192, 8192, 8192)):
+            W = torch.randn(n_, k, device=dev, dtype=torch.float16, generator=g)
+            mask = torch.tensor([1, 1, 0, 0], device=dev, dtype=torch.bool).tile(n_, k // 4)
+            W = W * mask
+            x = torch.randn(m, k, device=dev, dtype=torch.float16, generator=g)
+            Ws = to_sparse_semi_structured(W)
+            sd = timed(lambda: torch.nn.functional.linear(x, W), reps=10)
+            ss = timed(lambda: torch.nn.functional.linear(x, Ws), reps=10)
+            add("2:4 semi-structured linear fp16 (torch)", f"{m}x{k} . {k}x{n_}", 0, ss, flops=2.0 * m * n_ * k,
+                note=f"dense fp16 {sd * 1e3:.3f} ms; speedup {sd / ss:.2f}x")
+
     for name, fn in (("copy", copy), ("threshold", threshold), ("masks", masks), ("quant", quant),
-                     ("hessian", hessian), ("sparsegpt", sparsegpt)):
+                     ("hessian", hessian), ("sparsegpt", sparsegpt), ("sparse24", sparse24)):
         t0 = time.time()
         section(name, fn)
         print(f"[torch] {name}: {time.time() - t0:.1f} s", file=sys.stderr, flush=True)
