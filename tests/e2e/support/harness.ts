@@ -32,6 +32,7 @@ export function describeE2E(name: string, body: () => void): void {
     describe(name, () => it('needs Chromium', () => { throw new Error(`${chromiumMissing}; CI=true requires the e2e tests to run.`); }));
     return;
   }
+  console.warn(`[e2e] '${name}' skipped: ${chromiumMissing}`);
   describe.skip(`${name} — skipped: ${chromiumMissing}`, body);
 }
 
