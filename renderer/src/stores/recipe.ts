@@ -168,8 +168,10 @@ export const useRecipeStore = defineStore('recipe', () => {
     return 'unstructured';
   }
 
-  // ---- the planner's result (budget mode)
-  const plan = ref<PlanResult>();
+  // ---- the planner's result (budget mode), kept across reloads with the pick that points into it
+  const planBox = ref<{ result?: PlanResult }>({});
+  persist('plan', planBox);
+  const plan = computed<PlanResult | undefined>({ get: () => planBox.value.result, set: (v) => (planBox.value = { result: v }) });
   const planError = ref<ApiError>();
   const planning = ref(false);
 
