@@ -28,17 +28,6 @@ struct SelectState {
   uint32_t nan;         // any NaN seen
 };
 
-__device__ inline void hist_add(unsigned int* local, uint32_t key, uint32_t prefix, uint32_t pmask, int shift, int bins,
-                                bool& nan) {
-  nan |= key > kInfBits;
-  const bool match = (key & pmask) == prefix;
-  const int bin = match ? int((key >> shift) & uint32_t(bins - 1)) : -1;
-  // Weights cluster in a few exponent bins: lanes with the same bin add once (warp-aggregated),
-  // instead of serialising on one shared-memory address.
-  const unsigned peers = __match_any_sync(__activemask(), bin);
-  if (match && (__ffs(peers) - 1) == int(threadIdx.x & 31)) atomicAdd(&local[bin], unsigned(__popc(peers)));
-}
-
 __global__ void histogram_kernel(const float* __restrict__ w, size_t n, const SelectState* st, int shift, int bits,
                                  unsigned long long* __restrict__ hist, bool first) {
   __shared__ unsigned int local[kBins];
@@ -48,18 +37,11 @@ __global__ void histogram_kernel(const float* __restrict__ w, size_t n, const Se
   const uint32_t prefix = st->prefix, pmask = st->prefix_mask;
   bool nan = false;
   const size_t stride = size_t(gridDim.x) * blockDim.x;
-  const bool vec = reinterpret_cast<uintptr_t>(w) % 16 == 0;
-  const size_t n4 = vec ? n / 4 : 0;
-  const float4* w4 = reinterpret_cast<const float4*>(w);
-  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n4; i += stride) {
-    const float4 x = w4[i];
-    hist_add(local, __float_as_uint(x.x) & kAbsMask, prefix, pmask, shift, bins, nan);
-    hist_add(local, __float_as_uint(x.y) & kAbsMask, prefix, pmask, shift, bins, nan);
-    hist_add(local, __float_as_uint(x.z) & kAbsMask, prefix, pmask, shift, bins, nan);
-    hist_add(local, __float_as_uint(x.w) & kAbsMask, prefix, pmask, shift, bins, nan);
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const uint32_t key = __float_as_uint(w[i]) & kAbsMask;
+    nan |= key > kInfBits;
+    if ((key & pmask) == prefix) atomicAdd(&local[(key >> shift) & (bins - 1)], 1u);
   }
-  for (size_t i = n4 * 4 + size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    hist_add(local, __float_as_uint(w[i]) & kAbsMask, prefix, pmask, shift, bins, nan);
   if (first && __syncthreads_or(nan) && threadIdx.x == 0) atomicOr(const_cast<uint32_t*>(&st->nan), 1u);
   if (!first) __syncthreads();
   for (int i = threadIdx.x; i < bins; i += blockDim.x)
