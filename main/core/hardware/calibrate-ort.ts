@@ -4,6 +4,7 @@
 // overlap, and what zeros, int8 and int4 really buy (interleaved against dense, same process).
 import { TwinforgeError } from '../errors';
 import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
+import { layerProbe } from './probes';
 import {
   applyZeros,
   buildProbeModel,
@@ -12,7 +13,6 @@ import {
   convProbe,
   opChainProbe,
   int4MatmulProbe,
-  int8MatmulProbe,
   matmulChainProbe,
   matmulProbe,
   randomWeights,
@@ -68,7 +68,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const rounds = Math.max(5, Math.round(25 * effort));
   const threads = opts.threads ?? 2;
   const log: string[] = [];
-  const steps = 11;
+  const steps = 12;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -76,6 +76,10 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   };
   const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b = 1500) =>
     timeModels(models, { rounds, budgetMs: budget(b), threads, signal: opts.signal });
+
+  // 0. warm up: the first sessions of a process pay for thread-pool creation and lazy init
+  stage('warm-up');
+  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { rounds: 5, budgetMs: budget(400), threads, signal: opts.signal });
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
@@ -173,13 +177,13 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     { key: 'unstructured@0.9', pattern: 'unstructured', precision: 'fp32' as const, level: 0.9, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'unstructured', level: 0.9 })) },
     { key: '2:4', pattern: 'n:m', precision: 'fp32' as const, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'nm', level: 0.5, n: 2, m: 4 })) },
     { key: 'block@0.7', pattern: 'block', precision: 'fp32' as const, level: 0.7, src: (m: number) => matmulProbe(m, k, n, applyZeros(w, k, n, { kind: 'block', level: 0.7 })) },
-    { key: 'int8', pattern: 'dense', precision: 'int8' as const, src: (m: number) => int8MatmulProbe(m, k, n, w) },
+    // int8 as the pipeline exports it (activation Q/DQ, weight DQ, output Q/DQ: ORT fuses it into QGemm)
+    { key: 'int8', pattern: 'dense', precision: 'int8' as const, src: (m: number) => qdqInt8(m, k, n, w) },
     { key: 'int4', pattern: 'dense', precision: 'int4' as const, src: (m: number) => int4MatmulProbe(m, k, n, 128, w) },
   ];
   // int8 convolutions: ORT runs the QDQ pattern as QLinearConv in NHWC, with layout transposes
   stage('int8 convolution');
   {
-    const { layerProbe } = await import('./probes');
     const [ci, co, hw] = opts.quick ? [16, 32, 14] : [32, 64, 28];
     const cv = { node: { name: 'c', op: 'Conv', inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }, inputDims: [1, ci, hw, hw], outputDims: [1, co, hw, hw], weight: randomWeights(co * ci * 9, 21), weightDims: [co, ci, 3, 3], bias: randomWeights(co, 22) };
     const d = layerProbe(cv);
@@ -231,6 +235,12 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     factors,
     log,
   };
+}
+
+function qdqInt8(m: number, k: number, n: number, w: Float32Array): Uint8Array {
+  const p = layerProbe({ node: { name: 'fc', op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], attrs: {} }, inputDims: [m, k], outputDims: [m, n], weight: w, weightDims: [k, n] }, { pattern: 'dense', level: 0, precision: 'int8' });
+  if (!p.ok) throw new TwinforgeError('INTERNAL', p.why);
+  return p.bytes;
 }
 
 function clamp(x: number, lo: number, hi: number): number {

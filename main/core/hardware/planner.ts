@@ -199,6 +199,21 @@ function knapsack(cands: Candidate[][], cost: (c: Candidate) => number, bins: nu
  * found is re-estimated as a whole and the Pareto front is taken over all of them.
  */
 export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
+  // the pipeline applies one quantization method per recipe: plan each precision on its own, keep the best
+  const precs = opts.precisions ?? [...new Set(sens.entries.filter((e) => e.pattern === 'dense' && e.precision !== 'fp32').map((e) => e.precision as string))];
+  if (precs.length <= 1) return makePlanOne(cost, target, sens, budget, opts);
+  const plans = precs.map((p) => makePlanOne(cost, target, sens, budget, { ...opts, precisions: [p] }));
+  const res = (x: { latencyMs: number; sizeBytes: number; sparsity: number }) => (budget.kind === 'latency' ? x.latencyMs : budget.kind === 'size' ? x.sizeBytes : -x.sparsity);
+  const feasible = plans.filter((p) => p.feasible).sort((a, b) => a.estimated.fidelityLoss - b.estimated.fidelityLoss);
+  const best = feasible[0] ?? [...plans].sort((a, b) => res(a.estimated) - res(b.estimated))[0];
+  const all = plans.flatMap((p) => p.pareto);
+  const pareto = all.filter((p) => !all.some((q) => q !== p && res(q) <= res(p) && q.fidelityLoss <= p.fidelityLoss && (res(q) < res(p) || q.fidelityLoss < p.fidelityLoss))).sort((a, b) => a.fidelityLoss - b.fidelityLoss);
+  const notes = [...best.notes];
+  notes.push(`one quantization precision per recipe (the pipeline's rule): planned with ${precs.join(' and with ')} separately, kept ${best.choices.find((c) => c.precision !== target.runtime.basePrecision)?.precision ?? 'the float plan'}`);
+  return { ...best, pareto: pareto.length > 16 ? Array.from({ length: 16 }, (_, i) => pareto[Math.round((i * (pareto.length - 1)) / 15)]) : pareto, notes };
+}
+
+function makePlanOne(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
   const notes: string[] = [];
   const layers = weightedLayers(cost).filter((l) => l.weight && !l.fusedInto);
   const denseEst = estimateModel(cost, target);

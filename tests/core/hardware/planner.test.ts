@@ -163,6 +163,9 @@ describe('planner', () => {
     expect(recipe.budget?.latencyMs).toBeCloseTo(dense * 0.5 * 1e3);
     const included = (recipe.stages ?? []).flatMap((s) => s.include ?? []);
     for (const c of p.choices) expect(included).toContain(c.layer);
+    // the pipeline takes one quantize stage per recipe: plans never mix int8 and int4
+    for (const point of p.pareto) expect((point.stages ?? []).filter((s) => s.type === 'quantize').length).toBeLessThanOrEqual(1);
+    expect(new Set(p.choices.filter((c) => c.precision !== 'fp32').map((c) => c.precision)).size).toBeLessThanOrEqual(1);
   });
 });
 
