@@ -14,8 +14,8 @@ import { estimateModel } from './latency';
 import { measureNativeRuntime, type NativeCalibration } from './calibrate-native';
 import { readModelView } from './onnx-view';
 import { profileNodes, timeModels } from './ort-time';
-import { chainProbe } from './synth';
-import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type ProfileDocument } from './profile';
+import { chainProbe, matmulProbe } from './synth';
+import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type ProfileDocument, type Target } from './profile';
 import { formatQuantity } from './units';
 
 export interface DetectOptions {
@@ -42,7 +42,9 @@ export interface ModelCheck {
   error: number;
   /** The profile's fixed call cost and the one measured alongside the model (load drift). */
   callCostMs?: { profile: number; now: number };
-  /** The estimate with the call cost measured alongside, and its error. */
+  /** Bandwidth and compute now, relative to the profile (from reference probes timed alongside). */
+  drift?: { bandwidth: number; compute: number };
+  /** The estimate with call cost, bandwidth and compute re-measured alongside, and its error. */
   estimatedWithCallNowMs?: number;
   errorWithCallNow?: number;
   /** Per-node kernel times from ORT's profiler (shares of the profiled total), largest first. */
@@ -261,11 +263,39 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
   const target = targetOf(profile, 'onnxruntime-cpu');
   const cost = costGraph(view);
   const est = estimateModel(cost, target);
-  // an empty call timed alongside: on a shared machine the fixed call cost drifts with the load
-  const empty = chainProbe(1, 16);
-  const [t, e] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }, { src: empty, shapes: { x: [1, 16] } }], { rounds: Math.max(8, Math.round(30 * (opts.effort ?? 1))), budgetMs: 3000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
+  // reference probes timed alongside (an empty call, a GEMV, a GEMM): on a shared machine the fixed
+  // call cost, the bandwidth and the compute rate all drift with the load within minutes
+  const refs = [
+    { src: chainProbe(1, 16), shapes: { x: [1, 16] } },
+    { src: matmulProbe(1, 1024, 2048), shapes: { x: [1, 1024] } },
+    { src: matmulProbe(128, 512, 512), shapes: { x: [128, 512] } },
+  ];
+  const [t, e, gv, gm] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }, ...refs], { rounds: Math.max(8, Math.round(30 * (opts.effort ?? 1))), budgetMs: 3000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
   const perCallNow = Math.max(1e-7, e.medianMs / 1e3 - (target.runtime.perOp.Relu ?? target.runtime.perNode));
-  const drifted = estimateModel(cost, { ...target, runtime: { ...target.runtime, perCall: perCallNow } });
+  const rt = target.runtime;
+  const work = (ms: number) => Math.max(1e-7, ms / 1e3 - perCallNow - rt.perNode - rt.perParallelNode);
+  const estOf = async (r: (typeof refs)[number]) => {
+    const v = await readModelView(r.src);
+    const x = estimateModel(costGraph(v), target);
+    return Math.max(1e-7, x.seconds - x.callSeconds - x.outputSeconds - rt.perNode - rt.perParallelNode);
+  };
+  const bwScale = clampScale((await estOf(refs[1])) / work(gv.medianMs));
+  const cScale = clampScale((await estOf(refs[2])) / work(gm.medianMs));
+  const hw = target.profile.hardware;
+  const now: Target = {
+    ...target,
+    profile: {
+      ...target.profile,
+      hardware: {
+        ...hw,
+        bandwidth: hw.bandwidth * bwScale,
+        caches: hw.caches.map((c) => ({ ...c, ...(c.bandwidth ? { bandwidth: c.bandwidth * bwScale } : {}) })),
+        peak: Object.fromEntries(Object.entries(hw.peak).map(([k, v]) => [k, (v as number) * cScale])),
+      },
+    },
+    runtime: { ...rt, perCall: perCallNow },
+  };
+  const drifted = estimateModel(cost, now);
   const check: ModelCheck = {
     model: file,
     estimatedMs: est.seconds * 1e3,
@@ -273,6 +303,7 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
     measuredP10Ms: t.p10Ms,
     error: (est.seconds * 1e3 - t.medianMs) / t.medianMs,
     callCostMs: { profile: target.runtime.perCall * 1e3, now: perCallNow * 1e3 },
+    drift: { bandwidth: round3(bwScale), compute: round3(cScale) },
     estimatedWithCallNowMs: drifted.seconds * 1e3,
     errorWithCallNow: (drifted.seconds * 1e3 - t.medianMs) / t.medianMs,
   };
@@ -289,6 +320,10 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
     }
   }
   return check;
+}
+
+function clampScale(x: number): number {
+  return Number.isFinite(x) ? Math.min(4, Math.max(0.25, x)) : 1;
 }
 
 function round3(x: number): number {

@@ -72,8 +72,8 @@ md();
 if (only === 'all' || only === 'latency') {
   md('## 2. Whole-model latency: estimate vs ONNX Runtime (target this-machine:onnxruntime-cpu)');
   md();
-  md('| model | estimated ms | measured ms (median) | measured p10 | error | call cost profile / now (µs) | error, call cost now | load |');
-  md('|---|---:|---:|---:|---:|---:|---:|---:|');
+  md('| model | estimated ms | measured ms (median) | measured p10 | error | call cost profile / now (µs) | drift bw / compute | error, re-measured alongside | load |');
+  md('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const errs: number[] = [];
   const errsNow: number[] = [];
   for (const m of models) {
@@ -81,7 +81,7 @@ if (only === 'all' || only === 'latency') {
       const c = await checkModel(profile, m.file, undefined, { effort, perNode: false });
       errs.push(Math.abs(c.error));
       errsNow.push(Math.abs(c.errorWithCallNow ?? c.error));
-      md(`| ${m.name} | ${c.estimatedMs.toFixed(4)} | ${c.measuredMs.toFixed(4)} | ${c.measuredP10Ms.toFixed(4)} | ${(c.error * 100).toFixed(1)}% | ${(c.callCostMs!.profile * 1e3).toFixed(1)} / ${(c.callCostMs!.now * 1e3).toFixed(1)} | ${((c.errorWithCallNow ?? 0) * 100).toFixed(1)}% | ${load()} |`);
+      md(`| ${m.name} | ${c.estimatedMs.toFixed(4)} | ${c.measuredMs.toFixed(4)} | ${c.measuredP10Ms.toFixed(4)} | ${(c.error * 100).toFixed(1)}% | ${(c.callCostMs!.profile * 1e3).toFixed(1)} / ${(c.callCostMs!.now * 1e3).toFixed(1)} | ${c.drift?.bandwidth} / ${c.drift?.compute} | ${((c.errorWithCallNow ?? 0) * 100).toFixed(1)}% | ${load()} |`);
       log(`${m.name}: ${(c.error * 100).toFixed(1)}%`);
     } catch (e) {
       md(`| ${m.name} | - | - | - | ${(e as Error).message.slice(0, 80)} | |`);
@@ -94,7 +94,7 @@ if (only === 'all' || only === 'latency') {
   };
   md();
   summary(errs, 'with the profile from hw detect');
-  summary(errsNow, 'with the fixed call cost re-measured alongside each model (an empty model timed interleaved: the load drift of a shared machine)');
+  summary(errsNow, 'with the fixed call cost, the bandwidth and the compute rate re-measured alongside each model (an empty model, a GEMV and a GEMM timed interleaved with it: the load drift of a shared machine)');
   md();
 }
 
