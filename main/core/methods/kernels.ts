@@ -57,14 +57,6 @@ export function wandaScores(w: Float32Array, featureSqNorms: Float32Array, rows:
 
 // ---------------------------------------------------------------- solvers (SparseGPT, GPTQ)
 
-type SolverFacade = {
-  sparsegptAsync(w: Float32Array, h: Float32Array, opts: Record<string, unknown>, asyncOpts?: { signal?: AbortSignal }): Promise<{ loss: number; damp?: number; dead: number; mask?: Uint8Array }>;
-  gptqAsync(w: Float32Array, h: Float32Array, opts: Record<string, unknown>, asyncOpts?: { signal?: AbortSignal }): Promise<{ loss: number; codes: Int8Array; scales: Float32Array; zeros: Float32Array; dead?: number }>;
-  hessianAccumulate(h: Float32Array, x: Float32Array, opts: Record<string, unknown>): void;
-  featureNormsAccumulate(sq: Float32Array, x: Float32Array, opts: Record<string, unknown>): void;
-};
-const solvers = native as unknown as SolverFacade;
-
 export interface SolverResult {
   weights: Float32Array;
   mask: Uint8Array;
@@ -72,18 +64,17 @@ export interface SolverResult {
   dead: number;
 }
 
-/** SparseGPT on a copy of w (unstructured or N:M). */
+/** SparseGPT on a copy of w (unstructured or N:M): mask chosen and kept weights updated. */
 export async function sparsegpt(w: Float32Array, h: Float32Array, rows: number, cols: number, p: Pattern, sparsity: number, opts: { blockSize: number; dampening: number }, signal?: AbortSignal): Promise<SolverResult> {
   const weights = Float32Array.from(w);
-  const mask = new Uint8Array(rows * cols);
-  const nm = p.kind === 'nm' ? { n: p.n, m: p.m } : {};
-  const r = await solvers.sparsegptAsync(weights, h, { rows, cols, sparsity, ...nm, blockSize: opts.blockSize, percdamp: opts.dampening, mask }, { signal });
-  return { weights, mask: r.mask ?? mask, loss: r.loss, dead: r.dead };
+  const shape = p.kind === 'nm' ? { n: p.n, m: p.m } : { sparsity };
+  const r = await native.sparsegptAsync(weights, h, { rows, cols, ...shape, blockSize: opts.blockSize, percdamp: opts.dampening }, { signal });
+  return { weights, mask: r.mask, loss: r.loss, dead: r.deadInputs };
 }
 
 export interface GptqResult {
-  /** Codes: symmetric −qmax..qmax, asymmetric 0..2^bits−1. */
-  codes: Int8Array;
+  /** 8 bits symmetric: Int8Array codes. 4 bits: MatMulNBits-packed nibbles (0..15, zero point 8 when symmetric). */
+  codes: Int8Array | Uint8Array;
   scales: Float32Array;
   /** Asymmetric: the zero point per group. */
   zeroPoints?: Uint8Array;
@@ -91,14 +82,13 @@ export interface GptqResult {
   loss: number;
 }
 
-/** GPTQ codes for w (zeros of w stay zero). */
+/** GPTQ codes for w; zeros of w (pruned weights) stay exactly zero. */
 export async function gptqQuantize(w: Float32Array, h: Float32Array, rows: number, cols: number, opts: { bits: 4 | 8; group: number; symmetric: boolean; blockSize: number; dampening: number }, signal?: AbortSignal): Promise<GptqResult> {
   const dequantized = Float32Array.from(w);
   const mask = new Uint8Array(w.length);
   for (let i = 0; i < w.length; i++) mask[i] = w[i] !== 0 ? 1 : 0;
-  const r = await solvers.gptqAsync(dequantized, h, { rows, cols, bits: opts.bits, group: opts.group, symmetric: opts.symmetric, blockSize: opts.blockSize, percdamp: opts.dampening, mask }, { signal });
-  const zeroPoints = opts.symmetric ? undefined : Uint8Array.from(r.zeros, (z: number) => Math.round(z));
-  return { codes: r.codes, scales: r.scales, zeroPoints, dequantized, loss: r.loss };
+  const r = await native.gptqAsync(dequantized, h, { rows, cols, bits: opts.bits, groupSize: opts.group, symmetric: opts.symmetric, mask, blockSize: opts.blockSize, percdamp: opts.dampening }, { signal });
+  return { codes: r.codes, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), dequantized, loss: r.loss };
 }
 
 // ---------------------------------------------------------------- quantizers
@@ -125,12 +115,12 @@ export function packZeroPoints(zp: Uint8Array, rows: number, groups: number): Ui
 
 /** h (dim x dim) += XᵀX for X [n, dim]. */
 export function accumulateHessian(h: Float32Array, x: Float32Array, n: number, dim: number): void {
-  solvers.hessianAccumulate(h, x, { samples: n, dim });
+  native.hessianAccumulate(h, x, { nSamples: n, dim });
 }
 
 /** sq[j] += Σ_i x[i][j]² for X [n, dim]. */
 export function accumulateFeatureSqNorms(sq: Float32Array, x: Float32Array, n: number, dim: number): void {
-  solvers.featureNormsAccumulate(sq, x, { samples: n, dim });
+  native.featureNormsAccumulate(sq, x, { nSamples: n, dim });
 }
 
 // ---------------------------------------------------------------- packed sparse formats

@@ -67,7 +67,7 @@ async function prune(method: string, pattern: string, layer: LayerTarget): Promi
   return out;
 }
 
-describe.each(['unstructured', '2:4'])('at 50%% %s', (pattern) => {
+for (const pattern of ['unstructured', '2:4']) describe(`at 50% sparsity, ${pattern}`, () => {
   it('SparseGPT and Wanda beat magnitude on layer reconstruction error (held-out activations)', async () => {
     const totals: Record<string, number> = { magnitude: 0, wanda: 0, sparsegpt: 0 };
     const perLayer: Record<string, number[]> = { magnitude: [], wanda: [], sparsegpt: [] };

@@ -38,9 +38,8 @@ export class Int4Quantization extends QuantizationMethod<Int4Config> {
     const format = this.formatFor(job.layer);
     if (this.config.algorithm === 'gptq' && job.stats?.hessian) {
       const r = await gptqQuantize(job.weights, job.stats.hessian, rows, cols, { bits: 4, group, symmetric, blockSize: this.config.blockSize, dampening: this.config.dampening }, job.signal);
-      // GPTQ codes are signed (symmetric) or 0..15: store them as MatMulNBits nibbles.
-      const packed = new Uint8Array((rows * cols) / 2);
-      for (let i = 0; i < rows * cols; i++) packed[i >> 1] |= ((r.codes[i] + (symmetric ? 8 : 0)) & 0xf) << ((i & 1) * 4);
+      // 4-bit GPTQ codes come MatMulNBits-packed already (zero point 8 when symmetric).
+      const packed = r.codes as Uint8Array;
       return { kind: 'int4', group, symmetric, packed, scales: r.scales, ...(r.zeroPoints ? { zeroPoints: r.zeroPoints } : {}), format, stats: denseStats(job.weights, r.dequantized) };
     }
     const r = quantizeInt4Groups(job.weights, rows, cols, group, symmetric);

@@ -36,7 +36,7 @@ export class Int8Quantization extends QuantizationMethod<Int8Config> {
     }
     if (this.config.weights === 'gptq' && job.stats?.hessian) {
       const r = await gptqQuantize(job.weights, job.stats.hessian, rows, cols, { bits: 8, group: 0, symmetric: true, blockSize: this.config.blockSize, dampening: this.config.dampening }, job.signal);
-      return this.withActivation(job, { kind: 'int8', q: r.codes, scales: r.scales, stats: denseStats(job.weights, r.dequantized) });
+      return this.withActivation(job, { kind: 'int8', q: r.codes as Int8Array, scales: r.scales, stats: denseStats(job.weights, r.dequantized) });
     }
     const r = quantizeInt8PerChannel(job.weights, rows, cols, 0);
     return this.withActivation(job, { kind: 'int8', q: r.q, scales: r.scales, stats: int8Stats(job.weights, r.q, r.scales, rows, cols, 0) });
