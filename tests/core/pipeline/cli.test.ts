@@ -107,6 +107,25 @@ describe('twinforge compress', () => {
     expect(e.err).toMatch(/MODEL: '.*nope\.onnx' does not exist|model: /);
     expect(existsSync(path.join(tmp.dir, 'c2', 'twin.onnx'))).toBe(false);
   });
+  it('--target is checked against the hardware profiles (exit 2 naming the field) and recorded', async () => {
+    const bad = await cli(['compress', mlp, '--sparsity', '0.5', '--target', 'pentium-ii', '--out', path.join(tmp.dir, 'c4')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/target: Unknown target 'pentium-ii'/);
+    const ok = await cli(['compress', mlp, '--sparsity', '0.5', '--samples', '8', '--target', 'x86-avx2', '--out', path.join(tmp.dir, 'c4'), '--json']);
+    expect(ok.code).toBe(0);
+    const done = JSON.parse(ok.out.trim().split('\n').pop()!);
+    expect(JSON.parse(readFileSync(done.report, 'utf8')).recipe.target).toBe('x86-avx2');
+  });
+  it('draws a progress bar per stage on a TTY and prints a summary', async () => {
+    let out = '';
+    let err = '';
+    const code = await main(['compress', mlp, '--pattern', '2:4', '--samples', '8', '--out', path.join(tmp.dir, 'c5')], { out: (s) => (out += s), err: (s) => (err += s), isTTY: true, signal: new AbortController().signal });
+    expect(code).toBe(0);
+    expect(err).toMatch(/prune +█+ +2\/2/);
+    expect(err).toMatch(/evaluate/);
+    expect(out).toMatch(/^twin: .*twin\.onnx$/m);
+    expect(out).toMatch(/fidelity: top-1 agreement [\d.]+%, cosine/);
+  });
   it('--save-recipe writes a recipe that twinforge run accepts', async () => {
     const out = path.join(tmp.dir, 'c3');
     const rfile = path.join(tmp.dir, 'saved.yaml');
