@@ -23,22 +23,42 @@ export interface LayerTarget {
   outAxis: number;
   /** Whether the weight's memory order already is the canonical [rows, cols] order. */
   contiguous: boolean;
+  /** The layer's node reads the weight itself (not through a Cast / Transpose). */
+  direct: boolean;
   /** Why a method cannot touch it (set by findLayers for weights it lists but must leave alone). */
   skipReason?: string;
 }
 
 const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+const VIA = new Set(['Cast', 'Transpose', 'Identity']);
 
 /** All compressible layers of a model, in graph order. */
 export function findLayers(ir: ModelIR): LayerTarget[] {
   const nodes = new Map<string, NodeInfo>();
-  for (const n of ir.nodes) nodes.set(`${n.graph}\u0000${n.name}`, n);
+  const byInput = new Map<string, NodeInfo[]>();
+  for (const n of ir.nodes) {
+    nodes.set(`${n.graph}\u0000${n.name}`, n);
+    for (const i of n.inputs) if (i) byInput.set(`${n.graph}\u0000${i}`, [...(byInput.get(`${n.graph}\u0000${i}`) ?? []), n]);
+  }
   const out: LayerTarget[] = [];
   for (const w of ir.weights) {
     if (!PRUNABLE_ROLES.has(w.role) || !w.layout || !w.isParameter || w.quantized) continue;
     const c = w.consumers[0];
-    const node = c ? nodes.get(`${c.graph}\u0000${c.node}`) : undefined;
+    let node = c ? nodes.get(`${c.graph}\u0000${c.node}`) : undefined;
     if (!node) continue;
+    // Weights that reach their layer through a Cast (fp16 storage) or Transpose: follow to the layer.
+    let via = c.input;
+    let direct = true;
+    let tensor = w.name;
+    for (let hop = 0; hop < 3 && VIA.has(node.op); hop++) {
+      const out: string = node.outputs[0];
+      const readers: NodeInfo[] = byInput.get(`${node.graph}\u0000${out}`) ?? [];
+      if (readers.length !== 1) break;
+      tensor = out;
+      node = readers[0];
+      via = node.inputs.indexOf(tensor);
+      direct = false;
+    }
     const { outAxis, inAxes, group } = w.layout;
     const rank = w.dims.length;
     const ch = Math.min(...inAxes);
@@ -58,9 +78,10 @@ export function findLayers(ir: ModelIR): LayerTarget[] {
       colAxes,
       outAxis,
       contiguous,
+      direct,
     };
     // The activation: for MatMul/Gemm/Conv the other data input of the node.
-    const actIndex = c.input === 0 ? 1 : 0;
+    const actIndex = via === 0 ? 1 : 0;
     target.activation = node.inputs[actIndex];
     if (!FLOAT.has(w.dtype)) target.skipReason = `weight dtype ${w.dtype} is not a float type`;
     else if (canonical.length !== rank) target.skipReason = `batched weight of rank ${rank} (only [out, in] matrices and conv kernels are handled)`;

@@ -44,6 +44,7 @@ export function safetensorsLayers(ir: SafetensorsModel): LayerTarget[] {
         colAxes,
         outAxis,
         contiguous: canonical.every((a, i) => a === i) && canonical.length === w.dims.length,
+        direct: true,
         ...(canonical.length !== w.dims.length ? { skipReason: `batched weight of rank ${w.dims.length}` } : {}),
       };
     });

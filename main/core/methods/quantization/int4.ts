@@ -23,7 +23,7 @@ export class Int4Quantization extends QuantizationMethod<Int4Config> {
   override supports(layer: LayerTarget): string | undefined {
     if (layer.op === 'Conv' || layer.op === 'ConvTranspose') return 'int4 is weight-only for MatMul/Gemm layers; convolutions stay in float';
     if (layer.cols % this.config.group !== 0) return `${layer.cols} inputs is not a multiple of the group size ${this.config.group}`;
-    if (this.formatFor(layer) === 'matmulnbits' && !(layer.op === 'MatMul' && layer.weight.role === 'matmul_b' && layer.weight.dims.length === 2)) return 'MatMulNBits replaces MatMul(A, W) with a 2-D weight W only';
+    if (this.formatFor(layer) === 'matmulnbits' && !(layer.op === 'MatMul' && layer.direct && layer.weight.role === 'matmul_b' && layer.weight.dims.length === 2)) return 'MatMulNBits replaces MatMul(A, W) with a 2-D weight W read directly';
     return undefined;
   }
 
