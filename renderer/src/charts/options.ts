@@ -76,18 +76,22 @@ export function siblingsScatter(points: { name: string; x: number; y: number; cu
   };
 }
 
-/** The planner's Pareto front: latency (x) against estimated fidelity loss (y); click to pick. */
-export function paretoScatter(points: PlanPoint[], picked?: number): EChartsCoreOption {
+/** The planner's Pareto front: size or latency (x, by the budget) against output SQNR (y, higher is better); click to pick. */
+export function paretoScatter(points: PlanPoint[], picked: number | undefined, by: 'latency' | 'size'): EChartsCoreOption {
   const c = chartColors();
+  const finite = points.map((p) => p.sqnrDb ?? NaN).filter(Number.isFinite);
+  const cap = (finite.length ? Math.max(...finite) : 60) + 10; // a lossless point (infinite SQNR) sits just above the rest
+  const y = (p: PlanPoint) => (p.sqnrDb === undefined || !Number.isFinite(p.sqnrDb) ? cap : p.sqnrDb);
+  const x = (p: PlanPoint) => (by === 'latency' ? p.latencyMs * 1000 : p.sizeBytes / 1024);
   return {
-    grid: { left: 56, right: 16, top: 20, bottom: 40 },
-    tooltip: { trigger: 'item', formatter: (p: { dataIndex: number }) => { const q = points[p.dataIndex]; return `${q.label ?? 'plan ' + (p.dataIndex + 1)}<br/>${q.latencyMs.toFixed(3)} ms · ${count(q.sizeBytes)}B<br/>fidelity loss ${q.fidelityLoss.toFixed(4)}`; } },
-    xAxis: { type: 'value', name: 'latency (ms)', nameLocation: 'middle', nameGap: 24, scale: true },
-    yAxis: { type: 'value', name: 'fidelity loss', scale: true },
+    grid: { left: 48, right: 16, top: 14, bottom: 40 },
+    tooltip: { trigger: 'item', formatter: (p: { dataIndex: number }) => { const q = points[p.dataIndex]; return `${q.changes?.length ?? 0} layer changes<br/>${(q.latencyMs * 1000).toFixed(1)} µs · ${(q.sizeBytes / 1024).toFixed(1)} KB<br/>SQNR ${Number.isFinite(q.sqnrDb ?? NaN) ? q.sqnrDb!.toFixed(1) + ' dB' : 'lossless'}`; } },
+    xAxis: { type: 'value', name: by === 'latency' ? 'latency (µs)' : 'size (KB)', nameLocation: 'middle', nameGap: 24, scale: true },
+    yAxis: { type: 'value', name: 'SQNR (dB)', nameLocation: 'middle', nameGap: 32, scale: true },
     series: [
       {
-        name: 'plans', type: 'line', symbolSize: 11, lineStyle: { type: 'dashed', color: c.muted },
-        data: points.map((p, i) => ({ value: [p.latencyMs, p.fidelityLoss], itemStyle: { color: i === picked ? c.twin : c.accent }, symbolSize: i === picked ? 16 : 10 })),
+        name: 'plans', type: 'line', symbolSize: 10, lineStyle: { type: 'dashed', color: c.muted },
+        data: points.map((p, i) => ({ value: [x(p), y(p)], itemStyle: { color: i === picked ? c.twin : c.accent }, symbolSize: i === picked ? 16 : 9 })),
       },
     ],
   };

@@ -338,16 +338,23 @@ export const useRecipeStore = defineStore('recipe', () => {
       const shapes = model.choice.inputShapes;
       plan.value = await call('plan.make', { model: model.choice.path, target: target.state.selected, budget: { [b.kind]: b.value }, ...(shapes ? { inputShapes: shapes } : {}) });
       touched.value.method = true;
-      // The plan the planner chose for the budget is the default pick: the point closest to its estimate.
-      const est = plan.value.estimated;
-      const i = plan.value.pareto.findIndex((p) => Math.abs(p.latencyMs - est.latencyMs) < 1e-9 && Math.abs(p.sizeBytes - est.sizeBytes) < 1);
-      method.value.planPick = i >= 0 ? i : plan.value.pareto.length ? 0 : undefined;
+      method.value.planPick = defaultPick(plan.value, b);
     } catch (err) {
       planError.value = asApiError(err);
     } finally {
       planning.value = false;
     }
   }
+  /** The point to start from: the least loss among those meeting the budget and changing something; else the planner's own estimate's nearest. */
+  function defaultPick(p: PlanResult, b: MethodSettings['budget']): number | undefined {
+    const pts = p.pareto.map((x, i) => ({ x, i })).filter(({ x }) => (x.stages?.length ?? 0) > 0);
+    const meets = pts.filter(({ x }) => (b.kind === 'latencyMs' ? x.latencyMs <= b.value : b.kind === 'sizeMb' ? x.sizeBytes <= b.value * 1e6 : (x.sparsity ?? 0) >= b.value));
+    if (meets.length) return meets.sort((a, c) => a.x.fidelityLoss - c.x.fidelityLoss)[0].i;
+    const e = p.estimated;
+    const dist = (x: (typeof pts)[number]['x']) => Math.abs(x.latencyMs - e.latencyMs) / Math.max(e.latencyMs, 1e-9) + Math.abs(x.sizeBytes - e.sizeBytes) / Math.max(e.sizeBytes, 1);
+    return pts.sort((a, c) => dist(a.x) - dist(c.x))[0]?.i;
+  }
+
   /** Uses a Pareto point's stages as the advanced settings (first prune and quantize stage). */
   function pickPlan(i: number): void {
     method.value.planPick = i;
