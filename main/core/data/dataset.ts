@@ -59,6 +59,8 @@ export const SYNTHETIC_WARNING =
   'Synthetic inputs (random values shaped like the model inputs) are used: fidelity measured on them is a weak signal. Give real samples with --calib / --eval (or calibration.source / evaluation.source).';
 
 const LABEL_KEYS = ['labels', 'label', 'y'];
+/** Arrays that describe samples (subgroup ids for disparate-impact analysis), never model inputs. */
+const META_KEYS = ['subgroups', 'subgroup', 'groups'];
 
 export interface LoadOptions {
   /** Field name for errors (e.g. 'calibration.source'). */
@@ -125,6 +127,9 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
     if (!existsSync(opts.labels)) throw new TwinforgeError('NOT_FOUND', `${lf}: '${opts.labels}' does not exist`);
     labelArrays = [parseNpy(readFileSync(opts.labels), opts.labels)];
   }
+
+  // Per-sample metadata stored beside the inputs (e.g. the demo zoo's subgroup ids) is not an input.
+  for (const k of META_KEYS) if (!inputNames.includes(k)) arrays.delete(k);
 
   // Map arrays onto inputs.
   const byInput = new Map<string, NpyArray[]>();

@@ -84,6 +84,19 @@ describe('datasets', () => {
     expect((b.feeds.x.data as Float32Array)[0]).toBe((ds.batch(1, 1).feeds.x.data as Float32Array)[0]);
     expect(ds.synthetic).toBe(false);
   });
+  it('does not mistake per-sample subgroup ids for a second input', () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'tf-ds-'));
+    const z = writeZip([
+      { name: 'pixels.npy', data: writeNpy({ dtype: 'float32', shape: [2, 4, 5], data: new Float32Array(40).fill(3) }) },
+      { name: 'labels.npy', data: writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([1, 0]) }) },
+      { name: 'subgroups.npy', data: writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([0, 1]) }) },
+    ]);
+    writeFileSync(path.join(d, 'eval.npz'), z);
+    const ds = loadDataset(path.join(d, 'eval.npz'), { field: 'evaluation.source', inputs: spec });
+    expect(ds.count).toBe(2);
+    expect((ds.batch(0, 1).feeds.x.data as Float32Array)[0]).toBe(3);
+    expect(Array.from(ds.labels!)).toEqual([1, 0]);
+  });
   it('reads a folder of per-input files and labels.npy, limited to `samples`', () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'tf-ds-'));
     mkdirSync(path.join(d, 'sub'));
