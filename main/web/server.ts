@@ -11,6 +11,7 @@ import { invoke, type ApiServices } from '../core/api/index';
 import { badInput, toEnvelope, type ErrorEnvelope } from '../core/errors';
 import type { JobRunner } from '../core/jobs/runner';
 import type { JobSnapshot } from '../core/jobs/types';
+import { handleUpload } from './upload';
 import { contentSecurityPolicy, hasValidToken, isLoopbackHost, newToken, originAllowed, TOKEN_COOKIE } from './security';
 
 export interface WebHostOptions {
@@ -97,6 +98,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         res.statusCode = 401;
         return sendError(res, { code: 'UNAUTHORIZED', message: 'Missing or wrong access token.', hint: 'Open the URL that `twinforge serve` printed (it carries ?token=...).' });
       }
+      if (handleUpload(req, res, url, opts.dataDir)) return;
       if (url.pathname.startsWith('/api/call/')) {
         if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'Calls are POST requests.', hint: 'POST /api/call/<name> with a JSON object body.' });
         const name = decodeURIComponent(url.pathname.slice('/api/call/'.length));

@@ -66,6 +66,22 @@ describeE2E('app shell in Chromium', () => {
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light');
   });
 
+  it('uploads a model from the browser (browser mode) and opens it', async () => {
+    const { page } = app;
+    await page.keyboard.press('Alt+1');
+    await page.getByTestId('open-file').click();
+    await page.getByTestId('picker-upload').setInputFiles(path.join(root, 'node_modules', 'openwakeword-js', 'models', 'hello_deepa.onnx'));
+    await page.getByTestId('model-summary').waitFor();
+    expect(await page.getByTestId('model-path').textContent()).toContain(path.join(app.dataDir, 'uploads', 'hello_deepa.onnx'));
+    // The upload route keeps the host's rules: token required, only model/data files.
+    const base = new URL(app.host.url);
+    const noToken = await fetch(`${base.origin}/api/upload?name=x.onnx`, { method: 'POST', body: 'x' });
+    expect(noToken.status).toBe(401);
+    const bad = await fetch(`${base.origin}/api/upload?name=evil.sh`, { method: 'POST', body: 'x', headers: { 'x-twinforge-token': app.host.token } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('BAD_INPUT');
+  });
+
   it('logged no console errors, failed requests or page errors', () => {
     expect(app.problems).toEqual([]);
   });

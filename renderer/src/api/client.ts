@@ -42,4 +42,15 @@ export function nativePicker(): ((kind: 'file' | 'folder') => Promise<string | n
   return tr.kind === 'electron' && tr.pickPath ? (kind) => tr.pickPath!(kind) : undefined;
 }
 
+/** Uploads a file to the engine (browser mode); undefined where the host has no upload (Electron). */
+export function uploader(): ((file: File, onProgress?: (sent: number, total: number) => void) => Promise<{ path: string; bytes: number }>) | undefined {
+  const tr = t();
+  if (!tr.upload) return undefined;
+  return async (file, onProgress) => {
+    const env = await tr.upload!(file, onProgress);
+    if (env.ok) return env.value as { path: string; bytes: number };
+    throw new ApiError(env.error.code, env.error.message, env.error.hint, env.error.details, 'upload');
+  };
+}
+
 export type { ConnectionState };

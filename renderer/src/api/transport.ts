@@ -14,6 +14,8 @@ export interface Transport {
   on(event: string, listener: (payload: unknown) => void): () => void;
   /** Native open dialog (Electron only). */
   pickPath?(kind: 'file' | 'folder'): Promise<string | null>;
+  /** Sends a file's bytes to the engine (browser mode only); resolves with where it was stored. */
+  upload?(file: File, onProgress?: (sent: number, total: number) => void): Promise<Envelope>;
   /** Connection of the event stream; IPC is always connected. */
   readonly state: ConnectionState;
   onState(listener: (s: ConnectionState, reconnected: boolean) => void): () => void;
@@ -80,6 +82,25 @@ class WebTransport implements Transport {
       // fall through: not the host's JSON (a proxy page, a crash)
     }
     return { ok: false, error: { code: 'INTERNAL', message: `The engine answered HTTP ${res.status} without a result.`, hint: OFFLINE.hint } };
+  }
+
+  upload(file: File, onProgress?: (sent: number, total: number) => void): Promise<Envelope> {
+    // XMLHttpRequest rather than fetch: it reports upload progress.
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `api/upload?name=${encodeURIComponent(file.name)}`);
+      xhr.withCredentials = true;
+      xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || file.size);
+      xhr.onload = () => {
+        try {
+          resolve(JSON.parse(xhr.responseText) as Envelope);
+        } catch {
+          resolve({ ok: false, error: { code: 'INTERNAL', message: `The engine answered HTTP ${xhr.status} to the upload.`, hint: OFFLINE.hint } });
+        }
+      };
+      xhr.onerror = () => resolve({ ok: false, error: OFFLINE });
+      xhr.send(file);
+    });
   }
 
   on(event: string, listener: (payload: unknown) => void): () => void {
