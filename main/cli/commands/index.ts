@@ -5,6 +5,7 @@ import { compressCommand } from './compress';
 import { hwCommand } from './hw';
 import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
+import { methodsCommand } from './methods';
 import { planCommand } from './plan';
 import { runCommand } from './run';
 import { serveCommand } from './serve';
@@ -14,6 +15,7 @@ export const commands: CliCommand[] = [
   infoCommand,
   inspectCommand,
   compressCommand,
+  methodsCommand,
   hwCommand,
   planCommand,
   runCommand,

@@ -87,6 +87,16 @@ describe('API behind the contract', () => {
     expect(JSON.stringify(sg.parameters)).toContain('blockSize');
     expect(methodsList({ kind: 'quantize' }).map((x) => x.name)).toEqual(['int8', 'int4']);
   });
+  it('twinforge methods lists the same registry (text and --json)', async () => {
+    let out = '';
+    const io = { out: (x: string) => (out += x), err: () => {}, isTTY: false, signal: new AbortController().signal };
+    expect(await main(['methods', '--json'], io)).toBe(0);
+    expect(JSON.parse(out).map((m: { name: string }) => m.name)).toEqual(methodsList().map((m) => m.name));
+    out = '';
+    expect(await main(['methods', 'prune'], io)).toBe(0);
+    expect(out).toMatch(/^sparsegpt \(prune\)/m);
+    expect(out).toMatch(/args\.allocation = "uniform"  \(uniform \| global \| erk\)/);
+  });
   it('recipe.validate lists issues by field instead of throwing, and returns YAML when valid', () => {
     const bad = recipeValidate({ recipe: { version: 1, model: 'm.onnx', stages: [{ type: 'prune', method: 'magnitude', sparsity: 1.5, pattren: 'x' }] } });
     expect(bad.ok).toBe(false);
