@@ -68,7 +68,8 @@ export function siblingsScatter(points: { name: string; x: number; y: number; cu
     tooltip: { trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}<br/>${xName} ${p.data.value[0].toFixed(3)}<br/>${yName} ${p.data.value[1].toFixed(4)}` },
     legend: { top: 0, right: 0, itemWidth: 10, itemHeight: 10 },
     xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.05) * 10) / 10), max: (v: { max: number }) => Math.ceil((v.max + 0.05) * 10) / 10 },
-    yAxis: { type: 'value', name: yName, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.02) * 20) / 20), max: (v: { max: number }) => Math.min(1, Math.ceil((v.max + 0.02) * 20) / 20) },
+    // Fidelity tops out at 1: leave headroom above so a perfect twin is not drawn on the frame.
+    yAxis: { type: 'value', name: yName, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.02) * 20) / 20), max: (v: { max: number }) => Math.min(1.02, Math.ceil((v.max + 0.02) * 20) / 20), axisLabel: { formatter: (v: number) => (v > 1.0001 ? '' : v.toFixed(2)) } },
     series: [
       { name: 'other twins', type: 'scatter', symbolSize: 9, clip: false, itemStyle: { color: c.muted, opacity: 0.7 }, data: points.filter((p) => !p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
       { name: 'this twin', type: 'scatter', symbolSize: 15, clip: false, z: 3, itemStyle: { color: c.twin, borderColor: c.text, borderWidth: 1 }, data: points.filter((p) => p.current).map((p) => ({ name: p.name, value: [p.x, p.y] })) },
