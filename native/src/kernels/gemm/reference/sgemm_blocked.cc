@@ -21,19 +21,23 @@ void pack_a(const SgemmArgs& g, size_t i0, size_t mc, size_t k0, size_t kc, size
   for (size_t ip = 0; ip < mc; ip += mr_tile) {
     const size_t rows = std::min(mr_tile, mc - ip);
     if (!g.trans_a) {
-      // Read each source row contiguously; the strided writes stay inside the L1-sized panel.
-      for (size_t r = 0; r < rows; ++r) {
-        const float* src = g.a + (i0 + ip + r) * g.lda + k0;
-        for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr_tile + r] = src[kk];
+      // mr_tile row streams read side by side, each panel row written whole: contiguous stores
+      // (the row-at-a-time order scattered single floats 32 bytes apart).
+      const float* src[16];
+      for (size_t r = 0; r < rows; ++r) src[r] = g.a + (i0 + ip + r) * g.lda + k0;
+      for (size_t kk = 0; kk < kc; ++kk) {
+        float* d = dst + kk * mr_tile;
+        for (size_t r = 0; r < rows; ++r) d[r] = src[r][kk];
+        for (size_t r = rows; r < mr_tile; ++r) d[r] = 0.0f;
       }
     } else {
       for (size_t kk = 0; kk < kc; ++kk) {
         const float* src = g.a + (k0 + kk) * g.lda + i0 + ip;
-        for (size_t r = 0; r < rows; ++r) dst[kk * mr_tile + r] = src[r];
+        float* d = dst + kk * mr_tile;
+        for (size_t r = 0; r < rows; ++r) d[r] = src[r];
+        for (size_t r = rows; r < mr_tile; ++r) d[r] = 0.0f;
       }
     }
-    for (size_t r = rows; r < mr_tile; ++r)
-      for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr_tile + r] = 0.0f;
     dst += kc * mr_tile;
   }
 }
@@ -63,6 +67,8 @@ void pack_b(const SgemmArgs& g, size_t k0, size_t kc, size_t j0, size_t nc, size
 
 // Up to this many rows of C, B is read unpacked (see the tile loop).
 constexpr size_t kDirectBMaxRows = 32;
+// Largest A (floats) packed once up front and shared by all tasks (64 MB).
+constexpr size_t kSharedAMaxFloats = size_t(16) << 20;
 
 size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 
@@ -163,43 +169,62 @@ void sgemm(const SgemmArgs& g, Isa isa, Part part) {
   size_t mc = std::min(uk.mc, round_up(g.m, uk.mr));
   size_t nc = std::min(uk.nc, round_up(g.n, uk.nr));
   const size_t threads = num_threads();
-  while (threads > 1 && nc > uk.nr && ((g.m + mc - 1) / mc) * ((g.n + nc - 1) / nc) < 2 * threads)
+  while (threads > 1 && nc > 4 * uk.nr && ((g.m + mc - 1) / mc) * ((g.n + nc - 1) / nc) < 2 * threads)
     nc = round_up(nc / 2, uk.nr);
   const size_t kc_max = std::min(uk.kc, g.k);
   const size_t tiles_m = (g.m + mc - 1) / mc, tiles_n = (g.n + nc - 1) / nc;
-  const size_t tiles = tiles_m * tiles_n;
+  // A task is one column block of C over a range of row blocks: its packed B block is reused by
+  // every row block of the range (packing B once per row block costs ~20% when k is small, as
+  // in the solvers' lazy updates). Row ranges are split only as far as the threads need.
+  const size_t m_parts = std::max<size_t>(1, std::min(tiles_m, (2 * threads + tiles_n - 1) / tiles_n));
+  const size_t tasks = tiles_n * m_parts;
   std::atomic<size_t> next{0};
   // 2 flops per multiply-add; below ~1 MFLOP spawning threads costs more than it saves.
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
-  const size_t workers = flops < 1e6 ? 1 : std::min(threads, tiles);
+  const size_t workers = flops < 1e6 ? 1 : std::min(threads, tasks);
   const bool direct_b = !g.trans_b && g.m <= kDirectBMaxRows;
+  // One k slice and several column blocks (the solvers' lazy updates, k = 128): pack all of A
+  // once, shared by every task, instead of once per column block.
+  const bool shared_a = g.k <= kc_max && tiles_n > 1 && tiles_m * mc * g.k <= kSharedAMaxFloats;
+  std::unique_ptr<Scratch> apack_all;
+  if (shared_a) {
+    apack_all.reset(new Scratch(tiles_m * mc * g.k));
+    parallel_for(tiles_m, 1, [&](size_t b, size_t e) {
+      for (size_t tm = b; tm < e; ++tm)
+        pack_a(g, tm * mc, std::min(mc, g.m - tm * mc), 0, g.k, uk.mr, apack_all->p + tm * mc * g.k);
+    });
+  }
 
   parallel_parts(workers, workers, [&](size_t, size_t, size_t) {
-    Scratch apack(mc * kc_max), bpack(nc * kc_max);
-    for (size_t t = next.fetch_add(1); t < tiles; t = next.fetch_add(1)) {
+    Scratch apack(shared_a ? 16 : mc * kc_max), bpack(nc * kc_max);
+    for (size_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) {
       check(g.ctl);
-      // Walk tiles column-major so consecutive workers share the packed-B columns in L3.
-      const size_t tm = t % tiles_m, tn = t / tiles_m;
-      const size_t i0 = tm * mc, j0 = tn * nc;
-      const size_t mcur = std::min(mc, g.m - i0), ncur = std::min(nc, g.n - j0);
-      if (part == Part::Lower && j0 >= i0 + mcur) continue;  // strictly above the diagonal
+      const size_t tn = t / m_parts, mp = t % m_parts;
+      const size_t j0 = tn * nc, ncur = std::min(nc, g.n - j0);
+      const size_t tm_lo = mp * tiles_m / m_parts, tm_hi = (mp + 1) * tiles_m / m_parts;
+      if (part == Part::Lower && j0 >= std::min(g.m, tm_hi * mc)) continue;  // whole range above the diagonal
+      // With few rows each B element is used by only a couple of micro-tiles: packing B would
+      // cost a full extra pass over it, so full-width panels are read in place.
+      const size_t full_n = direct_b ? ncur / uk.nr * uk.nr : 0;
       for (size_t k0 = 0; k0 < g.k; k0 += kc_max) {
         const size_t kc = std::min(kc_max, g.k - k0);
         const float beta = k0 == 0 ? g.beta : 1.0f;
-        pack_a(g, i0, mcur, k0, kc, uk.mr, apack.p);
-        // With few rows each B element is used by only a couple of micro-tiles: packing B
-        // would cost a full extra pass over it, so full-width panels are read in place.
-        const size_t full_n = direct_b ? ncur / uk.nr * uk.nr : 0;
         if (full_n < ncur) pack_b(g, k0, kc, j0 + full_n, ncur - full_n, uk.nr, bpack.p);
-        for (size_t jr = 0; jr < ncur; jr += uk.nr) {
-          const size_t nr = std::min(uk.nr, ncur - jr);
-          const float* bp = jr < full_n ? g.b + k0 * g.ldb + j0 + jr : bpack.p + (jr - full_n) * kc;
-          const size_t bstride = jr < full_n ? g.ldb : uk.nr;
-          for (size_t ir = 0; ir < mcur; ir += uk.mr) {
-            const size_t mr = std::min(uk.mr, mcur - ir);
-            if (part == Part::Lower && j0 + jr >= i0 + ir + mr) continue;
-            uk.fn(kc, apack.p + ir * kc, bp, bstride, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, mr, nr, g.alpha,
-                  beta);
+        for (size_t tm = tm_lo; tm < tm_hi; ++tm) {
+          const size_t i0 = tm * mc, mcur = std::min(mc, g.m - i0);
+          if (part == Part::Lower && j0 >= i0 + mcur) continue;  // strictly above the diagonal
+          const float* ap = shared_a ? apack_all->p + tm * mc * g.k : apack.p;
+          if (!shared_a) pack_a(g, i0, mcur, k0, kc, uk.mr, apack.p);
+          for (size_t jr = 0; jr < ncur; jr += uk.nr) {
+            const size_t nr = std::min(uk.nr, ncur - jr);
+            const float* bp = jr < full_n ? g.b + k0 * g.ldb + j0 + jr : bpack.p + (jr - full_n) * kc;
+            const size_t bstride = jr < full_n ? g.ldb : uk.nr;
+            for (size_t ir = 0; ir < mcur; ir += uk.mr) {
+              const size_t mr = std::min(uk.mr, mcur - ir);
+              if (part == Part::Lower && j0 + jr >= i0 + ir + mr) continue;
+              uk.fn(kc, ap + ir * kc, bp, bstride, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, mr, nr, g.alpha,
+                    beta);
+            }
           }
         }
       }
