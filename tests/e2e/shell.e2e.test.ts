@@ -79,7 +79,7 @@ describeE2E('app shell in Chromium', () => {
     expect(noToken.status).toBe(401);
     const bad = await fetch(`${base.origin}/api/upload?name=evil.sh`, { method: 'POST', body: 'x', headers: { 'x-twinforge-token': app.host.token } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('BAD_INPUT');
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_INPUT');
   });
 
   it('logged no console errors, failed requests or page errors', () => {
