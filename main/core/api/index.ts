@@ -9,7 +9,6 @@ import { getAppInfo } from './app';
 import { inspectModelCall } from './model-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
-import { pending } from './pending-call';
 import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
 import { startCompression } from './compress-call';
 import { hwExplain, hwTargets, planMakeCall } from './hardware';
