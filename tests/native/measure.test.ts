@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cudaGlobalThreshold, cudaInfo, cudaNmMask, cudaQuantizeInt4, cudaQuantizeInt8, measure, measureAsync, MEASURE_KERNELS, nativeInfo, type NativeProgress } from '../../main/core/native';
+import { cudaApplyMask, cudaGlobalThreshold, cudaInfo, cudaNmMask, cudaQuantizeInt4, cudaQuantizeInt8, measure, measureAsync, MEASURE_KERNELS, nativeInfo, type NativeProgress } from '../../main/core/native';
 import { expectCode, forEachIsa, randomF32, skipNative } from './helpers';
 
 // Small shapes: these tests check the binding and the numbers' shape, never the speed.
@@ -63,6 +63,7 @@ describe.skipIf(skipNative)('native measuring kernels', () => {
       const w = randomF32(64, 1);
       expectCode(() => measure('cuda_copy', { bytes: 1 << 20 }), 'NO_DEVICE');
       expectCode(() => cudaGlobalThreshold(w, 0.5), 'NO_DEVICE');
+      expectCode(() => cudaApplyMask(w, new Uint8Array(64)), 'NO_DEVICE');
       expectCode(() => cudaNmMask(w, { rows: 8, cols: 8, n: 2, m: 4 }), 'NO_DEVICE');
       expectCode(() => cudaQuantizeInt8(w, { rows: 8, cols: 8, axis: 0 }), 'NO_DEVICE');
       expectCode(() => cudaQuantizeInt4(randomF32(64, 2), { rows: 2, cols: 32, groupSize: 32 }), 'NO_DEVICE');

@@ -29,6 +29,7 @@ export interface CudaInfo {
 interface CudaAddon {
   cudaInfo(): CudaInfo;
   cudaGlobalThreshold(w: Float32Array, sparsity: number): { threshold: number; pruneCount: number; tiesToPrune: number; total: number };
+  cudaApplyMask(w: Float32Array, mask: Uint8Array): void;
   cudaNmMask(s: Float32Array, rows: number, cols: number, n: number, m: number, axis: number, magnitude: boolean, mask: Uint8Array): void;
   cudaQuantizeInt8(w: Float32Array, rows: number, cols: number, axis: number, q: Int8Array, scales: Float32Array): void;
   cudaQuantizeInt4(w: Float32Array, rows: number, cols: number, group: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zps: Uint8Array | null): void;
@@ -62,6 +63,15 @@ export function cudaGlobalThreshold(weights: Float32Array, sparsity: number): { 
 function fraction01(x: unknown): number {
   if (typeof x !== 'number' || Number.isNaN(x) || x < 0 || x >= 1) throw badInput(`sparsity must be a number in [0, 1), got ${String(x)}`, undefined, { argument: 'sparsity' });
   return x;
+}
+
+/** weights[i] = 0 where mask[i] == 0, on the GPU (same result as applyMask). */
+export function cudaApplyMask(weights: Float32Array, mask: Uint8Array): void {
+  const w = f32(weights, 'weights');
+  if (!(mask instanceof Uint8Array)) throw badInput('mask must be a Uint8Array', undefined, { argument: 'mask' });
+  length(mask, w.length, 'mask');
+  requireCuda();
+  callNative(() => addon().cudaApplyMask(w, mask));
 }
 
 /** N:M keep-mask on the GPU (same rule as nmMask). */

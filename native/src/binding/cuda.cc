@@ -92,12 +92,26 @@ Napi::Value CudaQuantizeInt4(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (weights, mask): weights[i] = 0 where mask[i] == 0, on the GPU.
+Napi::Value CudaApplyMask(const Napi::CallbackInfo& info) {
+  auto w = typed<float>(info[0], "weights");
+  auto m = typed_len<const uint8_t>(info[1], w.size, "mask");
+  if (w.size == 0) return info.Env().Undefined();
+  tf::cuda::Buffer dw(w.size * 4), dm(w.size);
+  dw.upload(w.data, w.size * 4);
+  dm.upload(m.data, w.size);
+  tf::cuda::apply_mask_dev(dw.as<float>(), dm.as<uint8_t>(), w.size);
+  dw.download(w.data, w.size * 4);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 TF_BINDING(cuda) {
   using tf::bind::function;
   exports.Set("cudaInfo", function(env, "cudaInfo", CudaInfo));
   exports.Set("cudaGlobalThreshold", function(env, "cudaGlobalThreshold", CudaGlobalThreshold));
+  exports.Set("cudaApplyMask", function(env, "cudaApplyMask", CudaApplyMask));
   exports.Set("cudaNmMask", function(env, "cudaNmMask", CudaNmMask));
   exports.Set("cudaQuantizeInt8", function(env, "cudaQuantizeInt8", CudaQuantizeInt8));
   exports.Set("cudaQuantizeInt4", function(env, "cudaQuantizeInt4", CudaQuantizeInt4));
