@@ -27,6 +27,8 @@ interface JobRecord {
   settled: Promise<JobSnapshot>;
   settle: (s: JobSnapshot) => void;
   killTimer?: NodeJS.Timeout;
+  /** Set once cancel was asked for, so a worker killed after the grace period ends 'cancelled'. */
+  cancelRequested?: boolean;
 }
 
 export interface JobRunnerOptions {
@@ -113,6 +115,7 @@ export class JobRunner extends EventEmitter {
       this.finish(rec, 'cancelled', { error: { code: 'CANCELLED', message: 'The job was cancelled before it started.' } });
     } else if (s === 'running' && rec.child) {
       const msg: ParentMessage = { type: 'cancel' };
+      rec.cancelRequested = true;
       if (rec.child.connected) rec.child.send(msg);
       rec.killTimer ??= setTimeout(() => rec.child?.kill('SIGKILL'), CANCEL_GRACE_MS);
       rec.snap.progress = { ...rec.snap.progress, stage: 'cancelling' };
@@ -161,7 +164,8 @@ export class JobRunner extends EventEmitter {
     child.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'progress') {
         if (rec.snap.state !== 'running') return;
-        rec.snap.progress = msg.progress as JobProgress;
+        // Keep showing 'cancelling' once asked: the worker's last snapshots may still arrive.
+        rec.snap.progress = rec.cancelRequested ? { ...(msg.progress as JobProgress), stage: 'cancelling' } : (msg.progress as JobProgress);
         this.emitUpdate(rec.snap.id);
       } else if (msg.type === 'log') {
         this.appendLog(rec, msg.line);
@@ -173,7 +177,7 @@ export class JobRunner extends EventEmitter {
       this.running--;
       if (rec.killTimer) clearTimeout(rec.killTimer);
       rec.child = undefined;
-      const cancelling = rec.snap.progress.stage === 'cancelling';
+      const cancelling = rec.cancelRequested === true;
       if (outcome?.type === 'result') this.finish(rec, 'done', { result: outcome.value });
       else if (outcome?.type === 'error') this.finish(rec, outcome.error.code === 'CANCELLED' ? 'cancelled' : 'failed', { error: outcome.error });
       else if (cancelling) this.finish(rec, 'cancelled', { error: { code: 'CANCELLED', message: 'The job was cancelled (its worker was stopped).' } });

@@ -8,13 +8,15 @@ export interface SelftestParams {
   stepMs?: number;
   /** 'throw' raises an error at the middle step; 'crash' kills the worker process there. */
   fail?: 'throw' | 'crash';
+  /** Keep stepping after a cancel (checks that the runner stops a stuck worker). */
+  ignoreCancel?: boolean;
 }
 
 export const run: JobFunction<SelftestParams, { steps: number }> = async (params, ctx) => {
   const steps = params.steps ?? 10;
   const stepMs = params.stepMs ?? 50;
   for (let i = 0; i < steps; i++) {
-    if (ctx.signal.aborted) throw new TwinforgeError('CANCELLED', 'Self-test cancelled.');
+    if (ctx.signal.aborted && !params.ignoreCancel) throw new TwinforgeError('CANCELLED', 'Self-test cancelled.');
     if (i === Math.floor(steps / 2)) {
       if (params.fail === 'throw') throw new TwinforgeError('BAD_INPUT', 'Self-test asked to fail.', 'Run it without fail.');
       if (params.fail === 'crash') process.kill(process.pid, 'SIGKILL');

@@ -35,6 +35,16 @@ describe('job runner', () => {
     expect(end.error?.code).toBe('CANCELLED');
   });
 
+  it('stops a worker that ignores cancel after the grace period and reports it cancelled', async () => {
+    const job = runner.submit('selftest', { steps: 400, stepMs: 20, ignoreCancel: true });
+    await new Promise((r) => setTimeout(r, 600));
+    runner.cancel(job.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runner.get(job.id).progress.stage).toBe('cancelling');
+    const end = await runner.wait(job.id);
+    expect(end.state).toBe('cancelled');
+  });
+
   it('reports a thrown error as a failed job with its envelope', async () => {
     const job = runner.submit('selftest', { steps: 4, stepMs: 5, fail: 'throw' });
     const end = await runner.wait(job.id);
