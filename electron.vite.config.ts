@@ -9,7 +9,7 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rolldownOptions: {
-        input: { index: resolve(__dirname, 'main/index.ts') },
+        input: { index: resolve(import.meta.dirname, 'main/index.ts') },
         external: ['electron', 'better-sqlite3', 'onnxruntime-node', 'ws', 'tsx', 'tsx/esm/api'],
       },
     },
@@ -18,17 +18,17 @@ export default defineConfig({
     build: {
       outDir: 'out/preload',
       rolldownOptions: {
-        input: { index: resolve(__dirname, 'preload/index.ts') },
+        input: { index: resolve(import.meta.dirname, 'preload/index.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
   },
   renderer: {
-    root: resolve(__dirname, 'renderer'),
+    root: resolve(import.meta.dirname, 'renderer'),
     plugins: [vue()],
     build: {
-      outDir: resolve(__dirname, 'out/renderer'),
-      rolldownOptions: { input: resolve(__dirname, 'renderer/index.html') },
+      outDir: resolve(import.meta.dirname, 'out/renderer'),
+      rolldownOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },
     },
   },
 });

@@ -4,11 +4,11 @@ import { resolve } from 'node:path';
 
 // Browser mode: the same renderer, built for the local web host (`twinforge serve`).
 export default defineConfig({
-  root: resolve(__dirname, 'renderer'),
+  root: resolve(import.meta.dirname, 'renderer'),
   base: './',
   plugins: [vue()],
   build: {
-    outDir: resolve(__dirname, 'out/web'),
+    outDir: resolve(import.meta.dirname, 'out/web'),
     emptyOutDir: true,
     chunkSizeWarningLimit: 2000,
   },
