@@ -13,6 +13,7 @@
 #include "common/scratch.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/linalg/linalg.h"
+#include "kernels/magnitude/magnitude.h"
 #include "kernels/solvers/obs_sweep.h"
 #include "kernels/solvers/solvers.h"
 
@@ -76,38 +77,41 @@ ScratchLease prepare(float* w, size_t rows, size_t cols, const float* h, const O
 }
 
 // The k smallest scores of the block (ties: lower flat index first) -> keep = 0.
-// s and tmp are the caller's, reused block after block (fresh pages cost more than the work).
+// The k smallest scores of the block (ties: lower flat index first) -> keep = 0. Scores are
+// computed in parallel; the k-th smallest comes from the magnitude group's exact selection
+// (scores are >= 0, so the k-th smallest is the (total-k+1)-th largest |s|). s is the caller's,
+// reused block after block (fresh pages cost more than the work).
 void select_unstructured(const float* w, size_t rows, size_t cols, size_t i1, size_t count, const float* u,
-                         double sparsity, std::vector<uint8_t>& keep, std::vector<float>& s, std::vector<float>& tmp) {
+                         double sparsity, std::vector<uint8_t>& keep, std::vector<float>& s, const JobControl* ctl) {
   const size_t total = rows * count;
   const size_t k = std::min(total, size_t(std::llround(sparsity * double(total))));
-  keep.assign(total, 1);
-  if (k == 0) return;
-  s.resize(total);
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t c = 0; c < count; ++c) {
-      const float d = u[(i1 + c) * cols + i1 + c];
-      const float v = w[r * cols + i1 + c];
-      s[r * count + c] = v * v / (d * d);
-    }
-  if (k == total) {
-    std::fill(keep.begin(), keep.end(), 0);
+  keep.resize(total);
+  if (k == 0 || k == total) {
+    std::fill(keep.begin(), keep.end(), uint8_t(k == 0));
     return;
   }
-  tmp.assign(s.begin(), s.end());
-  std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end());
-  const float t = tmp[k - 1];
-  size_t below = 0;
-  for (float v : s) below += v < t;
-  size_t ties = k - below;
-  for (size_t i = 0; i < total; ++i) {
-    if (s[i] < t) {
-      keep[i] = 0;
-    } else if (s[i] == t && ties > 0) {
-      keep[i] = 0;
-      --ties;
-    }
+  s.resize(total);
+  std::vector<float> inv_d2(count);
+  for (size_t c = 0; c < count; ++c) {
+    const float d = u[(i1 + c) * cols + i1 + c];
+    inv_d2[c] = d * d;
   }
+  parallel_for(rows, std::max<size_t>(1, (size_t(1) << 14) / count), [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r)
+      for (size_t c = 0; c < count; ++c) {
+        const float v = w[r * cols + i1 + c];
+        s[r * count + c] = v * v / inv_d2[c];
+      }
+  });
+  const mag::KthResult kth = mag::kth_largest_abs({{s.data(), total}}, total - k + 1, ctl);
+  const float t = kth.value;
+  size_t ties = k - size_t(kth.below);
+  parallel_for(total, size_t(1) << 16, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) keep[i] = s[i] > t ? 1 : (s[i] < t ? 0 : 2);
+  });
+  // Ties (usually none or a few) resolve in flat index order.
+  for (size_t i = 0; i < total; ++i)
+    if (keep[i] == 2) keep[i] = ties > 0 ? (--ties, 0) : 1;
 }
 
 struct Problem {
@@ -133,7 +137,7 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
   ScratchLease err_lease = scratch<float>(rows * block);
   float* err = err_lease.as<float>();
   std::vector<uint8_t> block_keep;
-  std::vector<float> score_buf, select_buf;
+  std::vector<float> score_buf;
   std::vector<float> row_scale, row_zero;
   if (p.target == Target::Quant && p.group == 0) {
     // Per-channel grids come from the whole row before any update (as GPTQ's quantizer does).
@@ -151,7 +155,7 @@ double run_blocks(const Problem& p, const float* u, size_t block, Isa isa, const
     check(ctl);
     const size_t i2 = std::min(cols, i1 + block), count = i2 - i1;
     if (p.target == Target::Mask) select_unstructured(p.w, rows, cols, i1, count, u, p.sparsity, block_keep,
-                                                   score_buf, select_buf);
+                                                   score_buf, ctl);
     const size_t parts = parts_for(chunks, 1);
     std::vector<double> part_loss(parts, 0.0);
     parallel_parts(chunks, parts, [&](size_t part, size_t cb, size_t ce) {
