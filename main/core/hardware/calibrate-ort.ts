@@ -113,18 +113,18 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   });
   log.push(`per op ${Object.entries(perOp).map(([k, v]) => `${k} ${us(v)}`).join(', ')}`);
 
-  // 3. small matmuls: single-threaded (w=128) and threaded (w=256, 384) per-node costs
+  // 3. small matmuls: single-threaded (w=128) and threaded (w=256) per-node costs; the threaded
+  // one pays the pool's wake-up (no spinning) on top of reading its weights with two threads
   stage('node costs');
   const per: Record<number, number> = {};
-  for (const w of [128, 256, 384]) {
+  for (const w of [128, 256]) {
     const [a, b] = await time([1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } })), 800);
     per[w] = Math.max(0, diff(a, b) / 8);
   }
-  // single-thread bandwidth from w=128 (64 KiB, cache-resident); threaded nodes: solve for the wake-up cost
-  const bw1 = (128 * 128 * 4) / Math.max(1e-8, per[128] - perNode);
-  const bw2 = ((384 * 384 - 256 * 256) * 4) / Math.max(1e-8, per[384] - per[256]);
-  const perParallelNode = Math.max(0, per[256] - perNode - (256 * 256 * 4) / bw2);
-  log.push(`matmul node 128:${us(per[128])} 256:${us(per[256])} 384:${us(per[384])}; threaded wake ${us(perParallelNode)}; cache bw 1T ${(bw1 / 1e9).toFixed(0)} GB/s, 2T ${(bw2 / 1e9).toFixed(0)} GB/s`);
+  const mmNode = perOp.MatMul ?? perNode;
+  const bw1 = (128 * 128 * 4) / Math.max(1e-8, per[128] - mmNode);
+  const perParallelNode = Math.max(0, per[256] - mmNode - (256 * 256 * 4) / (2 * bw1));
+  log.push(`matmul node 128:${us(per[128])} 256:${us(per[256])}; threaded wake ${us(perParallelNode)}; cache bw 1T ${(bw1 / 1e9).toFixed(0)} GB/s`);
 
   // 4. GEMV bandwidth ladder by weight size (fixed costs subtracted)
   stage('bandwidth');

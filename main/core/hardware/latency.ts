@@ -112,7 +112,9 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const tm = tmWeights + tmAct;
   const parallel = heavy ? layer.flops >= rt.parallelWork : (layer.outputElements ?? 0) >= rt.parallelElements;
   const opCost = rt.perOp[layer.execOp ?? layer.op] ?? rt.perNode;
-  const overhead = opCost + (parallel ? rt.perParallelNode : 0) + (factors?.overhead ?? 0);
+  // an op whose tiny-tensor cost already exceeds the pool's wake-up was threaded when measured: it includes it
+  const wake = parallel && opCost < rt.perParallelNode ? rt.perParallelNode : 0;
+  const overhead = opCost + wake + (factors?.overhead ?? 0);
   const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
   const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
   return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, factors };
