@@ -33,11 +33,15 @@ export interface AppInfo {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/** A progress snapshot: later ones replace earlier ones, so they may be coalesced. */
 export interface JobProgress {
   done: number;
   total: number;
+  /** Short name of the current stage, e.g. 'calibrate', 'prune', 'export'. */
   stage: string;
+  /** Optional finer position, e.g. the layer being processed. */
   detail?: string;
+  /** Optional per-item progress inside the stage (e.g. per layer), for UIs that show it. */
   items?: { name: string; done: number; total: number }[];
 }
 
@@ -51,7 +55,9 @@ export interface JobSnapshot {
   startedAt?: string;
   endedAt?: string;
   error?: ErrorEnvelope;
+  /** Present once state is 'done'. */
   result?: unknown;
+  /** Last few log lines (the whole log is available through jobs.log). */
   logTail: string[];
 }
 

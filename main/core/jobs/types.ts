@@ -1,35 +1,8 @@
 // The job vocabulary shared by the runner, the worker processes, the contract and the UI.
-import type { ErrorEnvelope } from '../errors';
+// The snapshot types are the contract's own (preload/contract.ts): the UI receives exactly them.
+import type { JobProgress } from '../../../preload/contract';
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-/** A progress snapshot: later ones replace earlier ones, so they may be coalesced. */
-export interface JobProgress {
-  done: number;
-  total: number;
-  /** Short name of the current stage, e.g. 'calibrate', 'prune', 'export'. */
-  stage: string;
-  /** Optional finer position, e.g. the layer being processed. */
-  detail?: string;
-  /** Optional per-item progress inside the stage (e.g. per layer), for UIs that show it. */
-  items?: { name: string; done: number; total: number }[];
-}
-
-export interface JobSnapshot {
-  id: string;
-  kind: string;
-  title: string;
-  state: JobState;
-  progress: JobProgress;
-  createdAt: string;
-  startedAt?: string;
-  endedAt?: string;
-  error?: ErrorEnvelope;
-  /** Present once state is 'done'. */
-  result?: unknown;
-  /** Last few log lines (the whole log is available through jobs.log). */
-  logTail: string[];
-}
+export type { JobProgress, JobSnapshot, JobState } from '../../../preload/contract';
 
 /** What a job function receives: the cancel signal, and channels for progress and log lines. */
 export interface JobContext {
