@@ -52,8 +52,9 @@ export interface CalibrateOptions {
 
 const SGEMM_THREAD_COMPLEXITY = 64 * 1024; // MLAS: one more thread per 64K multiply-adds
 
+/** Seconds: the steadiest figure of a timed probe (best block median; interference only adds time). */
 function ms(t: TimedModel): number {
-  return t.medianMs / 1e3;
+  return t.bestBlockMs / 1e3;
 }
 
 /** Median over rounds of (b - a), seconds: the two were timed interleaved, so drift cancels. */
@@ -79,7 +80,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
 
   // 0. warm up: the first sessions of a process pay for thread-pool creation and lazy init
   stage('warm-up');
-  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { rounds: 5, budgetMs: budget(400), threads, signal: opts.signal });
+  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { rounds: 30, budgetMs: 1200, threads, signal: opts.signal });
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');

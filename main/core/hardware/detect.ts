@@ -36,7 +36,10 @@ export interface DetectOptions {
 export interface ModelCheck {
   model: string;
   estimatedMs: number;
+  /** ORT latency: the best of three block medians (interleaved rounds). */
   measuredMs: number;
+  /** The plain median over all rounds. */
+  measuredMedianMs?: number;
   measuredP10Ms: number;
   /** (estimated - measured) / measured */
   error: number;
@@ -271,7 +274,7 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
     { src: matmulProbe(128, 512, 512), shapes: { x: [128, 512] } },
   ];
   const [t, e, gv, gm] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }, ...refs], { rounds: Math.max(8, Math.round(30 * (opts.effort ?? 1))), budgetMs: 3000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
-  const perCallNow = Math.max(1e-7, e.medianMs / 1e3 - (target.runtime.perOp.Relu ?? target.runtime.perNode));
+  const perCallNow = Math.max(1e-7, e.bestBlockMs / 1e3 - (target.runtime.perOp.Relu ?? target.runtime.perNode));
   const rt = target.runtime;
   const work = (ms: number) => Math.max(1e-7, ms / 1e3 - perCallNow - rt.perNode - rt.perParallelNode);
   const estOf = async (r: (typeof refs)[number]) => {
@@ -279,8 +282,8 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
     const x = estimateModel(costGraph(v), target);
     return Math.max(1e-7, x.seconds - x.callSeconds - x.outputSeconds - rt.perNode - rt.perParallelNode);
   };
-  const bwScale = clampScale((await estOf(refs[1])) / work(gv.medianMs));
-  const cScale = clampScale((await estOf(refs[2])) / work(gm.medianMs));
+  const bwScale = clampScale((await estOf(refs[1])) / work(gv.bestBlockMs));
+  const cScale = clampScale((await estOf(refs[2])) / work(gm.bestBlockMs));
   const hw = target.profile.hardware;
   const now: Target = {
     ...target,
@@ -299,13 +302,14 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
   const check: ModelCheck = {
     model: file,
     estimatedMs: est.seconds * 1e3,
-    measuredMs: t.medianMs,
+    measuredMs: t.bestBlockMs,
+    measuredMedianMs: t.medianMs,
     measuredP10Ms: t.p10Ms,
-    error: (est.seconds * 1e3 - t.medianMs) / t.medianMs,
+    error: (est.seconds * 1e3 - t.bestBlockMs) / t.bestBlockMs,
     callCostMs: { profile: target.runtime.perCall * 1e3, now: perCallNow * 1e3 },
     drift: { bandwidth: round3(bwScale), compute: round3(cScale) },
     estimatedWithCallNowMs: drifted.seconds * 1e3,
-    errorWithCallNow: (drifted.seconds * 1e3 - t.medianMs) / t.medianMs,
+    errorWithCallNow: (drifted.seconds * 1e3 - t.bestBlockMs) / t.bestBlockMs,
   };
   if (opts.perNode !== false) {
     try {

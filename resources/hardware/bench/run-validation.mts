@@ -56,7 +56,7 @@ const lines: string[] = [];
 const md = (s = '') => lines.push(s);
 md('# Hardware awareness: validation on this machine');
 md();
-md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The build machines are shared: the 1-minute load average is given with each figure; medians over interleaved rounds.`);
+md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The build machines are shared: the 1-minute load average is given with each figure. Measured latency = the lowest of the medians of three consecutive blocks of interleaved rounds (interference on a shared machine only adds time); the plain median is listed next to it.`);
 md();
 
 log(`detect (load ${load()})`);
@@ -72,7 +72,7 @@ md();
 if (only === 'all' || only === 'latency') {
   md('## 2. Whole-model latency: estimate vs ONNX Runtime (target this-machine:onnxruntime-cpu)');
   md();
-  md('| model | estimated ms | measured ms (median) | measured p10 | error | call cost profile / now (µs) | drift bw / compute | error, re-measured alongside | load |');
+  md('| model | estimated ms | measured ms (best block median) | measured median | error | call cost profile / now (µs) | drift bw / compute | error, re-measured alongside | load |');
   md('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const errs: number[] = [];
   const errsNow: number[] = [];
@@ -81,7 +81,7 @@ if (only === 'all' || only === 'latency') {
       const c = await checkModel(profile, m.file, undefined, { effort, perNode: false });
       errs.push(Math.abs(c.error));
       errsNow.push(Math.abs(c.errorWithCallNow ?? c.error));
-      md(`| ${m.name} | ${c.estimatedMs.toFixed(4)} | ${c.measuredMs.toFixed(4)} | ${c.measuredP10Ms.toFixed(4)} | ${(c.error * 100).toFixed(1)}% | ${(c.callCostMs!.profile * 1e3).toFixed(1)} / ${(c.callCostMs!.now * 1e3).toFixed(1)} | ${c.drift?.bandwidth} / ${c.drift?.compute} | ${((c.errorWithCallNow ?? 0) * 100).toFixed(1)}% | ${load()} |`);
+      md(`| ${m.name} | ${c.estimatedMs.toFixed(4)} | ${c.measuredMs.toFixed(4)} | ${(c.measuredMedianMs ?? c.measuredMs).toFixed(4)} | ${(c.error * 100).toFixed(1)}% | ${(c.callCostMs!.profile * 1e3).toFixed(1)} / ${(c.callCostMs!.now * 1e3).toFixed(1)} | ${c.drift?.bandwidth} / ${c.drift?.compute} | ${((c.errorWithCallNow ?? 0) * 100).toFixed(1)}% | ${load()} |`);
       log(`${m.name}: ${(c.error * 100).toFixed(1)}%`);
     } catch (e) {
       md(`| ${m.name} | - | - | - | ${(e as Error).message.slice(0, 80)} | |`);
