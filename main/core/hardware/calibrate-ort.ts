@@ -198,8 +198,9 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
 
   // per-variant fixed cost: a tiny shape where the work is negligible
   stage('format costs');
-  const tiny = variants(256, 256, randomWeights(256 * 256, 3));
-  const tinyTimes = await time([{ src: matmulProbe(1, 256, 256), shapes: { x: [1, 256] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 256] } }))], 1500);
+  // 64x64: small enough that neither the dense nor the int8 kernel goes threaded, so the difference is the format's own cost
+  const tiny = variants(64, 64, randomWeights(64 * 64, 3));
+  const tinyTimes = await time([{ src: matmulProbe(1, 64, 64), shapes: { x: [1, 64] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 64] } }))], 1500);
   const extra = tinyTimes.slice(1).map((t) => Math.max(0, diff(tinyTimes[0], t)));
 
   stage('memory-bound formats');
@@ -216,7 +217,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     const ratio = ([d, v]: number[]) => Math.max(0.1 * d / 1e3, d / 1e3 - fixed) / Math.max(0.1 * v / 1e3, v / 1e3 - fixed - ov);
     const sm = clamp(medianOfRounds([gemv[0], gemv[i + 1]], ratio), 0.02, 32);
     const sc = clamp(medianOfRounds([gemm[0], gemm[i + 1]], ratio), 0.02, 32);
-    factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 256x256` });
+    factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 64x64` });
   });
   log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);
   opts.progress?.(steps, steps, 'done');
