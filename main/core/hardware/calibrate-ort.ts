@@ -254,3 +254,38 @@ function round3(x: number): number {
 function us(s: number): string {
   return `${(s * 1e6).toFixed(1)}us`;
 }
+
+/**
+ * Several calibrations taken apart in time, merged to the least-disturbed figure of each (the
+ * lowest cost, the highest rate): on a shared machine, load comes and goes over tens of seconds,
+ * and interference only ever makes things slower. Speedup factors, measured as interleaved
+ * ratios, are averaged.
+ */
+export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
+  if (cals.length === 1) return cals[0];
+  const min = (f: (c: OrtCalibration) => number) => Math.min(...cals.map(f));
+  const max = (f: (c: OrtCalibration) => number) => Math.max(...cals.map(f));
+  const best = cals.reduce((a, c) => (c.gemmFlops > a.gemmFlops ? c : a));
+  const perOp: Record<string, number> = {};
+  for (const k of Object.keys(cals[0].perOp)) perOp[k] = min((c) => c.perOp[k] ?? Infinity);
+  return {
+    perOp,
+    perCall: min((c) => c.perCall),
+    perOutput: min((c) => c.perOutput),
+    perNode: min((c) => c.perNode),
+    perParallelNode: min((c) => c.perParallelNode),
+    parallelWork: cals[0].parallelWork,
+    outputBandwidth: max((c) => c.outputBandwidth),
+    ladder: cals[0].ladder.map((l, i) => ({ bytes: l.bytes, bandwidth: max((c) => c.ladder[i]?.bandwidth ?? 0) })),
+    gemmFlops: max((c) => c.gemmFlops),
+    convFlops: max((c) => c.convFlops),
+    elementwiseBandwidth: max((c) => c.elementwiseBandwidth),
+    overlap: best.overlap,
+    factors: cals[0].factors.map((f) => {
+      const same = cals.map((c) => c.factors.find((g) => g.key === f.key)).filter((g): g is NonNullable<typeof g> => !!g);
+      const avg = (h: (g: (typeof same)[number]) => number) => round3(same.reduce((a, g) => a + h(g), 0) / same.length);
+      return { ...f, memory: avg((g) => g.memory), compute: avg((g) => g.compute), overhead: Math.min(...same.map((g) => g.overhead)) };
+    }),
+    log: cals.flatMap((c, i) => c.log.map((l) => `pass ${i + 1}: ${l}`)),
+  };
+}

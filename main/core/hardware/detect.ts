@@ -8,7 +8,7 @@ import { packageRoot } from '../paths';
 import os from 'node:os';
 import { cpuFeatures } from '../system/cpu-features';
 import { TwinforgeError } from '../errors';
-import { calibrateOrt, type OrtCalibration } from './calibrate-ort';
+import { calibrateOrt, mergeCalibrations, type OrtCalibration } from './calibrate-ort';
 import { costGraph } from './costs';
 import { estimateModel } from './latency';
 import { measureNativeRuntime, type NativeCalibration } from './calibrate-native';
@@ -25,6 +25,8 @@ export interface DetectOptions {
   models?: { path: string; inputShapes?: Record<string, number[]> }[];
   /** Small probes only (smoke runs and tests). */
   quick?: boolean;
+  /** Calibration passes taken apart in time and merged (default 2; 1 when quick). */
+  passes?: number;
   /** Measure Twinforge's native kernels too (when the addon is built). */
   native?: boolean;
   threads?: number;
@@ -231,8 +233,9 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const cores = os.cpus().length;
   if (load0 > cores) warnings.push(`the machine is busy (load ${load0.toFixed(1)} on ${cores} cores): figures will be slow and noisy; run hw detect again when it is idle`);
   const log = (l: string) => opts.log?.(l);
-  const ort = await calibrateOrt({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, 'ort', s) });
-  ort.log.forEach(log);
+  // two passes apart in time (the native kernels run in between) unless asked to be quick
+  const passes = opts.passes ?? (opts.quick ? 1 : 2);
+  const cals = [await calibrateOrt({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, 'ort', s) })];
   let native: NativeCalibration | undefined;
   if (opts.native !== false) {
     try {
@@ -243,6 +246,9 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
       warnings.push(`native kernels not measured: ${(e as Error).message}`);
     }
   }
+  for (let p = 1; p < passes; p++) cals.push(await calibrateOrt({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, `ort pass ${p + 1}`, s) }));
+  const ort = mergeCalibrations(cals);
+  ort.log.forEach(log);
   const notes = [...ort.log];
   const doc = buildProfileDocument(ort, native, threads, notes);
   const profile = validateProfile(doc, 'hw detect');
