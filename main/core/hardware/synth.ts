@@ -344,7 +344,7 @@ export function opChainProbe(op: ChainOp, count: number): { bytes: Uint8Array; s
   }
   if (op === 'Reshape') {
     inits.push({ name: 's0', dims: [2], dtype: 'int64', data: BigInt64Array.from([8n, 8n]) });
-    inits.push({ name: 's1', dims: [2], dtype: 'int64', data: BigInt64Array.from([1n, 64n]) });
+    if (count > 1) inits.push({ name: 's1', dims: [2], dtype: 'int64', data: BigInt64Array.from([1n, 64n]) });
   }
   let prev = 'x';
   let outDims = dims;

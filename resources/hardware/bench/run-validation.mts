@@ -56,7 +56,7 @@ const lines: string[] = [];
 const md = (s = '') => lines.push(s);
 md('# Hardware awareness: validation on this machine');
 md();
-md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The build machines are shared: the 1-minute load average is given with each figure. Measured latency = the lowest of the medians of three consecutive blocks of interleaved rounds, best of two passes over all models taken minutes apart (interference on a shared machine only adds time); the plain median is listed next to it. `hw detect` likewise merges two calibration passes.`);
+md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The build machines are shared: the 1-minute load average is given with each figure. Measured latency = the lowest of the medians of three consecutive blocks of interleaved rounds, best of two passes over all models taken minutes apart (interference on a shared machine only adds time); the plain median is listed next to it. hw detect likewise merges two calibration passes.`);
 md();
 
 log(`detect (load ${load()})`);
