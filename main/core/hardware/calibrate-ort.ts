@@ -19,6 +19,8 @@ import {
 } from './synth';
 
 export interface OrtCalibration {
+  /** Extra seconds of the first threaded node of a call (the pool is asleep between calls). */
+  perParallelCall: number;
   /** Fixed seconds per node by op type on tiny tensors. */
   perOp: Record<string, number>;
   perCall: number;
@@ -114,36 +116,44 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   });
   log.push(`per op ${Object.entries(perOp).map(([k, v]) => `${k} ${us(v)}`).join(', ')}`);
 
-  // 3. small matmuls: single-threaded (w=128) and threaded (w=256) per-node costs; the threaded
-  // one pays the pool's wake-up (no spinning) on top of reading its weights with two threads
+  // 3. threaded matmuls. A node big enough to be split over threads wakes the pool (no spinning):
+  // the first one of a call pays a full wake-up, the next ones find the threads still warm. A
+  // single 256x256 GEMV against a chain of nine separates the two; 256 vs 512 gives the bandwidth
+  // cache-resident weights are read at (the same W is reused along the chain).
   stage('node costs');
   const per: Record<number, number> = {};
-  for (const w of [128, 256]) {
-    const [a, b] = await time([1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } })), 800);
+  const first: Record<number, number> = {};
+  for (const w of [256, 512]) {
+    const [e0, a, b] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 1000);
     per[w] = Math.max(0, diff(a, b) / 8);
+    first[w] = Math.max(0, diff(e0, a) + perNode);
   }
   const mmNode = perOp.MatMul ?? perNode;
-  const bw1 = (128 * 128 * 4) / Math.max(1e-8, per[128] - mmNode);
-  const perParallelNode = Math.max(0, per[256] - mmNode - (256 * 256 * 4) / (2 * bw1));
-  log.push(`matmul node 128:${us(per[128])} 256:${us(per[256])}; threaded wake ${us(perParallelNode)}; cache bw 1T ${(bw1 / 1e9).toFixed(0)} GB/s`);
+  const cacheBw = ((512 * 512 - 256 * 256) * 4) / Math.max(1e-8, per[512] - per[256]);
+  const perParallelNode = Math.max(0, per[256] - mmNode - (256 * 256 * 4) / cacheBw);
+  const perParallelCall = Math.max(0, first[256] - per[256]);
+  log.push(`threaded matmul node 256:${us(per[256])} 512:${us(per[512])}, alone 256:${us(first[256])}; wake per node ${us(perParallelNode)}, first wake per call ${us(perParallelCall)}; cached weights at ${(cacheBw / 1e9).toFixed(0)} GB/s`);
 
-  // 4. GEMV bandwidth ladder by weight size (fixed costs subtracted)
+  // 4. GEMV bandwidth ladder by weight size: the cache-resident level from the chains above, the
+  // rest from single GEMVs with every fixed cost (call, node, wake-ups) subtracted
   stage('bandwidth');
-  const fixed = perCall + perNode + perParallelNode;
-  const shapes: [number, number][] = opts.quick ? [[256, 512], [1024, 1024]] : [[256, 512], [512, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
-  const ladder: { bytes: number; bandwidth: number }[] = [];
+  const fixed = perCall + mmNode + perParallelNode + perParallelCall;
+  const shapes: [number, number][] = opts.quick ? [[1024, 1024]] : [[1024, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
+  const ladder: { bytes: number; bandwidth: number }[] = [{ bytes: 512 * 512 * 4, bandwidth: cacheBw }];
   for (const [k, n] of shapes) {
     const [t] = await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200);
     const bytes = k * n * 4;
-    ladder.push({ bytes, bandwidth: bytes / Math.max(1e-7, ms(t) - fixed) });
+    // at most 4x the level before it: a tiny difference of two noisy times is not a faster memory
+    ladder.push({ bytes, bandwidth: Math.min(4 * ladder[ladder.length - 1].bandwidth, bytes / Math.max(1e-7, ms(t) - fixed)) });
   }
   log.push(`GEMV ladder ${ladder.map((l) => `${(l.bytes / 2 ** 20).toFixed(1)}MiB:${(l.bandwidth / 1e9).toFixed(0)}GB/s`).join(' ')}`);
 
   // 5. compute: a GEMM that is compute-bound, and convolutions
   stage('compute');
-  const gk = opts.quick ? 256 : 1024;
-  const [g] = await time([{ src: matmulProbe(256, gk, gk), shapes: { x: [256, gk] } }], 2000);
-  const gFlops = 2 * 256 * gk * gk;
+  const gk = opts.quick ? 256 : 2048;
+  const gm = opts.quick ? 256 : 128;
+  const [g] = await time([{ src: matmulProbe(gm, gk, gk), shapes: { x: [gm, gk] } }], 2500);
+  const gFlops = 2 * gm * gk * gk;
   const gemmFlops = gFlops / Math.max(1e-7, ms(g) - fixed);
   const chans = [16, 32, 64, 64];
   const [cv] = await time([{ src: convProbe(chans, 28), shapes: { x: [1, 16, 28, 28] } }], 1500);
@@ -222,6 +232,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);
   opts.progress?.(steps, steps, 'done');
   return {
+    perParallelCall,
     perOp,
     perCall,
     perOutput,
@@ -274,6 +285,7 @@ export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
     perOutput: min((c) => c.perOutput),
     perNode: min((c) => c.perNode),
     perParallelNode: min((c) => c.perParallelNode),
+    perParallelCall: min((c) => c.perParallelCall),
     parallelWork: cals[0].parallelWork,
     outputBandwidth: max((c) => c.outputBandwidth),
     ladder: cals[0].ladder.map((l, i) => ({ bytes: l.bytes, bandwidth: max((c) => c.ladder[i]?.bandwidth ?? 0) })),

@@ -99,9 +99,10 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
   const int8Peak = native?.int8Ops ?? (features.includes('avx512_vnni') || features.includes('avx_vnni') || features.includes('asimddp') ? 4 * peak : 2 * peak);
   const l2agg = l2PerCore() * threads;
   // the ORT GEMV ladder is what the latency model needs: cache "levels" at the sizes measured
+  // GEMV speed by weight size, as ORT reaches it (small GEMVs are not faster in ORT: its threading
+  // granularity costs what the caches would give); every size measured becomes a level
   const caches = ort.ladder
     .slice(0, -1)
-    .filter((l) => l.bandwidth > dram * 1.05)
     .map((l) => ({ level: cacheLevelName(l.bytes, l2agg), size: fq(l.bytes / 0.75, 'size'), bandwidth: fq(l.bandwidth / ortMemEff, 'bandwidth'), shared: true }));
   if (caches.length === 0) caches.push({ level: 'L2', size: fq(l2agg, 'size'), bandwidth: fq(dram * 1.5, 'bandwidth'), shared: true });
   const l2bw = ort.ladder.find((l) => l.bytes <= l2agg)?.bandwidth ?? ort.ladder[0].bandwidth;
@@ -178,6 +179,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         perCall: fq(ort.perCall, 'time'),
         perNode: fq(ort.perNode, 'time'),
         perParallelNode: fq(ort.perParallelNode, 'time').replace(/^0 \w+$/, '0 us'),
+        perParallelCall: ort.perParallelCall > 0 ? fq(ort.perParallelCall, 'time') : '0 us',
         parallelWork: ort.parallelWork,
         outputBandwidth: fq(ort.outputBandwidth, 'bandwidth'),
         perOutput: fq(ort.perOutput, 'time').replace(/^0 \w+$/, '0 us'),

@@ -17,6 +17,8 @@ export interface LayerEstimate {
   overheadSeconds: number;
   bound: Bound;
   fused: boolean;
+  /** Whether the runtime splits this node over threads. */
+  threaded?: boolean;
   /** Factors applied (absent for the dense baseline). */
   factors?: Factors;
 }
@@ -117,7 +119,7 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const overhead = opCost + wake + (factors?.overhead ?? 0);
   const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
   const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
-  return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, factors };
+  return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, threaded: parallel, factors };
 }
 
 /** Whole-model latency under a plan (layer name -> option; others dense): the sum of nodes plus call costs. */
@@ -128,5 +130,8 @@ export function estimateModel(cost: ModelCost, target: Target, plan?: Plan): Mod
   const rt = target.runtime;
   const outputSeconds = (rt.outputBandwidth ? cost.outputBytes / rt.outputBandwidth : 0) + rt.perOutput * Math.max(0, cost.outputCount - 1);
   const body = layers.reduce((a, l) => a + l.seconds, 0);
-  return { seconds: rt.perCall + outputSeconds + body, callSeconds: rt.perCall, outputSeconds, layers, memoryLevel: level, bandwidth, workingSetBytes: ws };
+  // the first threaded node of a call wakes a sleeping pool
+  const threaded = layers.some((l) => l.threaded);
+  const callSeconds = rt.perCall + (threaded ? rt.perParallelCall : 0);
+  return { seconds: callSeconds + outputSeconds + body, callSeconds, outputSeconds, layers, memoryLevel: level, bandwidth, workingSetBytes: ws };
 }

@@ -58,6 +58,8 @@ export interface RuntimeProfile {
   perNode: number;
   /** Extra seconds for a node big enough to run on several threads, and the FLOPs from which that happens. */
   perParallelNode: number;
+  /** Extra seconds for the first threaded node of a call (the pool sleeps between calls). */
+  perParallelCall: number;
   parallelWork: number;
   /** Output elements from which light nodes go parallel (Infinity: never). */
   parallelElements: number;
@@ -226,6 +228,7 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
       perCall: q(rt.overhead.perCall, 'time', true),
       perNode: q(rt.overhead.perNode, 'time', true),
       perParallelNode: rt.overhead.perParallelNode === undefined ? 0 : q(rt.overhead.perParallelNode, 'time', true),
+      perParallelCall: rt.overhead.perParallelCall === undefined ? 0 : q(rt.overhead.perParallelCall, 'time', true),
       parallelWork: rt.overhead.parallelWork ?? Infinity,
       parallelElements: rt.overhead.parallelElements ?? Infinity,
       perOp: Object.fromEntries(Object.entries((rt.overhead.perOp ?? {}) as Record<string, string>).map(([k, v]) => [k, q(v, 'time', true)])),
