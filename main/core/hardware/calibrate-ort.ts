@@ -267,36 +267,33 @@ function us(s: number): string {
 }
 
 /**
- * Several calibrations taken apart in time, merged to the least-disturbed figure of each (the
- * lowest cost, the highest rate): on a shared machine, load comes and goes over tens of seconds,
- * and interference only ever makes things slower. Speedup factors, measured as interleaved
- * ratios, are averaged.
+ * Several calibrations taken apart in time, merged by averaging every figure: on a shared machine
+ * the load comes and goes over tens of seconds, and one pass alone can land in a busy or an idle
+ * stretch. (Taking the best of the passes instead biased every estimate low.)
  */
 export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
   if (cals.length === 1) return cals[0];
-  const min = (f: (c: OrtCalibration) => number) => Math.min(...cals.map(f));
-  const max = (f: (c: OrtCalibration) => number) => Math.max(...cals.map(f));
-  const best = cals.reduce((a, c) => (c.gemmFlops > a.gemmFlops ? c : a));
+  const mean = (f: (c: OrtCalibration) => number) => cals.reduce((a, c) => a + f(c), 0) / cals.length;
   const perOp: Record<string, number> = {};
-  for (const k of Object.keys(cals[0].perOp)) perOp[k] = min((c) => c.perOp[k] ?? Infinity);
+  for (const k of Object.keys(cals[0].perOp)) perOp[k] = mean((c) => c.perOp[k] ?? 0);
   return {
     perOp,
-    perCall: min((c) => c.perCall),
-    perOutput: min((c) => c.perOutput),
-    perNode: min((c) => c.perNode),
-    perParallelNode: min((c) => c.perParallelNode),
-    perParallelCall: min((c) => c.perParallelCall),
+    perCall: mean((c) => c.perCall),
+    perOutput: mean((c) => c.perOutput),
+    perNode: mean((c) => c.perNode),
+    perParallelNode: mean((c) => c.perParallelNode),
+    perParallelCall: mean((c) => c.perParallelCall),
     parallelWork: cals[0].parallelWork,
-    outputBandwidth: max((c) => c.outputBandwidth),
-    ladder: cals[0].ladder.map((l, i) => ({ bytes: l.bytes, bandwidth: max((c) => c.ladder[i]?.bandwidth ?? 0) })),
-    gemmFlops: max((c) => c.gemmFlops),
-    convFlops: max((c) => c.convFlops),
-    elementwiseBandwidth: max((c) => c.elementwiseBandwidth),
-    overlap: best.overlap,
+    outputBandwidth: mean((c) => c.outputBandwidth),
+    ladder: cals[0].ladder.map((l, i) => ({ bytes: l.bytes, bandwidth: mean((c) => c.ladder[i]?.bandwidth ?? l.bandwidth) })),
+    gemmFlops: mean((c) => c.gemmFlops),
+    convFlops: mean((c) => c.convFlops),
+    elementwiseBandwidth: mean((c) => c.elementwiseBandwidth),
+    overlap: mean((c) => c.overlap),
     factors: cals[0].factors.map((f) => {
       const same = cals.map((c) => c.factors.find((g) => g.key === f.key)).filter((g): g is NonNullable<typeof g> => !!g);
       const avg = (h: (g: (typeof same)[number]) => number) => round3(same.reduce((a, g) => a + h(g), 0) / same.length);
-      return { ...f, memory: avg((g) => g.memory), compute: avg((g) => g.compute), overhead: Math.min(...same.map((g) => g.overhead)) };
+      return { ...f, memory: avg((g) => g.memory), compute: avg((g) => g.compute), overhead: avg((g) => g.overhead) };
     }),
     log: cals.flatMap((c, i) => c.log.map((l) => `pass ${i + 1}: ${l}`)),
   };
