@@ -174,7 +174,7 @@ if (only === 'all' || only === 'plans') {
   md();
   md('| model | target | budget | dense est. ms | plan est. ms | twin measured ms | met | plan | notes |');
   md('|---|---|---|---:|---:|---:|---|---|---|');
-  const planModels = models.filter((m) => /demo zoo (mlp-w96|cnn-c16)|openWakeWord hello_deepa$/.test(m.name));
+  const planModels = models.filter((m) => /demo zoo cnn-c16|openWakeWord hello_deepa$|synthetic mlp b1|synthetic cnn/.test(m.name));
   for (const m of planModels) {
     for (const frac of [0.8, 0.5]) {
       try {
