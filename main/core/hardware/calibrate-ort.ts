@@ -86,6 +86,8 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
+  // timed twice, the second kept: the first sessions of a process are measurably slower
+  await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
   const [c1, c33] = await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
   const perNode = Math.max(0, diff(c1, c33) / 32);
   const perCall = Math.max(1e-6, ms(c1) - perNode);
@@ -108,6 +110,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('op costs');
   const perOp: Record<string, number> = {};
   const chains = CHAIN_OPS.flatMap((op) => [opChainProbe(op, 1), opChainProbe(op, 9)].map((p) => ({ src: p.bytes, shapes: p.shapes })));
+  await time(chains, 600);
   const opTimes = await time(chains, 2500);
   CHAIN_OPS.forEach((op, i) => {
     const interleaved = opChainProbe(op, 1).interleaved;

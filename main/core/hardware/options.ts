@@ -148,8 +148,10 @@ export function factorsFor(target: Target, option: LayerOption, op?: OpKind): Fa
   const out: Factors = { memory: 1, compute: 1, overhead: 0, accelerated: true, packed: false, notes: [], sources: [] };
   const apply = (e: SpeedupEntry, lvl: number) => {
     const f = interpolate(e, lvl);
-    out.memory *= f.memory;
-    out.compute *= f.compute;
+    // a pattern the runtime does not exploit can only cost time: a measured 1.01x is noise
+    const cap = e.accelerated ? Infinity : 1;
+    out.memory *= Math.min(cap, f.memory);
+    out.compute *= Math.min(cap, f.compute);
     out.overhead += e.overhead;
     out.notes.push(e.note);
     out.sources.push(e.source);
