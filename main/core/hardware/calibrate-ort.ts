@@ -68,7 +68,6 @@ function diff(a: TimedModel, b: TimedModel): number {
 export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCalibration> {
   const effort = opts.effort ?? 1;
   const budget = (msBase: number) => Math.max(150, msBase * effort);
-  const rounds = Math.max(5, Math.round(25 * effort));
   const threads = opts.threads ?? 2;
   const log: string[] = [];
   const steps = 12;
@@ -78,11 +77,11 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     opts.progress?.(step++, steps, name);
   };
   const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b = 1500) =>
-    timeModels(models, { rounds, budgetMs: budget(b), threads, signal: opts.signal });
+    timeModels(models, { budgetMs: budget(b), threads, signal: opts.signal });
 
   // 0. warm up: the first sessions of a process pay for thread-pool creation and lazy init
   stage('warm-up');
-  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { rounds: 30, budgetMs: 1200, threads, signal: opts.signal });
+  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { budgetMs: 1200, threads, signal: opts.signal });
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
@@ -124,12 +123,17 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // single 256x256 GEMV against a chain of nine separates the two; 256 vs 512 gives the bandwidth
   // cache-resident weights are read at (the same W is reused along the chain).
   stage('node costs');
-  const per: Record<number, number> = {};
-  const first: Record<number, number> = {};
-  for (const w of [256, 512]) {
-    const [e0, a, b] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 1000);
-    per[w] = Math.max(0, diff(a, b) / 8);
-    first[w] = Math.max(0, diff(e0, a) + perNode);
+  // Where the OS places a session's pool thread relative to the caller sticks for the session's
+  // life and moves these wake-up figures by tens of percent: fresh sessions, several times, averaged.
+  const per: Record<number, number> = { 256: 0, 512: 0 };
+  const first: Record<number, number> = { 256: 0, 512: 0 };
+  const REPS = 3;
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const w of [256, 512]) {
+      const [e0, a, b] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 500);
+      per[w] += Math.max(0, diff(a, b) / 8) / REPS;
+      first[w] += Math.max(0, diff(e0, a) + perNode) / REPS;
+    }
   }
   const mmNode = perOp.MatMul ?? perNode;
   const cacheBw = ((512 * 512 - 256 * 256) * 4) / Math.max(1e-8, per[512] - per[256]);
@@ -142,13 +146,13 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('bandwidth');
   const fixed = perCall + mmNode + perParallelNode + perParallelCall;
   const shapes: [number, number][] = opts.quick ? [[1024, 1024]] : [[1024, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
-  const ladder: { bytes: number; bandwidth: number }[] = [{ bytes: 512 * 512 * 4, bandwidth: cacheBw }];
-  for (const [k, n] of shapes) {
-    const [t] = await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200);
-    const bytes = k * n * 4;
-    // at most 4x the level before it: a tiny difference of two noisy times is not a faster memory
-    ladder.push({ bytes, bandwidth: Math.min(4 * ladder[ladder.length - 1].bandwidth, bytes / Math.max(1e-7, ms(t) - fixed)) });
-  }
+  // timed one by one: interleaved, the larger GEMVs would evict the smaller ones' weights
+  const gemvTimes: TimedModel[] = [];
+  for (const [k, n] of shapes) gemvTimes.push((await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200))[0]);
+  const raw = [{ bytes: 512 * 512 * 4, bandwidth: cacheBw }, ...shapes.map(([k, n], i) => ({ bytes: k * n * 4, bandwidth: (k * n * 4) / Math.max(1e-7, ms(gemvTimes[i]) - fixed) }))];
+  // a larger working set is never read faster than a smaller one: what measurement says otherwise is
+  // noise, pooled away (a least-squares non-increasing fit)
+  const ladder = nonIncreasing(raw.map((l) => l.bandwidth)).map((bandwidth, i) => ({ bytes: raw[i].bytes, bandwidth }));
   log.push(`GEMV ladder ${ladder.map((l) => `${(l.bytes / 2 ** 20).toFixed(1)}MiB:${(l.bandwidth / 1e9).toFixed(0)}GB/s`).join(' ')}`);
 
   // 5. compute: a GEMM that is compute-bound, and convolutions
@@ -259,6 +263,21 @@ function qdqInt8(m: number, k: number, n: number, w: Float32Array): Uint8Array {
   return p.bytes;
 }
 
+/** Pool-adjacent-violators: the non-increasing sequence closest (least squares) to xs. */
+export function nonIncreasing(xs: number[]): number[] {
+  const blocks: { sum: number; n: number }[] = [];
+  for (const x of xs) {
+    blocks.push({ sum: x, n: 1 });
+    while (blocks.length > 1) {
+      const b = blocks[blocks.length - 1];
+      const a = blocks[blocks.length - 2];
+      if (a.sum / a.n >= b.sum / b.n) break;
+      blocks.splice(blocks.length - 2, 2, { sum: a.sum + b.sum, n: a.n + b.n });
+    }
+  }
+  return blocks.flatMap((b) => Array<number>(b.n).fill(b.sum / b.n));
+}
+
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Number.isFinite(x) ? x : lo));
 }
@@ -270,20 +289,25 @@ function us(s: number): string {
 }
 
 /**
- * Several calibrations taken apart in time, merged by averaging every figure: on a shared machine
+ * Several calibrations taken apart in time, merged: on a shared machine
  * the load comes and goes over tens of seconds, and one pass alone can land in a busy or an idle
- * stretch. (Taking the best of the passes instead biased every estimate low.)
+ * stretch. (Taking the best of the passes for every figure biased estimates low: only the fixed
+ * costs are taken from the lowest pass.)
  */
 export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
   if (cals.length === 1) return cals[0];
   const mean = (f: (c: OrtCalibration) => number) => cals.reduce((a, c) => a + f(c), 0) / cals.length;
+  // The fixed costs of tiny probes are long, steady timings whose only disturbance is added time
+  // (a pass that lands in a busy stretch reads every one of them 1.5x high): the lowest pass holds.
+  // Rates and wake-ups vary both ways between sessions and are averaged.
+  const least = (f: (c: OrtCalibration) => number) => Math.min(...cals.map(f));
   const perOp: Record<string, number> = {};
-  for (const k of Object.keys(cals[0].perOp)) perOp[k] = mean((c) => c.perOp[k] ?? 0);
+  for (const k of Object.keys(cals[0].perOp)) perOp[k] = least((c) => c.perOp[k] ?? 0);
   return {
     perOp,
-    perCall: mean((c) => c.perCall),
-    perOutput: mean((c) => c.perOutput),
-    perNode: mean((c) => c.perNode),
+    perCall: least((c) => c.perCall),
+    perOutput: least((c) => c.perOutput),
+    perNode: least((c) => c.perNode),
     perParallelNode: mean((c) => c.perParallelNode),
     perParallelCall: mean((c) => c.perParallelCall),
     parallelWork: cals[0].parallelWork,

@@ -9,7 +9,7 @@ import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './ex
 import { estimateModel } from './latency';
 import { readModelView, type ModelView } from './onnx-view';
 import type { LayerOption } from './options';
-import { medianOfRounds, timeModels } from './ort-time';
+import { medianOfRounds, timeModels, timeSteady } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
 import { measureNativeOption } from './calibrate-native';
@@ -149,7 +149,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
   }
   // the whole model first: the verdict rule needs the model's time, and it is acceptance item 1
   const est = estimateModel(cost, target);
-  const [whole] = await timeModels([{ src: view.bytes, shapes: view.inputShapes }], { rounds: Math.max(8, Math.round(30 * effort)), budgetMs: 3000 * effort, signal: args.signal });
+  const whole = await timeSteady(view.bytes, view.inputShapes, { budgetMs: 3000 * effort, signal: args.signal });
   const modelSeconds = whole.bestBlockMs / 1e3;
   const latency = engine === 'onnxruntime' ? { estimatedMs: est.seconds * 1e3, measuredMs: whole.bestBlockMs, measuredP10Ms: whole.p10Ms, error: (est.seconds * 1e3 - whole.bestBlockMs) / whole.bestBlockMs } : undefined;
   args.log?.(`model: estimated ${(est.seconds * 1e3).toFixed(4)} ms, measured ${whole.bestBlockMs.toFixed(4)} ms`);
@@ -193,7 +193,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     const models = [{ src: floor, shapes: dense.shapes }, { src: dense.bytes, shapes: dense.shapes }, ...runnable.map((r) => ({ src: r.p.bytes, shapes: r.p.shapes }))];
     let times;
     try {
-      times = await timeModels(models, { rounds: Math.max(8, Math.round(30 * effort)), budgetMs: Math.max(600, 1500 * effort), signal: args.signal });
+      times = await timeModels(models, { budgetMs: Math.max(600, 1500 * effort), signal: args.signal });
     } catch (e) {
       if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
       skipped.push(`${l.name}: ${(e as Error).message}`);
