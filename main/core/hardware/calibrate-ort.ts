@@ -10,6 +10,7 @@ import {
   buildProbeModel,
   CHAIN_OPS,
   chainProbe,
+  controlFlowProbe,
   convProbe,
   opChainProbe,
   int4MatmulProbe,
@@ -21,8 +22,10 @@ import {
 export interface OrtCalibration {
   /** Extra seconds of the first threaded node of a call (the pool is asleep between calls). */
   perParallelCall: number;
-  /** Fixed seconds per node by op type on tiny tensors. */
+  /** Fixed seconds per node by op type on tiny tensors (Loop and Scan: without their body). */
   perOp: Record<string, number>;
+  /** Seconds per Loop/Scan iteration beyond the body's nodes. */
+  perIteration: number;
   perCall: number;
   perOutput: number;
   perNode: number;
@@ -70,7 +73,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const budget = (msBase: number) => Math.max(150, msBase * effort);
   const threads = opts.threads ?? 2;
   const log: string[] = [];
-  const steps = 12;
+  const steps = 14;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -116,7 +119,19 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     perOp[op] = Math.max(0, diff(opTimes[2 * i], opTimes[2 * i + 1]) / 8);
     if (interleaved) perOp[op] = Math.max(0, perOp[op] - (perOp.Relu ?? perNode));
   });
-  log.push(`per op ${Object.entries(perOp).map(([k, v]) => `${k} ${us(v)}`).join(', ')}`);
+
+  // 2c. control flow: a Loop and a Scan of 1 and 9 iterations over a one-Relu body
+  stage('control flow');
+  const cfProbes = (['Loop', 'Scan'] as const).flatMap((op) => [1, 9].map((n) => controlFlowProbe(op, n)));
+  const [cf0, l1, l9, s1, s9] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...cfProbes.map((p) => ({ src: p.bytes, shapes: p.shapes }))], 1200);
+  const relu = perOp.Relu ?? perNode;
+  // the Loop body also passes its condition through an Identity node
+  const iterLoop = Math.max(0, diff(l1, l9) / 8 - relu - perNode);
+  const iterScan = Math.max(0, diff(s1, s9) / 8 - relu);
+  const perIteration = (iterLoop + iterScan) / 2;
+  perOp.Loop = Math.max(0, diff(cf0, l1) - perIteration - perNode);
+  perOp.Scan = Math.max(0, diff(cf0, s1) - perIteration);
+  log.push(`per op ${Object.entries(perOp).map(([k, v]) => `${k} ${us(v)}`).join(', ')}; per iteration ${us(perIteration)}`);
 
   // 3. threaded matmuls. A node big enough to be split over threads wakes the pool (no spinning):
   // the first one of a call pays a full wake-up, the next ones find the threads still warm. A
@@ -241,6 +256,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   return {
     perParallelCall,
     perOp,
+    perIteration,
     perCall,
     perOutput,
     perNode,
@@ -306,6 +322,7 @@ export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
   return {
     perOp,
     perCall: least((c) => c.perCall),
+    perIteration: least((c) => c.perIteration ?? 0),
     perOutput: least((c) => c.perOutput),
     perNode: least((c) => c.perNode),
     perParallelNode: mean((c) => c.perParallelNode),

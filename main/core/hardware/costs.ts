@@ -19,6 +19,13 @@ export interface GraphNodeView {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, number | number[] | string>;
+  /** Control flow (Loop, Scan, If): the op types its body runs and how many times per call. */
+  subgraph?: Subgraph;
+}
+
+export interface Subgraph {
+  ops: string[];
+  iterations: number;
 }
 
 export interface GraphView {
@@ -54,6 +61,10 @@ export interface LayerCost {
   execOp?: string;
   /** Elements of the node's outputs (decides whether light nodes go parallel). */
   outputElements?: number;
+  /** Independent GEMMs of a batched MatMul of two activations (ORT splits them over threads). */
+  batches?: number;
+  /** Control flow: the body's op types and iterations per call. */
+  subgraph?: Subgraph;
 }
 
 export interface ModelCost {
@@ -95,7 +106,7 @@ function nodeCost(node: GraphNodeView, tensors: Map<string, TensorInfo>): LayerC
     else activationBytes += tensorBytes(t);
   });
   outs.forEach((t) => (activationBytes += tensorBytes(t)));
-  const base: LayerCost = { name: node.name, op: node.op, kind: 'light', flops: outElems, weightBytes, activationBytes, outputElements: outElems };
+  const base: LayerCost = { name: node.name, op: node.op, kind: 'light', flops: outElems, weightBytes, activationBytes, outputElements: outElems, ...(node.subgraph ? { subgraph: node.subgraph } : {}) };
   if (FREE_OPS.has(node.op)) return { ...base, kind: 'free', flops: 0 };
 
   const weightOf = (idx: number) => {
@@ -117,7 +128,10 @@ function nodeCost(node: GraphNodeView, tensors: Map<string, TensorInfo>): LayerC
     const m = Math.max(1, mRows);
     const flops = 2 * m * k * n * (ins[1]?.constant ? 1 : batchB > 1 && a.length <= 2 ? batchB : 1);
     const weight = weightOf(1) ?? (node.op === 'MatMul' ? weightOf(0) : undefined);
-    return { ...base, kind: 'matmul', flops, weight, m, n, k };
+    // two activations with batch dims: MLAS runs one GEMM per batch entry, spread over the pool
+    const y = outs[0]?.dims ?? [];
+    const batches = !ins[1]?.constant && y.length > 2 ? prod(y.slice(0, -2)) : 1;
+    return { ...base, kind: 'matmul', flops, weight, m, n, k, ...(batches > 1 ? { batches } : {}) };
   }
   if (node.op === 'Conv' || node.op === 'ConvTranspose') {
     const w = ins[1]?.dims ?? [];

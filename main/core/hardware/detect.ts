@@ -184,6 +184,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         outputBandwidth: fq(ort.outputBandwidth, 'bandwidth'),
         perOutput: fq(ort.perOutput, 'time').replace(/^0 \w+$/, '0 us'),
         perOp: Object.fromEntries(Object.entries(ort.perOp).map(([k, v]) => [k, v > 0 ? fq(v, 'time') : '0 us'])),
+        perIteration: ort.perIteration > 0 ? fq(ort.perIteration, 'time') : '0 us',
         parallelElements: 32768,
       },
       efficiency: {

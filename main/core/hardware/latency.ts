@@ -112,14 +112,27 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
     tmWeights /= factors.memory;
   }
   const tm = tmWeights + tmAct;
-  const parallel = heavy ? layer.flops >= rt.parallelWork : (layer.outputElements ?? 0) >= rt.parallelElements;
-  const opCost = rt.perOp[layer.execOp ?? layer.op] ?? rt.perNode;
+  const parallel = heavy ? layer.flops >= rt.parallelWork || (layer.batches ?? 1) > 1 : (layer.outputElements ?? 0) >= rt.parallelElements;
+  const opCost = (rt.perOp[layer.execOp ?? layer.op] ?? rt.perNode) + subgraphSeconds(layer, target);
   // an op whose tiny-tensor cost already exceeds the pool's wake-up was threaded when measured: it includes it
   const wake = parallel && opCost < rt.perParallelNode ? rt.perParallelNode : 0;
   const overhead = opCost + wake + (factors?.overhead ?? 0);
   const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
   const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
   return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, threaded: parallel, factors };
+}
+
+/**
+ * A control-flow node's body: every iteration pays the runtime's per-iteration cost (feeds and
+ * fetches of the subgraph) and its nodes' fixed costs. The body's work on the tiny per-step
+ * tensors such loops carry is taken as negligible.
+ */
+function subgraphSeconds(layer: LayerCost, target: Target): number {
+  const sg = layer.subgraph;
+  if (!sg) return 0;
+  const rt = target.runtime;
+  const body = sg.ops.reduce((a, op) => a + (rt.perOp[op] ?? rt.perNode), 0);
+  return sg.iterations * ((rt.perIteration ?? rt.perNode) + body);
 }
 
 /** Whole-model latency under a plan (layer name -> option; others dense): the sum of nodes plus call costs. */

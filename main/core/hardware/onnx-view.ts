@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, ValueInfoProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
+import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, ValueInfoProtoSchema, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { decodeToFloat32, dtypeFromOnnx } from '../model/dtype';
 import { generateInputs, resolveInputs } from '../runtime/inputs';
 import * as ort from 'onnxruntime-node';
 import { badInput, TwinforgeError } from '../errors';
-import type { GraphNodeView, GraphView, TensorInfo } from './costs';
+import type { GraphNodeView, GraphView, Subgraph, TensorInfo } from './costs';
 
 const ELEMENT_BYTES: Record<number, number> = {
   [TensorProto_DataType.FLOAT]: 4,
@@ -85,6 +85,48 @@ function attrValue(a: { i: bigint; f: number; s: Uint8Array; ints: bigint[]; flo
     default:
       return '';
   }
+}
+
+/** Op types a body executes per iteration (Constants are folded at load; nested control flow counts as its own node). */
+function bodyOps(graph: GraphProto | undefined): string[] {
+  return (graph?.node ?? []).filter((n) => n.opType !== 'Constant').map((n) => n.opType);
+}
+
+/**
+ * What a Loop / Scan / If runs per call: its body's ops and the iterations, from the trip count
+ * (a constant), the scan axis length, or the length of a Loop's scan outputs; 1 when unknown.
+ */
+function subgraphOf(n: NodeProto, tensors: Map<string, TensorInfo>, protos: Map<string, TensorProto>): Subgraph | undefined {
+  const graphAttr = (name: string) => n.attribute.find((a) => a.name === name)?.g;
+  if (n.opType === 'If') {
+    const [a, b] = [bodyOps(graphAttr('then_branch')), bodyOps(graphAttr('else_branch'))];
+    return { ops: a.length >= b.length ? a : b, iterations: 1 };
+  }
+  if (n.opType === 'Loop') {
+    let iterations = 0;
+    const trips = n.input[0] ? protos.get(n.input[0]) : undefined;
+    if (trips) {
+      const raw = trips.rawData?.byteLength ? new DataView(trips.rawData.buffer, trips.rawData.byteOffset, trips.rawData.byteLength).getBigInt64(0, true) : trips.int64Data[0];
+      if (raw !== undefined) iterations = Number(raw);
+    }
+    if (!iterations) {
+      // scan outputs (after the loop-carried ones) stack one slice per iteration
+      const carried = Math.max(0, n.input.length - 2);
+      const scanOut = n.output.slice(carried).map((o) => tensors.get(o)?.dims[0]).find((d) => d !== undefined);
+      iterations = scanOut ?? 1;
+    }
+    return { ops: bodyOps(graphAttr('body')), iterations: Math.max(1, iterations) };
+  }
+  if (n.opType === 'Scan') {
+    const count = Number(n.attribute.find((a) => a.name === 'num_scan_inputs')?.i ?? 1n);
+    const first = n.input[n.input.length - count];
+    const axes = n.attribute.find((a) => a.name === 'scan_input_axes')?.ints;
+    const axis = axes?.length ? Number(axes[0]) : 0;
+    const dims = first ? tensors.get(first)?.dims : undefined;
+    const iterations = dims?.length ? dims[(axis + dims.length) % dims.length] : 1;
+    return { ops: bodyOps(graphAttr('body')), iterations: Math.max(1, iterations) };
+  }
+  return undefined;
 }
 
 /** Declared input dims, or the given ones; symbolic dims default to 1 (noted). */
@@ -190,6 +232,10 @@ export async function readModelView(src: string | Uint8Array, inputShapes: Recor
     const v = n.opType === 'Constant' ? n.attribute.find((a) => a.name === 'value')?.t : undefined;
     if (v) protos.set(n.output[0], v);
   }
+  g.node.forEach((n, i) => {
+    const sg = subgraphOf(n, tensors, protos);
+    if (sg) nodes[i].subgraph = sg;
+  });
   const weightData = (name: string): Float32Array | undefined => {
     const t = protos.get(name);
     if (!t) return undefined;

@@ -65,6 +65,8 @@ export interface RuntimeProfile {
   parallelElements: number;
   /** Fixed seconds per node by op type (tiny tensors); others cost perNode. */
   perOp: Record<string, number>;
+  /** Seconds per iteration of a Loop/Scan body beyond its nodes (undefined: perNode). */
+  perIteration?: number;
   /** Bytes/s at which outputs are handed back per call (undefined: free), and the fixed cost per output. */
   outputBandwidth?: number;
   perOutput: number;
@@ -232,6 +234,7 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
       parallelWork: rt.overhead.parallelWork ?? Infinity,
       parallelElements: rt.overhead.parallelElements ?? Infinity,
       perOp: Object.fromEntries(Object.entries((rt.overhead.perOp ?? {}) as Record<string, string>).map(([k, v]) => [k, q(v, 'time', true)])),
+      ...(rt.overhead.perIteration === undefined ? {} : { perIteration: q(rt.overhead.perIteration, 'time', true) }),
       outputBandwidth: rt.overhead.outputBandwidth === undefined ? undefined : q(rt.overhead.outputBandwidth, 'bandwidth'),
       perOutput: rt.overhead.perOutput === undefined ? 0 : q(rt.overhead.perOutput, 'time', true),
       efficiency: {

@@ -16,9 +16,11 @@ import {
   TypeProtoSchema,
   TypeProto_TensorSchema,
   ValueInfoProtoSchema,
+  type AttributeProto,
+  type GraphProto,
 } from 'onnx-buf';
 
-export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'float16' | 'bfloat16';
+export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'float16' | 'bfloat16' | 'bool';
 
 export interface ProbeTensor {
   name: string;
@@ -27,7 +29,8 @@ export interface ProbeTensor {
   data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 }
 
-export type ProbeAttr = number | number[] | string | { float: number };
+/** An attribute: int, ints, string, float, or a subgraph (the body of Loop / Scan / If). */
+export type ProbeAttr = number | number[] | string | { float: number } | { graph: ProbeGraph };
 
 export interface ProbeNode {
   op: string;
@@ -37,9 +40,16 @@ export interface ProbeNode {
   domain?: string;
 }
 
+export interface ProbeValue {
+  name: string;
+  dims: number[];
+  /** Default float32. */
+  dtype?: ProbeDtype;
+}
+
 export interface ProbeGraph {
-  inputs: { name: string; dims: number[] }[];
-  outputs: { name: string; dims: number[] }[];
+  inputs: ProbeValue[];
+  outputs: ProbeValue[];
   initializers: ProbeTensor[];
   nodes: ProbeNode[];
 }
@@ -52,16 +62,17 @@ const DT: Record<ProbeDtype, TensorProto_DataType> = {
   int64: TensorProto_DataType.INT64,
   float16: TensorProto_DataType.FLOAT16,
   bfloat16: TensorProto_DataType.BFLOAT16,
+  bool: TensorProto_DataType.BOOL,
 };
 
-function valueInfo(name: string, dims: number[]) {
+function valueInfo(name: string, dims: number[], dtype: ProbeDtype = 'float32') {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, {
       value: {
         case: 'tensorType',
         value: create(TypeProto_TensorSchema, {
-          elemType: TensorProto_DataType.FLOAT,
+          elemType: DT[dtype],
           shape: create(TensorShapeProtoSchema, {
             dim: dims.map((d) => create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } })),
           }),
@@ -71,19 +82,19 @@ function valueInfo(name: string, dims: number[]) {
   });
 }
 
-function attribute(name: string, v: ProbeAttr) {
+function attribute(name: string, v: ProbeAttr): AttributeProto {
   if (typeof v === 'string') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(v) });
   if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
   if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map((x) => BigInt(x)) });
+  if ('graph' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: graphOf(v.graph, name) });
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.float });
 }
 
-/** Serialises a probe graph to ONNX bytes (opset 17 + com.microsoft 1). */
-export function buildProbeModel(g: ProbeGraph): Uint8Array {
-  const graph = create(GraphProtoSchema, {
-    name: 'twinforge-probe',
-    input: g.inputs.map((i) => valueInfo(i.name, i.dims)),
-    output: g.outputs.map((o) => valueInfo(o.name, o.dims)),
+function graphOf(g: ProbeGraph, name: string): GraphProto {
+  return create(GraphProtoSchema, {
+    name,
+    input: g.inputs.map((i) => valueInfo(i.name, i.dims, i.dtype)),
+    output: g.outputs.map((o) => valueInfo(o.name, o.dims, o.dtype)),
     initializer: g.initializers.map((t) =>
       create(TensorProtoSchema, {
         name: t.name,
@@ -94,7 +105,7 @@ export function buildProbeModel(g: ProbeGraph): Uint8Array {
     ),
     node: g.nodes.map((n, i) =>
       create(NodeProtoSchema, {
-        name: `${n.op}_${i}`,
+        name: `${name}_${n.op}_${i}`,
         opType: n.op,
         domain: n.domain ?? '',
         input: n.inputs,
@@ -103,6 +114,11 @@ export function buildProbeModel(g: ProbeGraph): Uint8Array {
       }),
     ),
   });
+}
+
+/** Serialises a probe graph to ONNX bytes (opset 17 + com.microsoft 1). */
+export function buildProbeModel(g: ProbeGraph): Uint8Array {
+  const graph = graphOf(g, 'twinforge-probe');
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
     producerName: 'twinforge-probe',
@@ -392,4 +408,42 @@ export function opChainProbe(op: ChainOp, count: number): { bytes: Uint8Array; s
   }
   nodes[nodes.length - 1].outputs = ['y'];
   return { bytes: buildProbeModel({ inputs: [{ name: 'x', dims }], outputs: [{ name: 'y', dims: outDims }], initializers: inits, nodes }), shapes: { x: dims }, interleaved };
+}
+
+/**
+ * A Loop or a Scan of `iterations` steps whose body is one Relu on [1, 16] (Loop: plus the
+ * condition passed through): what a subgraph costs per call and per iteration, over its body.
+ */
+export function controlFlowProbe(op: 'Loop' | 'Scan', iterations: number): { bytes: Uint8Array; shapes: Record<string, number[]> } {
+  if (op === 'Loop') {
+    const body: ProbeGraph = {
+      inputs: [{ name: 'i', dims: [], dtype: 'int64' }, { name: 'c_in', dims: [], dtype: 'bool' }, { name: 'h_in', dims: [1, 16] }],
+      outputs: [{ name: 'c_out', dims: [], dtype: 'bool' }, { name: 'h_out', dims: [1, 16] }],
+      initializers: [],
+      nodes: [{ op: 'Identity', inputs: ['c_in'], outputs: ['c_out'] }, { op: 'Relu', inputs: ['h_in'], outputs: ['h_out'] }],
+    };
+    const bytes = buildProbeModel({
+      inputs: [{ name: 'x', dims: [1, 16] }],
+      outputs: [{ name: 'y', dims: [1, 16] }],
+      initializers: [
+        { name: 'trips', dims: [], dtype: 'int64', data: BigInt64Array.of(BigInt(iterations)) },
+        { name: 'yes', dims: [], dtype: 'bool', data: Uint8Array.of(1) },
+      ],
+      nodes: [{ op: 'Loop', inputs: ['trips', 'yes', 'x'], outputs: ['y'], attrs: { body: { graph: body } } }],
+    });
+    return { bytes, shapes: { x: [1, 16] } };
+  }
+  const body: ProbeGraph = {
+    inputs: [{ name: 's_in', dims: [16] }, { name: 'x_t', dims: [16] }],
+    outputs: [{ name: 's_out', dims: [16] }],
+    initializers: [],
+    nodes: [{ op: 'Relu', inputs: ['x_t'], outputs: ['s_out'] }],
+  };
+  const bytes = buildProbeModel({
+    inputs: [{ name: 's0', dims: [16] }, { name: 'xs', dims: [iterations, 16] }],
+    outputs: [{ name: 'y', dims: [16] }],
+    initializers: [],
+    nodes: [{ op: 'Scan', inputs: ['s0', 'xs'], outputs: ['y'], attrs: { body: { graph: body }, num_scan_inputs: 1 } }],
+  });
+  return { bytes, shapes: { s0: [16], xs: [iterations, 16] } };
 }

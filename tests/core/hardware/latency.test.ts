@@ -1,6 +1,8 @@
 // The latency model's logic: monotone in work, fixed costs counted, roofline regimes, the
 // pattern/precision factors applied only where the runtime exploits them, fusions honoured.
 import { describe, expect, it } from 'vitest';
+import { nonIncreasing } from '../../../main/core/hardware/calibrate-ort';
+import { costGraph, type GraphNodeView, type TensorInfo } from '../../../main/core/hardware/costs';
 import { estimateLayer, estimateModel, memoryLevelFor } from '../../../main/core/hardware/latency';
 import { bitsPerWeight, factorsFor, parsePattern, type LayerOption } from '../../../main/core/hardware/options';
 import { resolveTarget } from '../../../main/core/hardware/profile';
@@ -100,5 +102,43 @@ describe('latency model', () => {
     expect(bitsPerWeight(opt('dense', 0, 'int4'), true)).toBe(4);
     expect(parsePattern('block1x16')).toMatchObject({ family: 'block', bh: 1, bw: 16 });
     expect(() => parsePattern('5:4')).toThrowError(/N:M/);
+  });
+
+  it('threads a batched MatMul of two activations however small (MLAS splits the batch over the pool)', () => {
+    const tensors = new Map<string, TensorInfo>([
+      ['q', { dims: [1, 2, 1, 16], elementBytes: 4, constant: false }],
+      ['k', { dims: [1, 2, 16, 1], elementBytes: 4, constant: false }],
+      ['s', { dims: [1, 2, 1, 1], elementBytes: 4, constant: false }],
+    ]);
+    const nodes: GraphNodeView[] = [{ name: 'scores', op: 'MatMul', inputs: ['q', 'k'], outputs: ['s'], attrs: {} }];
+    const c = costGraph({ nodes, tensors, inputs: ['q', 'k'], outputs: ['s'] });
+    expect(c.layers[0].batches).toBe(2);
+    const e = estimateModel(c, ort);
+    expect(e.layers[0].threaded).toBe(true);
+    expect(e.callSeconds).toBeCloseTo(ort.runtime.perCall + ort.runtime.perParallelCall);
+    // the same GEMM with a constant weight is one small GEMM: not threaded
+    expect(estimateModel(mlpCost(1, [16, 1]), ort).layers[0].threaded).toBe(false);
+  });
+
+  it('charges a Loop or Scan its body once per iteration', () => {
+    const make = (iterations: number) => {
+      const tensors = new Map<string, TensorInfo>([
+        ['x', { dims: [1, 4], elementBytes: 4, constant: false }],
+        ['y', { dims: [1, 4], elementBytes: 4, constant: false }],
+      ]);
+      const nodes: GraphNodeView[] = [{ name: 'loop', op: 'Loop', inputs: ['', '', 'x'], outputs: ['y'], attrs: {}, subgraph: { ops: ['MatMul', 'Tanh'], iterations } }];
+      return costGraph({ nodes, tensors, inputs: ['x'], outputs: ['y'] });
+    };
+    const rt = { ...ort, runtime: { ...ort.runtime, perIteration: 1e-6 } };
+    const one = estimateModel(make(1), rt).seconds;
+    const ten = estimateModel(make(10), rt).seconds;
+    const body = 1e-6 + (rt.runtime.perOp.MatMul ?? rt.runtime.perNode) + (rt.runtime.perOp.Tanh ?? rt.runtime.perNode);
+    expect(ten - one).toBeCloseTo(9 * body, 9);
+  });
+
+  it('fits GEMV bandwidths non-increasing in working-set size (noise pooled, order kept)', () => {
+    expect(nonIncreasing([73, 84, 37, 125, 80])).toEqual(Array(5).fill(79.8));
+    expect(nonIncreasing([100, 90, 95, 40])).toEqual([100, 92.5, 92.5, 40]);
+    expect(nonIncreasing([5, 4, 3])).toEqual([5, 4, 3]);
   });
 });

@@ -26,6 +26,11 @@ describe('measured runs', () => {
     expect(cal.gemmFlops).toBeGreaterThan(1e8);
     expect(cal.overlap).toBeGreaterThanOrEqual(0);
     expect(cal.overlap).toBeLessThanOrEqual(1);
+    expect(cal.perOp.Loop).toBeGreaterThanOrEqual(0);
+    expect(cal.perOp.Scan).toBeGreaterThanOrEqual(0);
+    expect(cal.perIteration).toBeGreaterThanOrEqual(0);
+    expect(cal.perIteration).toBeLessThan(1e-3);
+    for (let i = 1; i < cal.ladder.length; i++) expect(cal.ladder[i].bandwidth).toBeLessThanOrEqual(cal.ladder[i - 1].bandwidth);
     const int8 = cal.factors.find((f) => f.key === 'int8')!;
     expect(int8.memory).toBeGreaterThan(0);
     const doc = buildProfileDocument(cal, undefined, 2, cal.log);
@@ -59,6 +64,12 @@ describe('measured runs', () => {
       }
       const fp16 = costGraph(await readModelView(path.join(dir, 'fp16_weights.onnx')));
       expect(fp16.layers.some((l) => l.weight)).toBe(true);
+      // control flow: the body's ops and the iterations (Loop: constant trip count; Scan: scan axis)
+      const loops = costGraph(await readModelView(buildFixture('loop_scan', dir)));
+      expect(loops.layers.find((l) => l.op === 'Loop')!.subgraph).toEqual({ ops: ['Identity', 'MatMul', 'Tanh'], iterations: 3 });
+      expect(loops.layers.find((l) => l.op === 'Scan')!.subgraph).toEqual({ ops: ['Mul', 'Add', 'Identity'], iterations: 3 });
+      const branches = costGraph(await readModelView(path.join(dir, 'if_subgraph.onnx')));
+      expect(branches.layers.find((l) => l.op === 'If')!.subgraph!.iterations).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
