@@ -231,7 +231,8 @@ export const compressCommand: CliCommand = {
       out.commit(true);
     }
     const rep = new Reporter(ctx);
-    const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l) });
+    const { measuredProfile } = await import('../../core/api/hardware');
+    const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l), measuredProfile: (name) => measuredProfile(ctx.dataDir, name) });
     if (args.values.zoo) {
       const { registerInZoo } = await import('../../core/pipeline/job');
       const z = await registerInZoo(String(args.values.zoo), ctx.dataDir, result, recipe, cwd);

@@ -17,7 +17,8 @@ plan as a recipe and reports the Pareto front of candidate plans.
   --input-shape NAME=D1,...  fixes dynamic input dims (repeatable)
   --out FILE                 recipe to write (default MODEL.plan.yaml here)
   --pattern P                patterns the plan may use (repeatable; default unstructured, 2:4, channels)
-  --precision Q              precisions the plan may use (repeatable: int8, int4; default both)
+  --precision Q              precisions the plan may use (repeatable: int8, int4; default both;
+                             fp32 alone: no quantization, sparsity and channels only)
   --levels 0.3,0.5,0.7,0.9   sparsity levels to measure sensitivity at
   --sensitivity M            measure | proxy | auto (default auto: measure small models)
   --samples N                evaluation samples per sensitivity run (default 32)
@@ -42,6 +43,11 @@ function text(r: PlanCallResult): string {
     const v = r.verification;
     out.push(`\nverified: ${v.met ? 'budget MET' : 'budget MISSED'}${v.over !== undefined ? ` (${(v.over * 100).toFixed(1)}% ${v.over > 0 ? 'over' : 'under'})` : ''}; twin ${v.twin}\n`);
     for (const w of v.why) out.push(`  - ${w}\n`);
+    if (v.attempts) {
+      out.push(`  attempts (re-planned against the measured error):\n`);
+      v.attempts.forEach((a, i) => out.push(`    ${i + 1}. aimed at ${a.aimMs.toFixed(4)} ms, estimated ${a.estimatedMs.toFixed(4)} ms, measured ${a.measuredMs?.toFixed(4) ?? '-'} ms: ${a.met ? 'met' : 'missed'} (${a.twin})\n`));
+    }
+    for (const l of v.latency?.sparseLayers ?? []) out.push(`  sparse layer ${l.node} ${l.pattern} (${(l.sparsity * 100).toFixed(1)}% zeros): ONNX Runtime ${l.ortMs.toFixed(4)} ms${l.nativeMs !== undefined ? ` -> Twinforge ${l.nativeMs.toFixed(4)} ms` : ` (${l.why})`}\n`);
     out.push(`  fidelity: SQNR ${v.fidelity.sqnrDb.toFixed(1)} dB, cosine ${v.fidelity.cosine.toFixed(4)}${v.fidelity.top1Agreement !== undefined ? `, top-1 agreement ${(v.fidelity.top1Agreement * 100).toFixed(1)}%` : ''}\n`);
   }
   return out.join('');
@@ -78,7 +84,7 @@ export const planCommand: CliCommand = {
     const samples = args.values.samples === undefined ? undefined : Number(args.values.samples);
     if (samples !== undefined && !(Number.isInteger(samples) && samples > 0)) throw badInput('--samples takes a positive integer.');
     const precisions = args.values.precision as string[] | undefined;
-    for (const p of precisions ?? []) if (p !== 'int8' && p !== 'int4') throw badInput(`--precision '${p}': the planner quantizes to int8 or int4.`);
+    for (const p of precisions ?? []) if (!['int8', 'int4', 'fp32'].includes(p)) throw badInput(`--precision '${p}': the planner quantizes to int8 or int4, or keeps fp32 (sparsity only).`, 'Give --precision int8, int4 or fp32 (repeatable).');
     const patterns = args.values.pattern as string[] | undefined;
     const inputShapes = parseInputShapes(args.values['input-shape'] as string[] | undefined);
     const r = await hwPlan(
@@ -94,7 +100,8 @@ export const planCommand: CliCommand = {
         sensitivity: {
           ...(levels ? { levels } : {}),
           ...(patterns ? { patterns } : {}),
-          ...(precisions ? { precisions: precisions as ('int8' | 'int4')[] } : {}),
+          // fp32 is the float baseline, not a quantization to measure
+          ...(precisions ? { precisions: precisions.filter((p): p is 'int8' | 'int4' => p !== 'fp32') } : {}),
           ...(method ? { method: method as 'measure' | 'proxy' | 'auto' } : {}),
           ...(samples ? { samples } : {}),
           ...(args.values.calib ? { calibration: String(args.values.calib) } : {}),

@@ -3,6 +3,7 @@
 // at each working-set size, the compute rate of GEMM and convolution, how well compute and memory
 // overlap, and what zeros, int8 and int4 really buy (interleaved against dense, same process).
 import { TwinforgeError } from '../errors';
+import { defaultThreads } from '../runtime/threads';
 import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
 import { layerProbe } from './probes';
 import {
@@ -71,7 +72,7 @@ function diff(a: TimedModel, b: TimedModel): number {
 export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCalibration> {
   const effort = opts.effort ?? 1;
   const budget = (msBase: number) => Math.max(150, msBase * effort);
-  const threads = opts.threads ?? 2;
+  const threads = opts.threads ?? defaultThreads();
   const log: string[] = [];
   const steps = 14;
   let step = 0;

@@ -8,6 +8,7 @@ import { packageRoot } from '../paths';
 import os from 'node:os';
 import { cpuFeatures } from '../system/cpu-features';
 import { TwinforgeError } from '../errors';
+import { defaultThreads } from '../runtime/threads';
 import { calibrateOrt, mergeCalibrations, type OrtCalibration } from './calibrate-ort';
 import { costGraph } from './costs';
 import { estimateModel } from './latency';
@@ -230,7 +231,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
 
 /** Measures this machine; returns the validated profile document and how well it predicts real models. */
 export async function detectThisMachine(opts: DetectOptions = {}): Promise<DetectResult> {
-  const threads = opts.threads ?? 2;
+  const threads = opts.threads ?? defaultThreads();
   const load0 = os.loadavg()[0];
   const warnings: string[] = [];
   const cores = os.cpus().length;

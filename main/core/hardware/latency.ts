@@ -79,8 +79,29 @@ function combine(tc: number, tm: number, overlap: number): number {
   return Math.max(tc, tm) + (1 - overlap) * Math.min(tc, tm);
 }
 
+/**
+ * The runtime that hosts a Twinforge target's graph. Twinforge's kernels run the sparse layers
+ * (CSR, N:M, block) inside an ONNX Runtime graph: every other node, dense and quantized layers,
+ * removed channels and the per-call costs are ONNX Runtime's on the same hardware. Undefined for
+ * other engines, or a profile without an ONNX Runtime entry (Twinforge then costs everything).
+ */
+export function hostOf(target: Target): Target | undefined {
+  if (target.runtime.engine !== 'twinforge') return undefined;
+  const rt = target.profile.runtimes.find((r) => r.engine === 'onnxruntime');
+  return rt ? { ...target, runtime: rt } : undefined;
+}
+
+/** Whether Twinforge's own kernels run a layer under this option (a sparse pattern they accelerate). */
+export function runsOnTwinforge(target: Target, layer: LayerCost, option?: LayerOption): boolean {
+  if (!option || !layer.weight || target.runtime.engine !== 'twinforge') return false;
+  const fam = parsePattern(option.pattern).family;
+  return (fam === 'unstructured' || fam === 'nm' || fam === 'block') && factorsFor(target, option, opKindOf(layer)).accelerated;
+}
+
 /** Seconds of one node under an option (undefined: dense at the runtime's base precision). */
 export function estimateLayer(layer: LayerCost, target: Target, bandwidth: number, option?: LayerOption): LayerEstimate {
+  const host = hostOf(target);
+  if (host && !runsOnTwinforge(target, layer, option)) return estimateLayer(layer, host, bandwidth, option);
   const rt = target.runtime;
   const hw = target.profile.hardware;
   const fused = !!layer.fusedInto || layer.kind === 'free';
@@ -140,7 +161,7 @@ export function estimateModel(cost: ModelCost, target: Target, plan?: Plan): Mod
   const ws = workingSet(cost, target, plan);
   const { level, bandwidth } = memoryLevelFor(ws, target);
   const layers = cost.layers.map((l) => estimateLayer(l, target, bandwidth, plan?.get(l.name)));
-  const rt = target.runtime;
+  const rt = (hostOf(target) ?? target).runtime;
   const outputSeconds = (rt.outputBandwidth ? cost.outputBytes / rt.outputBandwidth : 0) + rt.perOutput * Math.max(0, cost.outputCount - 1);
   const body = layers.reduce((a, l) => a + l.seconds, 0);
   // the first threaded node of a call wakes a sleeping pool

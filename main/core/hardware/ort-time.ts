@@ -1,12 +1,14 @@
-// Timing models in ONNX Runtime the way MEASURED.md says gives honest numbers: 2 intra-op
-// threads, no spinning (a spinning pool steals the cores of the session being timed), sessions
-// run interleaved round by round so machine noise hits baseline and candidate alike.
+// Timing models in ONNX Runtime the way MEASURED.md says gives honest numbers: every core as
+// intra-op threads (runtime/threads.ts; 2 on the build machines), no spinning (a spinning pool
+// steals the cores of the session being timed), sessions run interleaved round by round so
+// machine noise hits baseline and candidate alike.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { TwinforgeError } from '../errors';
 import { generateInputs, resolveInputs } from '../runtime/inputs';
+import { defaultThreads } from '../runtime/threads';
 
 export type ModelSource = string | Uint8Array;
 
@@ -56,7 +58,7 @@ export function medianOfRounds(timed: TimedModel[], f: (round: number[]) => numb
 }
 
 /** Session options every Twinforge latency measurement uses. */
-export function timingSessionOptions(threads = 2, extra: ort.InferenceSession.SessionOptions = {}): ort.InferenceSession.SessionOptions {
+export function timingSessionOptions(threads = defaultThreads(), extra: ort.InferenceSession.SessionOptions = {}): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -138,7 +140,7 @@ export async function timeModels(srcs: { src: ModelSource; shapes: Record<string
   try {
     const models = [];
     for (const s of srcs) {
-      const session = await openSession(s.src, timingSessionOptions(opts.threads ?? 2));
+      const session = await openSession(s.src, timingSessionOptions(opts.threads ?? defaultThreads()));
       sessions.push(session);
       models.push({ session, feeds: makeFeeds(session, s.shapes) });
     }
@@ -177,7 +179,7 @@ export interface NodeTiming {
  * where possible" means for a real model. Profiling adds its own cost, so use the shares, not
  * the sums, next to a plain timing.
  */
-export async function profileNodes(src: ModelSource, shapes: Record<string, number[]>, runs = 20, threads = 2): Promise<NodeTiming[]> {
+export async function profileNodes(src: ModelSource, shapes: Record<string, number[]>, runs = 20, threads = defaultThreads()): Promise<NodeTiming[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'twinforge-prof-'));
   let session: ort.InferenceSession | undefined;
   try {
@@ -208,7 +210,7 @@ export async function profileNodes(src: ModelSource, shapes: Record<string, numb
 }
 
 /** The optimised graph's node count and op types as ORT will execute them (fusions applied). */
-export async function optimizedOps(src: ModelSource, threads = 2): Promise<string[]> {
+export async function optimizedOps(src: ModelSource, threads = defaultThreads()): Promise<string[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'twinforge-opt-'));
   const file = path.join(dir, 'opt.onnx');
   let session: ort.InferenceSession | undefined;

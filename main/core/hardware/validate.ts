@@ -1,12 +1,13 @@
 // `hw validate MODEL --target T`: measures every option the explainer judged, with the runtime the
 // target names, and reports the share of verdicts measurement confirms. ONNX Runtime targets are
 // timed here as one-node probe models (layer = probe - a do-nothing floor with the same outputs),
-// interleaved with the dense probe; the same verdict rule is applied to both sides.
+// interleaved with the dense probe; the same verdict rule is applied to both sides. On a Twinforge
+// target the sparse options its kernels take are timed natively against ORT's dense layer.
 import os from 'node:os';
 import { TwinforgeError } from '../errors';
 import { costGraph, type GraphNodeView, type LayerCost } from './costs';
 import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './explain';
-import { estimateModel } from './latency';
+import { estimateModel, hostOf, runsOnTwinforge } from './latency';
 import { readModelView, type ModelView } from './onnx-view';
 import type { LayerOption } from './options';
 import { medianOfRounds, timeModels, timeSteady } from './ort-time';
@@ -76,7 +77,8 @@ function weightValues(view: ModelView, name: string): Float32Array | undefined {
   return undefined;
 }
 
-function layerData(view: ModelView, layers: LayerCost[], layer: LayerCost): LayerData | string {
+/** A layer's node, shapes and float weight (and bias) for building its one-node probes; a string says why not. */
+export function layerData(view: ModelView, layers: LayerCost[], layer: LayerCost): LayerData | string {
   const node = view.nodes.find((n) => n.name === layer.name) as GraphNodeView | undefined;
   if (!node || !layer.weight) return 'no node/weight';
   const act = node.inputs.find((x) => x && x !== layer.weight!.name && !view.tensors.get(x)?.constant);
@@ -151,7 +153,9 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
   const est = estimateModel(cost, target);
   const whole = await timeSteady(view.bytes, view.inputShapes, { budgetMs: 3000 * effort, signal: args.signal });
   const modelSeconds = whole.bestBlockMs / 1e3;
-  const latency = engine === 'onnxruntime' ? { estimatedMs: est.seconds * 1e3, measuredMs: whole.bestBlockMs, measuredP10Ms: whole.p10Ms, error: (est.seconds * 1e3 - whole.bestBlockMs) / whole.bestBlockMs } : undefined;
+  // a Twinforge target's dense model is ONNX Runtime's (its kernels take only the sparse layers)
+  const hosted = engine === 'twinforge' && !!hostOf(target);
+  const latency = engine === 'onnxruntime' || hosted ? { estimatedMs: est.seconds * 1e3, measuredMs: whole.bestBlockMs, measuredP10Ms: whole.p10Ms, error: (est.seconds * 1e3 - whole.bestBlockMs) / whole.bestBlockMs } : undefined;
   args.log?.(`model: estimated ${(est.seconds * 1e3).toFixed(4)} ms, measured ${whole.bestBlockMs.toFixed(4)} ms`);
   let layers = explanation.layers;
   if (args.maxLayers) layers = [...layers].sort((a, b) => b.denseMs - a.denseMs).slice(0, args.maxLayers);
@@ -159,7 +163,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     if (args.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Validation cancelled.');
     const layer = cost.layers.find((x) => x.name === l.name)!;
     const opts = l.options.map((o) => ({ o, opt: { pattern: o.pattern, level: o.level, precision: o.precision } as LayerOption }));
-    if (engine === 'twinforge') {
+    if (engine === 'twinforge' && !hosted) {
       for (const { o, opt } of opts) {
         const j = base(l.name, l.op, o);
         try {
@@ -187,7 +191,9 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
       for (const { o } of opts) judgements.push({ ...base(l.name, l.op, o), why: dense.why });
       continue;
     }
-    const probes = opts.map(({ opt }) => layerProbe(data, opt));
+    // options Twinforge's kernels take are timed natively against ORT's dense layer; the rest in ORT
+    const native = opts.map(({ opt }) => hosted && runsOnTwinforge(target, layer, opt));
+    const probes = opts.map(({ opt }, i) => (native[i] ? ({ ok: false, why: 'native' } as const) : layerProbe(data, opt)));
     const runnable = probes.map((p, i) => ({ p, i })).filter((x) => x.p.ok) as { p: Extract<typeof probes[number], { ok: true }>; i: number }[];
     const floor = floorProbe(dense.shapes.x, dense.outDims);
     const models = [{ src: floor, shapes: dense.shapes }, { src: dense.bytes, shapes: dense.shapes }, ...runnable.map((r) => ({ src: r.p.bytes, shapes: r.p.shapes }))];
@@ -203,7 +209,27 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     const floorS = times[0].bestBlockMs / 1e3;
     const denseS = Math.max(2e-7, times[1].bestBlockMs / 1e3 - floorS);
     const EPS = 2e-4; // ms: a layer never costs less than 0.2 µs over the floor
+    const nativeJudged = new Map<number, Judgement>();
+    for (const [i, { o, opt }] of opts.entries()) {
+      if (!native[i]) continue;
+      const j = base(l.name, l.op, o);
+      try {
+        const m = await measureNativeOption(layer, opt, { effort, signal: args.signal });
+        const speedup = denseS / (m.denseSeconds / m.speedup);
+        j.measuredSpeedup = round3(speedup);
+        j.measuredVerdict = verdictOf(speedup, denseS, modelSeconds).verdict;
+        j.confirmed = j.measuredVerdict === j.verdict;
+      } catch (e) {
+        if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
+        j.why = (e as Error).message;
+      }
+      nativeJudged.set(i, j);
+    }
     opts.forEach(({ o }, i) => {
+      if (native[i]) {
+        judgements.push(nativeJudged.get(i)!);
+        return;
+      }
       const j = base(l.name, l.op, o);
       const r = runnable.findIndex((x) => x.i === i);
       if (r < 0) {

@@ -26,6 +26,7 @@ import { checkGates } from './gates';
 import { measureSizes, writePacked } from './export';
 import { runSweep, type SweepResult } from './sweep';
 import { checkTarget } from './target';
+import type { MeasuredProfileLookup } from '../hardware/profile';
 
 export interface CompressOptions {
   signal?: AbortSignal;
@@ -40,6 +41,8 @@ export interface CompressOptions {
   outDir?: string;
   /** Turns 'zoo:<id>' model references into files (the zoo provides it). */
   resolveModel?: (ref: string) => string | Promise<string>;
+  /** Finds measured profiles ('this-machine') for the recipe's target (the zoo of the data folder provides it). */
+  measuredProfile?: MeasuredProfileLookup;
 }
 
 export interface CompressMetrics {
@@ -143,7 +146,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
   };
   progress('load', 0, 1, 'resolving files');
   const inputs = await resolveInputs(recipe, opts);
-  await checkTarget(recipe, warn);
+  await checkTarget(recipe, warn, opts.measuredProfile);
   if (inputs.format !== 'onnx') {
     const { compressSafetensors } = await import('./safetensors');
     return compressSafetensors(recipe, inputs, opts, warn, t0, warnings);

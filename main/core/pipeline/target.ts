@@ -3,11 +3,12 @@
 // recorded with a warning when none is at hand. Without the hardware module the target is only
 // recorded.
 import { TwinforgeError } from '../errors';
+import type { MeasuredProfileLookup } from '../hardware/profile';
 import type { Recipe } from '../recipe/schema';
 
-export async function checkTarget(recipe: Recipe, warn: (w: string) => void): Promise<string | undefined> {
+export async function checkTarget(recipe: Recipe, warn: (w: string) => void, measured?: MeasuredProfileLookup): Promise<string | undefined> {
   if (!recipe.target) return undefined;
-  let resolveTarget: ((spec: string) => { id: string }) | undefined;
+  let resolveTarget: ((spec: string, lookup?: MeasuredProfileLookup) => { id: string }) | undefined;
   try {
     ({ resolveTarget } = await import('../hardware/profile'));
   } catch {
@@ -15,7 +16,7 @@ export async function checkTarget(recipe: Recipe, warn: (w: string) => void): Pr
     return undefined;
   }
   try {
-    return resolveTarget!(recipe.target).id;
+    return resolveTarget!(recipe.target, measured).id;
   } catch (err) {
     if (recipe.target.split(':')[0] === 'this-machine') {
       warn(`target 'this-machine' has no measured profile yet (twinforge hw detect); recorded only`);

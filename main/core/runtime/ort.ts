@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { TwinforgeError } from '../errors';
 import { type GenerateOptions, type InputSpec, type ShapeOptions, generateInputs, resolveInputs } from './inputs';
+import { defaultThreads } from './threads';
 
 export interface SessionOptions {
   intraOpNumThreads?: number;
@@ -17,7 +18,7 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
-    ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
+    intraOpNumThreads: opts.intraOpNumThreads || defaultThreads(),
   };
   if (opts.allowSpinning === false) {
     options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
