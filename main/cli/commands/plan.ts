@@ -38,7 +38,7 @@ function text(r: PlanCallResult): string {
   for (const n of p.notes) out.push(`note: ${n}\n`);
   out.push('\nPareto front (latency, size, fidelity loss):\n');
   for (const q of p.pareto) out.push(`  ${q.latencyMs.toFixed(4)} ms  ${(q.sizeBytes / 1e6).toFixed(3)} MB  sparsity ${(q.sparsity * 100).toFixed(0).padStart(3)}%  loss ${q.fidelityLoss.toExponential(2)}  (${q.changes.length} layers changed)\n`);
-  out.push(`\nrecipe: ${r.recipe}\n`);
+  out.push(`\nrecipe: ${r.recipe ?? '(none written: the plan changes no layer)'}\n`);
   if (r.verification) {
     const v = r.verification;
     out.push(`\nverified: ${v.met ? 'budget MET' : 'budget MISSED'}${v.over !== undefined ? ` (${(v.over * 100).toFixed(1)}% ${v.over > 0 ? 'over' : 'under'})` : ''}; twin ${v.twin}\n`);

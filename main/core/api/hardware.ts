@@ -12,7 +12,7 @@ import { estimateModel } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
 import { parsePattern, parsePrecision, type LayerOption } from '../hardware/options';
 import { builtinProfiles, resolveTarget, THIS_MACHINE, validateProfile, type HardwareProfile, type Target } from '../hardware/profile';
-import { makePlan, parseBudget, planToRecipe, type PlanPoint, type PlanResult } from '../hardware/planner';
+import { makePlan, parseBudget, planToRecipe, type Budget, type PlanPoint, type PlanResult } from '../hardware/planner';
 import { measurePlanLatency, type PlanLatencyCheck } from '../hardware/plan-check';
 import { analyzeSensitivity, findSensitivity, saveSensitivity, type SensitivityConfig, type SensitivityOptions, type SensitivityResult } from '../hardware/sensitivity';
 
@@ -184,6 +184,8 @@ export interface PlanArgs {
   precisions?: string[];
   /** Compress with the recipe and measure the twin on this machine. */
   verify?: boolean;
+  /** Scales the verification's timing budgets (1: ~2 s per model timed). */
+  effort?: number;
 }
 
 export interface PlanVerification {
@@ -211,7 +213,8 @@ export interface PlanAttempt {
 }
 
 export interface PlanCallResult {
-  recipe: string;
+  /** The recipe written (absent when the plan changes no layer). */
+  recipe?: string;
   estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
   pareto: PlanPoint[];
   plan: PlanResult;
@@ -237,10 +240,11 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
     recipeSave({ recipe: r, path: out, overwrite: true });
     return r;
   };
+  if (plan.choices.length === 0) return keepAsIs(model, plan, budget, target, sens, args, ctx);
   let recipe = write(plan, twinDir);
   let verification: PlanVerification | undefined;
   if (args.verify) {
-    verification = await verifyPlan(plan, recipe, target, ctx);
+    verification = await verifyPlan(plan, recipe, target, ctx, args.effort);
     // Closed loop: a latency plan that misses is re-planned against a budget tightened by the
     // latency model's measured error on this very twin, compressed and measured again (twice at
     // most). Every attempt's twin is kept in its own folder; the recipe ends as the last attempt.
@@ -258,7 +262,7 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
       ctx.log?.(`attempt ${round}: the twin measured ${verification.measuredMs.toFixed(4)} ms against ${plan.estimated.latencyMs.toFixed(4)} ms estimated; re-planning for ${(aim * 1e3).toFixed(4)} ms`);
       plan = { ...next, budget, budgetLabel: plan.budgetLabel, notes: [...next.notes, `re-planned (attempt ${round}) for ${(aim * 1e3).toFixed(4)} ms after the twin of the previous plan measured ${verification.measuredMs.toFixed(4)} ms against ${attempts[attempts.length - 1].estimatedMs.toFixed(4)} ms estimated`] };
       recipe = write(plan, `${twinDir}-${round}`);
-      verification = await verifyPlan(plan, recipe, target, ctx);
+      verification = await verifyPlan(plan, recipe, target, ctx, args.effort);
       attempts.push({ aimMs: aim * 1e3, estimatedMs: plan.estimated.latencyMs, measuredMs: verification.measuredMs, met: verification.met, twin: verification.twin });
     }
     if (attempts.length > 1) verification.attempts = attempts;
@@ -273,8 +277,37 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
   };
 }
 
+/** A plan that changes no layer: no recipe to write (a recipe needs a stage); --verify times the model itself. */
+async function keepAsIs(model: string, plan: PlanResult, budget: Budget, target: Target, sens: SensitivityResult, args: PlanArgs, ctx: HwCallContext & SensitivityOptions): Promise<PlanCallResult> {
+  const notes = [...plan.notes, plan.feasible ? `the model as it is meets ${plan.budgetLabel} (estimated ${plan.estimated.latencyMs.toFixed(4)} ms): nothing to compress, no recipe written` : `no layer option brings the model closer to ${plan.budgetLabel}: no recipe written`];
+  plan = { ...plan, notes };
+  let verification: PlanVerification | undefined;
+  if (args.verify) {
+    const why: string[] = [];
+    let met = plan.feasible;
+    let over: number | undefined;
+    let measuredMs: number | undefined;
+    let latency: PlanLatencyCheck | undefined;
+    if (budget.kind === 'latency') {
+      latency = await measurePlanLatency(model, model, plan, target, { inputShapes: args.inputShapes, signal: ctx.signal, effort: args.effort });
+      measuredMs = latency.parentMs;
+      over = (measuredMs - budget.seconds * 1e3) / (budget.seconds * 1e3);
+      met = over <= 0;
+      why.push(`the model as it is measured ${measuredMs.toFixed(4)} ms (${latency.threads} thread(s)) against the ${(budget.seconds * 1e3).toFixed(4)} ms budget`);
+    } else why.push('nothing was compressed: the estimate of an unchanged model is its measurement');
+    verification = { twin: model, measuredMs, parentMs: measuredMs, met, ...(over !== undefined ? { over } : {}), why, fidelity: { sqnrDb: Infinity, cosine: 1 }, ...(latency ? { latency } : {}) };
+  }
+  return {
+    estimated: { latencyMs: plan.estimated.latencyMs, sizeBytes: plan.estimated.sizeBytes, fidelityLoss: plan.estimated.fidelityLoss },
+    pareto: plan.pareto,
+    plan,
+    sensitivity: { key: sens.key, method: sens.method, entries: sens.entries.length },
+    ...(verification ? { verification } : {}),
+  };
+}
+
 /** Compresses with the plan's recipe, measures the twin, and says whether the budget is met, by how much it misses and why. */
-export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions): Promise<PlanVerification> {
+export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions, effort = 1): Promise<PlanVerification> {
   const { compressModel } = await import('../pipeline/runner');
   const res = await compressModel({ ...recipe, evaluation: { source: 'synthetic', latency: { warmup: 10, runs: 60 } } } as never, { signal: ctx.signal, onLog: ctx.log, measuredProfile: (name) => (name === THIS_MACHINE ? measuredProfile(ctx.dataDir, name) : undefined) });
   const why: string[] = [];
@@ -290,7 +323,7 @@ export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknow
     const sparse = plan.choices.filter((c) => c.pattern !== 'dense' && c.pattern !== 'channels');
     if (sparse.length && engine === 'onnxruntime') why.push(`${sparse.length} layer(s) use sparse patterns ONNX Runtime runs as dense: they were chosen for fidelity/size, not speed`);
     ctx.log?.('timing parent and twin as the target runs them');
-    latency = await measurePlanLatency(String(recipe.model), res.twin, plan, target, { inputShapes: recipe.inputShapes as Record<string, number[]> | undefined, signal: ctx.signal });
+    latency = await measurePlanLatency(String(recipe.model), res.twin, plan, target, { inputShapes: recipe.inputShapes as Record<string, number[]> | undefined, signal: ctx.signal, effort });
     measuredMs = latency.twinMs;
     parentMs = latency.parentMs;
     why.push(...latency.notes);
@@ -353,5 +386,5 @@ export async function planMakeCall(args: { model: string; target: string; budget
   mkdirSync(path.dirname(out), { recursive: true });
   const r = await hwPlan({ model: args.model, target: args.target, budget: budgetText(args.budget, denseMs), inputShapes: args.inputShapes, out }, ctx);
   const { parseRecipe } = await import('../recipe/recipe');
-  return { ...r, recipeData: parseRecipe(readFileSync(out, 'utf8')) };
+  return { ...r, recipeData: r.recipe ? parseRecipe(readFileSync(out, 'utf8')) : undefined };
 }
