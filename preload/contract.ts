@@ -365,7 +365,7 @@ export interface ZooModelRecord {
   id: number;
   sha256: string;
   name: string;
-  format: string;
+  format: 'onnx' | 'safetensors';
   sourcePath: string | null;
   producer: string | null;
   task: string | null;
@@ -391,15 +391,69 @@ export interface ZooLayerStat {
   maskHash: string | null;
 }
 
+/** How a twin was made (the zoo's twin row). */
+export interface ZooTwinInfo {
+  gridKey: string | null;
+  recipe: string;
+  recipeFormat: 'yaml' | 'json';
+  method: string;
+  pattern: string | null;
+  level: number | null;
+  quantization: string | null;
+  target: string | null;
+  sparsity: number | null;
+  maskHash: string | null;
+  metrics: Record<string, unknown>;
+}
+
+export interface ZooGroupScore {
+  kind: 'class' | 'subgroup';
+  key: string;
+  samples: number | null;
+  accuracy: number | null;
+}
+
+export interface ZooEvaluation {
+  id: number;
+  modelId: number;
+  referenceId: number | null;
+  datasetHash: string;
+  datasetName: string | null;
+  samples: number | null;
+  accuracy: number | null;
+  agreement: number | null;
+  cosine: number | null;
+  sqnrDb: number | null;
+  metrics: Record<string, unknown>;
+  groups: ZooGroupScore[];
+  createdAt: string;
+}
+
+export interface ZooBenchmark {
+  id: number;
+  modelId: number;
+  target: string;
+  runtime: string;
+  batch: number;
+  threads: number | null;
+  latencyMs: number;
+  p90Ms: number | null;
+  runs: number | null;
+  /** True for a roofline estimate rather than a measurement. */
+  estimated: boolean;
+  host: string | null;
+  measuredAt: string;
+}
+
 export interface ZooModelDetail {
   model: ZooModelRecord;
-  twin: { gridKey: string | null; recipe: string; recipeFormat: 'yaml' | 'json'; method: string; pattern: string | null; level: number | null; quantization: string | null; target: string | null; sparsity: number | null; maskHash: string | null; metrics: Record<string, unknown>; createdAt: string } | null;
+  twin: (ZooTwinInfo & { createdAt: string }) | null;
   lineage: { id: number; name: string }[];
   zoos: string[];
   twins: TwinRow[];
   layers: ZooLayerStat[];
-  evaluations: { id: number; modelId: number; referenceId: number | null; datasetHash: string; datasetName: string | null; samples: number | null; accuracy: number | null; agreement: number | null; cosine: number | null; sqnrDb: number | null; metrics: Record<string, unknown>; groups: { kind: 'class' | 'subgroup'; key: string; samples: number | null; accuracy: number | null }[]; createdAt: string }[];
-  benchmarks: { id: number; modelId: number; target: string; runtime: string; batch: number; threads: number | null; latencyMs: number; p90Ms: number | null; runs: number | null; estimated: boolean; host: string | null; measuredAt: string }[];
+  evaluations: ZooEvaluation[];
+  benchmarks: ZooBenchmark[];
 }
 
 export interface Distribution {

@@ -10,71 +10,16 @@ import { evaluationsOf } from '../zoo/repo/evaluations';
 import { layerStatsOf, modelsOfZoo, resolveModel } from '../zoo/repo/models';
 import { getTwin, lineage, twinsOf } from '../zoo/repo/twins';
 import { createZoo, listZoos, requireZoo, zooSummary, zoosOfModel } from '../zoo/repo/zoos';
-import type { BenchmarkRecord, EvaluationRecord, LayerStat, ModelRecord, TwinRecord, ZooSummary } from '../zoo/types';
+import type { TwinRow, ZooModelDetail, ZooModelRow, ZooShowResult } from '../../../preload/contract';
+import type { ZooSummary } from '../zoo/types';
 
 export interface ZooCallContext {
   dataDir: string;
   signal?: AbortSignal;
 }
 
-export interface ZooModelRow {
-  id: number;
-  name: string;
-  sha256: string;
-  format: string;
-  producer: string | null;
-  parameters: number | null;
-  bytes: number;
-  /** How many twins this model has. */
-  twins: number;
-  addedAt: string;
-}
-
-export interface ZooShowResult {
-  id: number;
-  name: string;
-  description: string;
-  task: string | null;
-  source: string | null;
-  createdAt: string;
-  bytes: number;
-  twins: number;
-  models: ZooModelRow[];
-}
-
-/** One twin as lists show it: the cell that made it and its headline fidelity. */
-export interface TwinRow {
-  id: number;
-  name: string;
-  sha256: string;
-  parentId: number;
-  method: string;
-  pattern: string | null;
-  level: number | null;
-  quantization: string | null;
-  target: string | null;
-  sparsity: number | null;
-  maskHash: string | null;
-  bytes: number;
-  agreement: number | null;
-  cosine: number | null;
-  sqnrDb: number | null;
-  accuracy: number | null;
-  createdAt: string;
-}
-
-export interface ZooModelDetail {
-  model: ModelRecord;
-  /** Present when the model is a twin. */
-  twin: Omit<TwinRecord, keyof ModelRecord> | null;
-  /** The model, its parent, its parent's parent… */
-  lineage: { id: number; name: string }[];
-  zoos: string[];
-  twins: TwinRow[];
-  layers: LayerStat[];
-  evaluations: EvaluationRecord[];
-  benchmarks: BenchmarkRecord[];
-}
+// The result shapes are the contract's (the UI receives exactly them).
+export type { TwinRow, ZooModelDetail, ZooModelRow, ZooShowResult } from '../../../preload/contract';
 
 /** zoo.list: every zoo with its model and twin counts. */
 export function zooList(ctx: ZooCallContext): ZooSummary[] {

@@ -54,7 +54,8 @@ export async function measureNativeRuntime(opts: NativeOptions = {}): Promise<Na
   };
   const run = async (kernel: Parameters<MeasureModule['measure']>[0], p: Parameters<MeasureModule['measure']>[1]) => {
     check();
-    return m.measureAsync(kernel, { repeats, warmup: 2, ...p }, { signal: opts.signal });
+    // copies keep a fixed repeat count; kernels are timed as layers are (steadyMeasure)
+    return kernel === 'copy' ? m.measureAsync(kernel, { repeats, warmup: 2, ...p }, { signal: opts.signal }) : steadyMeasure(m, kernel, p, effort, opts.signal);
   };
   let step = 0;
   const total = 6;

@@ -162,8 +162,9 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
       ops: ['conv'],
       accelerated: acc,
       points: [{ memory: acc ? qc.memory : Math.min(qc.memory, 1.25), compute: acc ? qc.compute : Math.min(qc.compute, 1.25) }],
+      overhead: fq(Math.max(qc.overhead, 0), 'time').replace(/^0 \w+$/, '0 us'),
       note: 'int8 convolutions run as QLinearConv in NHWC here: the layout transposes around them eat much of the gain',
-      source: src(`QDQ int8 Conv vs fp32 Conv: ${qc.compute}x`, qc.conditions),
+      source: src(`QDQ int8 Conv vs fp32 Conv: ${qc.compute}x, +${(qc.overhead * 1e6).toFixed(1)} µs fixed`, qc.conditions),
     });
   }
   if (x86) {

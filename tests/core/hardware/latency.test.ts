@@ -1,7 +1,7 @@
 // The latency model's logic: monotone in work, fixed costs counted, roofline regimes, the
 // pattern/precision factors applied only where the runtime exploits them, fusions honoured.
 import { describe, expect, it } from 'vitest';
-import { nonIncreasing } from '../../../main/core/hardware/calibrate-ort';
+import { mergeCalibrations, nonIncreasing, type OrtCalibration } from '../../../main/core/hardware/calibrate-ort';
 import { costGraph, type GraphNodeView, type TensorInfo } from '../../../main/core/hardware/costs';
 import { estimateLayer, estimateModel, memoryLevelFor } from '../../../main/core/hardware/latency';
 import { bitsPerWeight, factorsFor, parsePattern, type LayerOption } from '../../../main/core/hardware/options';
@@ -140,5 +140,18 @@ describe('latency model', () => {
     expect(nonIncreasing([73, 84, 37, 125, 80])).toEqual(Array(5).fill(79.8));
     expect(nonIncreasing([100, 90, 95, 40])).toEqual([100, 92.5, 92.5, 40]);
     expect(nonIncreasing([5, 4, 3])).toEqual([5, 4, 3]);
+  });
+
+  it('merges calibration passes: fixed costs from the quieter pass, rates averaged, µs overheads kept', () => {
+    const pass = (call: number, bw: number, overhead: number): OrtCalibration => ({
+      perParallelCall: 5e-6, perOp: { Relu: call / 40 }, perIteration: 3e-7, perCall: call, perOutput: 2e-6, perNode: 3e-7, perParallelNode: 2e-6, parallelWork: 131072,
+      outputBandwidth: 1e10, ladder: [{ bytes: 1 << 20, bandwidth: bw }], gemmFlops: 3e11, convFlops: 3e11, elementwiseBandwidth: 8e10, overlap: 0.5,
+      factors: [{ key: 'int8', pattern: 'dense', precision: 'int8', memory: 2.5, compute: 2, overhead, conditions: '' }], log: [],
+    });
+    const m = mergeCalibrations([pass(18e-6, 80e9, 2e-6), pass(12e-6, 60e9, 3e-6)]);
+    expect(m.perCall).toBe(12e-6);
+    expect(m.perOp.Relu).toBeCloseTo(12e-6 / 40, 12);
+    expect(m.ladder[0].bandwidth).toBe(70e9);
+    expect(m.factors[0].overhead).toBeCloseTo(2.5e-6, 12);
   });
 });
