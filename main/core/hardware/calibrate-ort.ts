@@ -161,7 +161,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // rest from single GEMVs with every fixed cost (call, node, wake-ups) subtracted
   stage('bandwidth');
   const fixed = perCall + mmNode + perParallelNode + perParallelCall;
-  const shapes: [number, number][] = opts.quick ? [[1024, 1024]] : [[1024, 1024], [1024, 2048], [2048, 4096], [4096, 8192]];
+  const shapes: [number, number][] = opts.quick ? [[1024, 1024]] : [[1024, 1024], [1024, 2048], [2048, 4096], [4096, 4096], [4096, 8192]];
   // timed one by one: interleaved, the larger GEMVs would evict the smaller ones' weights
   const gemvTimes: TimedModel[] = [];
   for (const [k, n] of shapes) gemvTimes.push((await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200))[0]);
