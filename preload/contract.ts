@@ -329,18 +329,12 @@ export interface ZooShowResult {
   models: ZooModelRow[];
 }
 
-export interface TwinRow {
+/** One twin as lists show it: the cell that made it and its headline fidelity. */
+export interface TwinRow extends Pick<ZooTwinInfo, 'method' | 'pattern' | 'level' | 'quantization' | 'target' | 'sparsity' | 'maskHash'> {
   id: number;
   name: string;
   sha256: string;
   parentId: number;
-  method: string;
-  pattern: string | null;
-  level: number | null;
-  quantization: string | null;
-  target: string | null;
-  sparsity: number | null;
-  maskHash: string | null;
   bytes: number;
   agreement: number | null;
   cosine: number | null;
