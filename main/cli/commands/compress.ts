@@ -231,8 +231,8 @@ export const compressCommand: CliCommand = {
       out.commit(true);
     }
     const rep = new Reporter(ctx);
-    const { measuredProfile } = await import('../../core/api/hardware');
-    const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l), measuredProfile: (name) => measuredProfile(ctx.dataDir, name) });
+    const { measuredLookup } = await import('../../core/api/hardware');
+    const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l), measuredProfile: measuredLookup(ctx.dataDir) });
     if (args.values.zoo) {
       const { registerInZoo } = await import('../../core/pipeline/job');
       const z = await registerInZoo(String(args.values.zoo), ctx.dataDir, result, recipe, cwd);

@@ -11,7 +11,7 @@ import { explainCost, type Explanation } from '../hardware/explain';
 import { estimateModel } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
 import { parsePattern, parsePrecision, type LayerOption } from '../hardware/options';
-import { builtinProfiles, resolveTarget, THIS_MACHINE, validateProfile, type HardwareProfile, type Target } from '../hardware/profile';
+import { builtinProfiles, resolveTarget, THIS_MACHINE, validateProfile, type HardwareProfile, type MeasuredProfileLookup, type Target } from '../hardware/profile';
 import { makePlan, parseBudget, planToRecipe, type Budget, type PlanPoint, type PlanResult } from '../hardware/planner';
 import { measurePlanLatency, type PlanLatencyCheck } from '../hardware/plan-check';
 import { analyzeSensitivity, findSensitivity, saveSensitivity, type SensitivityConfig, type SensitivityOptions, type SensitivityResult } from '../hardware/sensitivity';
@@ -49,9 +49,14 @@ export function measuredProfile(dataDir: string, name = THIS_MACHINE): HardwareP
   return validateProfile(stored.profile, `zoo:${name}`);
 }
 
+/** How target resolution finds measured profiles ('this-machine') in the zoo of `dataDir`. */
+export function measuredLookup(dataDir: string): MeasuredProfileLookup {
+  return (name) => (name === THIS_MACHINE ? measuredProfile(dataDir, name) : undefined);
+}
+
 /** Resolves a --target spec, looking up measured profiles in the zoo of `dataDir`. */
 export function targetFor(spec: string, dataDir: string): Target {
-  return resolveTarget(spec, (name) => (name === THIS_MACHINE ? measuredProfile(dataDir, name) : undefined));
+  return resolveTarget(spec, measuredLookup(dataDir));
 }
 
 /** hw.targets: every target (shipped profiles x runtimes, plus this-machine once measured). */
@@ -267,8 +272,12 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
     }
     if (attempts.length > 1) verification.attempts = attempts;
   }
+  return planCallResult(plan, sens, out, verification);
+}
+
+function planCallResult(plan: PlanResult, sens: SensitivityResult, recipe: string | undefined, verification: PlanVerification | undefined): PlanCallResult {
   return {
-    recipe: out,
+    ...(recipe ? { recipe } : {}),
     estimated: { latencyMs: plan.estimated.latencyMs, sizeBytes: plan.estimated.sizeBytes, fidelityLoss: plan.estimated.fidelityLoss },
     pareto: plan.pareto,
     plan,
@@ -297,19 +306,13 @@ async function keepAsIs(model: string, plan: PlanResult, budget: Budget, target:
     } else why.push('nothing was compressed: the estimate of an unchanged model is its measurement');
     verification = { twin: model, measuredMs, parentMs: measuredMs, met, ...(over !== undefined ? { over } : {}), why, fidelity: { sqnrDb: Infinity, cosine: 1 }, ...(latency ? { latency } : {}) };
   }
-  return {
-    estimated: { latencyMs: plan.estimated.latencyMs, sizeBytes: plan.estimated.sizeBytes, fidelityLoss: plan.estimated.fidelityLoss },
-    pareto: plan.pareto,
-    plan,
-    sensitivity: { key: sens.key, method: sens.method, entries: sens.entries.length },
-    ...(verification ? { verification } : {}),
-  };
+  return planCallResult(plan, sens, undefined, verification);
 }
 
 /** Compresses with the plan's recipe, measures the twin, and says whether the budget is met, by how much it misses and why. */
 export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions, effort = 1): Promise<PlanVerification> {
   const { compressModel } = await import('../pipeline/runner');
-  const res = await compressModel({ ...recipe, evaluation: { source: 'synthetic', latency: { warmup: 10, runs: 60 } } } as never, { signal: ctx.signal, onLog: ctx.log, measuredProfile: (name) => (name === THIS_MACHINE ? measuredProfile(ctx.dataDir, name) : undefined) });
+  const res = await compressModel({ ...recipe, evaluation: { source: 'synthetic', latency: { warmup: 10, runs: 60 } } } as never, { signal: ctx.signal, onLog: ctx.log, measuredProfile: measuredLookup(ctx.dataDir) });
   const why: string[] = [];
   const b = plan.budget;
   let met = true;

@@ -152,31 +152,40 @@ async function steadyMeasure(m: MeasureModule, kernel: Parameters<MeasureModule[
   return best!;
 }
 
-/** Times one layer's GEMM view dense and under an option with the native kernels. */
-export async function measureNativeOption(layer: LayerCost, option: LayerOption, opts: { effort?: number; signal?: AbortSignal } = {}): Promise<{ speedup: number; denseSeconds: number }> {
+/**
+ * Times one layer's GEMM view under an option with the native kernels: seconds per call. Where
+ * the rest of the graph runs in ONNX Runtime (Twinforge targets), this is what replaces the
+ * layer's ORT time; no native dense run is needed for that.
+ */
+export async function measureNativeVariant(layer: LayerCost, option: LayerOption, opts: { effort?: number; signal?: AbortSignal } = {}): Promise<number> {
   const mod = await measureModule();
-  const effort = opts.effort ?? 1;
-  const m = { measureAsync: (kernel: Parameters<MeasureModule['measure']>[0], params: Parameters<MeasureModule['measure']>[1], o: { signal?: AbortSignal }) => steadyMeasure(mod, kernel, params, effort, o.signal) };
+  const time = async (kernel: Parameters<MeasureModule['measure']>[0], params: Parameters<MeasureModule['measure']>[1]) => (await steadyMeasure(mod, kernel, params, opts.effort ?? 1, opts.signal)).seconds;
   const M = layer.m ?? 1;
   const K = layer.k ?? 1;
   const N = layer.n ?? 1;
   const base = { k: K, n: N };
-  const dense = M === 1 ? await m.measureAsync('gemv', base, { signal: opts.signal }) : await m.measureAsync('gemm', { ...base, m: M }, { signal: opts.signal });
+  const dense = (n = N) => (M === 1 ? time('gemv', { ...base, n }) : time('gemm', { ...base, m: M, n }));
   const p = parsePattern(option.pattern);
   if (option.precision !== 'fp32' && p.family !== 'dense') throw new TwinforgeError('UNSUPPORTED', `no native kernel combines ${p.text} with ${option.precision}`);
-  let v;
-  if (option.precision === 'int8') v = await m.measureAsync('int8', { ...base, m: M }, { signal: opts.signal });
-  else if (option.precision !== 'fp32') throw new TwinforgeError('UNSUPPORTED', `no native ${option.precision} kernel`);
-  else if (p.family === 'unstructured') v = await m.measureAsync('csr', { ...base, m: M, density: 1 - effectiveLevel(option) }, { signal: opts.signal });
-  else if (p.family === 'nm') {
+  if (option.precision === 'int8') return time('int8', { ...base, m: M });
+  if (option.precision !== 'fp32') throw new TwinforgeError('UNSUPPORTED', `no native ${option.precision} kernel`);
+  if (p.family === 'unstructured') return time('csr', { ...base, m: M, density: 1 - effectiveLevel(option) });
+  if (p.family === 'nm') {
     if (K % p.m!) throw new TwinforgeError('UNSUPPORTED', `K=${K} is not a multiple of ${p.m}`);
-    v = await m.measureAsync('nm', { ...base, m: M, pattern: p.text }, { signal: opts.signal });
-  } else if (p.family === 'block') {
+    return time('nm', { ...base, m: M, pattern: p.text });
+  }
+  if (p.family === 'block') {
     if (N % p.bh! || K % p.bw!) throw new TwinforgeError('UNSUPPORTED', `${p.text} does not tile ${N}x${K}`);
-    v = await m.measureAsync('bsr', { ...base, m: M, density: 1 - effectiveLevel(option), block: [p.bh!, p.bw!] }, { signal: opts.signal });
-  } else if (p.family === 'channels') {
-    const keep = Math.max(1, Math.round(N * (1 - option.level)));
-    v = M === 1 ? await m.measureAsync('gemv', { ...base, n: keep }, { signal: opts.signal }) : await m.measureAsync('gemm', { ...base, m: M, n: keep }, { signal: opts.signal });
-  } else v = dense;
-  return { speedup: dense.seconds / v.seconds, denseSeconds: dense.seconds };
+    return time('bsr', { ...base, m: M, density: 1 - effectiveLevel(option), block: [p.bh!, p.bw!] });
+  }
+  if (p.family === 'channels') return dense(Math.max(1, Math.round(N * (1 - option.level))));
+  return dense();
+}
+
+/** Times one layer's GEMM view dense and under an option with the native kernels. */
+export async function measureNativeOption(layer: LayerCost, option: LayerOption, opts: { effort?: number; signal?: AbortSignal } = {}): Promise<{ speedup: number; denseSeconds: number }> {
+  const denseSeconds = await measureNativeVariant(layer, { pattern: 'dense', level: 0, precision: 'fp32' }, opts);
+  const p = parsePattern(option.pattern);
+  const seconds = p.family === 'dense' && option.precision === 'fp32' ? denseSeconds : await measureNativeVariant(layer, option, opts);
+  return { speedup: denseSeconds / seconds, denseSeconds };
 }

@@ -82,10 +82,12 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   };
   const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b = 1500) =>
     timeModels(models, { budgetMs: budget(b), threads, signal: opts.signal });
+  // an empty call (one Relu on 16 floats): the reference control-flow and threaded probes are timed against
+  const empty = { src: chainProbe(1, 16), shapes: { x: [1, 16] } };
 
   // 0. warm up: the first sessions of a process pay for thread-pool creation and lazy init
   stage('warm-up');
-  await timeModels([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { budgetMs: 1200, threads, signal: opts.signal });
+  await timeModels([empty, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { budgetMs: 1200, threads, signal: opts.signal });
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
@@ -124,7 +126,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 2c. control flow: a Loop and a Scan of 1 and 9 iterations over a one-Relu body
   stage('control flow');
   const cfProbes = (['Loop', 'Scan'] as const).flatMap((op) => [1, 9].map((n) => controlFlowProbe(op, n)));
-  const [cf0, l1, l9, s1, s9] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...cfProbes.map((p) => ({ src: p.bytes, shapes: p.shapes }))], 1200);
+  const [cf0, l1, l9, s1, s9] = await time([empty, ...cfProbes.map((p) => ({ src: p.bytes, shapes: p.shapes }))], 1200);
   const relu = perOp.Relu ?? perNode;
   // the Loop body also passes its condition through an Identity node
   const iterLoop = Math.max(0, diff(l1, l9) / 8 - relu - perNode);
@@ -146,7 +148,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const REPS = 3;
   for (let rep = 0; rep < REPS; rep++) {
     for (const w of [256, 512]) {
-      const [e0, a, b] = await time([{ src: chainProbe(1, 16), shapes: { x: [1, 16] } }, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 500);
+      const [e0, a, b] = await time([empty, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 500);
       per[w] += Math.max(0, diff(a, b) / 8) / REPS;
       first[w] += Math.max(0, diff(e0, a) + perNode) / REPS;
     }
@@ -312,10 +314,10 @@ function us(s: number): string {
 }
 
 /**
- * Several calibrations taken apart in time, merged: on a shared machine
- * the load comes and goes over tens of seconds, and one pass alone can land in a busy or an idle
- * stretch. (Taking the best of the passes for every figure biased estimates low: only the fixed
- * costs are taken from the lowest pass.)
+ * Several calibrations taken apart in time, merged: on a shared machine the load comes and goes
+ * over tens of seconds, and one pass alone can land in a busy or an idle stretch. (Taking the best
+ * of the passes for every figure biased estimates low: only the fixed costs are taken from the
+ * lowest pass.)
  */
 export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
   if (cals.length === 1) return cals[0];

@@ -22,7 +22,7 @@ export interface TimingOptions {
   minRounds?: number;
   /** Runs per session per round; the round's time is their mean (averages the timer's granularity). */
   inner?: number;
-  /** Stop early once this many milliseconds of timing have passed (after at least 3 rounds). */
+  /** Stop once this many milliseconds of timing have passed (after minRounds; default 1500). */
   budgetMs?: number;
   signal?: AbortSignal;
 }

@@ -8,7 +8,7 @@
 import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
 import { costGraph } from './costs';
-import { measureNativeOption } from './calibrate-native';
+import { measureNativeVariant } from './calibrate-native';
 import { readModelView } from './onnx-view';
 import { parsePattern } from './options';
 import { medianOfRounds, timeModels, timeSteady } from './ort-time';
@@ -93,9 +93,13 @@ export async function measurePlanLatency(
     }
     entry.sparsity = 1 - layer.weight.nonzeros / layer.weight.params;
     const data = layerData(twinView, cost.layers, layer);
-    const probe = typeof data === 'string' ? undefined : layerProbe(data);
-    if (typeof data === 'string' || !probe?.ok) {
-      entry.why = typeof data === 'string' ? data : (probe as { why: string }).why;
+    if (typeof data === 'string') {
+      entry.why = data;
+      continue;
+    }
+    const probe = layerProbe(data);
+    if (!probe.ok) {
+      entry.why = probe.why;
       continue;
     }
     const floor = floorProbe(probe.shapes.x, probe.outDims);
@@ -103,8 +107,7 @@ export async function measurePlanLatency(
     entry.ortMs = Math.max(0, medianOfRounds([f, d], ([a, b]) => b - a));
     try {
       const level = parsePattern(c.pattern).family === 'nm' ? c.level : entry.sparsity;
-      const m = await measureNativeOption(layer, { pattern: c.pattern, level, precision: 'fp32' }, { effort, signal: opts.signal });
-      entry.nativeMs = (m.denseSeconds / m.speedup) * 1e3;
+      entry.nativeMs = (await measureNativeVariant(layer, { pattern: c.pattern, level, precision: 'fp32' }, { effort, signal: opts.signal })) * 1e3;
       if (c.precision !== 'fp32') notes.push(`${c.node}: the native ${c.pattern} kernel runs fp32; the plan's ${c.precision} is not combined with it`);
       twinMs += entry.nativeMs - entry.ortMs;
     } catch (e) {

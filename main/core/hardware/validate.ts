@@ -13,7 +13,7 @@ import type { LayerOption } from './options';
 import { medianOfRounds, timeModels, timeSteady } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
-import { measureNativeOption } from './calibrate-native';
+import { measureNativeOption, measureNativeVariant } from './calibrate-native';
 
 export interface Judgement {
   layer: string;
@@ -163,19 +163,33 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     if (args.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Validation cancelled.');
     const layer = cost.layers.find((x) => x.name === l.name)!;
     const opts = l.options.map((o) => ({ o, opt: { pattern: o.pattern, level: o.level, precision: o.precision } as LayerOption }));
+    /** Sets what measurement says of one option: its speedup over the layer's dense time, and the verdict. */
+    const judge = (j: Judgement, speedup: number, layerSeconds: number) => {
+      j.measuredSpeedup = round3(speedup);
+      j.measuredVerdict = verdictOf(speedup, layerSeconds, modelSeconds).verdict;
+      j.confirmed = j.measuredVerdict === j.verdict;
+      return j;
+    };
+    /** An option timed with Twinforge's kernels; a failure to run it is recorded as why, cancel passes through. */
+    const judgeNative = async (o: ExplainedOption, measure: () => Promise<{ speedup: number; layerSeconds: number }>) => {
+      const j = base(l.name, l.op, o);
+      try {
+        const m = await measure();
+        return judge(j, m.speedup, m.layerSeconds);
+      } catch (e) {
+        if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
+        j.why = (e as Error).message;
+        return j;
+      }
+    };
     if (engine === 'twinforge' && !hosted) {
       for (const { o, opt } of opts) {
-        const j = base(l.name, l.op, o);
-        try {
-          const m = await measureNativeOption(layer, opt, { effort, signal: args.signal });
-          j.measuredSpeedup = round3(m.speedup);
-          j.measuredVerdict = verdictOf(m.speedup, m.denseSeconds, modelSeconds).verdict;
-          j.confirmed = j.measuredVerdict === j.verdict;
-        } catch (e) {
-          if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
-          j.why = (e as Error).message;
-        }
-        judgements.push(j);
+        judgements.push(
+          await judgeNative(o, async () => {
+            const m = await measureNativeOption(layer, opt, { effort, signal: args.signal });
+            return { speedup: m.speedup, layerSeconds: m.denseSeconds };
+          }),
+        );
       }
       continue;
     }
@@ -193,8 +207,8 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     }
     // options Twinforge's kernels take are timed natively against ORT's dense layer; the rest in ORT
     const native = opts.map(({ opt }) => hosted && runsOnTwinforge(target, layer, opt));
-    const probes = opts.map(({ opt }, i) => (native[i] ? ({ ok: false, why: 'native' } as const) : layerProbe(data, opt)));
-    const runnable = probes.map((p, i) => ({ p, i })).filter((x) => x.p.ok) as { p: Extract<typeof probes[number], { ok: true }>; i: number }[];
+    const probes = opts.map(({ opt }, i) => (native[i] ? undefined : layerProbe(data, opt)));
+    const runnable = probes.flatMap((p, i) => (p?.ok ? [{ p, i }] : []));
     const floor = floorProbe(dense.shapes.x, dense.outDims);
     const models = [{ src: floor, shapes: dense.shapes }, { src: dense.bytes, shapes: dense.shapes }, ...runnable.map((r) => ({ src: r.p.bytes, shapes: r.p.shapes }))];
     let times;
@@ -209,41 +223,23 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     const floorS = times[0].bestBlockMs / 1e3;
     const denseS = Math.max(2e-7, times[1].bestBlockMs / 1e3 - floorS);
     const EPS = 2e-4; // ms: a layer never costs less than 0.2 µs over the floor
-    const nativeJudged = new Map<number, Judgement>();
     for (const [i, { o, opt }] of opts.entries()) {
-      if (!native[i]) continue;
-      const j = base(l.name, l.op, o);
-      try {
-        const m = await measureNativeOption(layer, opt, { effort, signal: args.signal });
-        const speedup = denseS / (m.denseSeconds / m.speedup);
-        j.measuredSpeedup = round3(speedup);
-        j.measuredVerdict = verdictOf(speedup, denseS, modelSeconds).verdict;
-        j.confirmed = j.measuredVerdict === j.verdict;
-      } catch (e) {
-        if (e instanceof TwinforgeError && e.code === 'CANCELLED') throw e;
-        j.why = (e as Error).message;
-      }
-      nativeJudged.set(i, j);
-    }
-    opts.forEach(({ o }, i) => {
       if (native[i]) {
-        judgements.push(nativeJudged.get(i)!);
-        return;
+        judgements.push(await judgeNative(o, async () => ({ speedup: denseS / (await measureNativeVariant(layer, opt, { effort, signal: args.signal })), layerSeconds: denseS })));
+        continue;
       }
       const j = base(l.name, l.op, o);
       const r = runnable.findIndex((x) => x.i === i);
+      const probe = probes[i];
       if (r < 0) {
-        j.why = (probes[i] as { why: string }).why;
+        j.why = probe && !probe.ok ? probe.why : 'not probed';
         judgements.push(j);
-        return;
+        continue;
       }
       // per-round ratio of layer times (probe - floor), medianed: drift cancels within a round
       const speedup = medianOfRounds([times[0], times[1], times[2 + r]], ([f, d, v]) => Math.max(EPS, d - f) / Math.max(EPS, v - f));
-      j.measuredSpeedup = round3(speedup);
-      j.measuredVerdict = verdictOf(speedup, denseS, modelSeconds).verdict;
-      j.confirmed = j.measuredVerdict === j.verdict;
-      judgements.push(j);
-    });
+      judgements.push(judge(j, speedup, denseS));
+    }
     args.log?.(`layer ${li + 1}/${layers.length} ${l.name}: dense ${(denseS * 1e6).toFixed(1)} µs (estimated ${(l.denseMs * 1e3).toFixed(1)} µs)`);
   }
   for (const j of judgements) if (j.confirmed === null && j.why && !skipped.some((s) => s.startsWith(`${j.layer}:`))) skipped.push(`${j.layer} ${j.label}: ${j.why}`);
