@@ -20,7 +20,7 @@ import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type Pro
 import { formatQuantity } from './units';
 
 export interface DetectOptions {
-  /** Scales the timing budgets (1: ~40 s; tests use ~0.15). */
+  /** Scales the timing budgets (1: ~75 s on the 2-core build machine, 0.3: ~60 s; tests use ~0.15). */
   effort?: number;
   /** Models to check the fresh profile against (ORT-measured vs estimated latency). */
   models?: { path: string; inputShapes?: Record<string, number[]> }[];
