@@ -180,8 +180,14 @@ def mobilenet_v3_small():
 # ---------------------------------------------------------------- export
 
 def randomize_bn(model):
-    """Give BatchNorm non-trivial running stats so folding changes the conv weights."""
+    """Give BatchNorm non-trivial running stats so folding changes the conv weights, and jitter
+    every parameter: like a trained model, no two tensors are equal (nn.TransformerEncoder deep-
+    copies its layer, LayerNorm starts at ones/zeros; the exporter would otherwise dedup them
+    into shared initializers behind Identity nodes, which real checkpoints rarely show)."""
     g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.02)
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
