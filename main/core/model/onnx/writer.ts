@@ -36,6 +36,46 @@ export interface SaveResult {
 
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
 
+// Inputs whose values ONNX shape inference reads at load time (op -> input positions; -1 = all
+// from 1 on). ORT refuses a model whose such tensor lives in an external data file ("Cannot parse
+// data from external tensors"), so these stay inline whatever their size.
+const SHAPE_INPUTS: Record<string, number[]> = {
+  Reshape: [1], Tile: [1], Expand: [1], ConstantOfShape: [0], Slice: [-1], Pad: [-1], Resize: [-1], Upsample: [1], TopK: [1],
+  Squeeze: [1], Unsqueeze: [1], Split: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1],
+  ReduceL1: [1], ReduceL2: [1], ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1], OneHot: [1], Range: [0, 1, 2],
+  CenterCropPad: [1], Col2Im: [1, 2], DFT: [2], STFT: [1, 3], Trilu: [1], CumSum: [1],
+};
+
+/**
+ * Tensors whose values shape inference reads (see SHAPE_INPUTS), in any graph: initializers used
+ * at such an input and the value of a Constant node feeding one (old exporters write shapes as
+ * Constant nodes).
+ */
+export function shapeTensors(model: OnnxModel): Set<TensorProto> {
+  const out = new Set<TensorProto>();
+  const inGraph = (g: GraphProto): void => {
+    const names = new Set<string>();
+    for (const n of g.node) {
+      const pos = SHAPE_INPUTS[n.opType];
+      if (pos && (n.domain === '' || n.domain === 'ai.onnx')) {
+        n.input.forEach((name, i) => {
+          if (name && (pos.includes(i) || (pos.includes(-1) && i >= 1))) names.add(name);
+        });
+      }
+      for (const a of n.attribute) {
+        if (a.g) inGraph(a.g);
+        for (const sg of a.graphs) inGraph(sg);
+      }
+    }
+    for (const t of g.initializer) if (names.has(t.name)) out.add(t);
+    for (const n of g.node) {
+      if (n.opType === 'Constant' && names.has(n.output[0])) for (const a of n.attribute) if (a.t) out.add(a.t);
+    }
+  };
+  if (model.proto.graph) inGraph(model.proto.graph);
+  return out;
+}
+
 /** Calls `fn` for every TensorProto in the model: initializers, attributes, sparse parts, subgraphs, functions. */
 export function forEachTensor(model: OnnxModel, fn: (t: TensorProto) => void): void {
   const inNodes = (nodes: NodeProto[]): void => {
@@ -102,6 +142,7 @@ export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOption
   }
   const external = mode === 'always' || (mode === 'auto' && (total > (opts.maxEmbeddedBytes ?? 2 ** 31 - 2 ** 26) || sourceHadExternal));
 
+  const keepInline = external ? shapeTensors(model) : new Set<TensorProto>();
   const saved: Saved[] = [];
   const refs: Ref[] = [];
   const toData: Array<{ ref: Ref; offset: number }> = [];
@@ -114,7 +155,7 @@ export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOption
     for (const { t, p } of tensors) {
       const movable = p.kind === 'lazy' || p.kind === 'external' || p.kind === 'inline';
       if (!movable) continue;
-      const goesExternal = external && p.byteLength >= extMin;
+      const goesExternal = external && p.byteLength >= extMin && !keepInline.has(t);
       if (!goesExternal && p.kind === 'inline') continue;
       saved.push({ t, rawData: t.rawData, externalData: t.externalData, dataLocation: t.dataLocation, unknown: t.$unknown });
       const ref: Ref = { source: p.source, offset: p.offset, length: p.byteLength };
