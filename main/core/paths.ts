@@ -22,6 +22,9 @@ export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = proce
 /** The repository / installed package root (holds package.json, resources/, native/, out/). */
 export const packageRoot: string = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
+/** Small real models the app ships for `hw detect`'s checks and the wizard (resources/samples). */
+export const samplesDir: string = path.join(packageRoot, 'resources', 'samples');
+
 // Walks up to the folder whose package.json is Twinforge's: works from main/core (tsx) and from
 // the bundled out/main (electron-vite) alike.
 function findPackageRoot(start: string): string {

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FileEntry, FileListing, FileRoot } from '../../../preload/contract';
 import { TwinforgeError } from '../errors';
-import { packageRoot } from '../paths';
+import { packageRoot, samplesDir } from '../paths';
+import { notePickedFolder, type HostKind } from '../fs-policy';
 
 const MAX_ENTRIES = 2000;
 const MODEL_EXT = new Set(['.onnx', '.safetensors']);
@@ -19,7 +20,7 @@ export function allowedRoots(dataDir: string): FileRoot[] {
   const candidates: FileRoot[] = [
     { id: 'data', label: 'Twinforge data folder', path: dataDir },
     { id: 'home', label: 'Home', path: os.homedir() },
-    { id: 'samples', label: 'Sample models', path: path.join(packageRoot, 'node_modules', 'openwakeword-js', 'models') },
+    { id: 'samples', label: 'Sample models', path: samplesDir },
     { id: 'fixtures', label: 'Test fixtures', path: path.join(packageRoot, 'tests', 'fixtures') },
     { id: 'demo-zoo', label: 'Demo zoo', path: path.join(packageRoot, 'resources', 'demo-zoo') },
     { id: 'recipes', label: 'Example recipes', path: path.join(packageRoot, 'resources', 'recipes') },
@@ -54,7 +55,7 @@ export function fileType(name: string): FileEntry['type'] {
 }
 
 /** Lists one folder inside the allowed roots (or just the roots when no path is given). */
-export async function listFiles(dataDir: string, args: { path?: string; filter?: 'model' | 'data' | 'recipe' | 'any' }): Promise<FileListing> {
+export async function listFiles(dataDir: string, args: { path?: string; filter?: 'model' | 'data' | 'recipe' | 'any' }, host: HostKind = 'cli'): Promise<FileListing> {
   const roots = allowedRoots(dataDir);
   if (!args.path) return { roots, entries: roots.map((r) => ({ name: r.label, path: r.path, kind: 'dir' as const })), truncated: false };
   if (!path.isAbsolute(args.path)) throw new TwinforgeError('BAD_INPUT', `'${args.path}' is not an absolute path.`, 'Pick a folder from the list.');
@@ -70,6 +71,8 @@ export async function listFiles(dataDir: string, args: { path?: string; filter?:
   }
   const st = await stat(real);
   if (!st.isDirectory()) throw new TwinforgeError('BAD_INPUT', `'${args.path}' is a file, not a folder.`);
+  // Opening a folder in the browser-mode picker is how a browser user picks where to write.
+  if (host === 'web') notePickedFolder(real);
   const dirents = await readdir(real, { withFileTypes: true });
   const filter = args.filter ?? 'any';
   const entries: FileEntry[] = [];

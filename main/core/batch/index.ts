@@ -5,7 +5,7 @@
 // consistent database with no twin row lacking its file.
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../paths';
+import { engineModule } from '../jobs/worker-launch';
 import { TwinforgeError, type ErrorEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
 import { now, openZoo, type ZooDb } from '../zoo/db';
@@ -20,7 +20,7 @@ import type { TwinResult } from './protocol';
 import { LocalQueue, type JobQueue, type TwinTask } from './queue';
 
 /** The job module that makes a real twin (compression pipeline + evaluation + statistics). */
-export const DEFAULT_JOB_MODULE = path.join(packageRoot, 'main', 'core', 'batch', 'twin-job.ts');
+export const DEFAULT_JOB_MODULE = engineModule('core/batch/twin-job');
 export const TWIN_JOB_KIND = 'zoo.twin';
 
 export type BatchEvent =

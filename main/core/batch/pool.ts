@@ -2,18 +2,14 @@
 // results come back to this process, which alone writes the database. A worker that dies
 // (native crash, out of memory) fails only its task; a fresh worker takes its place.
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { packageRoot } from '../paths';
 import { TwinforgeError, type ErrorEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
-import { forkTsWorker } from '../jobs/worker-launch';
+import { cancelWorker, engineModule, forkWorker, sendToWorker } from '../jobs/worker-launch';
 import type { FromWorker, ToWorker, TwinResult } from './protocol';
 import type { JobQueue, TwinTask } from './queue';
 
-// From the package root, not import.meta.url: the bundled desktop build runs this code from
-// out/main, while workers always start from the TypeScript sources (through tsx).
-export const WORKER_ENTRY = path.join(packageRoot, 'main', 'core', 'batch', 'worker.ts');
-const CANCEL_GRACE_MS = 3000;
+// The built entry when this code runs built, the source in development (see worker-launch.ts).
+export const WORKER_ENTRY = engineModule('core/batch/worker');
 
 export interface PoolHandlers {
   onStart(task: TwinTask): void;
@@ -43,7 +39,7 @@ interface Slot {
 }
 
 function spawn(): Slot {
-  const child = forkTsWorker(WORKER_ENTRY);
+  const child = forkWorker(WORKER_ENTRY);
   const slot: Slot = { child, stderr: '' };
   child.stderr?.on('data', (d: Buffer) => {
     slot.stderr = (slot.stderr + d.toString()).slice(-4000);
@@ -59,11 +55,7 @@ export async function runPool(opts: PoolOptions): Promise<void> {
   const slots: Slot[] = [];
 
   const cancelAll = () => {
-    for (const s of slots) {
-      if (s.child.connected) s.child.send({ type: 'cancel' } satisfies ToWorker);
-      const t = setTimeout(() => s.child.kill('SIGKILL'), CANCEL_GRACE_MS);
-      t.unref();
-    }
+    for (const s of slots) cancelWorker(s.child, { type: 'cancel' } satisfies ToWorker);
   };
   opts.signal?.addEventListener('abort', cancelAll, { once: true });
 
@@ -71,9 +63,7 @@ export async function runPool(opts: PoolOptions): Promise<void> {
     new Promise<FromWorker | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
       slot.task = task;
       slot.settle = resolve;
-      try {
-        slot.child.send({ type: 'task', task, jobModule: opts.jobModule, dataDir: opts.dataDir } satisfies ToWorker);
-      } catch {
+      if (!sendToWorker(slot.child, { type: 'task', task, jobModule: opts.jobModule, dataDir: opts.dataDir } satisfies ToWorker)) {
         resolve({ type: 'exit', code: null, signal: null, stderr: slot.stderr });
       }
     });

@@ -4,16 +4,12 @@
 import { pathToFileURL } from 'node:url';
 import { toEnvelope, TwinforgeError } from '../errors';
 import type { FromWorker, MakeTwin, ToWorker } from './protocol';
+import { exitWhenOrphaned, onParentMessage, requireParent, send as sendAny } from '../jobs/worker-channel';
 
+requireParent('The batch worker');
 let controller = new AbortController();
 const modules = new Map<string, MakeTwin>();
-
-function send(msg: FromWorker): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    process.send(msg, undefined, {}, () => resolve());
-  });
-}
+const send = (msg: FromWorker) => sendAny(msg);
 
 async function load(modulePath: string): Promise<MakeTwin> {
   let fn = modules.get(modulePath);
@@ -26,7 +22,7 @@ async function load(modulePath: string): Promise<MakeTwin> {
   return fn;
 }
 
-process.on('message', async (msg: ToWorker) => {
+onParentMessage<ToWorker>(async (msg) => {
   if (msg.type === 'cancel') {
     controller.abort(new TwinforgeError('CANCELLED', 'The batch was cancelled.'));
     return;
@@ -58,5 +54,5 @@ process.on('message', async (msg: ToWorker) => {
 });
 
 // Orphaned (the runner died, e.g. SIGKILL): stop at once; the rerun redoes the task in hand.
-process.on('disconnect', () => process.exit(0));
+exitWhenOrphaned();
 void send({ type: 'ready' });

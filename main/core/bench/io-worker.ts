@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { inspectModel } from '../api/model';
 import { toEnvelope } from '../errors';
+import { closeChannel, send } from '../jobs/worker-channel';
 
 async function main(): Promise<void> {
   const [model, warmup] = process.argv.slice(2);
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     const r = await inspectModel(model);
     const inspectMs = performance.now() - t;
     const mem = process.memoryUsage();
-    process.send?.({
+    await send({
       inspectMs,
       baselineRss,
       maxRss: process.resourceUsage().maxRSS * 1024,
@@ -24,8 +25,8 @@ async function main(): Promise<void> {
       flops: r.totals.flops,
     });
   } catch (err) {
-    process.send?.({ error: toEnvelope(err) });
+    await send({ error: toEnvelope(err) });
   }
 }
 
-void main().then(() => process.disconnect?.());
+void main().then(closeChannel);

@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { StringStringEntryProtoSchema, type TensorProto, TensorProtoSchema } from 'onnx-buf';
 import { TwinforgeError } from '../errors';
-import { forkTsWorker } from '../jobs/worker-launch';
+import { engineModule, forkWorker } from '../jobs/worker-launch';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
 import { OnnxModel } from '../model/onnx/reader';
 import { saveOnnx } from '../model/onnx/writer';
@@ -58,7 +57,6 @@ export interface BenchIoResult {
 }
 
 const LIMIT = 0.3;
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Writes the benchmark model: .onnx graph + .onnx.data weights, streamed (never all in memory). */
 export function generateIoModel(dir: string, totalBytes: number, width: number): { model: string; bytes: number; layers: number } {
@@ -129,7 +127,7 @@ interface WorkerReport {
 // Runs inspect in a fresh worker: the kernel's maxRSS of that process is the peak we report.
 function inspectInWorker(model: string, warmup: string): Promise<WorkerReport> {
   return new Promise((resolve, reject) => {
-    const child = forkTsWorker(path.join(here, 'io-worker.ts'), [model, warmup]);
+    const child = forkWorker(engineModule('core/bench/io-worker'), [model, warmup]);
     let report: WorkerReport | undefined;
     let stderr = '';
     child.stderr?.on('data', (d) => (stderr += String(d)));

@@ -4,7 +4,7 @@
 // It then checks the fresh profile against ORT's measured latency of real models.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../paths';
+import { samplesDir } from '../paths';
 import os from 'node:os';
 import { cpuFeatures } from '../system/cpu-features';
 import { TwinforgeError } from '../errors';
@@ -258,8 +258,8 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const doc = buildProfileDocument(ort, native, threads, notes);
   const profile = validateProfile(doc, 'hw detect');
   const checks: ModelCheck[] = [];
-  // real models to check the fresh profile on: the ones given, else the openWakeWord models that ship with the package
-  const owDir = path.join(packageRoot, 'node_modules', 'openwakeword-js', 'models');
+  // real models to check the fresh profile on: the ones given, else the sample models the app ships
+  const owDir = samplesDir;
   const models: { path: string; inputShapes?: Record<string, number[]> }[] = opts.models ?? (existsSync(owDir) ? readdirSync(owDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: path.join(owDir, f) })) : []);
   for (const [i, m] of models.entries()) {
     opts.progress?.(i, models.length, 'models', m.path);

@@ -9,21 +9,17 @@ import { TwinforgeError } from '../errors';
 import { jobKinds } from './kinds';
 import type { ParentMessage, WorkerMessage } from './protocol';
 import type { JobProgress, JobSnapshot } from './types';
-import { forkTsWorker } from './worker-launch';
-import { packageRoot } from '../paths';
+import { cancelWorker, engineModule, forkWorker, sendToWorker } from './worker-launch';
 
-// Workers run the engine's sources (through tsx), also when this file is bundled into out/main.
-const here = path.join(packageRoot, 'main', 'core', 'jobs');
 const LOG_TAIL = 20;
 const LOG_MAX = 5000;
-const CANCEL_GRACE_MS = 3000;
 
 interface JobRecord {
   snap: JobSnapshot;
   params: unknown;
   log: string[];
   modulePath: string;
-  child?: ReturnType<typeof forkTsWorker>;
+  child?: ReturnType<typeof forkWorker>;
   settled: Promise<JobSnapshot>;
   settle: (s: JobSnapshot) => void;
   killTimer?: NodeJS.Timeout;
@@ -55,7 +51,8 @@ export class JobRunner extends EventEmitter {
     super();
     this.concurrency = Math.max(1, opts.concurrency ?? os.availableParallelism());
     this.kinds = {};
-    for (const [k, rel] of Object.entries(jobKinds)) this.kinds[k] = path.resolve(here, rel.endsWith('.ts') ? rel : `${rel}.ts`);
+    // built entries next to this code when it runs built, the sources in development
+    for (const [k, rel] of Object.entries(jobKinds)) this.kinds[k] = engineModule(path.posix.join('core/jobs', rel.replace(/\.ts$/, '')));
     Object.assign(this.kinds, opts.extraKinds ?? {});
   }
 
@@ -116,8 +113,7 @@ export class JobRunner extends EventEmitter {
     } else if (s === 'running' && rec.child) {
       const msg: ParentMessage = { type: 'cancel' };
       rec.cancelRequested = true;
-      if (rec.child.connected) rec.child.send(msg);
-      rec.killTimer ??= setTimeout(() => rec.child?.kill('SIGKILL'), CANCEL_GRACE_MS);
+      rec.killTimer ??= cancelWorker(rec.child, msg);
       rec.snap.progress = { ...rec.snap.progress, stage: 'cancelling' };
       this.emitUpdate(id);
     }
@@ -150,7 +146,7 @@ export class JobRunner extends EventEmitter {
     rec.snap.startedAt = new Date().toISOString();
     rec.snap.progress = { done: 0, total: 0, stage: 'starting' };
     let outcome: WorkerMessage | undefined;
-    const child = forkTsWorker(path.join(here, 'worker-entry.ts'));
+    const child = forkWorker(engineModule('core/jobs/worker-entry'));
     rec.child = child;
     const stderr: string[] = [];
     child.stderr?.on('data', (d: Buffer) => {
@@ -195,7 +191,7 @@ export class JobRunner extends EventEmitter {
       this.pump();
     });
     const msg: ParentMessage = { type: 'start', kind: rec.snap.kind, modulePath: rec.modulePath, params: rec.params, dataDir: this.opts.dataDir };
-    child.send(msg);
+    sendToWorker(child, msg);
     this.emitUpdate(rec.snap.id);
   }
 

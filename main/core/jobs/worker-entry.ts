@@ -5,17 +5,13 @@ import { pathToFileURL } from 'node:url';
 import { toEnvelope, TwinforgeError } from '../errors';
 import type { ParentMessage, WorkerMessage } from './protocol';
 import type { JobContext, JobFunction, JobProgress } from './types';
+import { closeChannel, exitWhenOrphaned, onParentMessage, requireParent, send as sendAny } from './worker-channel';
 
+requireParent('The job worker');
 const controller = new AbortController();
+const send = (msg: WorkerMessage) => sendAny(msg);
 
-function send(msg: WorkerMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    process.send(msg, undefined, {}, () => resolve());
-  });
-}
-
-process.on('message', async (msg: ParentMessage) => {
+onParentMessage<ParentMessage>(async (msg) => {
   if (msg.type === 'cancel') {
     controller.abort(new TwinforgeError('CANCELLED', 'The job was cancelled.'));
     return;
@@ -53,9 +49,9 @@ process.on('message', async (msg: ParentMessage) => {
     const aborted = controller.signal.aborted;
     await send({ type: 'error', error: aborted ? { code: 'CANCELLED', message: 'The job was cancelled.' } : toEnvelope(err) });
   }
-  process.disconnect?.();
+  closeChannel();
   setTimeout(() => process.exit(0), 20).unref();
 });
 
 // Orphaned workers (the host died) exit instead of running on.
-process.on('disconnect', () => setTimeout(() => process.exit(0), 100).unref());
+exitWhenOrphaned(100);

@@ -1,23 +1,78 @@
-// How to start a worker process that can run the engine's TypeScript: Node (or Electron as
-// Node) with tsx's loader. One place decides it, so the job runner and the batch pool agree.
+// The engine's one worker-process layer (parent side): which file a worker runs and how it is
+// started. Job workers, batch workers and the bench's IO worker all start here, so they agree on
+// the mode and on the cancel grace period.
+//
+// Two modes, chosen by how this very file runs:
+// - built (out/main, bundled by electron-vite): every worker is a built JS entry next to this
+//   code (out/main/core/...js), started by plain Node or Electron-as-Node: no loader, no sources.
+// - sources (development, tests): the worker is the .ts source, started with the TypeScript
+//   loader of a development install (dev-loader.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { TwinforgeError } from '../errors';
 import { packageRoot } from '../paths';
+import { devLoaderUrl } from './dev-loader';
 
-/** The tsx loader as a file URL (independent of the child's working folder). */
-export function tsxLoaderUrl(): string {
-  return pathToFileURL(path.join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+/** How long a cancelled worker may take to stop on its own before it is killed. */
+export const CANCEL_GRACE_MS = 3000;
+
+const self = fileURLToPath(import.meta.url);
+/** True when this code runs from the bundled output rather than the TypeScript sources. */
+export const runningBuilt = !/\.[cm]?ts$/.test(self);
+
+/** The folder of built main-process entries (out/main): where the bundle runs from. */
+export const builtMainDir = path.join(packageRoot, 'out', 'main');
+
+/**
+ * The file of an engine module that a worker loads by path, given as its path under main/
+ * without extension (e.g. 'core/jobs/worker-entry'): the built .js when running built, else
+ * the .ts source. electron.vite.config.ts builds every such module (see worker-entries.ts).
+ */
+export function engineModule(rel: string): string {
+  return runningBuilt ? path.join(builtMainDir, `${rel}.js`) : path.join(packageRoot, 'main', `${rel}.ts`);
 }
 
-/** Forks `entry` (a .ts file of the engine) as a worker with an IPC channel. */
-export function forkTsWorker(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** Node options a worker needs to run `entry`: a TypeScript loader for a source, nothing for built JS. */
+export function workerExecArgv(entry: string): string[] {
+  if (!/\.[cm]?ts$/.test(entry)) return [];
+  const loader = devLoaderUrl();
+  if (!loader) {
+    throw new TwinforgeError(
+      'INTERNAL',
+      `Cannot start a worker for ${entry}: it is a TypeScript source and no development install is here to run it.`,
+      'Build the app (npm run build: bin/twinforge.mjs then runs out/main), or install the development dependencies (npm ci).',
+    );
+  }
+  return ['--import', loader];
+}
+
+/** Forks `entry` (a built .js or, in development, a .ts source) as a worker with an IPC channel. */
+export function forkWorker(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const inElectron = Boolean(process.versions.electron);
   return fork(entry, args, {
     execPath: process.execPath,
-    execArgv: ['--import', tsxLoaderUrl()],
+    execArgv: workerExecArgv(entry),
     env: { ...process.env, ...env, ...(inElectron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+}
+
+/** Sends one message to a worker; false when its channel is already closed (it died). */
+export function sendToWorker(child: ChildProcess, msg: unknown): boolean {
+  if (!child.connected) return false;
+  try {
+    return child.send(msg as never);
+  } catch {
+    return false;
+  }
+}
+
+/** Asks a worker to stop (a 'cancel' message), then kills it if it is still there after the grace. */
+export function cancelWorker(child: ChildProcess, cancelMsg: unknown): NodeJS.Timeout {
+  sendToWorker(child, cancelMsg);
+  const t = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
+  t.unref();
+  return t;
 }

@@ -13,7 +13,7 @@ import { analyzeZoo } from '../../../main/core/zoo/analytics';
 import { listJobs } from '../../../main/core/zoo/repo/jobs';
 import { collectGarbage } from '../../../main/core/zoo/maintenance';
 import { packageRoot } from '../../../main/core/paths';
-import { tsxLoaderUrl } from '../../../main/core/jobs/worker-launch';
+import { devLoaderUrl } from '../../../main/core/jobs/dev-loader';
 import { tempDir } from '../zoo/helpers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,7 +39,7 @@ async function zooWith(models: string[]): Promise<string> {
 // node itself with tsx's loader (not the tsx CLI, which would put a second process in between
 // and SIGKILL would hit the wrong one)
 function tsx(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawn(process.execPath, ['--import', tsxLoaderUrl(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', devLoaderUrl()!, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function consistency(dataDir: string) {
