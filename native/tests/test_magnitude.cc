@@ -94,12 +94,28 @@ TF_TEST(kernels_match_reference) {
       // mask_ge, for several thresholds including 0 and above +inf
       for (uint32_t th : {uint32_t(0), uint32_t(1), t, kInfKey, kInfKey + 1}) {
         std::vector<uint8_t> mr(n, 7), mk(n, 7);
-        TF_CHECK_EQ(ref.mask_ge(w.data(), n, th, mr.data()), k.mask_ge(w.data(), n, th, mk.data()));
+        TF_CHECK_EQ(ref.mask_ge(w.data(), n, th, mr.data(), nullptr), k.mask_ge(w.data(), n, th, mk.data(), nullptr));
         TF_CHECK(mr == mk);
+        // the same with tie positions noted (a small cap: past it only the count grows)
+        std::vector<uint64_t> pr(5), pk(5);
+        mag::TieList tr, tk;
+        tr.pos = pr.data(), tk.pos = pk.data(), tr.cap = tk.cap = pr.size(), tr.base = tk.base = 1000;
+        TF_CHECK_EQ(ref.mask_ge(w.data(), n, th, mr.data(), &tr), k.mask_ge(w.data(), n, th, mk.data(), &tk));
+        TF_CHECK(mr == mk);
+        TF_CHECK_EQ(tr.count, tk.count);
+        TF_CHECK_EQ(tr.len, tk.len);
+        TF_CHECK(pr == pk);
         // prune_lt in place
         auto wr = w, wk = w;
-        TF_CHECK_EQ(ref.prune_lt(wr.data(), n, th), k.prune_lt(wk.data(), n, th));
+        TF_CHECK_EQ(ref.prune_lt(wr.data(), n, th, nullptr), k.prune_lt(wk.data(), n, th, nullptr));
         TF_CHECK(tf::test::same_bits(wr.data(), wk.data(), n));
+        wr = w, wk = w;
+        mag::TieList ur, uk;
+        ur.pos = pr.data(), uk.pos = pk.data(), ur.cap = uk.cap = pr.size();
+        TF_CHECK_EQ(ref.prune_lt(wr.data(), n, th, &ur), k.prune_lt(wk.data(), n, th, &uk));
+        TF_CHECK(tf::test::same_bits(wr.data(), wk.data(), n));
+        TF_CHECK_EQ(ur.count, uk.count);
+        TF_CHECK(pr == pk);
         // apply_mask with that mask, mask bytes other than 0/1 count as keep
         for (size_t i = 0; i < n; i += 5) mr[i] = mr[i] ? 200 : 0;
         auto ar = w, ak = w;
@@ -120,7 +136,7 @@ TF_TEST(nan_is_seen_by_every_variant) {
     tf::test::for_each_isa([&](Isa isa) {
       const mag::Kernels& k = mag::kernels(isa);
       std::vector<uint8_t> m(n);
-      TF_CHECK(key_is_nan(k.mask_ge(w.data(), n, 5, m.data())));
+      TF_CHECK(key_is_nan(k.mask_ge(w.data(), n, 5, m.data(), nullptr)));
       std::vector<uint32_t> out(n + 16);
       mag::BandCounts c;
       k.band(w.data(), n, 0, kAbsMask, out.data(), &c);
@@ -235,6 +251,37 @@ TF_TEST(global_threshold_prunes_exactly) {
   TF_CHECK_THROWS_CODE(mag::global_threshold(views(ts), std::numeric_limits<double>::quiet_NaN()), "BAD_INPUT");
   auto empty = mag::global_threshold({}, 0.5);
   TF_CHECK_EQ(empty.total, uint64_t(0));
+}
+
+TF_TEST(tie_pruning_follows_index_order) {
+  // Many equal magnitudes spread over every part of the parallel pass: the first `ties` of
+  // them (index order) are pruned, whether the noted positions suffice or a part is rescanned.
+  const size_t n = 1 << 20;
+  Rng r(31);
+  std::vector<float> w = r.floats(n, -1.f, 1.f);
+  for (size_t i = 0; i < n; i += 3) w[i] = (i & 1) ? -0.25f : 0.25f;
+  const uint32_t t = abs_key(0.25f);
+  for (size_t threads : {1, 2, 3}) {
+    tf::set_num_threads(threads);
+    tf::test::for_each_isa([&](Isa) {
+      for (uint64_t ties : {uint64_t(0), uint64_t(1), uint64_t(7), uint64_t(100000), uint64_t(n / 3 + 1)}) {
+        std::vector<uint8_t> m(n);
+        auto wp = w;
+        const uint64_t got = mag::build_mask(w.data(), n, 0.25f, ties, m.data());
+        TF_CHECK_EQ(got, mag::prune_by_threshold(wp.data(), n, 0.25f, ties));
+        uint64_t seen = 0;
+        bool ok = true;
+        for (size_t i = 0; i < n; ++i) {
+          const uint32_t k = abs_key(w[i]);
+          bool keep = k > t || (k == t && seen++ >= ties);
+          ok = ok && m[i] == uint8_t(keep) && (keep ? float_bits(wp[i]) == float_bits(w[i]) : wp[i] == 0.f);
+        }
+        TF_CHECK(ok);
+        TF_CHECK_EQ(got, std::min<uint64_t>(ties, seen));
+      }
+    });
+  }
+  tf::set_num_threads(0);
 }
 
 TF_TEST(count_nonzero_matches) {

@@ -17,14 +17,32 @@ struct BandCounts {
   uint32_t max_key = 0;  // largest key (NaN check)
 };
 
+// Where the keys equal to the threshold are (ties): mask build and pruning record them in the
+// same pass, so settling "prune the first k ties" never rescans the weights. Positions are
+// global (base + index in the call); past `cap` only `count` grows.
+struct TieList {
+  uint64_t* pos = nullptr;
+  size_t cap = 0, len = 0;
+  uint64_t count = 0;
+  uint64_t base = 0;
+  // bits: lanes of the vector at index i whose key equals the threshold.
+  void note(size_t i, uint64_t bits) {
+    while (bits) {
+      if (len < cap) pos[len++] = base + i + size_t(__builtin_ctzll(bits));
+      ++count;
+      bits &= bits - 1;
+    }
+  }
+};
+
 struct Kernels {
   // Counts keys below lo / equal lo / equal hi; appends keys strictly inside (lo, hi) to
   // out (room for n + 16 entries) and returns how many. Requires lo <= hi.
   size_t (*band)(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t* out, BandCounts* c);
-  // mask[i] = key(w[i]) >= t; returns the max key.
-  uint32_t (*mask_ge)(const float* w, size_t n, uint32_t t, uint8_t* mask);
-  // w[i] = key(w[i]) >= t ? w[i] : 0 (in place); returns the max key.
-  uint32_t (*prune_lt)(float* w, size_t n, uint32_t t);
+  // mask[i] = key(w[i]) >= t; returns the max key. ties (may be null): keys == t noted.
+  uint32_t (*mask_ge)(const float* w, size_t n, uint32_t t, uint8_t* mask, TieList* ties);
+  // w[i] = key(w[i]) >= t ? w[i] : 0 (in place); returns the max key. ties as above.
+  uint32_t (*prune_lt)(float* w, size_t n, uint32_t t, TieList* ties);
   // w[i] = mask[i] ? w[i] : 0 (in place).
   void (*apply_mask)(float* w, const uint8_t* mask, size_t n);
   // #{i : key(w[i]) != 0}

@@ -1,6 +1,7 @@
 // Mask build, in-place pruning, mask apply and nonzero counts: parallel streaming passes over
-// the per-ISA loops. Ties at the threshold (rare except at 0) are settled by a sequential
-// fix-up scan after the vector pass, so the fast path never branches on them.
+// the per-ISA loops. Ties at the threshold are noted by the same pass (positions per part), so
+// pruning the first k of them touches only those positions afterwards.
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -25,6 +26,55 @@ uint32_t threshold_key(float threshold) {
 
 [[noreturn]] void throw_nan() { throw bad_input("weights contain NaN", "weights"); }
 
+// Per-part tie records of one masked pass; settle() prunes the first `ties` equal keys in
+// index order: the noted positions when a part kept them all, else a scan of that part only.
+class Ties {
+ public:
+  Ties(size_t parts, uint64_t ties) : want_(ties), parts_(ties ? parts : 0) {
+    const size_t cap = size_t(std::min<uint64_t>(ties, kCap));
+    for (auto& p : parts_) p.pos.resize(cap);
+  }
+  // The list for one chunk [b, e) of a part (null when no ties are wanted).
+  TieList* at(size_t part, size_t b, size_t e) {
+    if (parts_.empty()) return nullptr;
+    Part& p = parts_[part];
+    if (p.begin == p.end) p.begin = b;
+    p.end = e;
+    p.list.pos = p.pos.data();
+    p.list.cap = p.pos.size();
+    p.list.base = b;
+    return &p.list;
+  }
+  // prune(i) for the first `want` tie positions; `is_tie(i)` for the rare rescans.
+  template <typename Prune, typename IsTie>
+  uint64_t settle(Prune prune, IsTie is_tie) {
+    uint64_t used = 0;
+    for (auto& p : parts_) {
+      if (used == want_) break;
+      const uint64_t need = std::min<uint64_t>(want_ - used, p.list.count);
+      if (need <= p.list.len) {
+        for (uint64_t j = 0; j < need; ++j) prune(p.pos[j]);
+      } else {
+        uint64_t done = 0;
+        for (size_t i = p.begin; i < p.end && done < need; ++i)
+          if (is_tie(i)) prune(i), ++done;
+      }
+      used += need;
+    }
+    return used;
+  }
+
+ private:
+  static constexpr uint64_t kCap = uint64_t(1) << 16;
+  struct Part {
+    std::vector<uint64_t> pos;
+    TieList list;
+    size_t begin = 0, end = 0;
+  };
+  uint64_t want_;
+  std::vector<Part> parts_;
+};
+
 }  // namespace
 
 uint64_t build_mask(const float* w, size_t n, float threshold, uint64_t ties, uint8_t* mask, const JobControl* ctl) {
@@ -33,17 +83,12 @@ uint64_t build_mask(const float* w, size_t n, float threshold, uint64_t ties, ui
   std::atomic<bool> nan{false};
   ChunkPlan plan;
   plan.stage = "mask";
-  parallel_chunks(n, plan, ctl, [&](size_t, size_t b, size_t e) {
-    if (key_is_nan(k.mask_ge(w + b, e - b, t, mask + b))) nan = true;
+  Ties tl(chunk_parts(n, plan), ties);
+  parallel_chunks(n, plan, ctl, [&](size_t part, size_t b, size_t e) {
+    if (key_is_nan(k.mask_ge(w + b, e - b, t, mask + b, tl.at(part, b, e)))) nan = true;
   });
   if (nan) throw_nan();
-  uint64_t used = 0;
-  for (size_t i = 0; i < n && used < ties; ++i)
-    if (abs_key(w[i]) == t) {
-      mask[i] = 0;
-      ++used;
-    }
-  return used;
+  return tl.settle([&](uint64_t i) { mask[i] = 0; }, [&](size_t i) { return abs_key(w[i]) == t; });
 }
 
 uint64_t prune_by_threshold(float* w, size_t n, float threshold, uint64_t ties, const JobControl* ctl) {
@@ -52,17 +97,12 @@ uint64_t prune_by_threshold(float* w, size_t n, float threshold, uint64_t ties, 
   std::atomic<bool> nan{false};
   ChunkPlan plan;
   plan.stage = "prune";
-  parallel_chunks(n, plan, ctl, [&](size_t, size_t b, size_t e) {
-    if (key_is_nan(k.prune_lt(w + b, e - b, t))) nan = true;
+  Ties tl(chunk_parts(n, plan), ties);
+  parallel_chunks(n, plan, ctl, [&](size_t part, size_t b, size_t e) {
+    if (key_is_nan(k.prune_lt(w + b, e - b, t, tl.at(part, b, e)))) nan = true;
   });
   if (nan) throw_nan();
-  uint64_t used = 0;
-  for (size_t i = 0; i < n && used < ties; ++i)
-    if (abs_key(w[i]) == t) {
-      w[i] = 0.f;
-      ++used;
-    }
-  return used;
+  return tl.settle([&](uint64_t i) { w[i] = 0.f; }, [&](size_t i) { return abs_key(w[i]) == t; });
 }
 
 void apply_mask(float* w, const uint8_t* mask, size_t n, const JobControl* ctl) {

@@ -4,8 +4,9 @@
 //  2. one streaming pass counts keys below / equal to the band's ends and copies the few keys
 //     strictly inside it (~1-2% of them);
 //  3. the answer is an end of the band or an nth_element among the copied keys.
-// When the band misses the rank (or holds too many keys) a two-pass 16+15-bit radix
-// histogram gives the exact answer for any data, ties included.
+// When the band misses the rank (or holds too many keys) a histogram select gives the exact
+// answer for any data, ties included: per-part 2048-bin histograms of the key bits, merged,
+// narrow the rank to one bin; one more pass collects only that bin's keys.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -112,80 +113,77 @@ struct PartScratch {
   bool overflow = false;
 };
 
-// The exact radix fallback: histograms of the top 16 key bits, then of the low 15 bits of
-// the keys in the chosen top bin.
-KthResult radix_select(const Segments& seg, uint64_t t, const JobControl* ctl) {
+// The exact fallback, a histogram select: each pass histograms the keys of the range
+// [base, base + 2048 << shift) that holds rank t into 2048 bins (per-part histograms, merged),
+// counts the keys below the range, and narrows the range to the one bin holding the rank:
+// shifts 20, 9, 0 -- three passes at most, usually one (then `band_of` lets the caller collect
+// the bin's keys with the band kernel in one more pass).
+struct Narrowed {
+  uint32_t base = 0;     // first key of the bin holding rank t
+  unsigned shift = 0;    // the bin covers keys base .. base + (1 << shift) - 1
+  uint64_t below = 0;    // keys < base
+  uint64_t count = 0;    // keys in the bin
+};
+
+constexpr unsigned kHistBits = 11;
+
+Narrowed histogram_narrow(const Segments& seg, uint64_t t, uint64_t max_bin, const JobControl* ctl) {
   const uint64_t n = seg.total();
   ChunkPlan plan;
-  plan.stage = "threshold (exact fallback)";
-  plan.progress_total = 2 * n;
-  size_t parts = chunk_parts(size_t(n), plan);
-  std::vector<std::vector<uint64_t>> hist(parts);
-  parallel_chunks(size_t(n), plan, ctl, [&](size_t part, size_t b, size_t e) {
-    auto& h = hist[part];
-    if (h.empty()) h.assign(1u << 16, 0);
-    seg.for_range(b, e, [&](size_t tensor, const float* w, size_t m) {
-      for (size_t i = 0; i < m; ++i) {
-        uint32_t k = abs_key(w[i]);
-        if (key_is_nan(k)) throw_nan(tensor);
-        ++h[k >> 15];
-      }
+  plan.stage = "threshold (histogram select)";
+  const size_t parts = chunk_parts(size_t(n), plan);
+  Narrowed r;
+  r.shift = 31;
+  r.count = n;
+  // A bin of 2^31 keys is everything; narrow until the bin is one key or small enough.
+  for (unsigned shift : {20u, 9u, 0u}) {
+    if (r.count <= max_bin || r.shift == 0) break;
+    plan.progress_base += n;
+    const uint32_t base = r.base;
+    const uint64_t span = uint64_t(1) << r.shift;  // keys of the current bin: [base, base + span)
+    std::vector<std::vector<uint64_t>> hist(parts, std::vector<uint64_t>(size_t(1) << kHistBits, 0));
+    std::vector<uint64_t> below(parts, 0);
+    parallel_chunks(size_t(n), plan, ctl, [&](size_t part, size_t b, size_t e) {
+      uint64_t* h = hist[part].data();
+      uint64_t lt = 0;
+      seg.for_range(b, e, [&](size_t tensor, const float* w, size_t m) {
+        for (size_t i = 0; i < m; ++i) {
+          const uint32_t k = abs_key(w[i]);
+          if (key_is_nan(k)) throw_nan(tensor);
+          const uint64_t d = uint64_t(k) - base;  // wraps huge for k < base
+          lt += k < base;
+          if (d < span) ++h[d >> shift];
+        }
+      });
+      below[part] += lt;
     });
-  });
-  std::vector<uint64_t> top(1u << 16, 0);
-  for (auto& h : hist)
-    for (size_t i = 0; i < h.size(); ++i) top[i] += h[i];
-  uint64_t cum = 0;
-  uint32_t bin = 0;
-  for (; bin < (1u << 16); ++bin) {
-    if (cum + top[bin] > t) break;
-    cum += top[bin];
+    uint64_t cum = 0;
+    for (uint64_t x : below) cum += x;
+    uint64_t bin = 0, in = 0;
+    for (; bin < (uint64_t(1) << kHistBits); ++bin) {
+      in = 0;
+      for (auto& h : hist) in += h[bin];
+      if (cum + in > t) break;
+      cum += in;
+    }
+    r.base = uint32_t(base + (bin << shift));
+    r.shift = shift;
+    r.below = cum;
+    r.count = in;
   }
-  plan.progress_base = n;
-  for (auto& h : hist) h.assign(1u << 15, 0);
-  parallel_chunks(size_t(n), plan, ctl, [&](size_t part, size_t b, size_t e) {
-    auto& h = hist[part];
-    if (h.size() != (1u << 15)) h.assign(1u << 15, 0);
-    seg.for_range(b, e, [&](size_t, const float* w, size_t m) {
-      for (size_t i = 0; i < m; ++i) {
-        uint32_t k = abs_key(w[i]);
-        if ((k >> 15) == bin) ++h[k & 0x7FFF];
-      }
-    });
-  });
-  std::vector<uint64_t> low(1u << 15, 0);
-  for (auto& h : hist)
-    for (size_t i = 0; i < h.size(); ++i) low[i] += h[i];
-  uint32_t l = 0;
-  for (; l < (1u << 15); ++l) {
-    if (cum + low[l] > t) break;
-    cum += low[l];
-  }
-  KthResult r;
-  r.value = bits_float((bin << 15) | l);
-  r.below = cum;
-  r.equal = low[l];
-  r.fallback = true;
   return r;
 }
 
-}  // namespace
-
-KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const JobControl* ctl) {
-  Segments seg(tensors);
+// One streaming pass over all keys with the band [lo, hi] (the band kernel: counts below and
+// at the ends, copies the keys strictly inside), then the rank is resolved among the copies:
+// a 4096-bin histogram finds the bin holding it, nth_element the key inside that bin.
+// Returns false when the band missed the rank or held more than `limit` keys per part.
+bool select_in_band(const Segments& seg, uint64_t t, Band band, size_t limit, const JobControl* ctl, KthResult* r) {
   const uint64_t n = seg.total();
-  if (k < 1 || k > n)
-    throw bad_input("k must be in [1, " + std::to_string(n) + "] (the total number of weights), got " + std::to_string(k), "k");
-  const uint64_t t = n - k;  // ascending rank of the answer
-  const bool small = n <= kSmall;
-  const Band band = small ? Band{} : sample_band(seg, t);
   const Kernels& kern = kernels();
-
   ChunkPlan plan;
   plan.stage = "threshold";
   const size_t parts = chunk_parts(size_t(n), plan);
-  // Past ~1/16 of the data in the band the sample was unrepresentative: go exact instead.
-  const size_t limit = small ? size_t(n) : std::max<size_t>(size_t(n / 16 / parts), size_t(1) << 16);
   std::vector<PartScratch> scratch_parts(parts);
   for (auto& ps : scratch_parts) ps.cand.reset(limit + std::min<size_t>(plan.chunk, size_t(n)) + 16);
   std::atomic<bool> overflow{false};
@@ -210,20 +208,19 @@ KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const 
     eq_hi += ps.counts.eq_hi;
     inside += ps.cand.size;
   }
-  if (overflow || t < below || t >= below + eq_lo + inside + eq_hi) return radix_select(seg, t, ctl);
+  if (overflow || t < below || t >= below + eq_lo + inside + eq_hi) return false;
 
-  KthResult r;
   if (t < below + eq_lo) {
-    r.value = bits_float(band.lo);
-    r.below = below;
-    r.equal = eq_lo;
-    return r;
+    r->value = bits_float(band.lo);
+    r->below = below;
+    r->equal = eq_lo;
+    return true;
   }
   if (t >= below + eq_lo + inside) {
-    r.value = bits_float(band.hi);
-    r.below = below + eq_lo + inside;
-    r.equal = eq_hi;
-    return r;
+    r->value = bits_float(band.hi);
+    r->below = below + eq_lo + inside;
+    r->equal = eq_hi;
+    return true;
   }
   // Candidates lie in (lo, hi): one pass of a 4096-bin histogram (L1-resident) finds the bin
   // holding the rank; nth_element then runs on that bin's few keys only.
@@ -233,7 +230,7 @@ KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const 
   unsigned shift = 0;
   while ((uint64_t(range) >> shift) >= (uint64_t(1) << 12)) ++shift;
   const size_t bins = size_t(range >> shift) + 1;
-  std::vector<uint32_t> hist(bins, 0u);
+  std::vector<uint64_t> hist(bins, 0u);
   for (auto& ps : scratch_parts) {
     const uint32_t* c = ps.cand.data();
     for (size_t i = 0, m = ps.cand.size; i < m; ++i) ++hist[(c[i] - base) >> shift];
@@ -244,7 +241,7 @@ KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const 
   // Gather the bin's keys to the front of part 0's buffer (the write index never passes the
   // read index there; other parts' keys append behind them).
   Buf& all = scratch_parts[0].cand;
-  if (hist[bin] > all.cap) return radix_select(seg, t, ctl);  // one huge bin: exact fallback
+  if (hist[bin] > all.cap) return false;
   size_t m = 0;
   for (auto& ps : scratch_parts) {
     const uint32_t* c = ps.cand.data();
@@ -260,9 +257,47 @@ KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const 
     lt += a[i] < v;
     eq += a[i] == v;
   }
-  r.value = bits_float(v);
-  r.below = below + eq_lo + cum + lt;
-  r.equal = eq;
+  r->value = bits_float(v);
+  r->below = below + eq_lo + cum + lt;
+  r->equal = eq;
+  return true;
+}
+
+}  // namespace
+
+KthResult kth_largest_abs(const std::vector<Tensor>& tensors, uint64_t k, const JobControl* ctl) {
+  Segments seg(tensors);
+  const uint64_t n = seg.total();
+  if (k < 1 || k > n)
+    throw bad_input("k must be in [1, " + std::to_string(n) + "] (the total number of weights), got " + std::to_string(k), "k");
+  const uint64_t t = n - k;  // ascending rank of the answer
+  KthResult r;
+  if (n <= kSmall) {
+    // Every key is a candidate: one pass with the widest band.
+    if (select_in_band(seg, t, Band{}, size_t(n), ctl, &r)) return r;
+  } else {
+    // Past ~1/16 of the data in the band the sample was unrepresentative: go exact instead.
+    ChunkPlan plan;
+    const size_t parts = chunk_parts(size_t(n), plan);
+    const size_t limit = std::max<size_t>(size_t(n / 16 / parts), size_t(1) << 16);
+    if (select_in_band(seg, t, sample_band(seg, t), limit, ctl, &r)) return r;
+  }
+  // The exact fallback: histogram passes narrow the rank to one bin small enough to collect.
+  const uint64_t max_bin = std::max<uint64_t>(n / 16, uint64_t(1) << 16);
+  Narrowed nb = histogram_narrow(seg, t, max_bin, ctl);
+  r.fallback = true;
+  if (nb.shift == 0) {
+    r.value = bits_float(nb.base);
+    r.below = nb.below;
+    r.equal = nb.count;
+    return r;
+  }
+  Band band;
+  band.lo = nb.base;
+  band.hi = uint32_t(std::min<uint64_t>(uint64_t(nb.base) + (uint64_t(1) << nb.shift), kTopKey));
+  if (!select_in_band(seg, t, band, size_t(nb.count) + 16, ctl, &r))
+    throw Error("INTERNAL", "threshold selection: the histogram bin did not hold the rank");
+  r.fallback = true;
   return r;
 }
 

@@ -80,8 +80,9 @@ size_t band_avx2(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t* o
   return pos;
 }
 
-uint32_t mask_ge_avx2(const float* w, size_t n, uint32_t t, uint8_t* mask) {
+uint32_t mask_ge_avx2(const float* w, size_t n, uint32_t t, uint8_t* mask, TieList* ties) {
   const __m256i vt = _mm256_set1_epi32(int(t) - 1);  // k >= t  <=>  k > t - 1 (t >= 1 here)
+  const __m256i veq = _mm256_set1_epi32(int(t));
   const __m256i one = _mm256_set1_epi32(1);
   __m256i vmax = _mm256_setzero_si256();
   size_t i = 0;
@@ -92,6 +93,10 @@ uint32_t mask_ge_avx2(const float* w, size_t n, uint32_t t, uint8_t* mask) {
         __m256i k = keys8(w + i + 8 * j);
         vmax = _mm256_max_epi32(vmax, k);
         r[j] = _mm256_and_si256(_mm256_cmpgt_epi32(k, vt), one);
+        if (ties) {
+          int eb = bits8(_mm256_cmpeq_epi32(k, veq));
+          if (eb) ties->note(i + 8 * j, unsigned(eb));
+        }
       }
       // 4 x 8 int32 {0,1} -> 32 bytes; packs interleave 128-bit lanes, the permute restores order.
       __m256i a = _mm256_packs_epi32(r[0], r[1]), b = _mm256_packs_epi32(r[2], r[3]);
@@ -105,11 +110,12 @@ uint32_t mask_ge_avx2(const float* w, size_t n, uint32_t t, uint8_t* mask) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     mask[i] = k >= t;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }
 
-uint32_t prune_lt_avx2(float* w, size_t n, uint32_t t) {
+uint32_t prune_lt_avx2(float* w, size_t n, uint32_t t, TieList* ties) {
   const __m256i vt = _mm256_set1_epi32(int(t));
   __m256i vmax = _mm256_setzero_si256();
   size_t i = 0;
@@ -118,12 +124,17 @@ uint32_t prune_lt_avx2(float* w, size_t n, uint32_t t) {
     vmax = _mm256_max_epi32(vmax, k);
     __m256i lt = _mm256_cmpgt_epi32(vt, k);
     if (bits8(lt)) _mm256_maskstore_ps(w + i, lt, _mm256_setzero_ps());
+    if (ties) {
+      int eb = bits8(_mm256_cmpeq_epi32(k, vt));
+      if (eb) ties->note(i, unsigned(eb));
+    }
   }
   uint32_t mx = hmax8(vmax);
   for (; i < n; ++i) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     if (k < t) w[i] = 0.f;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }

@@ -18,23 +18,27 @@ inline __m512i keys16_tail(const float* p, __mmask16 m) {
   return _mm512_and_si512(_mm512_maskz_loadu_epi32(m, p), _mm512_set1_epi32(int(kAbsMask)));
 }
 
-// Keys are <= 0x7FFFFFFF, so signed 32-bit compares order them correctly.
+// Keys are <= 0x7FFFFFFF, so signed 32-bit compares order them correctly. Counts live in lane
+// counters (a masked add per step, no mask-to-GPR moves); they are summed once per call, which
+// the driver keeps below 2^32 steps.
 size_t band_avx512(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t* out, BandCounts* c) {
   const __m512i vlo = _mm512_set1_epi32(int(lo)), vhi = _mm512_set1_epi32(int(hi));
-  const bool two = hi != lo;
+  const __m512i one = _mm512_set1_epi32(1);
   __m512i vmax = _mm512_set1_epi32(int(c->max_key));
-  uint64_t below = 0, eq_lo = 0, eq_hi = 0;
+  __m512i lt_lo = _mm512_setzero_si512(), le_lo = _mm512_setzero_si512(), le_hi = _mm512_setzero_si512();
   size_t pos = 0, i = 0;
   auto step = [&](__m512i k, __mmask16 valid) {
     vmax = _mm512_mask_max_epi32(vmax, valid, vmax, k);
-    below += _mm_popcnt_u32(_mm512_mask_cmplt_epi32_mask(valid, k, vlo));
-    eq_lo += _mm_popcnt_u32(_mm512_mask_cmpeq_epi32_mask(valid, k, vlo));
-    if (two) eq_hi += _mm_popcnt_u32(_mm512_mask_cmpeq_epi32_mask(valid, k, vhi));
-    __mmask16 in = _mm512_mask_cmpgt_epi32_mask(valid, k, vlo) & _mm512_cmplt_epi32_mask(k, vhi);
+    const __mmask16 a = _mm512_mask_cmplt_epi32_mask(valid, k, vlo), b = _mm512_mask_cmple_epi32_mask(valid, k, vlo);
+    const __mmask16 d = _mm512_mask_cmple_epi32_mask(valid, k, vhi), lt_hi = _mm512_mask_cmplt_epi32_mask(valid, k, vhi);
+    lt_lo = _mm512_mask_add_epi32(lt_lo, a, lt_lo, one);
+    le_lo = _mm512_mask_add_epi32(le_lo, b, le_lo, one);
+    le_hi = _mm512_mask_add_epi32(le_hi, d, le_hi, one);
+    const __mmask16 in = __mmask16(lt_hi & ~b);
     if (in) {
       // Compress in a register and store 16 lanes: out has 16 entries of slack.
       _mm512_storeu_si512(out + pos, _mm512_maskz_compress_epi32(in, k));
-      pos += _mm_popcnt_u32(in);
+      pos += size_t(_mm_popcnt_u32(in));
     }
   };
   for (; i + 16 <= n; i += 16) step(keys16(w + i), 0xFFFF);
@@ -42,14 +46,22 @@ size_t band_avx512(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t*
     __mmask16 m = __mmask16((1u << (n - i)) - 1);
     step(keys16_tail(w + i, m), m);
   }
+  auto sum = [](__m512i v) {
+    alignas(64) uint32_t t[16];
+    _mm512_store_si512(t, v);
+    uint64_t s = 0;
+    for (uint32_t x : t) s += x;
+    return s;
+  };
+  const uint64_t below = sum(lt_lo), at_or_below_lo = sum(le_lo), at_or_below_hi = sum(le_hi);
   c->below += below;
-  c->eq_lo += eq_lo;
-  c->eq_hi += eq_hi;
+  c->eq_lo += at_or_below_lo - below;
+  if (hi != lo) c->eq_hi += at_or_below_hi - at_or_below_lo - pos;
   c->max_key = uint32_t(_mm512_reduce_max_epi32(vmax));
   return pos;
 }
 
-uint32_t mask_ge_avx512(const float* w, size_t n, uint32_t t, uint8_t* mask) {
+uint32_t mask_ge_avx512(const float* w, size_t n, uint32_t t, uint8_t* mask, TieList* ties) {
   const __m512i vt = _mm512_set1_epi32(int(t));
   __m512i vmax = _mm512_setzero_si512();
   size_t i = 0;
@@ -58,6 +70,10 @@ uint32_t mask_ge_avx512(const float* w, size_t n, uint32_t t, uint8_t* mask) {
     vmax = _mm512_max_epi32(vmax, k);
     __mmask16 ge = _mm512_cmpge_epi32_mask(k, vt);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(mask + i), _mm_maskz_mov_epi8(ge, _mm_set1_epi8(1)));
+    if (ties) {
+      __mmask16 eq = _mm512_cmpeq_epi32_mask(k, vt);
+      if (eq) ties->note(i, eq);
+    }
   }
   if (i < n) {
     __mmask16 m = __mmask16((1u << (n - i)) - 1);
@@ -65,11 +81,12 @@ uint32_t mask_ge_avx512(const float* w, size_t n, uint32_t t, uint8_t* mask) {
     vmax = _mm512_max_epi32(vmax, k);
     __mmask16 ge = _mm512_cmpge_epi32_mask(k, vt);
     _mm_mask_storeu_epi8(mask + i, m, _mm_maskz_mov_epi8(ge, _mm_set1_epi8(1)));
+    if (ties) ties->note(i, _mm512_mask_cmpeq_epi32_mask(m, k, vt));
   }
   return uint32_t(_mm512_reduce_max_epi32(vmax));
 }
 
-uint32_t prune_lt_avx512(float* w, size_t n, uint32_t t) {
+uint32_t prune_lt_avx512(float* w, size_t n, uint32_t t, TieList* ties) {
   const __m512i vt = _mm512_set1_epi32(int(t));
   __m512i vmax = _mm512_setzero_si512();
   size_t i = 0;
@@ -79,6 +96,10 @@ uint32_t prune_lt_avx512(float* w, size_t n, uint32_t t) {
     __mmask16 lt = _mm512_cmplt_epi32_mask(k, vt);
     // Only write vectors that change: a pass at high sparsity writes most, at low few.
     if (lt) _mm512_mask_storeu_ps(w + i, lt, _mm512_setzero_ps());
+    if (ties) {
+      __mmask16 eq = _mm512_cmpeq_epi32_mask(k, vt);
+      if (eq) ties->note(i, eq);
+    }
   }
   if (i < n) {
     __mmask16 m = __mmask16((1u << (n - i)) - 1);
@@ -86,6 +107,7 @@ uint32_t prune_lt_avx512(float* w, size_t n, uint32_t t) {
     vmax = _mm512_max_epi32(vmax, k);
     __mmask16 lt = _mm512_mask_cmplt_epi32_mask(m, k, vt);
     _mm512_mask_storeu_ps(w + i, lt, _mm512_setzero_ps());
+    if (ties) ties->note(i, _mm512_mask_cmpeq_epi32_mask(m, k, vt));
   }
   return uint32_t(_mm512_reduce_max_epi32(vmax));
 }

@@ -12,6 +12,23 @@ namespace {
 
 inline uint32x4_t keys4(const float* p) { return vandq_u32(vld1q_u32(reinterpret_cast<const uint32_t*>(p)), vdupq_n_u32(kAbsMask)); }
 
+// Ties are rare: one horizontal max decides, the lanes are looked at only when one matches.
+inline void note_ties4(TieList* ties, size_t i, uint32x4_t k, uint32x4_t vt) {
+  uint32x4_t eq = vceqq_u32(k, vt);
+  if (!vmaxvq_u32(eq)) return;
+  uint32_t lanes[4];
+  vst1q_u32(lanes, eq);
+  for (int j = 0; j < 4; ++j)
+    if (lanes[j]) ties->note(i + size_t(j), 1);
+}
+inline void note_ties16(TieList* ties, size_t i, uint32x4_t k0, uint32x4_t k1, uint32x4_t k2, uint32x4_t k3,
+                        uint32x4_t vt) {
+  note_ties4(ties, i, k0, vt);
+  note_ties4(ties, i + 4, k1, vt);
+  note_ties4(ties, i + 8, k2, vt);
+  note_ties4(ties, i + 12, k3, vt);
+}
+
 size_t band_neon(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t* out, BandCounts* c) {
   const uint32x4_t vlo = vdupq_n_u32(lo), vhi = vdupq_n_u32(hi);
   const bool two = hi != lo;
@@ -51,7 +68,7 @@ size_t band_neon(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t* o
   return pos;
 }
 
-uint32_t mask_ge_neon(const float* w, size_t n, uint32_t t, uint8_t* mask) {
+uint32_t mask_ge_neon(const float* w, size_t n, uint32_t t, uint8_t* mask, TieList* ties) {
   const uint32x4_t vt = vdupq_n_u32(t);
   uint32x4_t vmax = vdupq_n_u32(0);
   size_t i = 0;
@@ -62,17 +79,19 @@ uint32_t mask_ge_neon(const float* w, size_t n, uint32_t t, uint8_t* mask) {
     uint16x8_t b = vcombine_u16(vmovn_u32(vcgeq_u32(k2, vt)), vmovn_u32(vcgeq_u32(k3, vt)));
     uint8x16_t bytes = vcombine_u8(vmovn_u16(a), vmovn_u16(b));
     vst1q_u8(mask + i, vandq_u8(bytes, vdupq_n_u8(1)));
+    if (ties) note_ties16(ties, i, k0, k1, k2, k3, vt);
   }
   uint32_t mx = vmaxvq_u32(vmax);
   for (; i < n; ++i) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     mask[i] = k >= t;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }
 
-uint32_t prune_lt_neon(float* w, size_t n, uint32_t t) {
+uint32_t prune_lt_neon(float* w, size_t n, uint32_t t, TieList* ties) {
   const uint32x4_t vt = vdupq_n_u32(t);
   uint32x4_t vmax = vdupq_n_u32(0);
   size_t i = 0;
@@ -82,12 +101,14 @@ uint32_t prune_lt_neon(float* w, size_t n, uint32_t t) {
     vmax = vmaxq_u32(vmax, k);
     uint32x4_t keep = vcgeq_u32(k, vt);
     vst1q_u32(reinterpret_cast<uint32_t*>(w + i), vandq_u32(raw, keep));
+    if (ties) note_ties4(ties, i, k, vt);
   }
   uint32_t mx = vmaxvq_u32(vmax);
   for (; i < n; ++i) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     if (k < t) w[i] = 0.f;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }

@@ -28,22 +28,24 @@ size_t band_scalar(const float* w, size_t n, uint32_t lo, uint32_t hi, uint32_t*
   return pos;
 }
 
-uint32_t mask_ge_scalar(const float* w, size_t n, uint32_t t, uint8_t* mask) {
+uint32_t mask_ge_scalar(const float* w, size_t n, uint32_t t, uint8_t* mask, TieList* ties) {
   uint32_t mx = 0;
   for (size_t i = 0; i < n; ++i) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     mask[i] = k >= t;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }
 
-uint32_t prune_lt_scalar(float* w, size_t n, uint32_t t) {
+uint32_t prune_lt_scalar(float* w, size_t n, uint32_t t, TieList* ties) {
   uint32_t mx = 0;
   for (size_t i = 0; i < n; ++i) {
     uint32_t k = abs_key(w[i]);
     mx = std::max(mx, k);
     if (k < t) w[i] = 0.f;
+    if (ties && k == t) ties->note(i, 1);
   }
   return mx;
 }
