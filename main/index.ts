@@ -8,7 +8,8 @@ import { JobRunner } from './core/jobs/runner';
 import { resolveDataDir } from './core/paths';
 import type { ApiServices } from './core/api/index';
 import { bindIpc, forwardJobEvents, senderFromOrigins } from './electron/ipc';
-import { createMainWindow, trustedOrigins, type WindowPaths } from './electron/window';
+import { createMainWindow, hardenSession, registerAppScheme, rendererDir, serveRenderer, trustedOrigins, type WindowPaths } from './electron/window';
+import { devRendererUrl } from './electron/origins';
 import { bindDialogs } from './electron/dialogs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,10 +28,13 @@ if (headlessAt >= 0) {
   const paths: WindowPaths = {
     preload: path.join(here, '../preload/index.cjs'),
     rendererHtml: path.join(here, '../renderer/index.html'),
-    devUrl: process.env.ELECTRON_RENDERER_URL,
+    devUrl: devRendererUrl(process.env, app.isPackaged),
   };
   if (!app.requestSingleInstanceLock()) app.quit();
+  registerAppScheme();
   void app.whenReady().then(() => {
+    hardenSession();
+    serveRenderer(rendererDir(paths));
     bindIpc(ipcMain, services, senderFromOrigins(trustedOrigins(paths)));
     bindDialogs(ipcMain, dialog, senderFromOrigins(trustedOrigins(paths)));
     let win = createMainWindow(paths);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 export type ErrorCode =
   | 'BAD_INPUT' | 'NOT_FOUND' | 'UNSUPPORTED' | 'CORRUPT_MODEL' | 'NO_DEVICE' | 'CANCELLED'
-  | 'GATE_FAILED' | 'NOT_IMPLEMENTED' | 'UNAUTHORIZED' | 'INTERNAL';
+  | 'GATE_FAILED' | 'NOT_IMPLEMENTED' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'INTERNAL';
 
 /** How every failed call arrives, whatever the transport. */
 export interface ErrorEnvelope {

@@ -11,6 +11,7 @@ export const ErrorCodes = [
   'GATE_FAILED', // a fidelity gate in a recipe failed (CLI exit 3)
   'NOT_IMPLEMENTED', // wired but not built yet
   'UNAUTHORIZED', // web host: missing or wrong token, foreign origin
+  'FORBIDDEN', // a write outside the folders the user chose (HTTP 403, CLI exit 2)
   'INTERNAL', // a bug: anything not foreseen
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -76,7 +77,7 @@ export function isEnvelope(x: unknown): x is ErrorEnvelope {
 /** CLI exit status for an error: 2 bad input, 3 gate failed, 130 cancelled, 1 anything else. */
 export function exitCodeFor(err: unknown): number {
   const { code } = toEnvelope(err);
-  if (code === 'BAD_INPUT' || code === 'NOT_FOUND' || code === 'UNSUPPORTED' || code === 'CORRUPT_MODEL') return 2;
+  if (code === 'BAD_INPUT' || code === 'NOT_FOUND' || code === 'UNSUPPORTED' || code === 'CORRUPT_MODEL' || code === 'FORBIDDEN') return 2;
   if (code === 'GATE_FAILED') return 3;
   if (code === 'CANCELLED') return 130;
   return 1;

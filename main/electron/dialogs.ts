@@ -1,6 +1,8 @@
 // Native file dialogs for the renderer (Electron only; the web host offers a folder browser).
 import type { Dialog, IpcMain } from 'electron';
+import path from 'node:path';
 import type { SenderCheck } from './ipc';
+import { notePickedFolder } from '../core/fs-policy';
 
 export const OPEN_DIALOG_CHANNEL = 'twinforge:open-dialog';
 
@@ -12,6 +14,9 @@ export function bindDialogs(ipcMain: IpcMain, dialog: Dialog, isTrustedSender: S
       properties: folder ? ['openDirectory'] : ['openFile'],
       filters: folder ? undefined : [{ name: 'Models', extensions: ['onnx', 'safetensors'] }],
     });
-    return { ok: true, value: res.canceled ? null : res.filePaths[0] };
+    const picked = res.canceled ? undefined : res.filePaths[0];
+    // What the user picks here is where the engine may later write (see core/fs-policy.ts).
+    if (picked) notePickedFolder(folder ? picked : path.dirname(picked));
+    return { ok: true, value: picked ?? null };
   });
 }

@@ -4,6 +4,7 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { invoke, type ApiServices } from '../core/api/index';
 import { toEnvelope } from '../core/errors';
 import type { JobSnapshot } from '../core/jobs/types';
+import { isTrustedUrl, trustedOrigin, type TrustedOrigin } from './origins';
 
 export const CALL_CHANNEL = 'twinforge:call';
 export const EVENT_CHANNEL = 'twinforge:event';
@@ -36,10 +37,14 @@ export function forwardJobEvents(services: ApiServices, target: () => WebContent
   return () => services.jobs.off('update', onUpdate);
 }
 
-/** A sender check that accepts only frames whose URL starts with one of `origins`. */
-export function senderFromOrigins(origins: string[]): SenderCheck {
+/**
+ * A sender check that accepts only frames whose URL is one of `origins` by parsed-URL equality
+ * (scheme, host, port, path prefix ending in '/'). Strings are base URLs of trusted origins.
+ */
+export function senderFromOrigins(origins: readonly (string | TrustedOrigin)[]): SenderCheck {
+  const trusted = origins.map((o) => (typeof o === 'string' ? trustedOrigin(o.endsWith('/') ? o : o + '/') : o)).filter((o): o is TrustedOrigin => !!o);
   return (event) => {
     const url = event.senderFrame?.url ?? '';
-    return origins.some((o) => url.startsWith(o));
+    return isTrustedUrl(url, trusted);
   };
 }

@@ -1,7 +1,7 @@
 // The local web host: serves the built renderer and the contract over HTTP (calls) and
 // WebSocket (events) so the same UI runs in a browser when Electron is absent. Loopback only
 // unless the user names a host explicitly; every request needs the per-launch token.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,10 @@ import { badInput, toEnvelope, type ErrorEnvelope } from '../core/errors';
 import type { JobRunner } from '../core/jobs/runner';
 import type { JobSnapshot } from '../core/jobs/types';
 import { handleUpload } from './upload';
-import { contentSecurityPolicy, hasValidToken, isLoopbackHost, newToken, originAllowed, TOKEN_COOKIE } from './security';
+import { handleBlobs } from './blobs';
+import { contentSecurityPolicy, hasValidToken, isLoopbackHost, newToken, originAllowed, parseRequestUrl, safeDecode, tokenCookieName } from './security';
+import { readBody } from './body';
+import { UploadQuota } from './upload';
 
 export interface WebHostOptions {
   port?: number;
@@ -24,6 +27,8 @@ export interface WebHostOptions {
   /** Folder with the built renderer (index.html + assets); absent → a page saying how to build it. */
   rendererDir: string;
   token?: string;
+  /** Bytes all uploads of this launch may add together (default 16 GiB). */
+  uploadQuotaBytes?: number;
 }
 
 export interface WebHost {
@@ -46,7 +51,7 @@ const MIME: Record<string, string> = {
 };
 
 const STATUS: Partial<Record<ErrorEnvelope['code'], number>> = {
-  BAD_INPUT: 400, CORRUPT_MODEL: 400, UNSUPPORTED: 400, NOT_FOUND: 404, UNAUTHORIZED: 401, GATE_FAILED: 422, CANCELLED: 409, NOT_IMPLEMENTED: 501,
+  BAD_INPUT: 400, FORBIDDEN: 403, CORRUPT_MODEL: 400, UNSUPPORTED: 400, NOT_FOUND: 404, UNAUTHORIZED: 401, GATE_FAILED: 422, CANCELLED: 409, NOT_IMPLEMENTED: 501,
 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -57,24 +62,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, env: ErrorEnvelope): void {
   sendJson(res, STATUS[env.code] ?? 500, { ok: false, error: env });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_ARGS_BYTES) {
-        reject(badInput(`Request body too large (over ${MAX_ARGS_BYTES} bytes).`, 'Send file paths, not file contents.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Starts the web host; resolves once it listens. */
@@ -88,21 +75,31 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const services: ApiServices = { dataDir: opts.dataDir, host: 'web', jobs: opts.jobs };
   const rendererDir = path.resolve(opts.rendererDir);
 
+  const quota = new UploadQuota(opts.uploadQuotaBytes);
+  let port = 0; // known once listening; the token cookie's name carries it
+  const badRequest = (res: ServerResponse, message: string) =>
+    sendError(res, { code: 'BAD_INPUT', message, hint: 'Open Twinforge from the URL it printed.' });
+
+  // Every request path runs inside one try: no request target, header or body can throw past it.
   const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
     try {
+      const url = parseRequestUrl(req.url);
+      if (!url) return badRequest(res, 'The request target is not a valid URL path.');
       if (!originAllowed(req, loopbackOnly)) {
         return sendError(res, { code: 'UNAUTHORIZED', message: 'Requests from other origins are refused.', hint: 'Open Twinforge from the URL it printed.' }), undefined;
       }
-      if (!hasValidToken(req, url, token)) {
+      if (!hasValidToken(req, url, token, port)) {
         res.statusCode = 401;
         return sendError(res, { code: 'UNAUTHORIZED', message: 'Missing or wrong access token.', hint: 'Open the URL that `twinforge serve` printed (it carries ?token=...).' });
       }
-      if (handleUpload(req, res, url, opts.dataDir)) return;
+      if (handleUpload(req, res, url, opts.dataDir, quota)) return;
+      if (handleBlobs(req, res, url, opts.dataDir)) return; // cluster workers: store files by sha256
       if (url.pathname.startsWith('/api/call/')) {
         if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'Calls are POST requests.', hint: 'POST /api/call/<name> with a JSON object body.' });
-        const name = decodeURIComponent(url.pathname.slice('/api/call/'.length));
-        const body = await readBody(req);
+        const name = safeDecode(url.pathname.slice('/api/call/'.length));
+        if (name === undefined) return badRequest(res, 'The call name is not valid percent-encoding.');
+        const body = await readBody(req, res, MAX_ARGS_BYTES);
+        if (body === undefined) return; // answered 413 already
         let args: unknown;
         try {
           args = body.trim() === '' ? {} : JSON.parse(body);
@@ -115,24 +112,35 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, { code: 'BAD_INPUT', message: `Method ${req.method} not allowed here.` });
       // The first visit carries ?token=; a strict same-site cookie keeps later asset and API requests authorised.
       if (url.searchParams.get('token') === token) {
-        res.setHeader('set-cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+        res.setHeader('set-cookie', `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`);
       }
       return serveStatic(url.pathname, res, rendererDir);
     } catch (err) {
       const env = toEnvelope(err);
-      sendError(res, env);
+      if (res.headersSent) res.destroy();
+      else sendError(res, env);
     }
+  });
+  // Malformed HTTP never reaches the handler: answer 400 and close, never throw.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (url.pathname !== '/api/events' || !originAllowed(req, loopbackOnly) || !hasValidToken(req, url, token)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    try {
+      const url = parseRequestUrl(req.url);
+      if (!url) return refuse('400 Bad Request');
+      if (url.pathname !== '/api/events' || !originAllowed(req, loopbackOnly) || !hasValidToken(req, url, token, port)) return refuse('401 Unauthorized');
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch {
+      refuse('400 Bad Request');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   const clients = new Set<WebSocket>();
   wss.on('connection', (ws) => {
@@ -152,7 +160,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     );
     server.listen(opts.port ?? 0, bindHost, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const shownHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,
@@ -174,7 +182,12 @@ function serveStatic(pathname: string, res: ServerResponse, root: string): void 
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',
   };
-  let rel = decodeURIComponent(pathname);
+  let rel = safeDecode(pathname);
+  if (rel === undefined || rel.includes('\0')) {
+    res.writeHead(400, headers);
+    res.end('Bad request');
+    return;
+  }
   if (rel === '/' || rel === '') rel = '/index.html';
   const file = path.resolve(root, '.' + rel);
   if (!file.startsWith(root + path.sep)) {

@@ -56,7 +56,7 @@ describe('web host', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     const cookie = String(page.headers['set-cookie']).split(';')[0];
-    expect(cookie).toBe(`tf_token=${host.token}`);
+    expect(cookie).toBe(`tf_token_${host.port}=${host.token}`);
     const asset = await req('/assets/a.js', { headers: { cookie } });
     expect(asset.status).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
@@ -93,7 +93,7 @@ describe('web host', () => {
     const notJson = await req('/api/call/app.info', { method: 'POST', headers: auth(), body: '{not json' });
     expect(JSON.parse(notJson.body).error.message).toMatch(/not valid JSON/);
     const huge = await req('/api/call/app.info', { method: 'POST', headers: auth(), body: JSON.stringify({ x: 'a'.repeat(2 << 20) }) }).catch(() => ({ status: 400, body: '{"error":{"code":"BAD_INPUT"}}' }));
-    expect(huge.status).toBe(400);
+    expect(huge.status).toBe(413);
   });
 
   it('streams job progress over the WebSocket, only with the token', async () => {

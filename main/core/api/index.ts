@@ -6,6 +6,7 @@ import { calls, MAX_ARGS_BYTES, type CallName, type CallResult, type CompressRes
 import { badInput, TwinforgeError } from '../errors';
 import type { JobRunner } from '../jobs/runner';
 import { getAppInfo } from './app';
+import { checkWritePath } from '../fs-policy';
 import { inspectModelCall } from './model-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
@@ -38,15 +39,15 @@ export const handlers: Handlers = {
   'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
   'model.weightHistogram': (a) => weightHistogram(a.path, a.layer, a.bins),
 
-  'files.list': (a, s) => listFiles(s.dataDir, a),
+  'files.list': (a, s) => listFiles(s.dataDir, a, s.host),
 
   'methods.list': (a) => methodsList(a) as MethodInfo[],
   'recipe.validate': (a) => recipeValidate(a),
-  'recipe.save': (a) => recipeSave(a),
-  'compress.start': (a, s) => startCompression(s.jobs, a),
+  'recipe.save': (a, s) => recipeSave({ ...a, path: checkWritePath(s, a.path, 'path') }),
+  'compress.start': (a, s) => startCompression(s.jobs, checkedExport(s, a)),
   'compress.result': (a, s) => compressResult(s.jobs, a) as unknown as CompressResult,
 
-  'compress.export': (a, s) => exportRun(s.jobs, a),
+  'compress.export': (a, s) => exportRun(s.jobs, { ...a, dir: checkWritePath(s, a.dir, 'dir') }),
   'compress.register': (a, s) => registerRun(s.jobs, s.dataDir, a),
 
   'hw.targets': (_a, s) => hwTargets({ dataDir: s.dataDir }),
@@ -66,6 +67,16 @@ export const handlers: Handlers = {
   'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
   'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
 };
+
+/** A compress.start whose recipe writes (export.dir) only where the write policy allows. */
+function checkedExport<A extends { recipe: Record<string, unknown> }>(s: ApiServices, a: A): A {
+  const exp = a.recipe.export as { dir?: unknown } | undefined;
+  if (exp && typeof exp === 'object' && exp.dir !== undefined) {
+    const dir = checkWritePath(s, String(exp.dir), 'recipe.export.dir');
+    return { ...a, recipe: { ...a.recipe, export: { ...exp, dir } } };
+  }
+  return a;
+}
 
 /** Validates `rawArgs` against the call's schema and runs its handler. Throws TwinforgeError. */
 export async function invoke(services: ApiServices, name: string, rawArgs: unknown): Promise<unknown> {

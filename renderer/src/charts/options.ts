@@ -4,6 +4,7 @@ import type { EChartsCoreOption } from 'echarts/core';
 import type { LayerRow, PlanPoint, WeightHistogram, ZooAnalysis } from '../api';
 import { count, pct } from '../util/format';
 import { chartColors } from './theme';
+import { escapeHtml as esc } from './escape';
 
 const short = (name: string, max = 18) => (name.length > max ? '…' + name.slice(-(max - 1)) : name);
 const cellLabel = (c: { method: string; pattern: string | null; level: number | null; quantization: string | null }) =>
@@ -65,7 +66,7 @@ export function siblingsScatter(points: { name: string; x: number; y: number; cu
   const c = chartColors();
   return {
     grid: { left: 54, right: 16, top: 24, bottom: 40 },
-    tooltip: { trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}<br/>${xName} ${p.data.value[0].toFixed(3)}<br/>${yName} ${p.data.value[1].toFixed(4)}` },
+    tooltip: { trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${esc(p.data.name)}<br/>${esc(xName)} ${p.data.value[0].toFixed(3)}<br/>${esc(yName)} ${p.data.value[1].toFixed(4)}` },
     legend: { top: 0, right: 0, itemWidth: 10, itemHeight: 10 },
     xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 0.05) * 10) / 10), max: (v: { max: number }) => Math.ceil((v.max + 0.05) * 10) / 10 },
     // Fidelity tops out at 1: leave headroom above so a perfect twin is not drawn on the frame.
@@ -121,7 +122,7 @@ export function parentTwinScatter(a: ZooAnalysis): EChartsCoreOption {
   return {
     grid: { left: 56, right: 16, top: 40, bottom: 40 },
     legend: { top: 0, type: 'scroll', itemWidth: 10, itemHeight: 10 },
-    tooltip: { trigger: 'item', formatter: (p: { seriesName: string; value: number[] }) => `${p.seriesName}<br/>parent ${pct(p.value[0])} → twin ${pct(p.value[1])}` },
+    tooltip: { trigger: 'item', formatter: (p: { seriesName: string; value: number[] }) => `${esc(p.seriesName)}<br/>parent ${pct(p.value[0])} → twin ${pct(p.value[1])}` },
     xAxis: { type: 'value', name: 'parent accuracy', nameLocation: 'middle', nameGap: 24, min: Math.floor(lo * 10) / 10, max: Math.min(1, Math.ceil(hi * 10) / 10), axisLabel: { formatter: (v: number) => pct(v, 0) } },
     yAxis: { type: 'value', name: 'twin accuracy', nameLocation: 'middle', nameGap: 40, min: Math.floor(lo * 10) / 10, max: Math.min(1, Math.ceil(hi * 10) / 10), axisLabel: { formatter: (v: number) => pct(v, 0) } },
     series: [
@@ -140,7 +141,7 @@ export function sparsityHeatmap(a: ZooAnalysis): EChartsCoreOption {
   profiles.forEach((p, row) => p.layers.forEach((l) => data.push([layers.indexOf(l.layer), row, Number(l.sparsity.median.toFixed(3))])));
   return {
     grid: { left: 130, right: 70, top: 10, bottom: 84 },
-    tooltip: { position: 'top', formatter: (p: { value: number[] }) => `${layers[p.value[0]]}<br/>${cellLabel(profiles[p.value[1]])}: ${pct(p.value[2])}` },
+    tooltip: { position: 'top', formatter: (p: { value: number[] }) => `${esc(layers[p.value[0]])}<br/>${esc(cellLabel(profiles[p.value[1]]))}: ${pct(p.value[2])}` },
     xAxis: { type: 'category', data: layers, axisLabel: { rotate: 40, fontSize: 10, formatter: (v: string) => short(v, 14) }, splitArea: { show: true } },
     yAxis: { type: 'category', data: profiles.map(cellLabel), axisLabel: { fontSize: 10 } },
     visualMap: { min: 0, max: 1, calculable: false, orient: 'vertical', right: 4, top: 10, itemHeight: 100, textStyle: { color: c.muted }, inRange: { color: [c.surface, c.twin] }, formatter: (v: number) => pct(v, 0) },
