@@ -5,7 +5,6 @@
 // out/main/cli.js, whose worker processes are built JS as well. TWINFORGE_USE_BUILD=1 picks the
 // built CLI in a development install too.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -15,7 +14,9 @@ const sources = path.join(root, 'main', 'cli', 'main.ts');
 
 function devLoaderApi() {
   try {
-    return createRequire(import.meta.url).resolve('tsx/esm/api');
+    // import.meta.resolve picks the ESM entry; require.resolve would give tsx's CJS build, whose
+    // register() cannot load the ESM hooks from here.
+    return fileURLToPath(import.meta.resolve('tsx/esm/api'));
   } catch {
     return undefined;
   }
