@@ -1,0 +1,115 @@
+// Models for the twin runtime's benchmark and tests: a parent (random dense weights) and its
+// pruned twin (the same weights with the smallest-magnitude entries, or 4x4 blocks, set to zero),
+// both plain ONNX: the twin is what compress writes for an ONNX Runtime target (dense with
+// zeros) and what exportTwin turns into a Twinforge-target folder.
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
+import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
+
+export type Zeros = { kind: 'unstructured'; level: number } | { kind: 'block'; level: number; rows: number; cols: number };
+
+/** The |w| below which a fraction `level` of the values lie (quantile of a strided sample). */
+function threshold(abs: Float32Array, level: number): number {
+  const step = Math.max(1, Math.floor(abs.length / 65536));
+  const s: number[] = [];
+  for (let i = 0; i < abs.length; i += step) s.push(abs[i]);
+  s.sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(level * s.length))];
+}
+
+/** A copy of a [K, N] weight pruned by magnitude: single values, or whole blocks by their L1 norm. */
+export function pruneWeight(w: Float32Array, k: number, n: number, z: Zeros): Float32Array {
+  const out = w.slice();
+  if (z.kind === 'unstructured') {
+    const t = threshold(out.map(Math.abs), z.level);
+    for (let i = 0; i < out.length; i++) if (Math.abs(out[i]) < t) out[i] = 0;
+    return out;
+  }
+  const { rows: bh, cols: bw } = z;
+  const nb = Math.ceil(k / bh) * Math.ceil(n / bw);
+  const score = new Float32Array(nb);
+  const bcols = Math.ceil(n / bw);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) score[Math.floor(r / bh) * bcols + Math.floor(c / bw)] += Math.abs(out[r * n + c]);
+  const t = threshold(score, z.level);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) if (score[Math.floor(r / bh) * bcols + Math.floor(c / bw)] < t) out[r * n + c] = 0;
+  return out;
+}
+
+/** A probe model whose inputs' and outputs' first dim is the symbolic 'batch' (any batch size runs). */
+function withBatchDim(g: ProbeGraph): Uint8Array {
+  const m = fromBinary(ModelProtoSchema, buildProbeModel(g));
+  for (const v of [...m.graph!.input, ...m.graph!.output]) {
+    const t = v.type?.value;
+    if (t?.case === 'tensorType' && t.value.shape?.dim.length) t.value.shape.dim[0] = create(TensorShapeProto_DimensionSchema, { value: { case: 'dimParam', value: 'batch' } });
+  }
+  return toBinary(ModelProtoSchema, m);
+}
+
+export interface ParentAndTwin {
+  parent: Uint8Array;
+  twin: Uint8Array;
+  inputShapes: Record<string, number[]>;
+}
+
+/** An MLP of MatMul + Add + Relu layers (widths[0] -> ... -> widths[last]); batch dim symbolic. */
+export function mlpPair(widths: number[], zeros: Zeros, seed = 7): ParentAndTwin {
+  const build = (prune: boolean) => {
+    const nodes: ProbeNode[] = [];
+    const inits: ProbeTensor[] = [];
+    let prev = 'x';
+    for (let l = 0; l + 1 < widths.length; l++) {
+      const k = widths[l];
+      const n = widths[l + 1];
+      const w = randomWeights(k * n, seed + l);
+      inits.push({ name: `W${l}`, dims: [k, n], dtype: 'float32', data: prune ? pruneWeight(w, k, n, zeros) : w });
+      inits.push({ name: `b${l}`, dims: [n], dtype: 'float32', data: randomWeights(n, seed + 100 + l) });
+      const last = l + 2 === widths.length;
+      nodes.push({ op: 'MatMul', inputs: [prev, `W${l}`], outputs: [`mm${l}`] });
+      nodes.push({ op: 'Add', inputs: [`mm${l}`, `b${l}`], outputs: [last ? 'y' : `a${l}`] });
+      if (!last) nodes.push({ op: 'Relu', inputs: [`a${l}`], outputs: [`h${l}`] });
+      prev = `h${l}`;
+    }
+    return withBatchDim({ inputs: [{ name: 'x', dims: [1, widths[0]] }], outputs: [{ name: 'y', dims: [1, widths[widths.length - 1]] }], initializers: inits, nodes });
+  };
+  return { parent: build(false), twin: build(true), inputShapes: { x: [1, widths[0]] } };
+}
+
+/**
+ * A one-block transformer encoder (pre-LayerNorm, single-head attention, ReLU FFN) on x [B, T, D]:
+ * Q/K/V/output projections and both FFN layers are the sparse linears; LayerNorm, attention
+ * scores, Softmax and the residual Adds stay for ONNX Runtime.
+ */
+export function transformerPair(d: number, t: number, zeros: Zeros, seed = 21): ParentAndTwin {
+  const build = (prune: boolean) => {
+    const inits: ProbeTensor[] = [];
+    const nodes: ProbeNode[] = [];
+    const lin = (name: string, x: string, k: number, n: number, out: string, relu = false) => {
+      const w = randomWeights(k * n, seed + inits.length);
+      inits.push({ name: `${name}.W`, dims: [k, n], dtype: 'float32', data: prune ? pruneWeight(w, k, n, zeros) : w });
+      inits.push({ name: `${name}.b`, dims: [n], dtype: 'float32', data: randomWeights(n, seed + 500 + inits.length) });
+      nodes.push({ op: 'MatMul', inputs: [x, `${name}.W`], outputs: [`${name}.mm`] });
+      nodes.push({ op: 'Add', inputs: [`${name}.mm`, `${name}.b`], outputs: [relu ? `${name}.pre` : out] });
+      if (relu) nodes.push({ op: 'Relu', inputs: [`${name}.pre`], outputs: [out] });
+    };
+    const ones = new Float32Array(d).fill(1);
+    inits.push({ name: 'ln.g', dims: [d], dtype: 'float32', data: ones }, { name: 'ln.b', dims: [d], dtype: 'float32', data: new Float32Array(d) });
+    inits.push({ name: 'scale', dims: [], dtype: 'float32', data: new Float32Array([1 / Math.sqrt(d)]) });
+    nodes.push({ op: 'LayerNormalization', inputs: ['x', 'ln.g', 'ln.b'], outputs: ['h0'], attrs: { axis: -1 } });
+    lin('q', 'h0', d, d, 'q');
+    lin('k', 'h0', d, d, 'k');
+    lin('v', 'h0', d, d, 'v');
+    nodes.push({ op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: { perm: [0, 2, 1] } });
+    nodes.push({ op: 'MatMul', inputs: ['q', 'kt'], outputs: ['s0'] });
+    nodes.push({ op: 'Mul', inputs: ['s0', 'scale'], outputs: ['s1'] });
+    nodes.push({ op: 'Softmax', inputs: ['s1'], outputs: ['p'], attrs: { axis: -1 } });
+    nodes.push({ op: 'MatMul', inputs: ['p', 'v'], outputs: ['att'] });
+    lin('o', 'att', d, d, 'ao');
+    nodes.push({ op: 'Add', inputs: ['x', 'ao'], outputs: ['r1'] });
+    nodes.push({ op: 'LayerNormalization', inputs: ['r1', 'ln.g', 'ln.b'], outputs: ['h1'], attrs: { axis: -1 } });
+    lin('ff1', 'h1', d, 4 * d, 'f1', true);
+    lin('ff2', 'f1', 4 * d, d, 'f2');
+    nodes.push({ op: 'Add', inputs: ['r1', 'f2'], outputs: ['y'] });
+    return withBatchDim({ inputs: [{ name: 'x', dims: [1, t, d] }], outputs: [{ name: 'y', dims: [1, t, d] }], initializers: inits, nodes });
+  };
+  return { parent: build(false), twin: build(true), inputShapes: { x: [1, t, d] } };
+}
