@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError } from '../errors';
 import { migrations, type Migration } from './migrations/index';
+import { bindingError, sqliteBinding } from './sqlite-binding';
 
 export const DB_FILE = 'zoo.sqlite';
 const BUSY_TIMEOUT_MS = 10_000;
@@ -13,7 +14,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 export interface OpenOptions {
   /** Open read-only: never migrates; fails if the database does not exist. */
   readonly?: boolean;
-  /** An Electron-ABI build of better-sqlite3 (Electron hosts pass it; Node uses the default). */
+  /** A better-sqlite3 binary to load (default: sqliteBinding(), the Electron-ABI build under Electron). */
   nativeBinding?: string;
   /** Migrations to apply (tests pass their own lists); default: the shipped ones. */
   migrations?: Migration[];
@@ -29,7 +30,7 @@ export class ZooDb {
     this.dataDir = path.resolve(dataDir);
     this.file = path.join(this.dataDir, DB_FILE);
     if (!opts.readonly) mkdirSync(this.dataDir, { recursive: true });
-    const nativeBinding = opts.nativeBinding ?? process.env.TWINFORGE_SQLITE_BINDING;
+    const nativeBinding = opts.nativeBinding ?? sqliteBinding();
     try {
       this.conn = new Database(this.file, {
         readonly: Boolean(opts.readonly),
@@ -38,7 +39,7 @@ export class ZooDb {
         ...(nativeBinding ? { nativeBinding } : {}),
       });
     } catch (e) {
-      throw new TwinforgeError(
+      throw bindingError(e, nativeBinding) ?? new TwinforgeError(
         opts.readonly ? 'NOT_FOUND' : 'INTERNAL',
         `Cannot open the zoo database ${this.file}: ${(e as Error).message}`,
         'Check that the data folder exists and is writable (--data-dir or TWINFORGE_HOME).',
