@@ -10,7 +10,7 @@ import type { Recipe, Stage } from '../../core/recipe/schema';
 import { serializeRecipe, validateRecipeData } from '../../core/recipe/recipe';
 import { compressModel, type CompressResult } from '../../core/pipeline/runner';
 import { StagedOutput } from '../../core/pipeline/atomic';
-import { parseInputShapes } from './inspect';
+import { parseDims, parseInputShapes, parseInputValues } from './inspect';
 
 const USAGE = `twinforge compress MODEL --out DIR [options] [--json]
 
@@ -19,8 +19,13 @@ ONNX Runtime and writes the twin, its packed sparse weights and report.json / re
 
   --method M            pruning criterion: magnitude (default), random, wanda, sparsegpt
   --pattern P           unstructured (default), N:M such as 2:4 or 4:8, block:RxC, channel
-  --sparsity S          fraction of weights to prune, 0 <= S < 1 (implied by N:M)
-  --allocation A        magnitude/random: uniform (default), global, erk
+  --sparsity S          fraction of weights to prune, 0 <= S < 1 (implied by N:M; 0.5 when
+                        no pruning or quantization flag is given at all)
+  --allocation A        magnitude/random: uniform (default), global, erk; with --pattern
+                        channel: uniform or global over the dependency groups
+  --importance I        --pattern channel: l1, l2, wanda or random (default from --method)
+  --refit               --pattern channel: re-fit the layers that read removed channels by
+                        least squares on the calibration data
   --quant Q             int8 (QDQ, calibrated activations) or int4 (weight-only, MatMulNBits)
   --calib PATH          calibration data: .npy/.npz file or folder (default: synthetic inputs)
   --eval PATH           evaluation data (default: the calibration data)
@@ -28,6 +33,8 @@ ONNX Runtime and writes the twin, its packed sparse weights and report.json / re
   --samples N           calibration samples (default 32)
   --exclude GLOB        leave matching layers untouched (repeatable)
   --input-shape NAME=1,3,48,192   fix dynamic input dims (repeatable)
+  --dim NAME=N          value of a symbolic input dim, e.g. --dim seq=64 (repeatable)
+  --input-value NAME=V  value of a scalar control input, e.g. --input-value sample_rate=16000
   --target T            hardware target (profile name) recorded with the twin
   --budget K=V          planner budget: latencyMs=5, sizeMb=10 or speedup=2
   --seed N              seed for synthetic data and random masks
@@ -42,12 +49,15 @@ const FIELD_FLAGS: [RegExp, string][] = [
   [/stages\[0\]\.pattern/g, '--pattern'],
   [/stages\[0\]\.method/g, '--method'],
   [/stages\[0\]\.args\.allocation/g, '--allocation'],
+  [/stages\[0\]\.structured\.importance/g, '--importance'],
   [/stages\[0\]\.exclude\[\d+\]/g, '--exclude'],
   [/stages\[1\]\.method/g, '--quant'],
   [/calibration\.source/g, '--calib'],
   [/evaluation\.source/g, '--eval'],
   [/evaluation\.labels/g, '--labels'],
   [/inputShapes\.?/g, '--input-shape '],
+  [/inputValues\.?/g, '--input-value '],
+  [/^dims\.?/g, '--dim '],
   [/^model/g, 'MODEL'],
 ];
 
@@ -61,7 +71,9 @@ function num(flag: string, v: unknown, int = false): number | undefined {
 /** The recipe the compress flags describe. */
 export function recipeFromFlags(model: string, v: Record<string, unknown>): Recipe {
   const stages: Stage[] = [];
-  const sparsity = num('--sparsity', v.sparsity);
+  // No compression flag at all: the documented default, magnitude 50% unstructured.
+  const none = v.sparsity === undefined && !v.pattern && !v.method && !v.quant;
+  const sparsity = none ? 0.5 : num('--sparsity', v.sparsity);
   const pattern = v.pattern as string | undefined;
   const method = (v.method as string | undefined) ?? (sparsity !== undefined || pattern ? 'magnitude' : undefined);
   const exclude = v.exclude as string[] | undefined;
@@ -73,6 +85,7 @@ export function recipeFromFlags(model: string, v: Record<string, unknown>): Reci
       ...(sparsity !== undefined ? { sparsity } : {}),
       ...(exclude?.length ? { exclude } : {}),
       ...(v.allocation ? { args: { allocation: v.allocation } } : {}),
+      ...(v.importance || v.refit ? { structured: { ...(v.importance ? { importance: v.importance } : {}), ...(v.refit ? { refit: true } : {}) } } : {}),
     } as Stage);
   }
   if (v.quant) stages.push({ type: 'quantize', method: String(v.quant), ...(exclude?.length ? { exclude } : {}) } as Stage);
@@ -89,6 +102,8 @@ export function recipeFromFlags(model: string, v: Record<string, unknown>): Reci
     version: 1,
     model,
     ...(v['input-shape'] ? { inputShapes: parseInputShapes(v['input-shape'] as string[]) } : {}),
+    ...(v.dim ? { dims: parseDims(v.dim as string[]) } : {}),
+    ...(v['input-value'] ? { inputValues: parseInputValues(v['input-value'] as string[]) } : {}),
     ...(v.target ? { target: String(v.target) } : {}),
     ...(Object.keys(budget).length ? { budget } : {}),
     ...(seed !== undefined ? { seed } : {}),
@@ -167,6 +182,7 @@ export class Reporter {
           ...(r.latencyMs ? { latencyMs: { parent: r.latencyMs.parent, twin: r.latencyMs.twin } } : {}),
           passed: r.passed,
           gates: r.gates,
+          ...(r.structured ? { structured: r.structured } : {}),
           ...(r.sweep ? { sweep: { knee: r.sweep.knee, metric: r.sweep.metric, points: r.sweep.points.map((p) => ({ level: p.level, value: p.value })) } } : {}),
         }) + '\n',
       );
@@ -181,6 +197,7 @@ export class Reporter {
       `size: ${s.parentBytes} -> ${s.twinBytes} bytes, sparsity ${(s.sparsity * 100).toFixed(1)}%${s.packedWeightBytes !== undefined ? `, packed layer weights ${s.packedWeightBytes} of ${s.denseWeightBytes} bytes` : ''}`,
       ...(r.latencyMs ? [`latency: parent ${r.latencyMs.parent.toFixed(3)} ms, twin ${r.latencyMs.twin.toFixed(3)} ms (${r.latencyMs.speedup.toFixed(2)}x)`] : []),
       ...(r.sweep ? [`sweep: knee (essential sparsity) at ${r.sweep.knee}`] : []),
+      ...(r.structured ?? []).map((st) => `channels: ${st.groups.filter((g) => g.removed).length} of ${st.groups.length} groups shrunk, ${st.layers.shrunk} of ${st.layers.eligible} layers (graph outputs aside); parameters ${st.parent.parameters} -> ${st.twin.parameters}, FLOPs ${st.parent.flops} -> ${st.twin.flops}${st.refitLayers.length ? `; re-fit ${st.refitLayers.filter((f) => f.applied).length} layers` : ''}`),
       ...r.gates.map((g) => `gate ${g.gate}: ${g.value === null ? 'not measured' : g.value.toFixed(4)} vs ${g.limit} ${g.passed ? 'ok' : 'FAILED'}`),
     ];
     this.ctx.out(lines.join('\n') + '\n');
@@ -201,6 +218,8 @@ export const compressCommand: CliCommand = {
     pattern: { type: 'string' },
     sparsity: { type: 'string' },
     allocation: { type: 'string' },
+    importance: { type: 'string' },
+    refit: { type: 'boolean' },
     quant: { type: 'string' },
     calib: { type: 'string' },
     eval: { type: 'string' },
@@ -208,6 +227,8 @@ export const compressCommand: CliCommand = {
     samples: { type: 'string' },
     exclude: { type: 'string', multiple: true },
     'input-shape': { type: 'string', multiple: true },
+    dim: { type: 'string', multiple: true },
+    'input-value': { type: 'string', multiple: true },
     target: { type: 'string' },
     budget: { type: 'string', multiple: true },
     seed: { type: 'string' },
@@ -231,6 +252,7 @@ export const compressCommand: CliCommand = {
       out.commit(true);
     }
     const rep = new Reporter(ctx);
+    if (v.sparsity === undefined && !v.pattern && !v.method && !v.quant) rep.log('no compression flags given: magnitude pruning, 50% unstructured (the default)');
     const { measuredLookup } = await import('../../core/api/hardware');
     const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l), measuredProfile: measuredLookup(ctx.dataDir) });
     if (args.values.zoo) {

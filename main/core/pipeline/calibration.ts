@@ -187,7 +187,7 @@ export async function calibrate(editor: ModelEditor, data: Dataset, plan: Calibr
 }
 
 /** One pass over the data with `tensors` exposed; `onBatch` gets each batch's activations. */
-async function runPass(
+export async function runPass(
   editor: ModelEditor,
   data: Dataset,
   tensors: string[],

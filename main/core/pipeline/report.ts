@@ -4,6 +4,7 @@ import type { Fidelity } from './metrics';
 import type { LatencyReport } from './evaluation';
 import type { LayerRecord } from './transform';
 import type { SweepResult } from './sweep';
+import type { StructuredSummary } from './structured';
 
 export interface GateResult {
   gate: string;
@@ -46,6 +47,7 @@ export interface CompressReport {
   passed: boolean;
   layers: LayerRecord[];
   sweep?: SweepResult;
+  structured?: StructuredSummary[];
   warnings: string[];
   timings: Record<string, number>;
 }
@@ -66,6 +68,27 @@ const bytes = (b: number | undefined): string => {
   if (b < 2 ** 30) return `${(b / 2 ** 20).toFixed(2)} MiB`;
   return `${(b / 2 ** 30).toFixed(2)} GiB`;
 };
+
+/** Channel groups of a structured stage: before -> after, or why a group kept its channels. */
+function structuredSection(st: StructuredSummary): string[] {
+  const L = [`## Structured pruning (stage ${st.stage}: ${st.importance} importance, ${st.allocation} allocation${st.refit ? ', least-squares re-fit' : ''})`, ''];
+  L.push('| | parent | twin |', '|---|---|---|');
+  L.push(`| parameters | ${st.parent.parameters} | ${st.twin.parameters} (${pct(st.twin.parameters / Math.max(1, st.parent.parameters))}) |`);
+  L.push(`| FLOPs at ${Object.entries(st.flopsInputShapes).map(([k, v]) => `${k} [${v.join(',')}]`).join(', ')} | ${st.parent.flops} | ${st.twin.flops} (${pct(st.twin.flops / Math.max(1, st.parent.flops))}) |`);
+  L.push('', `${st.layers.shrunk} of ${st.layers.eligible} layers whose outputs are not graph outputs lost channels.`, '');
+  L.push('| group | layers (producers) | read by | channels | why kept |', '|---|---|---|---|---|');
+  for (const g of st.groups) {
+    const names = (xs: string[]) => (xs.length > 4 ? `${xs.slice(0, 4).map((x) => `\`${x}\``).join(', ')} +${xs.length - 4}` : xs.map((x) => `\`${x}\``).join(', '));
+    L.push(`| ${g.id} | ${names(g.producers)} | ${names(g.consumers)} | ${g.removed ? `${g.channels} → ${g.after}` : `kept ${g.channels}`} | ${g.removed ? '' : `${g.reason ?? ''}${g.node ? ` at \`${g.node}\`` : ''}`} |`);
+  }
+  if (st.refitLayers.length) {
+    L.push('', '| re-fit layer | residual, plain removal | residual, re-fit | |', '|---|---|---|---|');
+    for (const f of st.refitLayers) L.push(`| \`${f.layer}\` | ${num(f.plain)} | ${num(f.refit)} | ${f.applied ? 'applied' : 'kept plain'} |`);
+  }
+  if (st.duplicated.length) L.push('', `Shared initializers copied per reader: ${st.duplicated.join(', ')}.`);
+  L.push('');
+  return L;
+}
 
 /** The Markdown report. */
 export function renderMarkdown(r: CompressReport): string {
@@ -112,6 +135,7 @@ export function renderMarkdown(r: CompressReport): string {
     for (const p of r.sweep.points) L.push(`| ${pct(p.level)} | ${num(p.value, 5)} | ${p.level === r.sweep.knee ? '**knee (essential sparsity)**' : ''} |`);
     L.push('');
   }
+  for (const st of r.structured ?? []) L.push(...structuredSection(st));
   L.push('## Layers', '', '| layer | op | shape | prune | sparsity | quant | channels | note |', '|---|---|---|---|---|---|---|---|');
   for (const l of r.layers) {
     const prune = l.prune ? `${l.prune.method} ${l.prune.pattern} @${pct(l.prune.target)}` : '';

@@ -15,10 +15,12 @@ import { forEachTensor } from '../model/onnx/writer';
 import type { Recipe } from '../recipe/schema';
 import { validateRecipeData } from '../recipe/recipe';
 import { loadDataset, type Dataset, type InputSpec } from '../data/dataset';
+import { buildInputModel, factsFromIR, requireResolved, type InputModel } from '../model/input-model';
 import { findLayers } from '../methods/layers';
 import { appVersion } from '../version';
 import { StagedOutput } from './atomic';
 import { applyStages, type TransformResult } from './transform';
+import type { StructuredSummary } from './structured';
 import { evaluateTwin, type Evaluation, type LatencyReport } from './evaluation';
 import { inputSpecs, openSession } from './ort';
 import { renderMarkdown, type CompressReport, type DataInfo, type GateResult, type Sizes } from './report';
@@ -68,6 +70,8 @@ export interface CompressResult {
   gates: GateResult[];
   passed: boolean;
   sweep?: SweepResult;
+  /** Channel stages done by dependency groups: groups before -> after, parameters and FLOPs. */
+  structured?: StructuredSummary[];
   warnings: string[];
   /** Milliseconds: total, and the shares spent in native kernels, ORT and file I/O. */
   timings: Record<string, number>;
@@ -167,6 +171,10 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     for (const name of Object.keys(recipe.inputShapes ?? {})) {
       if (!specs.some((s) => s.name === name)) throw badInput(`inputShapes.${name}: the model has no input '${name}'`, `Inputs: ${specs.map((s) => s.name).join(', ')}.`);
     }
+    // The input model (roles, batch axis, resolved dims) decides every feed of this run; with
+    // synthetic data every dim must be known before any work starts.
+    const inputModel = inputModelFor(editor.current(), specs, recipe);
+    if (inputs.calibration.source === 'synthetic' || inputs.evaluation.source === 'synthetic') requireResolved(inputModel, 'Compressing with synthetic data');
     progress('load', 1, 1);
 
     const seed = recipe.seed ?? 0;
@@ -178,6 +186,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
           field: 'calibration.source',
           inputs: specs,
           inputShapes: recipe.inputShapes,
+          inputModel,
           samples: recipe.calibration?.samples ?? DEFAULT_CAL_SAMPLES,
           labels: inputs.calibration.labels,
           seed,
@@ -232,6 +241,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
         field: 'evaluation.source',
         inputs: specs,
         inputShapes: recipe.inputShapes,
+        inputModel,
         samples: recipe.evaluation?.samples ?? DEFAULT_EVAL_SAMPLES,
         labels: inputs.evaluation.labels,
         seed: seed + 1,
@@ -279,6 +289,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       gates,
       passed,
       layers: [...tr.layers.values()],
+      ...(tr.structured ? { structured: tr.structured } : {}),
       ...(extras.sweep ? { sweep: extras.sweep } : {}),
       warnings,
       timings: allTimings,
@@ -295,6 +306,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       gates,
       passed,
       ...(extras.sweep ? { sweep: extras.sweep } : {}),
+      ...(tr.structured ? { structured: tr.structured } : {}),
       warnings,
       timings: allTimings,
     };
@@ -326,6 +338,18 @@ function externalDataFiles(editor: ModelEditor): string[] {
     if (loc) files.add(path.resolve(editor.model.folder, loc));
   });
   return [...files];
+}
+
+/** The input model of the run: graph facts from the IR, inputs as ORT sees them, the recipe's shapes and values. */
+export function inputModelFor(ir: ModelIR, specs: InputSpec[], recipe: Pick<Recipe, 'inputShapes' | 'dims' | 'inputValues'>): InputModel {
+  const facts = factsFromIR(ir);
+  facts.inputs = specs.map((s) => ({ name: s.name, dtype: tensorTypeName(s.type), dims: s.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) }));
+  return buildInputModel(facts, { inputShapes: recipe.inputShapes, dims: recipe.dims, inputValues: recipe.inputValues });
+}
+
+function tensorTypeName(t: string): string {
+  const s = t.replace(/^tensor\(|\)$/g, '');
+  return s === 'float' ? 'float32' : s === 'double' ? 'float64' : s;
 }
 
 /** The model's inputs as ORT will see them (dtype names as ORT spells them). */

@@ -14,6 +14,7 @@ import { calibrate, type CalibrationResult } from './calibration';
 import { commitQuantization } from './quantize-export';
 import { applyChannelRemoval, planChannelRemoval } from '../methods/sparsity/channel-removal';
 import { countZeros } from './sizes';
+import { structuredStage, type StructuredSummary } from './structured';
 import { applyMask, countNonzero } from '../native';
 
 export interface LayerRecord {
@@ -26,7 +27,7 @@ export interface LayerRecord {
   nonzeros: number;
   prune?: { method: string; pattern: string; target: number; sparsity: number; note?: string };
   quant?: { method: string; scheme: string; format?: string; weightSqnrDb?: number; activation?: { scale: number; zeroPoint: number } };
-  channels?: { before: number; after: number; removed: boolean; reason?: string };
+  channels?: { before: number; after: number; removed: boolean; reason?: string; group?: number };
   /** Stages that left this layer alone, with why. */
   left?: { stage: number; reason: string }[];
 }
@@ -55,6 +56,8 @@ export interface TransformResult {
   warnings: string[];
   /** Nonzeros of the parent's parameters that are not layers (biases, norms). */
   parentOtherNonzeros: number;
+  /** Channel stages done by dependency groups (structured.ts). */
+  structured?: StructuredSummary[];
 }
 
 function check(signal?: AbortSignal): void {
@@ -177,6 +180,21 @@ async function statsFor(plan: StagePlan, ctx: TransformContext, layers: LayerTar
 
 async function pruneStage(plan: StagePlan, ctx: TransformContext, out: TransformResult, cache: WeightCache): Promise<void> {
   const def = plan.def;
+  // Channel pruning that removes channels: whole dependency groups (residuals, depthwise, SE).
+  if (plan.stage.type === 'prune' && plan.stage.removeChannels !== false && ctx.editor.current().format === 'onnx' && plan.chosen.every((c) => c.pattern?.kind === 'channel')) {
+    const summary = await structuredStage(plan, ctx, (l) => record(out, l));
+    (out.structured ??= []).push(summary);
+    if (summary.groups.some((g) => g.removed)) {
+      cache.clear();
+      out.channelsRemoved = true;
+      for (const l of findLayers(ctx.editor.current())) {
+        const r = record(out, l);
+        r.shape = [...l.weight.dims];
+        r.nonzeros = l.weight.nonzeros();
+      }
+    }
+    return;
+  }
   const method = def.create(plan.config) as PruningMethod;
   const chosen = plan.chosen;
   const needs = def.needs(plan.config, chosen[0].pattern);

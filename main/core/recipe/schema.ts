@@ -43,6 +43,14 @@ export const PruneStageSchema = strictObject(
     exclude: Globs.optional().describe('layer-name globs left untouched'),
     overrides: z.array(PruneOverride).optional(),
     removeChannels: z.boolean().optional().describe("pattern 'channel': take pruned channels out of the graph where it allows (default true); false keeps them as zeros"),
+    structured: strictObject(
+      {
+        importance: z.enum(['l1', 'l2', 'wanda', 'random']).optional().describe('channel importance summed over a dependency group (default: l2 for magnitude, wanda for wanda, random for random)'),
+        allocation: z.enum(['uniform', 'global']).optional().describe("'uniform' (default): every group loses the same share; 'global': one ranking over all groups"),
+        refit: z.boolean().optional().describe('re-fit the layers that read removed channels by least squares on calibration activations (default false)'),
+      },
+      "pattern 'channel' with channel removal: how dependency groups are pruned",
+    ).optional(),
     args: Args.optional(),
   },
   'a pruning stage',
@@ -145,6 +153,8 @@ export const RecipeSchema = strictObject(
     description: z.string().optional(),
     model: z.string().min(1).describe("model file (ONNX or safetensors, relative to the recipe) or 'zoo:<id>'"),
     inputShapes: z.record(z.string(), z.array(z.number().int().positive()).min(1)).optional().describe('fixes dynamic input dimensions: {input_name: [1, 3, 48, 192]}'),
+    dims: z.record(z.string(), z.number().int().positive()).optional().describe('values of symbolic input dims by name: {seq: 64, height: 224}'),
+    inputValues: z.record(z.string(), z.number().finite()).optional().describe('values of scalar control inputs (a sample rate, a flag): {sample_rate: 16000}'),
     target: z.string().min(1).optional().describe('hardware profile id'),
     budget: BudgetSchema.optional(),
     seed: z.number().int().optional(),
