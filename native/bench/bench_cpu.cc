@@ -12,6 +12,7 @@
 #include "kernels/hessian/hessian.h"
 #include "kernels/int8gemm/int8gemm.h"
 #include "kernels/solvers/solvers.h"
+#include "kernels/sp24/sp24.h"
 #include "kernels/spmm/synth.h"
 
 namespace {
@@ -73,6 +74,17 @@ TF_BENCH_SUITE(cpu) {
       t = tfb::time_median([&] { tf::spmm::nm_f32_gemm(w.view(), x.data(), M, y.data(), isa); }, reps);
       rec("nm_f32 sparse", std::to_string(M) + "x4096 " + std::to_string(nm.first) + ":" + std::to_string(nm.second),
           double(w.bytes()) + 4.0 * M * (K + N), t, 2.0 * M * w.values.size(), copy);
+    }
+    {
+      const auto nmw = tf::spmm::random_nm(N, K, 2, 4, 6);
+      const auto dense = tf::spmm::dense_of(nmw);
+      for (auto type : {tf::sp24::Values::F32, tf::sp24::Values::F16}) {
+        const auto p = tf::sp24::pack(dense.data(), N, K, type);
+        const auto v = p.view();
+        t = tfb::time_median([&] { tf::sp24::gemm(v, x.data(), M, y.data(), isa); }, reps);
+        rec(type == tf::sp24::Values::F32 ? "sp24 2:4 packed fp32" : "sp24 2:4 packed fp16", std::to_string(M) + "x4096 . 4096x4096",
+            double(v.bytes()) + 4.0 * M * (K + N), t, 2.0 * M * N * (K / 2), copy);
+      }
     }
     for (auto bl : {std::pair<size_t, size_t>{4, 4}, {1, 16}}) {
       auto w = tf::spmm::random_bsr(N, K, bl.first, bl.second, 0.1, 7);

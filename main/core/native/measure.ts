@@ -12,8 +12,9 @@ import { badInput } from '../errors';
 export { cudaInfo } from './cuda';
 export type { CudaInfo, CudaDevice } from './cuda';
 
-export type MeasureKernel = 'copy' | 'gemm' | 'gemv' | 'csr' | 'nm' | 'bsr' | 'int8' | 'cuda_copy';
-export const MEASURE_KERNELS: readonly MeasureKernel[] = ['copy', 'gemm', 'gemv', 'csr', 'nm', 'bsr', 'int8', 'cuda_copy'];
+/** sp24 / sp24_f16: 2:4 packed weights (fp32 / fp16 values + 2-bit positions, kernels/sp24). */
+export type MeasureKernel = 'copy' | 'gemm' | 'gemv' | 'csr' | 'nm' | 'bsr' | 'sp24' | 'sp24_f16' | 'int8' | 'cuda_copy';
+export const MEASURE_KERNELS: readonly MeasureKernel[] = ['copy', 'gemm', 'gemv', 'csr', 'nm', 'bsr', 'sp24', 'sp24_f16', 'int8', 'cuda_copy'];
 
 export interface MeasureParams {
   /** Activation rows (batch); gemv is m = 1. Default 1. */
@@ -81,6 +82,9 @@ function nativeParams(kernel: unknown, params: unknown): { kernel: MeasureKernel
     if ((o.k === undefined ? 4096 : (o.k as number)) % m !== 0) throw badInput(`k must be a multiple of the pattern's M (${m})`, undefined, { argument: 'k' });
   } else if (k === 'nm') {
     throw badInput('nm needs a pattern such as "2:4"', undefined, { argument: 'pattern' });
+  }
+  if ((k === 'sp24' || k === 'sp24_f16') && ((o.k as number | undefined) ?? 4096) % 8 !== 0) {
+    throw badInput('sp24 needs k to be a multiple of 8 (whole index bytes per row)', undefined, { argument: 'k' });
   }
   if (o.block !== undefined) {
     if (!Array.isArray(o.block) || o.block.length !== 2) throw badInput('block must be [rows, cols]', undefined, { argument: 'block' });

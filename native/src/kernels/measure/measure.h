@@ -1,5 +1,5 @@
 // Timed measuring calls for hardware awareness: build the operands of one product (dense, CSR,
-// N:M, BSR, int8) or a copy, run it `repeats` times after `warmup` runs, and report the median
+// N:M, BSR, 2:4 packed, int8) or a copy, run it `repeats` times after `warmup` runs, and report the median
 // and best seconds with the bytes it must move and the flops it does. Optionally checks a
 // sample of outputs against a double-precision dot product (max relative error).
 #pragma once
@@ -13,7 +13,7 @@
 namespace tf::measure {
 
 struct Spec {
-  std::string kernel;        // copy | gemm | gemv | csr | nm | bsr | int8 | cuda_copy
+  std::string kernel;        // copy | gemm | gemv | csr | nm | bsr | sp24 | sp24_f16 | int8 | cuda_copy
   size_t m = 1;              // activation rows (batch); gemv forces 1
   size_t n = 4096;           // outputs (weight rows)
   size_t k = 4096;           // inputs

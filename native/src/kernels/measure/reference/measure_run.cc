@@ -13,6 +13,7 @@
 #include "kernels/gemv/gemv.h"
 #include "kernels/int8gemm/int8gemm.h"
 #include "kernels/measure/measure.h"
+#include "kernels/sp24/sp24.h"
 #include "kernels/spmm/synth.h"
 
 namespace tf::measure {
@@ -152,6 +153,27 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
       });
     return r;
   }
+  if (s.kernel == "sp24" || s.kernel == "sp24_f16") {
+    // 2:4 packed weights (values + 2-bit positions) from the same synthesized 2:4 matrix.
+    if (k % 8) throw bad_input("k must be a multiple of 8 for 2:4 packed weights", "k");
+    const auto nmw = spmm::random_nm(n, k, 2, 4, s.seed + 3);
+    const auto dense = spmm::dense_of(nmw);
+    const auto packed = sp24::pack(dense.data(), n, k, s.kernel == "sp24" ? sp24::Values::F32 : sp24::Values::F16);
+    const sp24::Packed w = packed.view();
+    time_it(s, ctl, [&] { sp24::gemm(w, x.data(), m, y.data(), isa, ctl); }, r);
+    r.bytes = double(w.bytes()) + 4.0 * (double(m) * k + double(m) * n);
+    r.flops = 2.0 * double(m) * n * (k / 2);
+    if (s.verify) {
+      const auto dq = sp24::unpack(w);
+      r.max_rel_error = sample_error(m, n, y.data(), [&](size_t i, size_t j, double* sc) {
+        double acc = 0, sq = 0;
+        for (size_t t = 0; t < k; ++t) acc += double(x[i * k + t]) * dq[j * k + t], sq += std::fabs(x[i * k + t] * dq[j * k + t]);
+        *sc = sq * 1e-3;
+        return acc;
+      });
+    }
+    return r;
+  }
   if (s.kernel == "int8") {
     std::vector<int8_t> a(m * k), b(n * k);
     uint64_t st = s.seed * 31 + 7;
@@ -173,7 +195,7 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
     }
     return r;
   }
-  throw bad_input("unknown measuring kernel '" + s.kernel + "' (copy, gemm, gemv, csr, nm, bsr, int8, cuda_copy)", "kernel");
+  throw bad_input("unknown measuring kernel '" + s.kernel + "' (copy, gemm, gemv, csr, nm, bsr, sp24, sp24_f16, int8, cuda_copy)", "kernel");
 }
 
 }  // namespace tf::measure
