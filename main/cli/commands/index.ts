@@ -7,8 +7,10 @@ import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
 import { methodsCommand } from './methods';
 import { planCommand } from './plan';
+import { queueCommand } from './queue';
 import { runCommand } from './run';
 import { serveCommand } from './serve';
+import { workerCommand } from './worker';
 import { zooCommand } from './zoo';
 
 export const commands: CliCommand[] = [
@@ -19,6 +21,8 @@ export const commands: CliCommand[] = [
   hwCommand,
   planCommand,
   runCommand,
+  workerCommand,
+  queueCommand,
   serveCommand,
   zooCommand,
   benchCommand,

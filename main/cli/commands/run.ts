@@ -9,6 +9,7 @@ import { parseRecipe } from '../../core/recipe/recipe';
 import { expandGrid } from '../../core/recipe/grid';
 import { compressModel, type CompressResult } from '../../core/pipeline/runner';
 import { Reporter, gateExit } from './compress';
+import { runOverQueue } from './run-queue';
 
 const USAGE = `twinforge run RECIPE.yaml [--out DIR] [--zoo NAME] [--json]
 
@@ -17,6 +18,9 @@ the recipe are relative to the recipe file. A recipe with a grid makes one twin 
 
   --out DIR     write the outputs here instead of the recipe's export.dir
   --zoo NAME    run the recipe's grid over every model of a zoo (batch; twins are registered)
+  --queue URL   with --zoo: queue the twins on Redis (redis://, rediss://) for \`twinforge worker\`s;
+                --token T (or TWINFORGE_TOKEN), --listen HOST:PORT, --store-url URL, --shared-store
+                say how workers reach this machine's store (docs/SCALE-OUT.md)
   --json        JSON lines: progress events, then a 'done' event per twin
 Exit codes: 0 ok, 2 bad input (recipe or files), 3 a fidelity gate failed, 130 cancelled.`;
 
@@ -27,6 +31,11 @@ export const runCommand: CliCommand = {
   options: {
     out: { type: 'string' },
     zoo: { type: 'string' },
+    queue: { type: 'string' },
+    token: { type: 'string' },
+    listen: { type: 'string' },
+    'store-url': { type: 'string' },
+    'shared-store': { type: 'boolean' },
   },
   async run(args, ctx) {
     const file = args.positionals[0];
@@ -34,6 +43,11 @@ export const runCommand: CliCommand = {
     if (args.positionals.length > 1) throw badInput(`run takes one recipe file, got ${args.positionals.length}.`);
     const abs = path.resolve(file);
     if (!existsSync(abs) || !statSync(abs).isFile()) throw new TwinforgeError('NOT_FOUND', `recipe: ${abs} does not exist`, 'Give the path of a recipe .yaml or .json file.');
+    if (args.values.queue && !args.values.zoo) throw badInput('--queue needs --zoo NAME (the grid runs over a zoo).');
+    if (args.values.zoo && args.values.queue) {
+      const v = args.values as Record<string, string | boolean | undefined>;
+      return runOverQueue(abs, String(v.zoo), { queue: String(v.queue), token: v.token as string | undefined, listen: v.listen as string | undefined, storeUrl: v['store-url'] as string | undefined, sharedStore: Boolean(v['shared-store']) }, ctx);
+    }
     if (args.values.zoo) return runOverZoo(abs, String(args.values.zoo), ctx);
     const text = readFileSync(abs, 'utf8');
     const recipe = parseRecipe(text, { source: file });
