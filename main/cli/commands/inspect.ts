@@ -30,13 +30,29 @@ export function parseInputShapes(values: string[] | undefined): Record<string, n
   return out;
 }
 
-function parseDims(values: string[] | undefined): Record<string, number> | undefined {
+/** Parses repeated NAME=N flags (symbolic dim values). */
+export function parseDims(values: string[] | undefined): Record<string, number> | undefined {
   if (!values?.length) return undefined;
   const out: Record<string, number> = {};
   for (const v of values) {
     const m = /^(.+)=([0-9]+)$/.exec(v);
     if (!m) throw badInput(`--dim "${v}" is not NAME=N`, 'Example: --dim batch=8');
     out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Parses repeated NAME=VALUE flags (values of scalar control inputs; true/false as 1/0). */
+export function parseInputValues(values: string[] | undefined): Record<string, number> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, number> = {};
+  for (const v of values) {
+    const at = v.lastIndexOf('=');
+    const name = at > 0 ? v.slice(0, at) : '';
+    const raw = at > 0 ? v.slice(at + 1).trim() : '';
+    const n = raw === 'true' ? 1 : raw === 'false' ? 0 : Number(raw);
+    if (!name || raw === '' || !Number.isFinite(n)) throw badInput(`--input-value "${v}" is not NAME=NUMBER`, 'Example: --input-value sample_rate=16000');
+    out[name] = n;
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { badInput, TwinforgeError } from '../errors';
 import { parseNpy, toFloat32, toInt64, type NpyArray } from './npy';
 import { listZip, readZipEntry } from './zip';
 import { Rng } from './rng';
+import { buildInputModel, requireResolved, roleWarnings, type InputModel, type InputPlan } from '../model/input-model';
 
 export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
@@ -44,12 +45,14 @@ export interface Dataset {
   synthetic: boolean;
   /** Number of samples (rows along dim 0). */
   count: number;
-  /** Per input: the dims of ONE sample, batch dim excluded. */
+  /** Per input fed from samples: the dims of ONE sample, batch dim excluded. */
   sampleDims: Record<string, number[]>;
   /** Class labels per sample, when given. */
   labels?: Int32Array;
   /** Largest batch the model accepts (1 when its batch dim is fixed to 1). */
   maxBatch: number;
+  /** A batch the model fixes (every batch holds exactly this many samples), when it fixes one. */
+  fixedBatch?: number;
   warnings: string[];
   /** Samples [start, start + count) stacked along dim 0. */
   batch(start: number, count: number): Batch;
@@ -69,6 +72,8 @@ export interface LoadOptions {
   inputs: InputSpec[];
   /** Fixed shapes for dynamic dims (from --input-shape / recipe.inputShapes), full shapes with batch. */
   inputShapes?: Record<string, number[]>;
+  /** The graph's input model (roles, batch axes, resolved dims); built from `inputs` alone when absent. */
+  inputModel?: InputModel;
   /** At most this many samples. */
   samples?: number;
   labels?: string;
@@ -79,6 +84,7 @@ export interface LoadOptions {
 /** Opens a dataset from a file, a folder or 'synthetic'. Errors name the field and the file. */
 export function loadDataset(source: string, opts: LoadOptions): Dataset {
   if (source === 'synthetic') return syntheticDataset(opts);
+  const im = inputModelOf(opts);
   if (!existsSync(source)) {
     throw new TwinforgeError('NOT_FOUND', `${opts.field}: '${source}' does not exist`, 'Give a .npy/.npz file, a folder of them, or synthetic.');
   }
@@ -131,14 +137,18 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
   // Per-sample metadata stored beside the inputs (e.g. the demo zoo's subgroup ids) is not an input.
   for (const k of META_KEYS) if (!inputNames.includes(k)) arrays.delete(k);
 
-  // Map arrays onto inputs.
+  // Map arrays onto inputs. State, masks and control values the data does not hold are filled
+  // by their role (zeros, ones, the given value); every other input needs its array.
   const byInput = new Map<string, NpyArray[]>();
   for (const name of inputNames) if (arrays.has(name)) byInput.set(name, arrays.get(name)!);
   const rest = [...arrays.keys()].filter((k) => !inputNames.includes(k));
-  if (byInput.size < inputNames.length) {
-    if (inputNames.length === 1 && rest.length === 1) byInput.set(inputNames[0], arrays.get(rest[0])!);
+  const fillable = (name: string) => FILL_ROLES.has(planOf(im, name).role);
+  const needed = inputNames.filter((n) => !fillable(n));
+  if (needed.some((n) => !byInput.has(n))) {
+    const open = needed.filter((n) => !byInput.has(n));
+    if (open.length === 1 && rest.length === 1) byInput.set(open[0], arrays.get(rest[0])!);
     else {
-      const missing = inputNames.filter((n) => !byInput.has(n));
+      const missing = open;
       throw badInput(
         `${opts.field}: no data for model input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} in '${source}'`,
         `Name the arrays after the inputs (${inputNames.join(', ')}) in an .npz, or as <input>.npy files in the folder.${rest.length ? ` Found: ${rest.map((r) => r || '(unnamed .npy)').join(', ')}.` : ''}`,
@@ -147,21 +157,25 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
   }
 
   const sampleDims: Record<string, number[]> = {};
-  const columns = new Map<string, { type: TensorType; data: TensorData['data'] }>();
+  const columns = new Map<string, Column>();
   let count = Infinity;
   for (const spec of opts.inputs) {
-    const chunks = byInput.get(spec.name)!;
+    const chunks = byInput.get(spec.name);
+    const plan = planOf(im, spec.name);
+    if (!chunks) continue; // filled by role
     const fixed = opts.inputShapes?.[spec.name];
-    const rank = (fixed ?? spec.shape).length;
+    const full = fixed ?? spec.shape;
+    // One sample is the input without its batch axis (the whole tensor when it has none).
+    const want = plan.batchAxis === null ? [...full] : full.filter((_, i) => i !== plan.batchAxis);
+    const rank = want.length + 1;
     let dims: number[] | undefined;
     let n = 0;
     for (const c of chunks) {
       const shape = c.shape.length === rank - 1 ? [1, ...c.shape] : c.shape;
       if (shape.length !== rank) {
-        throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}), the model expects rank ${rank} (${describeShape(fixed ?? spec.shape)}) with samples along dim 0`);
+        throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}); one sample of it is (${describeShape(want)}), so the array needs rank ${rank} with samples along dim 0`);
       }
       const d = shape.slice(1);
-      const want = (fixed ?? spec.shape).slice(1);
       d.forEach((v, i) => {
         const w = want[i];
         if (typeof w === 'number' && w > 0 && w !== v) {
@@ -174,9 +188,10 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
     }
     sampleDims[spec.name] = dims!;
     const type = tensorType(spec.type);
-    columns.set(spec.name, { type, data: concat(chunks, type) });
+    columns.set(spec.name, { type, data: concat(chunks, type), batchAxis: plan.batchAxis });
     count = Math.min(count, n);
   }
+  if (!Number.isFinite(count)) throw badInput(`${opts.field}: '${source}' holds no array for any model input`, `Inputs: ${inputNames.join(', ')}.`);
   if (opts.samples !== undefined) count = Math.min(count, opts.samples);
   let labels: Int32Array | undefined;
   if (labelArrays) {
@@ -185,7 +200,9 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
     labels = l.subarray(0, count);
   }
   const warnings: string[] = [];
-  return makeDataset(source, false, count, sampleDims, columns, labels, maxBatchOf(opts.inputs, opts.inputShapes), warnings);
+  const fills = fillsOf(im, opts.inputs.filter((i) => !columns.has(i.name)), sampleDims);
+  for (const f of fills) warnings.push(...roleWarnings({ ...im, inputs: [planOf(im, f.name)] }));
+  return makeDataset(source, false, count, sampleDims, columns, fills, labels, im, warnings);
 }
 
 function readNpz(file: string): [string, NpyArray][] {
@@ -257,13 +274,95 @@ function concatLabels(chunks: NpyArray[]): Int32Array {
   return out;
 }
 
-function maxBatchOf(inputs: InputSpec[], fixed?: Record<string, number[]>): number {
-  let max = Infinity;
-  for (const i of inputs) {
-    const d0 = fixed?.[i.name]?.[0] ?? i.shape[0];
-    if (typeof d0 === 'number' && d0 > 0) max = Math.min(max, d0);
+/** Roles whose inputs are filled (not sampled) when the data does not hold them. */
+const FILL_ROLES = new Set(['state', 'mask', 'control']);
+
+interface Column {
+  type: TensorType;
+  data: TensorData['data'];
+  /** The axis that counts samples in the model's input (null: one sample is the whole tensor). */
+  batchAxis: number | null;
+}
+
+interface Fill {
+  name: string;
+  type: TensorType;
+  /** Full dims; the batch axis (when there is one) takes the batch size. */
+  dims: number[];
+  batchAxis: number | null;
+  value: number;
+}
+
+function inputModelOf(opts: LoadOptions): InputModel {
+  return opts.inputModel ?? buildInputModel({ inputs: opts.inputs.map((i) => ({ name: i.name, dtype: tensorTypeOrRaw(i.type), dims: i.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) })), nodes: [], constDims: new Map() }, { inputShapes: opts.inputShapes });
+}
+
+function tensorTypeOrRaw(t: string): string {
+  try {
+    return tensorType(t);
+  } catch {
+    return t;
   }
-  return max;
+}
+
+function planOf(im: InputModel, name: string): InputPlan {
+  const p = im.inputs.find((i) => i.name === name);
+  if (!p) throw new TwinforgeError('INTERNAL', `input model has no input '${name}'`);
+  return p;
+}
+
+/** Tensors made per batch for inputs no sample holds: state zeros, masks of ones, control values. */
+function fillsOf(im: InputModel, inputs: InputSpec[], sampleDims: Record<string, number[]>): Fill[] {
+  return inputs.map((spec) => {
+    const plan = planOf(im, spec.name);
+    if (!FILL_ROLES.has(plan.role)) throw new TwinforgeError('INTERNAL', `input '${spec.name}' (${plan.role}) has no samples`);
+    if (plan.role === 'control' && plan.value === undefined) requireResolved(im);
+    // An unresolved dim of a mask takes the size of the same symbol in a sampled input (seq).
+    const dims = plan.dims.map((d) => {
+      if (d.value !== undefined) return d.value;
+      for (const other of im.inputs) {
+        const od = other.dims.find((x) => x.declared !== null && x.declared === d.declared && x.value === undefined);
+        const sd = sampleDims[other.name];
+        if (od && sd) {
+          const idx = other.batchAxis !== null && od.axis > other.batchAxis ? od.axis - 1 : od.axis;
+          return sd[idx];
+        }
+      }
+      requireResolved(im, `Input '${spec.name}'`);
+      return 1;
+    });
+    const value = plan.role === 'mask' ? 1 : plan.role === 'control' ? plan.value! : 0;
+    return { name: spec.name, type: tensorType(spec.type), dims, batchAxis: plan.batchAxis, value };
+  });
+}
+
+function filled(type: TensorType, n: number, value: number): TensorData['data'] {
+  switch (type) {
+    case 'float32': return new Float32Array(n).fill(value);
+    case 'float64': return new Float64Array(n).fill(value);
+    case 'int64': return new BigInt64Array(n).fill(BigInt(Math.trunc(value)));
+    case 'int32': return new Int32Array(n).fill(value);
+    case 'int8': return new Int8Array(n).fill(value);
+    case 'uint8':
+    case 'bool': return new Uint8Array(n).fill(value ? (type === 'bool' ? 1 : value) : 0);
+    case 'float16': {
+      if (value !== 0 && value !== 1) throw new TwinforgeError('UNSUPPORTED', 'float16 control values other than 0 and 1 are not supported', 'Give the input as data.');
+      return new Uint16Array(n).fill(value ? 0x3c00 : 0);
+    }
+  }
+}
+
+/** Stacks `n` samples (each `per` elements, laid out without the batch axis) into a tensor whose batch axis is `axis`. */
+function stackAlong(data: TensorData['data'], start: number, n: number, sample: number[], axis: number): TensorData['data'] {
+  const per = sample.reduce((a, b) => a * b, 1);
+  const outer = sample.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = per / Math.max(outer, 1);
+  const out = new (data.constructor as new (len: number) => TensorData['data'])(n * per);
+  for (let b = 0; b < n; b++) {
+    const src = (start + b) * per;
+    for (let o = 0; o < outer; o++) (out as Float32Array).set((data as Float32Array).subarray(src + o * inner, src + (o + 1) * inner), (o * n + b) * inner);
+  }
+  return out;
 }
 
 function makeDataset(
@@ -271,11 +370,18 @@ function makeDataset(
   synthetic: boolean,
   count: number,
   sampleDims: Record<string, number[]>,
-  columns: Map<string, { type: TensorType; data: TensorData['data'] }>,
+  columns: Map<string, Column>,
+  fills: Fill[],
   labels: Int32Array | undefined,
-  maxBatch: number,
+  im: InputModel,
   warnings: string[],
 ): Dataset {
+  // An input with no batch axis is one whole sample per run; a fixed batch caps every batch.
+  const wholeSample = [...columns.values()].some((c) => c.batchAxis === null);
+  const maxBatch = im.fixedBatch ?? (wholeSample ? 1 : Infinity);
+  if (im.fixedBatch !== undefined && count < im.fixedBatch) {
+    throw badInput(`${source}: the model takes batches of exactly ${im.fixedBatch} samples (its batch dim is fixed); the data holds ${count}.`, `Give at least ${im.fixedBatch} samples.`);
+  }
   return {
     source,
     synthetic,
@@ -283,57 +389,85 @@ function makeDataset(
     sampleDims,
     labels,
     maxBatch,
+    ...(im.fixedBatch !== undefined ? { fixedBatch: im.fixedBatch } : {}),
     warnings,
     batch(start: number, n: number): Batch {
       const feeds: Record<string, TensorData> = {};
       for (const [name, col] of columns) {
-        const per = sampleDims[name].reduce((a, b) => a * b, 1);
-        feeds[name] = { type: col.type, dims: [n, ...sampleDims[name]], data: col.data.subarray(start * per, (start + n) * per) as TensorData['data'] };
+        const sample = sampleDims[name];
+        const per = sample.reduce((a, b) => a * b, 1);
+        if (col.batchAxis === null) {
+          if (n !== 1) throw new TwinforgeError('INTERNAL', `input '${name}' has no batch axis; batches of ${n} are impossible`);
+          feeds[name] = { type: col.type, dims: [...sample], data: col.data.subarray(start * per, (start + 1) * per) as TensorData['data'] };
+        } else if (col.batchAxis === 0) {
+          feeds[name] = { type: col.type, dims: [n, ...sample], data: col.data.subarray(start * per, (start + n) * per) as TensorData['data'] };
+        } else {
+          const dims = [...sample.slice(0, col.batchAxis), n, ...sample.slice(col.batchAxis)];
+          feeds[name] = { type: col.type, dims, data: stackAlong(col.data, start, n, sample, col.batchAxis) };
+        }
+      }
+      for (const f of fills) {
+        const dims = f.dims.map((d, i) => (i === f.batchAxis && im.fixedBatch === undefined ? n : d));
+        feeds[f.name] = { type: f.type, dims, data: filled(f.type, dims.reduce((a, b) => a * b, 1), f.value) };
       }
       return { start, count: n, feeds };
     },
   };
 }
 
-/** Random inputs shaped like the model's (dynamic dims from inputShapes, else 1), with a warning. */
+/**
+ * Synthetic inputs by role: features normal(0, 1), token ids within the vocabulary of the table
+ * they index, masks of ones, recurrent state zeros, control inputs at their given value. Every
+ * dim must be resolved first: no dynamic dim is silently 1.
+ */
 export function syntheticDataset(opts: LoadOptions): Dataset {
-  const count = opts.samples ?? 32;
+  const im = inputModelOf(opts);
+  requireResolved(im, 'Synthetic data');
+  const fixed = im.fixedBatch ?? 1;
+  const count = Math.ceil((opts.samples ?? 32) / fixed) * fixed;
   const rng = new Rng(opts.seed ?? 0);
   const sampleDims: Record<string, number[]> = {};
-  const columns = new Map<string, { type: TensorType; data: TensorData['data'] }>();
-  const warnings = [SYNTHETIC_WARNING];
-  for (const spec of opts.inputs) {
-    const full = opts.inputShapes?.[spec.name] ?? spec.shape;
-    const dims = full.slice(1).map((d, i) => {
-      if (typeof d === 'number' && d > 0) return d;
-      warnings.push(`Input '${spec.name}' dim ${i + 1} is dynamic (${String(d ?? '?')}); synthetic data uses 1. Fix it with --input-shape ${spec.name}=...`);
-      return 1;
-    });
+  const columns = new Map<string, Column>();
+  const warnings = [SYNTHETIC_WARNING, ...roleWarnings(im)];
+  const sampled = opts.inputs.filter((s) => {
+    const role = planOf(im, s.name).role;
+    return role === 'features' || role === 'token-ids';
+  });
+  for (const spec of sampled) {
+    const plan = planOf(im, spec.name);
+    const full = plan.dims.map((d) => d.value ?? 1);
+    const dims = plan.batchAxis === null ? full : full.filter((_, i) => i !== plan.batchAxis);
     sampleDims[spec.name] = dims;
     const type = tensorType(spec.type);
     const n = count * dims.reduce((a, b) => a * b, 1);
+    const high = plan.role === 'token-ids' ? Math.max(1, plan.vocab ?? 16) : 16;
     let data: TensorData['data'];
     if (type === 'float32') data = rng.fillNormal(new Float32Array(n));
     else if (type === 'float64') data = Float64Array.from(rng.fillNormal(new Float32Array(n)));
-    else if (type === 'int64') data = BigInt64Array.from({ length: n }, () => BigInt(rng.int(16)));
-    else if (type === 'int32') data = Int32Array.from({ length: n }, () => rng.int(16));
-    else if (type === 'bool' || type === 'uint8') data = Uint8Array.from({ length: n }, () => rng.int(2));
-    else if (type === 'int8') data = Int8Array.from({ length: n }, () => rng.int(16));
-    else throw new TwinforgeError('UNSUPPORTED', `synthetic inputs of type ${type} are not supported`);
-    if (type === 'int64' || type === 'int32') warnings.push(`Input '${spec.name}' is integer (token ids?): synthetic ids are drawn from 0..15.`);
-    columns.set(spec.name, { type, data });
+    else if (type === 'int64') data = BigInt64Array.from({ length: n }, () => BigInt(rng.int(high)));
+    else if (type === 'int32') data = Int32Array.from({ length: n }, () => rng.int(high));
+    else if (type === 'bool' || type === 'uint8') data = Uint8Array.from({ length: n }, () => rng.int(type === 'bool' ? 2 : Math.min(high, 256)));
+    else if (type === 'int8') data = Int8Array.from({ length: n }, () => rng.int(Math.min(high, 128)));
+    else throw new TwinforgeError('UNSUPPORTED', `synthetic inputs of type ${type} are not supported`, 'Give real samples for this input.');
+    columns.set(spec.name, { type, data, batchAxis: plan.batchAxis });
   }
-  return makeDataset('synthetic', true, count, sampleDims, columns, undefined, maxBatchOf(opts.inputs, opts.inputShapes), warnings);
+  const fills = fillsOf(im, opts.inputs.filter((s) => !columns.has(s.name)), sampleDims);
+  return makeDataset('synthetic', true, count, sampleDims, columns, fills, undefined, im, warnings);
 }
 
 /** Batch sizes for a pass over `count` samples: at most `want`, never above the model's batch dim. */
 export function* batchRanges(ds: Dataset, want: number): Generator<[number, number]> {
-  const b = Math.max(1, Math.min(want, ds.maxBatch));
-  // A model whose batch dim is fixed to k > 1 must always get k rows.
-  const fixed = Number.isFinite(ds.maxBatch) && ds.maxBatch > 1 && want >= ds.maxBatch;
+  // A model whose batch dim is fixed to k must always get exactly k rows, whatever was asked.
+  const b = ds.fixedBatch ?? Math.max(1, Math.min(want, ds.maxBatch));
   for (let s = 0; s < ds.count; s += b) {
     const n = Math.min(b, ds.count - s);
-    if (fixed && n < b) break;
+    if (ds.fixedBatch && n < b) break;
     yield [s, n];
   }
+}
+
+/** The first batch the model accepts: one sample, or the model's fixed batch. */
+export function firstBatch(ds: Dataset): Batch {
+  const [start, n] = batchRanges(ds, 1).next().value ?? [0, 1];
+  return ds.batch(start, n);
 }

@@ -134,15 +134,22 @@ export async function timeInterleaved(models: { session: ort.InferenceSession; f
   });
 }
 
+/** A model to time: its bytes or path, and either the shapes of seeded feeds or the feeds themselves. */
+export interface TimedSource {
+  src: ModelSource;
+  shapes?: Record<string, number[]>;
+  feeds?: Record<string, ort.Tensor>;
+}
+
 /** Opens each model, times them interleaved, releases the sessions. */
-export async function timeModels(srcs: { src: ModelSource; shapes: Record<string, number[]> }[], opts: TimingOptions = {}): Promise<TimedModel[]> {
+export async function timeModels(srcs: TimedSource[], opts: TimingOptions = {}): Promise<TimedModel[]> {
   const sessions: ort.InferenceSession[] = [];
   try {
     const models = [];
     for (const s of srcs) {
       const session = await openSession(s.src, timingSessionOptions(opts.threads ?? defaultThreads()));
       sessions.push(session);
-      models.push({ session, feeds: makeFeeds(session, s.shapes) });
+      models.push({ session, feeds: s.feeds ?? makeFeeds(session, s.shapes ?? {}) });
     }
     return await timeInterleaved(models, opts);
   } finally {
@@ -157,13 +164,25 @@ export async function timeModels(srcs: { src: ModelSource; shapes: Record<string
  * session is kept next to it (medianMs), so the noise stays visible.
  */
 export async function timeSteady(src: ModelSource, shapes: Record<string, number[]>, opts: TimingOptions & { sessions?: number } = {}): Promise<TimedModel> {
+  return (await timeSteadyMany([{ src, shapes }], opts))[0];
+}
+
+/**
+ * The steady protocol for several models compared with each other (a parent and its twin): each
+ * of `sessions` passes opens fresh sessions of all of them and times them interleaved, so a busy
+ * stretch of the machine hits every model alike; per model the quietest block is kept.
+ */
+export async function timeSteadyMany(srcs: TimedSource[], opts: TimingOptions & { sessions?: number } = {}): Promise<TimedModel[]> {
   const n = Math.max(1, opts.sessions ?? 3);
   const budget = (opts.budgetMs ?? 1500) / n;
-  const runs: TimedModel[] = [];
-  for (let i = 0; i < n; i++) runs.push((await timeModels([{ src, shapes }], { ...opts, budgetMs: budget }))[0]);
-  const all = runs.flatMap((r) => r.samples).sort((a, b) => a - b);
-  const best = runs.reduce((a, r) => (r.bestBlockMs < a.bestBlockMs ? r : a));
-  return { ...best, medianMs: quantile(all, 0.5), p10Ms: quantile(all, 0.1), p90Ms: quantile(all, 0.9), rounds: all.length, samples: runs.flatMap((r) => r.samples) };
+  const passes: TimedModel[][] = [];
+  for (let i = 0; i < n; i++) passes.push(await timeModels(srcs, { ...opts, budgetMs: budget }));
+  return srcs.map((_, k) => {
+    const runs = passes.map((p) => p[k]);
+    const all = runs.flatMap((r) => r.samples).sort((a, b) => a - b);
+    const best = runs.reduce((a, r) => (r.bestBlockMs < a.bestBlockMs ? r : a));
+    return { ...best, medianMs: quantile(all, 0.5), p10Ms: quantile(all, 0.1), p90Ms: quantile(all, 0.9), rounds: all.length, samples: runs.flatMap((r) => r.samples) };
+  });
 }
 
 export interface NodeTiming {

@@ -1,13 +1,16 @@
 // A twin against its parent on the same inputs, both through ONNX Runtime: fidelity metrics
-// batch by batch, and latency of both measured in the same run (interleaved, no spinning).
+// batch by batch, and latency of both by the steady protocol every Twinforge timing uses
+// (fresh sessions, no spinning, warm-up, budget-driven interleaved rounds, quietest block kept),
+// so a warm-up artefact can never pass for a speedup.
 import type { Dataset } from '../data/dataset';
-import { batchRanges } from '../data/dataset';
+import { batchRanges, firstBatch } from '../data/dataset';
 import { TwinforgeError } from '../errors';
-import { median, percentile } from '../runtime/ort';
+import { timeSteadyMany } from '../hardware/ort-time';
 import { FidelityAccumulator, type Fidelity } from './metrics';
 import { asFloat32, feedsOf, openSession } from './ort';
 
 export interface LatencyReport {
+  /** Steady latency (ms): the quietest block's median over fresh sessions. */
   parent: number;
   twin: number;
   /** parent / twin (> 1: the twin is faster). */
@@ -15,11 +18,17 @@ export interface LatencyReport {
   runs: number;
   p10: { parent: number; twin: number };
   p90: { parent: number; twin: number };
+  /** Median over every timed round (ms), beside the steady figure so the noise stays visible. */
+  median?: { parent: number; twin: number };
+  /** Samples per timed run (the model's fixed batch, else 1). */
+  batch?: number;
+  protocol?: 'steady';
 }
 
 export interface EvaluationOptions {
   batchSize: number;
   signal?: AbortSignal;
+  /** Timing budget: `runs` scales the budget (20 runs ≈ 1.5 s), `warmup` runs per session before timing. */
   latency?: { warmup: number; runs: number } | false;
   progress?: (done: number, total: number, detail?: string) => void;
 }
@@ -60,31 +69,29 @@ export async function evaluateTwin(parentFile: string, twinFile: string, data: D
     }
     const fidelity = acc.result();
     if (!opts.latency) return { fidelity, ortMs };
-    // Latency in the same run, same sessions (spinning off), same input, interleaved A B B A.
-    const feeds = feedsOf(data.batch(0, 1).feeds);
-    const sessions = [parent, twin];
-    const times: number[][] = [[], []];
+    // Latency: the first batch the model accepts (its fixed batch, else one sample), parent and
+    // twin in fresh sessions per pass, interleaved.
+    const first = firstBatch(data);
+    const feeds = feedsOf(first.feeds);
     t0 = performance.now();
-    for (let w = 0; w < opts.latency.warmup; w++) for (const s of sessions) await s.run(feeds);
-    for (let r = 0; r < opts.latency.runs; r++) {
-      if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Cancelled during latency measurement.');
-      const order = r % 2 ? [1, 0] : [0, 1];
-      for (const i of order) {
-        const t = performance.now();
-        await sessions[i].run(feeds);
-        times[i].push(performance.now() - t);
-      }
-      if (r % 10 === 9) opts.progress?.(r + 1, opts.latency.runs, 'latency');
-    }
+    opts.progress?.(0, 1, 'latency');
+    const [p, t] = await timeSteadyMany([{ src: parentFile, feeds }, { src: twinFile, feeds }], {
+      warmup: Math.max(opts.latency.warmup, 5),
+      budgetMs: Math.max(600, opts.latency.runs * 75),
+      signal: opts.signal,
+    });
+    opts.progress?.(1, 1, 'latency');
     ortMs += performance.now() - t0;
-    const [p, t] = times;
     const latency: LatencyReport = {
-      parent: median(p),
-      twin: median(t),
-      speedup: median(p) / median(t),
-      runs: p.length,
-      p10: { parent: percentile(p, 10), twin: percentile(t, 10) },
-      p90: { parent: percentile(p, 90), twin: percentile(t, 90) },
+      parent: p.bestBlockMs,
+      twin: t.bestBlockMs,
+      speedup: p.bestBlockMs / t.bestBlockMs,
+      runs: Math.min(p.rounds, t.rounds),
+      p10: { parent: p.p10Ms, twin: t.p10Ms },
+      p90: { parent: p.p90Ms, twin: t.p90Ms },
+      median: { parent: p.medianMs, twin: t.medianMs },
+      batch: first.count,
+      protocol: 'steady',
     };
     return { fidelity, latency, ortMs };
   } finally {
