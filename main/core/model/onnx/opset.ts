@@ -1,17 +1,13 @@
-// Raising a model's ai.onnx opset when an edit needs a newer op version (per-axis Q/DQ: 13,
-// int4 and blocked DequantizeLinear: 21). Ops whose attributes became inputs are converted
-// (Reduce*, Squeeze, Unsqueeze, Split, Dropout); a model older than opset 11 with ops whose
-// meaning changed (Pad, Slice, Resize, Upsample, Clip, TopK, ...) is refused with a hint.
+// Raising a model's ai.onnx opset when an edit needs a newer op version (per-tensor Q/DQ: 10,
+// per-axis: 13, int4 and blocked DequantizeLinear: 21). Models older than opset 13 go through
+// the op converters of ./upgrade first (Clip, Slice, Softmax, Pad, Upsample/Resize, axes, ...).
 import type { GraphProto, ModelProto, NodeProto } from 'onnx-buf';
 import { create } from '@bufbuild/protobuf';
 import { OperatorSetIdProtoSchema } from 'onnx-buf';
-import { TwinforgeError } from '../../errors';
 import { irVersionFor, node as makeNode, tensorProto } from './build';
+import { UPGRADE_OPSET, upgradeModel } from './upgrade';
 
 const REDUCE_18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
-// Ops whose signature changed before opset 11 in ways that need a real converter.
-const CHANGED_BEFORE_11 = new Set(['Pad', 'Slice', 'Resize', 'Upsample', 'Clip', 'TopK', 'Scatter', 'BatchNormalization', 'Cast', 'Gemm', 'Flatten', 'ConstantOfShape', 'Concat', 'Softmax', 'LogSoftmax', 'Hardmax', 'ArgMax', 'ArgMin']);
-const HARMLESS_BEFORE_11 = new Set(['Gemm', 'Flatten', 'Cast', 'Concat', 'ArgMax', 'ArgMin', 'BatchNormalization']);
 
 /** The model's ai.onnx opset version (0 when none is declared). */
 export function defaultOpset(proto: ModelProto): number {
@@ -40,42 +36,38 @@ function allGraphs(g: GraphProto, out: GraphProto[] = []): GraphProto[] {
   return out;
 }
 
-/** Raises the ai.onnx opset to `target`, converting nodes whose attributes became inputs. */
+/**
+ * Raises the ai.onnx opset to `target`. A model older than opset 13 is first converted to
+ * max(target, 13) by the op converters in ./upgrade (or refused there, untouched, with the node
+ * named); ops whose attributes became inputs at 18 (Reduce*, Split's num_outputs) follow here.
+ */
 export function upgradeOpset(proto: ModelProto, target: number): void {
   const current = defaultOpset(proto);
   if (current >= target) return;
   if (!proto.graph) return;
-  const graphs = allGraphs(proto.graph);
-  if (current < 11) {
-    const bad = new Set<string>();
-    for (const g of graphs) for (const n of g.node) if (isDefault(n) && CHANGED_BEFORE_11.has(n.opType) && !HARMLESS_BEFORE_11.has(n.opType)) bad.add(n.opType);
-    if (bad.size) {
-      throw new TwinforgeError('UNSUPPORTED', `The model uses opset ${current}; raising it to ${target} would change ${[...bad].join(', ')}.`, 'Convert the model to opset 13 or newer first (onnx.version_converter), then compress it.');
-    }
+  if (current < UPGRADE_OPSET) {
+    target = Math.max(target, UPGRADE_OPSET);
+    upgradeModel(proto, current, target);
   }
   let counter = 0;
-  for (const g of graphs) {
+  for (const g of allGraphs(proto.graph)) {
     const added: NodeProto[] = [];
     for (const n of g.node) {
       if (!isDefault(n)) continue;
-      const axesAttrToInput = (inputIndex: number): void => {
-        const i = n.attribute.findIndex((a) => a.name === 'axes' || (n.opType === 'Split' && a.name === 'split'));
-        if (i < 0) return;
-        const values = n.attribute[i].ints.map(Number);
-        n.attribute.splice(i, 1);
-        const name = `${n.name || n.opType}_${n.opType === 'Split' ? 'split' : 'axes'}_${counter++}`;
-        // A Constant node keeps the value local to this (sub)graph.
-        added.push(makeNode('Constant', [], [name], { value: tensorProto(name, 'int64', [values.length], values) }));
-        while (n.input.length < inputIndex) n.input.push('');
-        n.input[inputIndex] = name;
-      };
-      if (target >= 13 && current < 13 && ['Squeeze', 'Unsqueeze', 'ReduceSum', 'Split'].includes(n.opType)) axesAttrToInput(1);
-      if (target >= 18 && current < 18 && REDUCE_18.includes(n.opType)) axesAttrToInput(1);
+      if (target >= 18 && current < 18 && REDUCE_18.includes(n.opType)) {
+        const i = n.attribute.findIndex((a) => a.name === 'axes');
+        if (i >= 0) {
+          const values = n.attribute[i].ints.map(Number);
+          n.attribute.splice(i, 1);
+          const name = `${n.name || n.opType}_axes_${counter++}`;
+          // A Constant node keeps the value local to this (sub)graph.
+          added.push(makeNode('Constant', [], [name], { value: tensorProto(name, 'int64', [values.length], values) }));
+          while (n.input.length < 1) n.input.push('');
+          n.input[1] = name;
+        }
+      }
       if (target >= 18 && n.opType === 'Split' && !n.input[1] && !n.attribute.some((a) => a.name === 'num_outputs')) {
         n.attribute.push(makeNode('X', [], [], { num_outputs: n.output.length }).attribute[0]);
-      }
-      if (target >= 12 && current < 12 && n.opType === 'Dropout') {
-        n.attribute = n.attribute.filter((a) => a.name !== 'ratio');
       }
     }
     if (added.length) g.node.unshift(...added);
