@@ -181,19 +181,26 @@ async function statsFor(plan: StagePlan, ctx: TransformContext, layers: LayerTar
 async function pruneStage(plan: StagePlan, ctx: TransformContext, out: TransformResult, cache: WeightCache): Promise<void> {
   const def = plan.def;
   // Channel pruning that removes channels: whole dependency groups (residuals, depthwise, SE).
+  // Layers whose group cannot go keep the per-layer path below (zeroed rows, single-chain removal).
+  const grouped = new Map<string, LayerRecord['channels']>();
   if (plan.stage.type === 'prune' && plan.stage.removeChannels !== false && ctx.editor.current().format === 'onnx' && plan.chosen.every((c) => c.pattern?.kind === 'channel')) {
     const summary = await structuredStage(plan, ctx, (l) => record(out, l));
     (out.structured ??= []).push(summary);
+    const fresh = findLayers(ctx.editor.current());
     if (summary.groups.some((g) => g.removed)) {
       cache.clear();
       out.channelsRemoved = true;
-      for (const l of findLayers(ctx.editor.current())) {
+      for (const l of fresh) {
         const r = record(out, l);
         r.shape = [...l.weight.dims];
         r.nonzeros = l.weight.nonzeros();
       }
     }
-    return;
+    const rest = plan.chosen.filter((c) => !record(out, c.layer).channels?.removed);
+    for (const c of rest) grouped.set(c.layer.name, record(out, c.layer).channels);
+    const byName = new Map(fresh.map((l) => [l.name, l]));
+    plan = { ...plan, chosen: rest.flatMap((c) => (byName.has(c.layer.name) ? [{ ...c, layer: byName.get(c.layer.name)! }] : [])) };
+    if (plan.chosen.length === 0) return;
   }
   const method = def.create(plan.config) as PruningMethod;
   const chosen = plan.chosen;
@@ -266,6 +273,12 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
       }
       rec.channels = { before: layer.rows, after: keep.length, removed: true, ...(done.foldedInexact ? { reason: 'removed; the constant of the removed channels was folded into the next bias (exact away from padded borders)' } : {}) };
       removedAny = true;
+    }
+    // The dependency-group reason says more than the single-chain one (which layer blocks and why).
+    for (const { p } of channelLayers) {
+      const rec = record(out, p.layer);
+      const g = grouped.get(p.layer.name);
+      if (g && rec.channels && !rec.channels.removed) rec.channels = { ...g, reason: `${g.reason ?? 'kept'}; pruned channels stay as zeros` };
     }
     if (removedAny) {
       cache.clear();
