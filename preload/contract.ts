@@ -98,6 +98,11 @@ export interface ModelSummary {
   /** Symbolic dims given values for the FLOPs count. */
   assumedDims?: Record<string, number>;
   unknownShapes?: string[];
+  /** Per input: role (features, token-ids, mask, state, control), batch axis and each dim's status. */
+  inputModel?: Array<{ name: string; role: string; why: string; batchAxis: number | null; dims: Array<{ declared: number | string | null; kind: string; value?: number }>; vocab?: number }>;
+  /** Dims nobody has set yet ("'x' dim 2 (height)"); FLOPs are unknown until they are. */
+  unresolvedDims?: string[];
+  flopsKnown?: boolean;
   [extra: string]: unknown;
 }
 

@@ -120,11 +120,16 @@ export function formatInspect(r: InspectResult, opts: { weights?: boolean } = {}
   kv('format', `${r.format}${r.irVersion ? ` (IR ${r.irVersion}${opsets ? `, opsets ${opsets}` : ''})` : ''}, ${bytes(r.fileBytes)}`);
   if (r.producer || r.producerVersion) kv('producer', `${r.producer} ${r.producerVersion}`.trim());
   if (r.graphName) kv('graph', `${r.graphName} (${t.nodes} nodes)`);
-  for (const i of r.inputs) kv('input', `${i.name}  ${i.dtype} ${shape(i.shape)}`);
+  for (const i of r.inputs) {
+    const im = r.inputModel.find((x) => x.name === i.name);
+    const role = im ? `  ${im.role}${im.batchAxis !== null ? `, batch dim ${im.batchAxis}` : ''}${im.vocab ? `, vocabulary ${im.vocab}` : ''}` : '';
+    kv('input', `${i.name}  ${i.dtype} ${shape(i.shape)}${role}`);
+  }
   for (const o of r.outputs) kv('output', `${o.name}  ${o.dtype} ${shape(o.shape)}`);
   kv('weights', `${t.weightTensors} tensors, ${t.parameters.toLocaleString('en-US')} parameters, ${(t.sparsity * 100).toFixed(1)}% zeros, ${bytes(t.bytes)} stored`);
   const assumed = Object.entries(r.assumedDims).map(([k, v]) => `${k}=${v}`).join(', ');
-  kv('compute', `${si(t.flops)} FLOPs (${si(t.macs)} MACs)${assumed ? ` with ${assumed}` : ''}${r.format === 'safetensors' ? ' per input row (no graph)' : ''}`);
+  if (!r.flopsKnown) kv('compute', `unknown: set the size of ${r.unresolvedDims.join(', ')} (--input-shape NAME=D1,D2,... or --dim NAME=N)`);
+  else kv('compute', `${si(t.flops)} FLOPs (${si(t.macs)} MACs)${assumed ? ` with ${assumed}` : ''}${r.format === 'safetensors' ? ' per input row (no graph)' : ''}`);
   if (r.unknownShapes.length) kv('note', `${r.unknownShapes.length} node(s) with unknown shapes count 0 FLOPs; give --input-shape`);
   lines.push('');
   const rows = [['layer', 'op', 'weight', 'shape', 'dtype', 'role', 'params', 'nonzero', 'sparsity', 'FLOPs']];
@@ -139,7 +144,7 @@ export function formatInspect(r: InspectResult, opts: { weights?: boolean } = {}
       l.parameters.toLocaleString('en-US'),
       l.nonzeros.toLocaleString('en-US'),
       l.parameters ? `${((1 - l.nonzeros / l.parameters) * 100).toFixed(1)}%` : '-',
-      si(l.flops),
+      r.flopsKnown ? si(l.flops) : '?',
     ]);
   }
   let out = lines.join('\n') + '\n';

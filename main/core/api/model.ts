@@ -5,6 +5,17 @@ import fs from 'node:fs';
 import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from '../model/analysis';
 import type { Dim, WeightLayout } from '../model/ir';
 import { openModel } from '../model/index';
+import { buildInputModel, concreteShapes, describeUnresolved, factsFromIR, type InputRole } from '../model/input-model';
+
+/** One model input as the engine understands it: role, batch axis, each dim and where its value came from. */
+export interface InputRow {
+  name: string;
+  role: InputRole;
+  why: string;
+  batchAxis: number | null;
+  dims: Array<{ declared: number | string | null; kind: 'fixed' | 'batch' | 'given' | 'unresolved'; value?: number }>;
+  vocab?: number;
+}
 
 export interface InspectOptions {
   /** Exact input shapes by input name, e.g. { input: [1, 3, 48, 192] }. */
@@ -62,13 +73,23 @@ export interface InspectResult {
   assumedDims: Record<string, number>;
   /** Nodes whose shapes could not be inferred (their FLOPs count as 0). */
   unknownShapes: string[];
+  /** Per input: role, batch axis and dims (fixed, batch, given, unresolved). */
+  inputModel: InputRow[];
+  /** Dims nobody resolved ("'x' dim 2 (height)"): until they are set, FLOPs are unknown. */
+  unresolvedDims: string[];
+  /** False while a non-batch dim is unresolved: the FLOPs figures are then not the model's. */
+  flopsKnown: boolean;
 }
 
 /** Reads a model file and summarises it; the JSON `twinforge inspect --json` prints. */
 export async function inspectModel(path: string, opts: InspectOptions = {}): Promise<InspectResult> {
   const model = openModel(path);
   try {
-    const analysis: Analysis = analyzeModel(model, opts);
+    // The input model decides the shapes: batch dims 1, given dims as given, and no FLOPs figure
+    // pretends to be the model's while a spatial or sequence dim is open.
+    const im = model.format === 'onnx' ? buildInputModel(factsFromIR(model), { inputShapes: opts.inputShapes, dims: opts.dimDefaults }) : undefined;
+    const shapes = im ? concreteShapes(im) : undefined;
+    const analysis: Analysis = analyzeModel(model, { ...opts, ...(shapes ? { inputShapes: { ...shapes, ...(opts.inputShapes ?? {}) } } : {}) });
     const nzById = analysis.nonzeros;
     const spec = (v: { name: string; dtype: string | null; shape: Dim[] | null }): TensorSpec => ({ name: v.name, dtype: v.dtype ?? 'unknown', shape: v.shape });
     const opsets: Record<string, number> = {};
@@ -110,6 +131,16 @@ export async function inspectModel(path: string, opts: InspectOptions = {}): Pro
       }),
       assumedDims: analysis.assumedDims,
       unknownShapes: analysis.unknownShapes,
+      inputModel: (im?.inputs ?? []).map((i) => ({
+        name: i.name,
+        role: i.role,
+        why: i.why,
+        batchAxis: i.batchAxis,
+        dims: i.dims.map((d) => ({ declared: d.declared, kind: d.kind, ...(d.value !== undefined ? { value: d.value } : {}) })),
+        ...(i.vocab ? { vocab: i.vocab } : {}),
+      })),
+      unresolvedDims: im ? describeUnresolved(im) : [],
+      flopsKnown: !im || im.unresolved.length === 0,
     };
   } finally {
     model.close();
