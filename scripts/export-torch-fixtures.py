@@ -129,6 +129,51 @@ class TinyEncoder(nn.Module):
         return self.cls(x[:, 0])
 
 
+class BertLayer(nn.Module):
+    """BERT-style encoder layer: separate q/k/v Linear, heads by view(b, t, h, hd), additive mask."""
+
+    def __init__(self, d, heads, ff):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.ln1 = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, ff)
+        self.fc2 = nn.Linear(ff, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.h = heads
+        self.hd = d // heads
+
+    def split(self, x):
+        b, t = x.shape[0], x.shape[1]
+        return x.view(b, t, self.h, self.hd).permute(0, 2, 1, 3)
+
+    def forward(self, x, bias):
+        b, t = x.shape[0], x.shape[1]
+        q, k, v = self.split(self.q(x)), self.split(self.k(x)), self.split(self.v(x))
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(self.hd) + bias
+        y = (att.softmax(-1) @ v).permute(0, 2, 1, 3).reshape(b, t, self.h * self.hd)
+        x = self.ln1(x + self.o(y))
+        return self.ln2(x + self.fc2(F.gelu(self.fc1(x))))
+
+
+class BertEncoder(nn.Module):
+    """HF-BERT-shaped encoder: token + position embeddings, attention_mask -> additive bias."""
+
+    def __init__(self, vocab=512, d=64, heads=4, layers=2, ff=128, ctx=64, classes=4):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(ctx, d)
+        self.layers = nn.ModuleList([BertLayer(d, heads, ff) for _ in range(layers)])
+        self.cls = nn.Linear(d, classes)
+
+    def forward(self, ids, attention_mask):
+        t = ids.shape[1]
+        x = self.tok(ids) + self.pos(torch.arange(t).unsqueeze(0))
+        bias = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
+        for layer in self.layers:
+            x = layer(x, bias)
+        return self.cls(x[:, 0])
+
+
 class Recurrent(nn.Module):
     """2-layer LSTM or GRU with explicit state inputs [num_layers, batch, hidden]."""
 
@@ -270,6 +315,15 @@ def main():
         TinyEncoder, (ids, am), ["input_ids", "attention_mask"], ["logits"],
         {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
          "logits": {0: "batch"}}, 14)
+
+    add({"file": "bert_encoder_op13.onnx",
+         "architecture": "BERT-style encoder, 2 layers, d 64, 4 heads (separate q/k/v Linear), ff 128, vocab 512",
+         "exercises": ["attention heads by view(b, t, 4, 16) with the head count as a Reshape constant",
+                       "head merge reshape(b, t, 64)", "attention_mask -> additive bias [b,1,1,t]",
+                       "residual + LayerNorm (post-LN)", "MLP neurons (fc1 -> GELU -> fc2)", "dynamic batch and sequence"]},
+        BertEncoder, (ids, am), ["input_ids", "attention_mask"], ["logits"],
+        {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+         "logits": {0: "batch"}}, 13)
 
     ids = torch.randint(0, 256, (1, 16))
     causal = torch.triu(torch.full((16, 16), -1e4), diagonal=1)
