@@ -11,10 +11,13 @@ import { bindIpc, forwardJobEvents, senderFromOrigins } from './electron/ipc';
 import { createMainWindow, hardenSession, registerAppScheme, rendererDir, serveRenderer, trustedOrigins, type WindowPaths } from './electron/window';
 import { devRendererUrl } from './electron/origins';
 import { bindDialogs } from './electron/dialogs';
+import { useUtilityProcessWorkers } from './electron/worker-host';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(app.isPackaged ? 1 : 2);
 const headlessAt = argv.indexOf('--headless');
+// Workers are utility processes here: the packaged app cannot run its binary as Node (fuse).
+useUtilityProcessWorkers();
 
 if (headlessAt >= 0) {
   app.disableHardwareAcceleration();

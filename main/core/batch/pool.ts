@@ -1,10 +1,9 @@
 // The local worker pool: up to N worker processes pull tasks from a JobQueue and run them; the
 // results come back to this process, which alone writes the database. A worker that dies
 // (native crash, out of memory) fails only its task; a fresh worker takes its place.
-import type { ChildProcess } from 'node:child_process';
 import { TwinforgeError, type ErrorEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
-import { cancelWorker, engineModule, forkWorker, sendToWorker } from '../jobs/worker-launch';
+import { cancelWorker, engineModule, forkWorker, sendToWorker, type WorkerProcess } from '../jobs/worker-launch';
 import type { FromWorker, ToWorker, TwinResult } from './protocol';
 import type { JobQueue, TwinTask } from './queue';
 
@@ -31,7 +30,7 @@ export interface PoolOptions {
 }
 
 interface Slot {
-  child: ChildProcess;
+  child: WorkerProcess;
   task?: TwinTask;
   settle?: (m: FromWorker | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string }) => void;
   stderr: string;

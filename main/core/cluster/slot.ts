@@ -3,10 +3,9 @@
 // heavy work runs there, never on this process's event loop, so BullMQ's lock renewal keeps
 // ticking however long a twin takes. A crash fails only the job in hand; the next job gets a
 // fresh process.
-import type { ChildProcess } from 'node:child_process';
 import { TwinforgeError, fromEnvelope } from '../errors';
 import type { JobProgress } from '../jobs/types';
-import { cancelWorker, forkWorker, sendToWorker } from '../jobs/worker-launch';
+import { cancelWorker, forkWorker, sendToWorker, type WorkerProcess } from '../jobs/worker-launch';
 import { WORKER_ENTRY } from '../batch/pool';
 import type { FromWorker, ToWorker, TwinResult } from '../batch/protocol';
 import type { TwinTask } from '../batch/queue';
@@ -20,13 +19,13 @@ export interface SlotRun {
 }
 
 export class TwinSlot {
-  private child?: ChildProcess;
+  private child?: WorkerProcess;
   private stderr = '';
   private settle?: (m: FromWorker | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null }) => void;
   private key?: string;
   private run_?: SlotRun;
 
-  private spawn(): ChildProcess {
+  private spawn(): WorkerProcess {
     const child = forkWorker(WORKER_ENTRY);
     this.stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -47,30 +47,61 @@ export function workerExecArgv(entry: string): string[] {
   return ['--import', loader];
 }
 
-/** Forks `entry` (a built .js or, in development, a .ts source) as a worker with an IPC channel. */
-export function forkWorker(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** A worker process as the engine uses it: a Node child process, or a host's equivalent. */
+export interface WorkerProcess {
+  readonly pid?: number;
+  /** False once the channel is closed (the worker exited or was disconnected). */
+  readonly connected: boolean;
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
+  send(msg: unknown): boolean;
+  kill(signal?: NodeJS.Signals): boolean;
+  /** Closes the channel: an idle worker then exits. */
+  disconnect(): void;
+  on(event: 'message', fn: (msg: never) => void): this;
+  on(event: 'exit', fn: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', fn: (err: Error) => void): this;
+}
+
+/** Starts a worker for a built entry file; a host sets one where Node's fork does not fit. */
+export type WorkerSpawner = (entry: string, args: string[], env: NodeJS.ProcessEnv) => WorkerProcess;
+let spawner: WorkerSpawner | undefined;
+
+/**
+ * The desktop host sets Electron's utility processes here: the packaged app turns off Electron's
+ * run-as-Node mode (a fuse), so forking the app's own binary as Node would not work there.
+ */
+export function setWorkerSpawner(s: WorkerSpawner | undefined): void {
+  spawner = s;
+}
+
+/** Starts `entry` (a built .js or, in development, a .ts source) as a worker with a message channel. */
+export function forkWorker(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const execArgv = workerExecArgv(entry);
+  if (spawner && execArgv.length === 0) return spawner(entry, args, { ...process.env, ...env });
   const inElectron = Boolean(process.versions.electron);
-  return fork(entry, args, {
+  const child: ChildProcess = fork(entry, args, {
     execPath: process.execPath,
-    execArgv: workerExecArgv(entry),
+    execArgv,
     env: { ...process.env, ...env, ...(inElectron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  return child as unknown as WorkerProcess;
 }
 
 /** Sends one message to a worker; false when its channel is already closed (it died). */
-export function sendToWorker(child: ChildProcess, msg: unknown): boolean {
+export function sendToWorker(child: WorkerProcess, msg: unknown): boolean {
   if (!child.connected) return false;
   try {
-    return child.send(msg as never);
+    return child.send(msg);
   } catch {
     return false;
   }
 }
 
 /** Asks a worker to stop (a 'cancel' message), then kills it if it is still there after the grace. */
-export function cancelWorker(child: ChildProcess, cancelMsg: unknown): NodeJS.Timeout {
+export function cancelWorker(child: WorkerProcess, cancelMsg: unknown): NodeJS.Timeout {
   sendToWorker(child, cancelMsg);
   const t = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
   t.unref();
