@@ -44,6 +44,32 @@ TF_TEST(cuda_kernels_match_cpu_when_a_device_exists) {
     TF_CHECK(std::memcmp(&c.threshold, &g.threshold, 4) == 0);
     TF_CHECK_EQ(c.ties_to_prune, g.ties_to_prune);
   }
+  // Mask build and pruning with ties on the device: few ties (settled in one block), many ties
+  // (the ranked fallback), an unaligned view (the generic select), all as the CPU does it.
+  {
+    std::vector<float> t = w;
+    for (size_t i = 0; i < n; i += 3) t[i] = 0.25f;  // ~n/3 ties at 0.25
+    for (double sp : {0.2, 0.4})
+      for (size_t off : {size_t(0), size_t(1)}) {
+        const size_t len = n - off;
+        auto c = tf::mag::global_threshold({{t.data() + off, len}}, sp);
+        tf::cuda::Buffer dall(n * sizeof(float));
+        dall.upload(t.data(), n * sizeof(float));
+        float* view = dall.as<float>() + off;
+        auto g = tf::cuda::global_threshold_dev(view, len, sp);
+        TF_CHECK(std::memcmp(&c.threshold, &g.threshold, 4) == 0);
+        TF_CHECK_EQ(c.ties_to_prune, g.ties_to_prune);
+        for (uint64_t ties : {uint64_t(0), uint64_t(3), c.ties_to_prune}) {
+          std::vector<uint8_t> mc(len), mg(len);
+          const uint64_t pc = tf::mag::build_mask(t.data() + off, len, c.threshold, ties, mc.data());
+          tf::cuda::Buffer dm(len);
+          const uint64_t pg = tf::cuda::build_mask_dev(view, len, c.threshold, ties, dm.as<uint8_t>());
+          dm.download(mg.data(), len);
+          TF_CHECK_EQ(pc, pg);
+          TF_CHECK(mc == mg);
+        }
+      }
+  }
   tf::nm::Shape s;
   s.rows = rows, s.cols = cols, s.n = 2, s.m = 4;
   tf::cuda::NmShape cs;

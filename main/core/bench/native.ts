@@ -111,6 +111,8 @@ function products(m: number, dim: number): Product[] {
     { kernel: 'nm', label: 'nm_f32 1:8 (87.5%)', params: { ...shape, pattern: '1:8' } },
     { kernel: 'nm', label: 'nm_f32 1:16 (93.75%)', params: { ...shape, pattern: '1:16' } },
     { kernel: 'nm', label: 'nm_f32 2:4 (50%)', params: { ...shape, pattern: '2:4' } },
+    { kernel: 'sp24', label: 'sp24 2:4 packed fp32', params: shape },
+    { kernel: 'sp24_f16', label: 'sp24 2:4 packed fp16', params: shape },
     { kernel: 'bsr', label: 'bsr_f32 4x4 90%', params: { ...shape, block: [4, 4], density: 0.1 } },
     { kernel: 'bsr', label: 'bsr_f32 1x16 90%', params: { ...shape, block: [1, 16], density: 0.1 } },
     { kernel: 'int8', label: 's8_gemm int8', params: shape },

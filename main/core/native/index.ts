@@ -11,6 +11,7 @@ export * from './nm';
 export * from './structured';
 export * from './quant';
 export * from './sparse-formats';
+export * from './sp24';
 export * from './solvers';
 export * from './measure';
 export * from './cuda';

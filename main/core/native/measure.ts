@@ -83,8 +83,8 @@ function nativeParams(kernel: unknown, params: unknown): { kernel: MeasureKernel
   } else if (k === 'nm') {
     throw badInput('nm needs a pattern such as "2:4"', undefined, { argument: 'pattern' });
   }
-  if ((k === 'sp24' || k === 'sp24_f16') && ((o.k as number | undefined) ?? 4096) % 8 !== 0) {
-    throw badInput('sp24 needs k to be a multiple of 8 (whole index bytes per row)', undefined, { argument: 'k' });
+  if ((k === 'sp24' || k === 'sp24_f16') && ((o.k as number | undefined) ?? 4096) % 4 !== 0) {
+    throw badInput('sp24 needs k to be a multiple of 4 (groups of 4 inputs)', undefined, { argument: 'k' });
   }
   if (o.block !== undefined) {
     if (!Array.isArray(o.block) || o.block.length !== 2) throw badInput('block must be [rows, cols]', undefined, { argument: 'block' });

@@ -78,8 +78,9 @@ struct Threshold {
   float threshold = 0;
   uint64_t prune_count = 0, ties_to_prune = 0, total = 0;
 };
-// Same rule as tf::mag::global_threshold over one concatenated tensor (radix select on the
-// |w| bit patterns, 3 histogram passes). NaN -> BAD_INPUT.
+// Same rule as tf::mag::global_threshold over one concatenated tensor (histogram select on
+// the |w| bit patterns: one histogram pass, one refine pass copying the k-th value's bin,
+// then passes over that bin only). NaN -> BAD_INPUT.
 Threshold global_threshold_dev(const float* d_w, size_t n, double sparsity);
 // tf::mag::build_mask / prune_by_threshold: ties pruned in index order. Return ties pruned.
 uint64_t build_mask_dev(const float* d_w, size_t n, float threshold, uint64_t ties, uint8_t* d_mask);

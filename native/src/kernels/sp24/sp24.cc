@@ -58,10 +58,8 @@ uint16_t float_to_half(float f) {
 
 void validate_shape(size_t rows, size_t cols) {
   (void)rows;
-  if (cols < 8 || cols % 8)
-    throw bad_input("2:4 packing needs cols to be a positive multiple of 8 (whole index bytes per row), got " +
-                        std::to_string(cols),
-                    "cols");
+  if (cols < 4 || cols % 4)
+    throw bad_input("2:4 weights need cols (inputs) to be a positive multiple of 4, got " + std::to_string(cols), "cols");
 }
 
 PackedData pack(const float* w, size_t rows, size_t cols, Values type) {
@@ -70,7 +68,8 @@ PackedData pack(const float* w, size_t rows, size_t cols, Values type) {
   p.rows = rows, p.cols = cols, p.type = type;
   const size_t kept = rows * (cols / 2);
   std::vector<float> vals(kept);
-  p.idx.assign(rows * (cols / 8), 0);
+  const size_t ib = (cols / 4 + 1) / 2;
+  p.idx.assign(rows * ib, 0);
   for (size_t r = 0; r < rows; ++r) {
     const float* wr = w + r * cols;
     for (size_t g = 0; g < cols / 4; ++g) {
@@ -94,7 +93,7 @@ PackedData pack(const float* w, size_t rows, size_t cols, Values type) {
       if (pos[0] > pos[1]) std::swap(pos[0], pos[1]);
       vals[r * (cols / 2) + 2 * g] = wr[4 * g + pos[0]];
       vals[r * (cols / 2) + 2 * g + 1] = wr[4 * g + pos[1]];
-      p.idx[r * (cols / 8) + g / 2] |= uint8_t((pos[0] | (pos[1] << 2)) << ((g & 1) * 4));
+      p.idx[r * ib + g / 2] |= uint8_t((pos[0] | (pos[1] << 2)) << ((g & 1) * 4));
     }
   }
   if (type == Values::F32) {
@@ -131,9 +130,10 @@ std::vector<float> unpack(const Packed& p) {
 
 void validate_idx(const Packed& p) {
   validate_shape(p.rows, p.cols);
-  const size_t n = p.rows * p.idx_per_row();
-  for (size_t i = 0; i < n; ++i)
-    for (int h = 0; h < 2; ++h) {
+  const size_t ib = p.idx_per_row(), groups = p.cols / 4;
+  for (size_t i = 0; i < p.rows * ib; ++i)
+    for (size_t h = 0; h < 2; ++h) {
+      if (2 * (i % ib) + h >= groups) break;  // the unused high nibble of an odd row
       const unsigned nib = (p.idx[i] >> (4 * h)) & 0xF;
       if ((nib & 3) >= (nib >> 2))
         throw bad_input("idx byte " + std::to_string(i) + ": a group's first position must be below its second (got " +

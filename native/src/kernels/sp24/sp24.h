@@ -2,11 +2,13 @@
 //
 // W is [rows = outputs, cols = inputs] (PyTorch Linear / ONNX Gemm transB), cols % 4 == 0,
 // and every group of 4 consecutive inputs of a row holds at most 2 nonzeros. Packed per row:
-//   values  [rows][cols/2]   the two kept weights of each group, in column order,
-//                            fp32 or fp16 (IEEE binary16, upcast exactly in registers);
-//   idx     [rows][cols/8]   4 bits per group, two groups per byte (group 2j in the low
-//                            nibble of byte j): bits 0-1 = position of the first kept value
-//                            in its group, bits 2-3 = the second (first < second).
+//   values  [rows][cols/2]          the two kept weights of each group, in column order,
+//                                   fp32 or fp16 (IEEE binary16, upcast exactly in registers);
+//   idx     [rows][ceil(cols/8)]    4 bits per group, two groups per byte (group 2j in the low
+//                                   nibble of byte j): bits 0-1 = position of the first kept
+//                                   value in its group, bits 2-3 = the second (first < second).
+// This is the layout of sparse::pack24 (the .twsp 2:4 section: values + meta), so exported
+// weights run as they are stored; fp16 values are the same slots converted.
 // So 4 weights take 8.5 bytes (fp32 values, 53% of dense) or 4.5 bytes (fp16, 28%).
 //
 // Products: Y[batch, rows] = X[batch, cols] · Wᵀ. Each variant is bit-exact against the
@@ -30,9 +32,9 @@ struct Packed {
   size_t rows = 0, cols = 0;
   Values type = Values::F32;
   const void* values = nullptr;  // float[rows][cols/2] or uint16_t (binary16) [rows][cols/2]
-  const uint8_t* idx = nullptr;  // [rows][cols/8]
+  const uint8_t* idx = nullptr;  // [rows][ceil(cols/8)]
   size_t kept_per_row() const { return cols / 2; }
-  size_t idx_per_row() const { return cols / 8; }
+  size_t idx_per_row() const { return (cols / 4 + 1) / 2; }
   size_t value_bytes() const { return type == Values::F32 ? 4 : 2; }
   size_t bytes() const { return rows * (kept_per_row() * value_bytes() + idx_per_row()); }
 };
@@ -52,7 +54,7 @@ struct PackedData {
   }
 };
 
-// Throws BAD_INPUT unless cols % 8 == 0 and cols >= 8 (whole index bytes per row).
+// Throws BAD_INPUT unless cols is a positive multiple of 4.
 void validate_shape(size_t rows, size_t cols);
 // Packs a dense row-major [rows, cols] matrix that is 2:4 sparse along its rows. A group with
 // more than 2 nonzeros (or a NaN) is BAD_INPUT naming the row and group; groups with fewer keep

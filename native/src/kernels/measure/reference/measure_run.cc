@@ -155,7 +155,7 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
   }
   if (s.kernel == "sp24" || s.kernel == "sp24_f16") {
     // 2:4 packed weights (values + 2-bit positions) from the same synthesized 2:4 matrix.
-    if (k % 8) throw bad_input("k must be a multiple of 8 for 2:4 packed weights", "k");
+    if (k % 4) throw bad_input("k must be a multiple of 4 for 2:4 packed weights", "k");
     const auto nmw = spmm::random_nm(n, k, 2, 4, s.seed + 3);
     const auto dense = spmm::dense_of(nmw);
     const auto packed = sp24::pack(dense.data(), n, k, s.kernel == "sp24" ? sp24::Values::F32 : sp24::Values::F16);

@@ -73,7 +73,7 @@ inline void tile_rows(const Packed& w, const float* xt, size_t r, float* yt) {
   alignas(32) float v[R][8];
   uint32_t bits[R];
   for (size_t g0 = 0; g0 < groups; g0 += 4) {
-    const size_t gn = groups - g0 < 4 ? groups - g0 : 4;  // even: cols % 8 == 0
+    const size_t gn = groups - g0 < 4 ? groups - g0 : 4;
     for (int i = 0; i < R; ++i) {
       const size_t j = (r + size_t(i)) * kr + 2 * g0;
       if (gn == 4) {
@@ -82,7 +82,7 @@ inline void tile_rows(const Packed& w, const float* xt, size_t r, float* yt) {
         for (size_t t = 0; t < 2 * gn; ++t) v[i][t] = value1<F16>(w.values, j + t);
       }
       bits[i] = 0;
-      std::memcpy(&bits[i], w.idx + (r + size_t(i)) * w.idx_per_row() + g0 / 2, gn / 2);
+      std::memcpy(&bits[i], w.idx + (r + size_t(i)) * w.idx_per_row() + g0 / 2, (gn + 1) / 2);
     }
     for (size_t q = 0; q < gn; ++q) {
       const float* xg = xt + 4 * (g0 + q) * kTile;
