@@ -5,6 +5,8 @@ import { badInput } from '../../core/errors';
 import { getBench, listBenches } from '../../core/bench/registry';
 import '../../core/bench/native';
 import '../../core/bench/io-compress-entries';
+import '../../core/bench/runtime';
+import '../../core/bench/queue';
 
 function usage(): string {
   const list = listBenches();

@@ -3,6 +3,7 @@ import type { CliCommand } from '../command';
 import { benchCommand } from './bench';
 import { compressCommand } from './compress';
 import { hwCommand } from './hw';
+import { inferCommand } from './infer';
 import { infoCommand } from './info';
 import { inspectCommand } from './inspect';
 import { methodsCommand } from './methods';
@@ -20,6 +21,7 @@ export const commands: CliCommand[] = [
   methodsCommand,
   hwCommand,
   planCommand,
+  inferCommand,
   runCommand,
   workerCommand,
   queueCommand,

@@ -90,6 +90,13 @@ export class Twin {
     for (const s of stages) if (s.kind === 'ort') this.segments.set(s, { stage: s });
   }
 
+  /** The ONNX Runtime tensor type the model declares for an input (undefined when undeclared). */
+  inputType(name: string): ort.Tensor.Type | undefined {
+    const v = this.model.graph!.input.find((i) => i.name === name)?.type?.value;
+    if (v?.case !== 'tensorType') return undefined;
+    return Object.entries(ELEM).find(([, e]) => e === v.value.elemType)?.[0] as ort.Tensor.Type | undefined;
+  }
+
   /** Summary of how the graph runs: ORT segments and Twinforge sparse layers, in order. */
   get plan(): { ortSegments: number; sparseLayers: number; stages: { kind: Stage['kind']; nodes: number }[] } {
     return {
