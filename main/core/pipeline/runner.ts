@@ -9,6 +9,7 @@ import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
 import type { JobProgress } from '../jobs/types';
 import { ModelEditor } from '../model/onnx/editor';
+import { UPGRADE_OPSET } from '../model/onnx/upgrade';
 import { detectFormat } from '../model';
 import type { ModelIR } from '../model/ir';
 import { forEachTensor } from '../model/onnx/writer';
@@ -164,6 +165,8 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     // The parent as read (parameter counts, external data files) before any edit.
     const parentIr = { weights: editor.current().weights.map((w) => ({ isParameter: w.isParameter, numel: w.numel })) } as unknown as ModelIR;
     const parentDataFiles = externalDataFiles(editor);
+    // An old opset is raised for the quantized export now (or refused, naming the node), not at export time.
+    if (recipe.stages?.some((s) => s.type === 'quantize')) editor.raiseOpset(UPGRADE_OPSET);
     timings.ioMs += performance.now() - t;
     check();
     // Input specs: from the graph when it declares them fully, else from an ORT session.

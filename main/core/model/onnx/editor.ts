@@ -7,7 +7,7 @@ import { TwinforgeError, badInput } from '../../errors';
 import { type DType, isFloatDType } from '../dtype';
 import { type TensorInit, node as makeNode, tensorProto, valueInfo } from './build';
 import { type NBitsWeights, checkNBits, nBlocks } from './nbits';
-import { ensureDomain, ensureIrVersion, upgradeOpset } from './opset';
+import { defaultOpset, ensureDomain, ensureIrVersion, upgradeOpset } from './opset';
 import { type OnnxOpenOptions, OnnxModel } from './reader';
 import { type OnnxSaveOptions, type SaveResult, saveOnnx } from './writer';
 import { LAZY_FIELD } from './wire';
@@ -58,6 +58,20 @@ export class ModelEditor {
       this.dirty = false;
     }
     return this.model;
+  }
+
+  /**
+   * Raises the ai.onnx opset to at least `target` (models below 13 through the op converters of
+   * ./upgrade); UNSUPPORTED naming the node, with the model untouched, when one cannot be raised.
+   */
+  raiseOpset(target: number): void {
+    const before = defaultOpset(this.model.proto);
+    upgradeOpset(this.model.proto, target);
+    if (defaultOpset(this.model.proto) !== before) {
+      // New nodes and names: re-index, and rebuild the name set unique() draws from.
+      this.dirty = true;
+      this.names = undefined;
+    }
   }
 
   /** Replaces a weight's data; dtype and dims default to the current ones (new dims: channel removal). */
@@ -121,7 +135,7 @@ export class ModelEditor {
     let opset = axis !== undefined ? 13 : 10;
     if (q.dtype.startsWith('float8') || scaleDtype !== 'float32') opset = Math.max(opset, 19);
     if (q.dtype === 'int4' || q.dtype === 'uint4' || q.dtype === 'int16' || q.dtype === 'uint16' || q.blockSize !== undefined) opset = Math.max(opset, 21);
-    upgradeOpset(this.model.proto, opset);
+    this.raiseOpset(opset);
     if (q.dtype.startsWith('float8')) ensureIrVersion(this.model.proto, 9);
     if (q.dtype.endsWith('int4')) ensureIrVersion(this.model.proto, 10);
 
@@ -152,7 +166,7 @@ export class ModelEditor {
     const nScale = q.scale.length;
     if (q.axis === undefined && nScale !== 1) throw badInput(`Per-tensor Q/DQ takes one scale, ${nScale} given.`);
     if (q.zeroPoint && q.zeroPoint.length !== nScale) throw badInput(`${q.zeroPoint.length} zero points given; ${nScale} needed.`);
-    upgradeOpset(this.model.proto, q.dtype.endsWith('16') ? 21 : q.axis !== undefined ? 13 : 10);
+    this.raiseOpset(q.dtype.endsWith('16') ? 21 : q.axis !== undefined ? 13 : 10);
     const scaleDims = q.axis === undefined ? [] : [nScale];
     const scaleName = this.unique(`${tensor}_scale`);
     const zpName = this.unique(`${tensor}_zero_point`);
