@@ -136,9 +136,9 @@ void validate_idx(const Packed& p) {
       if (2 * (i % ib) + h >= groups) break;  // the unused high nibble of an odd row
       const unsigned nib = (p.idx[i] >> (4 * h)) & 0xF;
       if ((nib & 3) >= (nib >> 2))
-        throw bad_input("idx byte " + std::to_string(i) + ": a group's first position must be below its second (got " +
+        throw bad_input("2:4 meta byte " + std::to_string(i) + ": a group's first position must be below its second (got " +
                             std::to_string(nib & 3) + ", " + std::to_string(nib >> 2) + ")",
-                        "idx");
+                        "meta");
     }
 }
 
