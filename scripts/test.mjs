@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: typecheck, native kernel tests (host, sanitizers, aarch64 under qemu), unit /
-// contract / integration tests, the desktop and web builds, and the end-to-end tests in
-// Chromium. Ends with one plain line `N passed, N failed[, N skipped]` that CI reads.
+// contract / integration tests, the desktop and web builds, the end-to-end tests in Chromium,
+// and the production smoke test. Ends with one plain line `N passed, N failed[, N skipped]` that CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -73,35 +73,41 @@ function vitestStep(name, config) {
   });
 }
 
-// The native C++ tests report their own `N passed, N failed` line.
-step('native', () => {
-  const script = path.join(root, 'scripts', 'test-native.mjs');
-  if (!existsSync(script)) {
-    totals.skipped++;
-    return;
-  }
-  const r = sh(process.execPath, [script], { capture: true });
-  const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/m.exec([...(r.stdout ?? '').matchAll(/^\d+ passed, \d+ failed.*$/gm)].pop()?.[0] ?? '');
-  if (!m) {
-    totals.failed++;
-    failures.push(`native: no result line (exit ${r.status})`);
-    return;
-  }
-  totals.passed += Number(m[1]);
-  totals.failed += Number(m[2]);
-  totals.skipped += Number(m[3] ?? 0);
-  if (Number(m[2]) > 0) failures.push(`native: ${m[2]} failed`);
-  if (r.status !== 0 && Number(m[2]) === 0) {
-    totals.failed++;
-    failures.push(`native: exit ${r.status}`);
-  }
-});
+// A script that reports its own `N passed, N failed[, N skipped]` line (native tests, smoke test).
+function countedScriptStep(name, file) {
+  step(name, () => {
+    const script = path.join(root, 'scripts', file);
+    if (!existsSync(script)) {
+      totals.skipped++;
+      return;
+    }
+    const r = sh(process.execPath, [script], { capture: true });
+    const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/m.exec([...(r.stdout ?? '').matchAll(/^\d+ passed, \d+ failed.*$/gm)].pop()?.[0] ?? '');
+    if (!m) {
+      totals.failed++;
+      failures.push(`${name}: no result line (exit ${r.status})`);
+      return;
+    }
+    totals.passed += Number(m[1]);
+    totals.failed += Number(m[2]);
+    totals.skipped += Number(m[3] ?? 0);
+    if (Number(m[2]) > 0) failures.push(`${name}: ${m[2]} failed`);
+    if (r.status !== 0 && Number(m[2]) === 0) {
+      totals.failed++;
+      failures.push(`${name}: exit ${r.status}`);
+    }
+  });
+}
+
+countedScriptStep('native', 'test-native.mjs');
 checkStep('typecheck-node', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']);
 checkStep('typecheck-web', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit']);
 vitestStep('unit', 'vitest.config.ts');
 checkStep('build-desktop', bin('electron-vite'), ['build']);
 checkStep('build-web', bin('vite'), ['build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
 vitestStep('e2e', 'vitest.e2e.config.ts');
+// The production install: built output, no devDependencies (about a minute; docs/DESKTOP.md).
+countedScriptStep('smoke-prod', 'smoke-prod.mjs');
 
 console.log(`\nsteps: ${timings.join(', ')}`);
 if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}`);
