@@ -9,6 +9,7 @@ import { decodeToFloat32, dtypeFromOnnx } from '../model/dtype';
 import { generateInputs, resolveInputs } from '../runtime/inputs';
 import * as ort from 'onnxruntime-node';
 import { badInput, TwinforgeError } from '../errors';
+import { buildInputModel, concreteShapes, requireResolved, type GraphFacts } from '../model/input-model';
 import type { GraphNodeView, GraphView, Subgraph, TensorInfo } from './costs';
 
 const ELEMENT_BYTES: Record<number, number> = {
@@ -132,31 +133,34 @@ function subgraphOf(n: NodeProto, tensors: Map<string, TensorInfo>, protos: Map<
 /** Declared input dims, or the given ones; symbolic dims default to 1 (noted). */
 export function resolveInputShapes(bytesOrModel: Uint8Array, given: Record<string, number[]> = {}): { shapes: Record<string, number[]>; notes: string[] } {
   const model = fromBinary(ModelProtoSchema, bytesOrModel);
-  const inits = new Set(model.graph?.initializer.map((t) => t.name));
-  const shapes: Record<string, number[]> = {};
+  const g = model.graph;
+  const inits = new Set(g?.initializer.map((t) => t.name));
+  const facts: GraphFacts = {
+    inputs: (g?.input ?? [])
+      .filter((i) => !inits.has(i.name))
+      .map((i) => {
+        const tt = i.type?.value.case === 'tensorType' ? i.type.value.value : undefined;
+        const dims = tt?.shape ? tt.shape.dim.map((d) => (d.value.case === 'dimValue' && Number(d.value.value) >= 0 ? Number(d.value.value) : d.value.case === 'dimParam' && d.value.value ? d.value.value : null)) : null;
+        return { name: i.name, dtype: dtypeFromOnnx(tt?.elemType ?? 1) ?? 'float32', dims };
+      }),
+    nodes: (g?.node ?? []).map((n) => ({
+      op: n.opType,
+      inputs: n.input,
+      outputs: n.output,
+      attributes: Object.fromEntries(n.attribute.filter((a) => a.name === 'axis' || a.name === 'layout').map((a) => [a.name, Number(a.i)])),
+    })),
+    constDims: new Map((g?.initializer ?? []).map((t) => [t.name, t.dims.map(Number)])),
+  };
+  // The engine's input model: batch dims take 1 (one request), everything else must be known.
+  const im = buildInputModel(facts, { inputShapes: given });
+  // Control values steer branches, not shapes: the estimate runs with seeded values and says so.
+  requireResolved(im, 'Estimating latency', { values: false });
+  const shapes = concreteShapes(im)!;
   const notes: string[] = [];
-  for (const inp of model.graph?.input ?? []) {
-    if (inits.has(inp.name)) continue;
-    if (given[inp.name]) {
-      shapes[inp.name] = given[inp.name];
-      continue;
-    }
-    const tt = inp.type?.value.case === 'tensorType' ? inp.type.value.value : undefined;
-    const dims = tt?.shape?.dim ?? [];
-    const out: number[] = [];
-    const symbolic: string[] = [];
-    dims.forEach((d, i) => {
-      if (d.value.case === 'dimValue' && Number(d.value.value) > 0) out.push(Number(d.value.value));
-      else {
-        out.push(1);
-        symbolic.push(d.value.case === 'dimParam' ? d.value.value : `dim ${i}`);
-      }
-    });
-    if (symbolic.length) notes.push(`input '${inp.name}': ${symbolic.join(', ')} set to 1 (give --input-shape ${inp.name}=${out.join(',')} to change)`);
-    shapes[inp.name] = out;
-  }
-  for (const k of Object.keys(given)) {
-    if (!(k in shapes)) throw badInput(`--input-shape names '${k}', which is not an input of the model.`, `Inputs: ${Object.keys(shapes).join(', ') || '(none)'}.`);
+  for (const i of im.inputs) {
+    const b = i.dims.find((d) => d.kind === 'batch' && typeof d.declared !== 'number');
+    if (b) notes.push(`input '${i.name}': batch dim ${b.axis}${b.declared ? ` (${b.declared})` : ''} set to 1 (one request at a time)`);
+    if (i.role === 'control' && i.value === undefined) notes.push(`input '${i.name}' is a control value: the estimate runs it with a seeded value, so a branch it selects may differ from yours`);
   }
   return { shapes, notes };
 }

@@ -175,7 +175,7 @@ export function describeUnresolved(im: InputModel): string[] {
 }
 
 /** The BAD_INPUT every run raises while a dim is unresolved or a control input has no value. */
-export function requireResolved(im: InputModel, what = 'This run'): void {
+export function requireResolved(im: InputModel, what = 'This run', opts: { values?: boolean } = {}): void {
   if (im.unresolved.length) {
     const example = im.inputs
       .filter((i) => im.unresolved.some((u) => u.input === i.name))
@@ -187,7 +187,7 @@ export function requireResolved(im: InputModel, what = 'This run'): void {
       { unresolved: im.unresolved },
     );
   }
-  if (im.missingValues.length) {
+  if (im.missingValues.length && opts.values !== false) {
     throw badInput(
       `Input${im.missingValues.length > 1 ? 's' : ''} ${im.missingValues.map((n) => `'${n}'`).join(', ')} ${im.missingValues.length > 1 ? 'are' : 'is a'} scalar control value${im.missingValues.length > 1 ? 's' : ''} (it steers the graph, e.g. a sample rate or a flag): random values would run the wrong branch.`,
       `Give the value (input values on the Model step; CLI --input-value ${im.missingValues[0]}=VALUE; recipe inputValues).`,
