@@ -18,7 +18,45 @@ inline __m512i order_keys(__m512i u, bool magnitude) {
   return _mm512_xor_si512(u, flip);
 }
 
+// m == 4 (2:4, 1:4, 3:4): a group is one 128-bit lane, so the mates come from in-lane
+// shuffles (1-cycle vpshufd instead of 3-cycle cross-lane permutes); 64 scores per step.
+template <bool kMagnitude>
+uint32_t contig4_avx512(const float* s, size_t groups, int keep, uint8_t* mask) {
+  const __m512i abs_mask = _mm512_set1_epi32(int(kAbsMask)), one = _mm512_set1_epi32(1);
+  const __m512i vkeep = _mm512_set1_epi32(keep);
+  // Lanes whose mate at shift sh has a lower index (r + sh >= 4): ties go to the mate there.
+  const __mmask16 wrap1 = 0x8888, wrap2 = 0xCCCC, wrap3 = 0xEEEE;
+  __m512i vmax = _mm512_setzero_si512();
+  auto rank_bytes = [&](__m512i u) {
+    vmax = _mm512_max_epu32(vmax, _mm512_and_si512(u, abs_mask));
+    const __m512i k = order_keys(u, kMagnitude);
+    const __m512i m1 = _mm512_shuffle_epi32(k, _MM_PERM_ADCB);  // (i+1) % 4
+    const __m512i m2 = _mm512_shuffle_epi32(k, _MM_PERM_BADC);  // (i+2) % 4
+    const __m512i m3 = _mm512_shuffle_epi32(k, _MM_PERM_CBAD);  // (i+3) % 4
+    __m512i rank = _mm512_setzero_si512();
+    rank = _mm512_mask_add_epi32(rank, (_mm512_cmpge_epi32_mask(m1, k) & wrap1) | (_mm512_cmpgt_epi32_mask(m1, k) & __mmask16(~wrap1)), rank, one);
+    rank = _mm512_mask_add_epi32(rank, (_mm512_cmpge_epi32_mask(m2, k) & wrap2) | (_mm512_cmpgt_epi32_mask(m2, k) & __mmask16(~wrap2)), rank, one);
+    rank = _mm512_mask_add_epi32(rank, (_mm512_cmpge_epi32_mask(m3, k) & wrap3) | (_mm512_cmpgt_epi32_mask(m3, k) & __mmask16(~wrap3)), rank, one);
+    return _mm512_cmplt_epi32_mask(rank, vkeep);
+  };
+  const size_t n = groups * 4;
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __mmask16 a = rank_bytes(_mm512_loadu_si512(s + i)), b = rank_bytes(_mm512_loadu_si512(s + i + 16));
+    const __mmask16 c = rank_bytes(_mm512_loadu_si512(s + i + 32)), d = rank_bytes(_mm512_loadu_si512(s + i + 48));
+    const __mmask64 all = __mmask64(a) | (__mmask64(b) << 16) | (__mmask64(c) << 32) | (__mmask64(d) << 48);
+    _mm512_storeu_si512(mask + i, _mm512_maskz_mov_epi8(all, _mm512_set1_epi8(1)));
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 ld = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 keepm = rank_bytes(_mm512_maskz_loadu_epi32(ld, s + i));
+    _mm_mask_storeu_epi8(mask + i, ld, _mm_maskz_mov_epi8(keepm, _mm_set1_epi8(1)));
+  }
+  return uint32_t(_mm512_reduce_max_epu32(vmax));
+}
+
 uint32_t contig_avx512(const float* s, size_t groups, int keep, int m, bool magnitude, uint8_t* mask) {
+  if (m == 4) return magnitude ? contig4_avx512<true>(s, groups, keep, mask) : contig4_avx512<false>(s, groups, keep, mask);
   const int per = 16 / m, lanes = per * m;
   __m512i idx[16];
   __mmask16 wrap[16];
