@@ -158,7 +158,7 @@ class BertLayer(nn.Module):
 class BertEncoder(nn.Module):
     """HF-BERT-shaped encoder: token + position embeddings, attention_mask -> additive bias."""
 
-    def __init__(self, vocab=512, d=64, heads=4, layers=2, ff=128, ctx=64, classes=4):
+    def __init__(self, vocab=128, d=64, heads=4, layers=2, ff=256, ctx=32, classes=4):
         super().__init__()
         self.tok = nn.Embedding(vocab, d)
         self.pos = nn.Embedding(ctx, d)
@@ -317,11 +317,11 @@ def main():
          "logits": {0: "batch"}}, 14)
 
     add({"file": "bert_encoder_op13.onnx",
-         "architecture": "BERT-style encoder, 2 layers, d 64, 4 heads (separate q/k/v Linear), ff 128, vocab 512",
+         "architecture": "BERT-style encoder, 2 layers, d 64, 4 heads (separate q/k/v Linear), ff 256, vocab 128, context 32",
          "exercises": ["attention heads by view(b, t, 4, 16) with the head count as a Reshape constant",
                        "head merge reshape(b, t, 64)", "attention_mask -> additive bias [b,1,1,t]",
                        "residual + LayerNorm (post-LN)", "MLP neurons (fc1 -> GELU -> fc2)", "dynamic batch and sequence"]},
-        BertEncoder, (ids, am), ["input_ids", "attention_mask"], ["logits"],
+        BertEncoder, (ids % 128, am), ["input_ids", "attention_mask"], ["logits"],
         {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
          "logits": {0: "batch"}}, 13)
 

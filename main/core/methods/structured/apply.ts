@@ -46,12 +46,19 @@ export function removeGroupChannels(editor: ModelEditor, groups: ChannelGroup[],
   const model = editor.current() as OnnxModel;
   const readers = new Map<string, Reader>();
   const dwNodes = new Map<NodeInfo, number>();
+  const counts = new Map<Weight, { index: number; value: number }[]>();
   for (const g of groups) {
     const k = keep.get(g.id);
     if (!k || k.length === g.channels) continue;
     const kept = new Set(k);
     const gone = Array.from({ length: g.channels }, (_, c) => c).filter((c) => !kept.has(c));
     for (const m of g.members) {
+      if (m.kind === 'count') {
+        // A head count (per = head_dim) or a width (per = 1) in a shape constant.
+        const list = counts.get(m.weight) ?? [];
+        counts.set(m.weight, [...list, { index: m.index ?? 0, value: k.length / (m.per ?? 1) }]);
+        continue;
+      }
       const key = `${m.node.name}\u0000${m.input}`;
       let r = readers.get(key);
       if (!r) readers.set(key, (r = { node: m.node, input: m.input, weight: m.weight, removed: new Map() }));
@@ -100,6 +107,12 @@ export function removeGroupChannels(editor: ModelEditor, groups: ChannelGroup[],
       proto.get(r.node)!.input[r.input] = name;
       duplicated.push(name);
     }
+  }
+  for (const [w, list] of counts) {
+    // Shape constants are read by their Concat / Reshape only (the exporter makes one per use).
+    const v = Array.from(w.float32());
+    for (const { index, value } of list) v[index] = value;
+    editor.setTensor(w.id, v);
   }
   for (const [n, count] of dwNodes) {
     const g = proto.get(n)!.attribute.find((a) => a.name === 'group');

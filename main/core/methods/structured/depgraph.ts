@@ -8,12 +8,18 @@
 // attributes) loses the same channels. A space that reaches something we cannot follow
 // (a graph output, a Reshape, a normalization over the channels) is blocked, with the
 // reason and the node that blocks it.
+//
+// Attention: a Reshape that splits the channels into [heads, head_dim] with constant sizes
+// (view(b, t, H, hd)) makes a head tensor; Q·Kᵀ and P·V merge the Q, K and V groups; the
+// Reshape that merges heads back (reshape(b, t, H·hd)) returns to channels. Such a group moves
+// in whole heads (unit = hd), and the constants holding H and H·hd become members to rewrite.
+import { inferShapes } from '../../model/shapes';
 import type { ModelIR, NodeInfo, Weight } from '../../model/ir';
 
 /** One tensor (or tensor slice) of a group that loses the group's channels. */
 export interface Member {
-  /** out: a layer's output rows; in: a layer's input columns; param: a per-channel vector or constant; dw: a depthwise weight (out rows, group attribute). */
-  kind: 'out' | 'in' | 'param' | 'dw';
+  /** out: a layer's output rows; in: a layer's input columns; param: a per-channel vector or constant; dw: a depthwise weight (out rows, group attribute); count: a shape constant holding the channel count (divided by `per`: heads). */
+  kind: 'out' | 'in' | 'param' | 'dw' | 'count';
   node: NodeInfo;
   /** Input index of the node that reads the weight. */
   input: number;
@@ -24,11 +30,18 @@ export interface Member {
   repeat: number;
   /** Channel c of the group is entry offset + c (Concat). */
   offset: number;
+  /** count: the element of the constant, and the divisor (head_dim for a head count, 1 for a width). */
+  index?: number;
+  per?: number;
 }
 
 export interface ChannelGroup {
   id: number;
   channels: number;
+  /** Channels move in units of this many (head_dim for attention groups, else 1). */
+  unit: number;
+  /** Attention heads (channels / unit) when the group is an attention group. */
+  heads?: number;
   members: Member[];
   /** Layers whose output channels the group is (names: weight ids). */
   producers: string[];
@@ -48,6 +61,10 @@ interface Info {
   rank?: number;
   /** Flattened channel-major: channels are the outer part of the (single) feature axis. */
   flat?: boolean;
+  /** Head tensors: `axis` holds the heads, `dAxis` the head_dim entries (absent: scores, heads only). */
+  dAxis?: number;
+  hd?: number;
+  headsOnly?: boolean;
 }
 
 const UNARY = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Gelu', 'Erf', 'Identity', 'Dropout', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Mish', 'ThresholdedRelu', 'Clip', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos']);
@@ -61,12 +78,14 @@ class Spaces {
   producers: string[][] = [];
   consumers: string[][] = [];
   tensors: string[][] = [];
+  unit: number[] = [];
   blocked: ({ reason: string; node: string } | undefined)[] = [];
 
   add(count: number): number {
     const id = this.parent.length;
     this.parent.push(id);
     this.size.push(count);
+    this.unit.push(1);
     this.members.push([]);
     this.producers.push([]);
     this.consumers.push([]);
@@ -94,6 +113,7 @@ class Spaces {
     this.producers[a].push(...this.producers[b]);
     this.consumers[a].push(...this.consumers[b]);
     this.tensors[a].push(...this.tensors[b]);
+    this.unit[a] = Math.max(this.unit[a], this.unit[b]);
     this.blocked[a] ??= this.blocked[b];
     return a;
   }
@@ -120,6 +140,37 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
   for (const n of ir.nodes) if (n.graph !== '') for (const i of n.inputs) subgraphReads.add(i);
   const constVals = new Map<string, number[]>();
   for (const w of ir.weights) if (w.graph === '' && w.numel <= 16 && (w.dtype === 'int64' || w.dtype === 'int32')) constVals.set(w.name, Array.from(w.float32()));
+
+  const producer = new Map<string, NodeInfo>();
+  for (const n of main) for (const o of n.outputs) if (o) producer.set(o, n);
+  let shapes: Map<string, number[]> | undefined;
+  const shapeOf = (t: string): number[] | undefined => {
+    shapes ??= inferShapes(ir).shapes;
+    return shapes.get(t);
+  };
+  // A computed tensor without channels of its own broadcasts over `i`'s channel (and head_dim) axes.
+  const broadcasts = (t: string, i: Info): boolean => {
+    const s = shapeOf(t);
+    if (!s || i.rank === undefined) return false;
+    const at = (ax: number) => ax - (i.rank! - s.length);
+    return [i.axis, i.dAxis].every((ax) => {
+      if (ax === undefined) return true;
+      const a = at(ax < 0 ? i.rank! + ax : ax);
+      return a < 0 || s[a] === 1;
+    });
+  };
+  // The entries of a Reshape shape: constants (with where they live) or computed (undefined).
+  const shapeParts = (t: string): { w?: Weight; index: number; value?: number }[] | undefined => {
+    const w = weights.get(t);
+    if (w) return constVals.has(t) ? constVals.get(t)!.map((value, index) => ({ w, index, value })) : undefined;
+    const c = producer.get(t);
+    if (!c || c.op !== 'Concat') return undefined;
+    return c.inputs.flatMap((x) => {
+      const cw = weights.get(x);
+      if (cw && constVals.has(x)) return constVals.get(x)!.map((value, index) => ({ w: cw, index, value }));
+      return [{ index: 0 }];
+    });
+  };
 
   const blockAll = (i: Info | undefined, reason: string, node: string): void => {
     if (i) for (const s of i.segs) sp.block(s.space, reason, node);
@@ -216,10 +267,60 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
       continue;
     }
     if (!ins.some(Boolean)) continue; // nothing traced flows in (shape arithmetic, masks, embeddings)
+    // Shape reads only the dims: what it feeds computes with the pruned sizes at run time.
+    if (op === 'Shape') continue;
     const withInfo = ins.filter((i): i is Info => !!i);
     const block = (reason: string): void => {
       for (const i of withInfo) blockAll(i, reason, n.name);
     };
+    if (op === 'Reshape' && x && x.segs.length === 1 && !x.flat && !x.headsOnly) {
+      const parts = shapeParts(n.inputs[1]);
+      const C = total(x);
+      const last = parts?.[parts.length - 1];
+      const prev = parts?.[parts.length - 2];
+      const s = x.segs[0].space;
+      const lastAxis = x.rank !== undefined ? x.axis === x.rank - 1 : x.axis === -1;
+      if (parts && x.dAxis === undefined && lastAxis && last?.w && prev?.w && prev.value! * last.value! === C && prev.value! > 1) {
+        // Split into heads: [..., C] -> [..., H, hd].
+        const hd = last.value!;
+        member(s, { kind: 'count', node: producer.get(n.inputs[1]) ?? n, input: 0, weight: prev.w, axis: 0, index: prev.index, per: hd });
+        sp.unit[sp.find(s)] = Math.max(sp.unit[sp.find(s)], hd);
+        set(n.outputs[0], { segs: x.segs, axis: parts.length - 2, dAxis: parts.length - 1, rank: parts.length, hd });
+        continue;
+      }
+      if (parts && x.dAxis !== undefined && x.rank !== undefined && x.dAxis === x.rank - 1 && x.axis === x.rank - 2 && last?.w && last.value === C) {
+        // Merge heads: [..., H, hd] -> [..., H·hd].
+        member(s, { kind: 'count', node: producer.get(n.inputs[1]) ?? n, input: 0, weight: last.w, axis: 0, index: last.index, per: 1 });
+        set(n.outputs[0], { segs: x.segs, axis: parts.length - 1, rank: parts.length });
+        continue;
+      }
+    }
+    if (op === 'MatMul' && x && ins[1] && (x.dAxis !== undefined || x.headsOnly) && x.rank !== undefined) {
+      const y = ins[1];
+      const r = x.rank;
+      if (y.rank === r && x.axis === y.axis && x.axis < r - 2 && y.dAxis !== undefined) {
+        if (!x.headsOnly && x.dAxis === r - 1 && y.dAxis === r - 2) {
+          // Q·Kᵀ: the same heads of Q and K meet; the scores keep the head axis.
+          sp.union(x.segs[0].space, y.segs[0].space, n.name);
+          set(n.outputs[0], { segs: x.segs.map((q) => ({ space: sp.find(q.space), count: q.count })), axis: x.axis, rank: r, headsOnly: true, hd: x.hd });
+          continue;
+        }
+        if (x.headsOnly && y.dAxis === r - 1) {
+          // P·V: the heads of the scores pick the same heads of V.
+          sp.union(x.segs[0].space, y.segs[0].space, n.name);
+          set(n.outputs[0], { segs: y.segs.map((v) => ({ space: sp.find(v.space), count: v.count })), axis: x.axis, dAxis: r - 1, rank: r, hd: y.hd });
+          continue;
+        }
+      }
+    }
+    if ((op === 'Softmax' || op === 'LogSoftmax') && x && x.rank !== undefined) {
+      const a = attrNum(n, 'axis', -1);
+      const ax = a < 0 ? a + x.rank : a;
+      if (ax !== pos(x, x.rank) && ax !== x.dAxis) {
+        set(n.outputs[0], x);
+        continue;
+      }
+    }
     if (UNARY.has(op) && x && ins.slice(1).every((i) => !i)) {
       if (op === 'Clip' && n.inputs.slice(1).some((t) => t && !weights.has(t))) {
         block('Clip with computed bounds');
@@ -241,7 +342,7 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
         if (!t) continue;
         const i = ins[k];
         if (i) {
-          if (i.segs.length !== base.segs.length || i.segs.some((s, j) => s.count !== base.segs[j].count) || i.flat !== base.flat) {
+          if (i.segs.length !== base.segs.length || i.segs.some((s, j) => s.count !== base.segs[j].count) || i.flat !== base.flat || i.headsOnly !== base.headsOnly || (i.dAxis === undefined) !== (base.dAxis === undefined)) {
             block(`${op} of tensors with different channel layouts`);
             ok = false;
             break;
@@ -250,6 +351,7 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
           continue;
         }
         const w = weights.get(t);
+        if (!w && broadcasts(t, base)) continue; // e.g. an attention mask [b, 1, 1, t]
         if (!w) {
           block(`${op} with '${t}', a computed tensor whose channels are not traced`);
           ok = false;
@@ -319,7 +421,7 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
     }
     if (op === 'Transpose' && x && x.rank !== undefined) {
       const perm = attrInts(n, 'perm') ?? Array.from({ length: x.rank }, (_, k) => x.rank! - 1 - k);
-      set(n.outputs[0], { ...x, axis: perm.indexOf(pos(x, x.rank)) });
+      set(n.outputs[0], { ...x, axis: perm.indexOf(pos(x, x.rank)), ...(x.dAxis !== undefined ? { dAxis: perm.indexOf(x.dAxis) } : {}) });
       continue;
     }
     if (op === 'Concat' && withInfo.length === n.inputs.length && x) {
@@ -342,9 +444,12 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
   const groups: ChannelGroup[] = [];
   for (let s = 0; s < sp.parent.length; s++) {
     if (sp.find(s) !== s) continue;
+    const unit = sp.unit[s];
     const g: ChannelGroup = {
       id: groups.length,
       channels: sp.size[s],
+      unit,
+      ...(unit > 1 ? { heads: sp.size[s] / unit } : {}),
       members: sp.members[s],
       producers: [...new Set(sp.producers[s])],
       consumers: [...new Set(sp.consumers[s])],
@@ -353,6 +458,8 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
     if (sp.blocked[s]) g.blocked = sp.blocked[s];
     else if (g.producers.length === 0) g.blocked = { reason: 'no layer produces these channels', node: g.tensors[0] ?? '' };
     else if (g.channels < 2) g.blocked = { reason: 'a single channel', node: g.tensors[0] ?? '' };
+    else if (g.channels % unit !== 0) g.blocked = { reason: `${g.channels} channels do not split into heads of ${unit}`, node: g.tensors[0] ?? '' };
+    else if (unit > 1 && g.channels / unit < 2) g.blocked = { reason: 'a single attention head', node: g.tensors[0] ?? '' };
     groups.push(g);
   }
   return groups;

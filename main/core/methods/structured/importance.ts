@@ -26,7 +26,7 @@ function axisSums(data: Float32Array, dims: readonly number[], axis: number, p: 
 
 /** Scores of one member per group channel (larger = keep). */
 function memberScores(m: Member, channels: number, crit: Importance, inputNorms?: Float32Array): Float64Array | undefined {
-  if (m.kind === 'param') return undefined; // biases and norms follow the weights
+  if (m.kind === 'param' || m.kind === 'count') return undefined; // biases, norms and shape constants follow the weights
   const data = m.weight.float32();
   const dims = m.weight.dims;
   let sums: Float64Array;
@@ -81,7 +81,7 @@ export interface AllocationOptions {
 export function allocate(groups: ChannelGroup[], scores: Map<number, Float64Array>, opts: AllocationOptions): Map<number, number[]> {
   const keep = new Map<number, number[]>();
   const minKeep = opts.minKeep ?? 0.1;
-  const units = (g: ChannelGroup) => Math.max(1, opts.unit?.(g) ?? 1);
+  const units = (g: ChannelGroup) => Math.max(1, opts.unit?.(g) ?? g.unit);
   // Score per removable unit (a channel, or a head of `unit` channels).
   const unitScores = (g: ChannelGroup): Float64Array => {
     const u = units(g);
