@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_ARGS_BYTES } from '../../preload/contract';
-import { invoke, type ApiServices } from '../core/api/index';
+import { invoke, validateArgs, type ApiServices } from '../core/api/index';
+import type { CallName } from '../../preload/contract';
+import { DEFAULT_LIMITS, ISOLATED_CALLS, runIsolated, type IsolationLimits } from './isolated';
 import { badInput, toEnvelope, type ErrorEnvelope } from '../core/errors';
 import type { JobRunner } from '../core/jobs/runner';
 import type { JobSnapshot } from '../core/jobs/types';
@@ -27,6 +29,8 @@ export interface WebHostOptions {
   /** Folder with the built renderer (index.html + assets); absent → a page saying how to build it. */
   rendererDir: string;
   token?: string;
+  /** Memory and time limits of the worker that reads model files for model.inspect and the like. */
+  isolation?: IsolationLimits;
   /** Bytes all uploads of this launch may add together (default 16 GiB). */
   uploadQuotaBytes?: number;
 }
@@ -106,7 +110,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         } catch {
           throw badInput('The request body is not valid JSON.', 'Send a JSON object with the call arguments.');
         }
-        const value = await invoke(services, name, args);
+        // Calls that parse a model file the caller names run in a worker process with memory and
+        // time limits: a hostile file costs that process, never this host.
+        const value = ISOLATED_CALLS.has(name)
+          ? await runIsolated(name, validateArgs(name as CallName, args ?? {}), opts.dataDir, opts.isolation ?? DEFAULT_LIMITS)
+          : await invoke(services, name, args);
         return sendJson(res, 200, { ok: true, value: value ?? null });
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, { code: 'BAD_INPUT', message: `Method ${req.method} not allowed here.` });

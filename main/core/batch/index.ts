@@ -16,6 +16,7 @@ import { toJson } from '../zoo/repo/json';
 import { registerTwin } from '../zoo/repo/twins';
 import { cellFacets, planBatch } from './plan';
 import { runPool } from './pool';
+import { markInterruptedRuns } from './stale';
 import type { TwinResult } from './protocol';
 import { LocalQueue, type JobQueue, type TwinTask } from './queue';
 
@@ -73,7 +74,7 @@ export async function runBatch(recipe: string | Record<string, unknown>, opts: B
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? os.availableParallelism(), todo.length || 1));
   const emit = opts.onEvent ?? (() => {});
 
-  markInterruptedRuns(db);
+  markInterruptedRuns(db, { ownRunsStale: true });
   const runId = db.tx(() => {
     const id = Number(
       db
@@ -188,36 +189,6 @@ export function registerResult(db: ZooDb, t: TwinTask, r: TwinResult): number {
     setJobState(db, jobId(t), 'done', { result: { twinId: id } });
     return id;
   });
-}
-
-// A run left 'running' by a process that no longer exists was killed: say so.
-function markInterruptedRuns(db: ZooDb): void {
-  const rows = db.stmt<{ id: number; summary: string }>("SELECT id, summary FROM batch_runs WHERE state = 'running'").all();
-  for (const r of rows) {
-    let pid = 0;
-    try {
-      pid = Number(JSON.parse(r.summary).pid) || 0;
-    } catch {
-      // unreadable summary: treat as interrupted
-    }
-    if (pid && pid !== process.pid && isAlive(pid)) continue;
-    db.stmt("UPDATE batch_runs SET state = 'failed', ended_at = ?, summary = json_set(summary, '$.interrupted', json('true')) WHERE id = ?").run(now(), r.id);
-    db.stmt(`UPDATE jobs SET state = 'failed', ended_at = ?, error = ? WHERE kind = ? AND state IN ('queued', 'running') AND json_extract(params, '$.runId') = ?`).run(
-      now(),
-      toJson({ code: 'INTERNAL', message: 'The batch process stopped before this twin was made; the next run redoes it.' }),
-      TWIN_JOB_KIND,
-      r.id,
-    );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export { planBatch, expandCells, gridKey, cellFacets } from './plan';

@@ -3,6 +3,17 @@
 // tensors folded (Shape → Gather → Concat → Reshape chains of PyTorch exports), the file's own
 // value_info used where an op is not known. Unknown stays unknown (null), never a guess.
 import type { AttrValue, ModelIR, NodeInfo } from './ir';
+import { TwinforgeError } from '../errors';
+
+/**
+ * Largest integer tensor folded (elements; 1 Mi numbers = 8 MiB). Folding serves shape arithmetic
+ * (Shape → Gather → Concat → Reshape), where tensors have a handful of elements; past this a value
+ * simply stays unfolded.
+ */
+export const MAX_FOLDED_ELEMENTS = 2 ** 20;
+/** Elements folded over one whole model: a hostile graph cannot buy minutes with many mid-sized folds. */
+export const MAX_FOLDED_TOTAL = 8 * 2 ** 20;
+const foldable = (len: number): boolean => Number.isSafeInteger(len) && len >= 0 && len <= MAX_FOLDED_ELEMENTS;
 
 export interface ShapeOptions {
   /** Exact input shapes by input name (override the model's). */
@@ -98,6 +109,7 @@ export function inferShapes(model: ModelIR, opts: ShapeOptions = {}): ShapeResul
     }
   }
   const fromValueInfo = new Map(model.valueInfo.map((v) => [v.name, v]));
+  let folded = 0;
 
   // Looks a value up in its graph, then in the enclosing graphs.
   const lookup = <T>(m: Map<string, T>, graph: string, name: string): T | undefined => {
@@ -123,9 +135,17 @@ export function inferShapes(model: ModelIR, opts: ShapeOptions = {}): ShapeResul
     let outConsts: Array<number[] | undefined> = [];
     try {
       [outs, outConsts] = infer(n, ins, cin);
-    } catch {
+    } catch (err) {
+      if (err instanceof TwinforgeError) throw err; // the model breaks the spec (e.g. Slice step 0)
       outs = [];
     }
+    // Folding stops for good once the model has used up its budget.
+    outConsts = outConsts.map((c) => {
+      if (!c) return c;
+      if (c.length > MAX_FOLDED_ELEMENTS || folded + c.length > MAX_FOLDED_TOTAL) return undefined;
+      folded += c.length;
+      return c;
+    });
     n.outputs.forEach((o, i) => {
       if (!o) return;
       let s = outs[i];
@@ -156,7 +176,7 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
     if (ins.some((s, i) => !s && n.inputs[i])) return one(undefined);
     const s = broadcast(...(ins.filter(Boolean) as Shape[]));
     let c: number[] | undefined;
-    if (s && s.length <= 1 && cin.every((v, i) => v || !n.inputs[i]) && ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Equal', 'Where'].includes(op)) {
+    if (s && s.length <= 1 && foldable(prod(s)) && cin.every((v, i) => v || !n.inputs[i]) && ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Equal', 'Where'].includes(op)) {
       const len = prod(s);
       const at = (v: number[], i: number): number => v[v.length === 1 ? 0 : i];
       c = Array.from({ length: len }, (_, i) => {
@@ -287,7 +307,8 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
       if (ax < 0) ax += ss[0].length;
       const out = [...ss[0]];
       out[ax] = ss.reduce((t, s) => t + s[ax], 0);
-      const c = cin.every(Boolean) && out.length === 1 ? (cin as number[][]).flat() : undefined;
+      const total = cin.reduce((t, v) => t + (v?.length ?? 0), 0);
+      const c = cin.every(Boolean) && out.length === 1 && foldable(total) ? (cin as number[][]).flat() : undefined;
       return one(out, c);
     }
     case 'Split': {
@@ -315,6 +336,10 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
         const ax = axRaw < 0 ? axRaw + x.length : axRaw;
         const d = x[ax];
         const st = steps[i] ?? 1;
+        // The spec forbids step 0; it would also never end the walk below.
+        if (st === 0 || !Number.isFinite(st)) {
+          throw new TwinforgeError('CORRUPT_MODEL', `Slice node "${n.name}" has step ${st} on axis ${axRaw}; ONNX requires a non-zero step.`, 'The model breaks the ONNX spec; fix or re-export it.');
+        }
         const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
         let s = starts[i] < 0 ? starts[i] + d : starts[i];
         let e = ends[i] < 0 ? ends[i] + d : ends[i];
@@ -330,7 +355,7 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
         ranges[ax] = [s, e, st];
       });
       let c: number[] | undefined;
-      if (cin[0] && x.length === 1) {
+      if (cin[0] && x.length === 1 && foldable(out[0])) {
         const [s, e, st] = ranges[0];
         c = [];
         for (let i = s; st > 0 ? i < e : i > e; i += st) c.push(cin[0][i]);

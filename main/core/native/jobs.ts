@@ -80,3 +80,47 @@ export async function runNativeJob<T>(
     signal?.removeEventListener('abort', onAbort);
   }
 }
+
+type Typed = Float32Array | Int8Array | Uint8Array;
+
+/**
+ * Buffers an async native job works on, owned by the job. A caller's typed array can be detached
+ * while the job runs (ArrayBuffer.prototype.transfer, postMessage with a transfer list), which
+ * frees the memory the C++ worker thread is reading or writing. So the job gets private copies
+ * nobody else can reach (`own`), and outputs go back into the caller's arrays when it ends —
+ * unless the caller detached them meanwhile, in which case there is nothing left to write to.
+ */
+export class PinnedBuffers {
+  private outs: Array<[Typed, Typed]> = [];
+  private copies = new Map<Typed, Typed>();
+  /** A private copy of a read-only input (one copy per array, however often it is passed). */
+  own<T extends Typed>(a: T): T {
+    let c = this.copies.get(a);
+    if (!c) {
+      c = a.slice();
+      this.copies.set(a, c);
+    }
+    return c as T;
+  }
+  /** A private copy of an output (or in-place) array, copied back into `a` by `writeBack`. */
+  out<T extends Typed>(a: T): T {
+    const c = a.slice() as T;
+    this.outs.push([c, a]);
+    return c;
+  }
+  /** Copies outputs into the caller's arrays that are still attached. */
+  writeBack(): void {
+    for (const [c, a] of this.outs) if (a.byteLength === c.byteLength) a.set(c as never);
+  }
+}
+
+/** runNativeJob over pinned buffers: outputs are written back only when the job succeeded. */
+export async function runPinnedJob<T>(
+  pin: PinnedBuffers,
+  start: (onProgress: ((p: NativeProgress) => void) | undefined) => NativeJobHandle<T>,
+  opts: NativeAsyncOptions = {},
+): Promise<T> {
+  const r = await runNativeJob(start, opts);
+  pin.writeBack();
+  return r;
+}

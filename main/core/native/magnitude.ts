@@ -1,7 +1,7 @@
 // Magnitude pruning kernels: global threshold over many tensors, masks, in-place pruning,
 // nonzero counts. NaN weights are a BAD_INPUT error (found by the kernel's own pass).
 import { loadAddon } from './addon';
-import { callNative, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
+import { callNative, PinnedBuffers, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
 import { count, f32, fraction, options, u8, length } from './validate';
 import { badInput } from '../errors';
 
@@ -71,7 +71,10 @@ export function globalMagnitudeThresholdAsync(tensors: Float32Array[], sparsity:
   const list = tensorList(tensors);
   fraction(sparsity, 'sparsity');
   options(opts, 'opts');
-  return runNativeJob((onProgress) => addon().globalMagnitudeThresholdAsync(list, sparsity, onProgress), opts);
+  // Private copies: the caller may detach its arrays while the worker thread reads them.
+  const pin = new PinnedBuffers();
+  const owned = list.map((t) => pin.own(t));
+  return runNativeJob((onProgress) => addon().globalMagnitudeThresholdAsync(owned, sparsity, onProgress), opts);
 }
 
 /** Keep-mask (1 keep, 0 prune) for |w| >= threshold, pruning also the first `tiesToPrune` |w| == threshold; returns the ties it pruned. */

@@ -1,6 +1,6 @@
 // N:M masks along the input dimension: keep the N largest of every M (ties keep the lower index).
 import { loadAddon } from './addon';
-import { callNative, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
+import { callNative, PinnedBuffers, runPinnedJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
 import { axis01, count, f32, length, options, u8, shape } from './validate';
 import { badInput } from '../errors';
 
@@ -57,7 +57,10 @@ export function nmMask(scores: Float32Array, opts: NmOptions): Uint8Array {
 /** nmMask off the JS thread, with progress and AbortSignal. */
 export async function nmMaskAsync(scores: Float32Array, opts: NmOptions, asyncOpts: NativeAsyncOptions = {}): Promise<Uint8Array> {
   const a = parse(scores, opts);
-  await runNativeJob((onProgress) => addon().nmMaskAsync(scores, a.rows, a.cols, a.n, a.m, a.axis, a.magnitude, a.mask, onProgress), asyncOpts);
+  const pin = new PinnedBuffers(); // the caller may detach its arrays while the job runs
+  const s = pin.own(scores);
+  const mask = pin.out(a.mask);
+  await runPinnedJob(pin, (onProgress) => addon().nmMaskAsync(s, a.rows, a.cols, a.n, a.m, a.axis, a.magnitude, mask, onProgress), asyncOpts);
   return a.mask;
 }
 

@@ -1,7 +1,7 @@
 // Weight quantization: int8 per-channel symmetric (ONNX QuantizeLinear semantics) and int4
 // group-wise (ONNX Runtime MatMulNBits layout), with dequantization. Weights must be finite.
 import { loadAddon } from './addon';
-import { callNative, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
+import { callNative, PinnedBuffers, runPinnedJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
 import { axis01, f32, length, oneOf, options, shape, typedArray, u8 } from './validate';
 import { badInput } from '../errors';
 
@@ -67,7 +67,11 @@ export function quantizeInt8PerChannel(weights: Float32Array, opts: Int8Options)
 /** quantizeInt8PerChannel off the JS thread, with progress and AbortSignal (for big tensors). */
 export async function quantizeInt8PerChannelAsync(weights: Float32Array, opts: Int8Options, asyncOpts: NativeAsyncOptions = {}): Promise<Int8Quantized> {
   const a = int8Args(weights, opts);
-  await runNativeJob((p) => addon().quantizeInt8Async(weights, a.rows, a.cols, a.axis, a.q, a.scales, p), asyncOpts);
+  const pin = new PinnedBuffers(); // the caller may detach its arrays while the job runs
+  const w = pin.own(weights);
+  const q = pin.out(a.q);
+  const sc = pin.out(a.scales);
+  await runPinnedJob(pin, (p) => addon().quantizeInt8Async(w, a.rows, a.cols, a.axis, q, sc, p), asyncOpts);
   return { q: a.q, scales: a.scales, axis: a.axis };
 }
 
@@ -130,7 +134,12 @@ export function quantizeInt4Groups(weights: Float32Array, opts: Int4Options): In
 /** quantizeInt4Groups off the JS thread, with progress and AbortSignal. */
 export async function quantizeInt4GroupsAsync(weights: Float32Array, opts: Int4Options, asyncOpts: NativeAsyncOptions = {}): Promise<Int4Quantized> {
   const a = int4Args(weights, opts);
-  await runNativeJob((p) => addon().quantizeInt4Async(weights, a.rows, a.cols, a.groupSize, a.symmetric, a.packed, a.scales, a.zeroPoints ?? null, p), asyncOpts);
+  const pin = new PinnedBuffers();
+  const w = pin.own(weights);
+  const packed = pin.out(a.packed);
+  const sc = pin.out(a.scales);
+  const zps = a.zeroPoints ? pin.out(a.zeroPoints) : null;
+  await runPinnedJob(pin, (p) => addon().quantizeInt4Async(w, a.rows, a.cols, a.groupSize, a.symmetric, packed, sc, zps, p), asyncOpts);
   return { packed: a.packed, scales: a.scales, zeroPoints: a.zeroPoints, groupSize: a.groupSize, symmetric: a.symmetric };
 }
 

@@ -3,7 +3,7 @@
 // symmetric/asymmetric). W is [rows = outputs, cols = inputs] row-major and is updated in place;
 // H is [cols, cols] and is only read. device: 'cuda' runs the CUDA variant (NO_DEVICE without a GPU).
 import { loadAddon } from './addon';
-import { callNative, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
+import { callNative, PinnedBuffers, runPinnedJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
 import { count, f32, fraction, length, options, shape, typedArray, u8 } from './validate';
 import { cudaInfo } from './cuda';
 import { TwinforgeError, badInput } from '../errors';
@@ -147,7 +147,10 @@ export function hessianAccumulate(h: Float32Array, x: Float32Array, opts: Hessia
 /** hessianAccumulate off the JS thread, with progress and AbortSignal. */
 export async function hessianAccumulateAsync(h: Float32Array, x: Float32Array, opts: HessianOptions, asyncOpts: NativeAsyncOptions = {}): Promise<Float32Array> {
   const a = hessArgs(h, x, opts);
-  await runNativeJob((p) => addon().hessianAccumulateAsync(a.hh, a.xx, a.nSamples, a.dim, a.alpha, { device: a.device }, p), asyncOpts);
+  const pin = new PinnedBuffers(); // the caller may detach its arrays while the job runs
+  const hh = pin.out(a.hh);
+  const xx = pin.own(a.xx);
+  await runPinnedJob(pin, (p) => addon().hessianAccumulateAsync(hh, xx, a.nSamples, a.dim, a.alpha, { device: a.device }, p), asyncOpts);
   return a.hh;
 }
 
@@ -205,7 +208,11 @@ export function sparsegpt(w: Float32Array, h: Float32Array, opts: SparseGptOptio
 /** sparsegpt off the JS thread: progress stages 'cholesky', 'inverse', 'sweep'; the AbortSignal stops it between blocks. */
 export async function sparsegptAsync(w: Float32Array, h: Float32Array, opts: SparseGptOptions, asyncOpts: NativeAsyncOptions = {}): Promise<SparseGptResult> {
   const a = sgptArgs(w, h, opts);
-  const r = await runNativeJob((p) => addon().sparsegptAsync(a.ww, a.rows, a.cols, a.hh, a.mask, a.native, p), asyncOpts);
+  const pin = new PinnedBuffers();
+  const ww = pin.out(a.ww);
+  const hh = pin.own(a.hh);
+  const mask = pin.out(a.mask);
+  const r = await runPinnedJob(pin, (p) => addon().sparsegptAsync(ww, a.rows, a.cols, hh, mask, a.native, p), asyncOpts);
   return { ...r, mask: a.mask };
 }
 
@@ -261,6 +268,13 @@ export function gptq(w: Float32Array, h: Float32Array, opts: GptqOptions): GptqR
 /** gptq off the JS thread, with progress and AbortSignal. */
 export async function gptqAsync(w: Float32Array, h: Float32Array, opts: GptqOptions, asyncOpts: NativeAsyncOptions = {}): Promise<GptqResult> {
   const a = gptqArgs(w, h, opts);
-  const r = await runNativeJob((p) => addon().gptqAsync(a.ww, a.rows, a.cols, a.hh, a.mask, a.codes, a.scales, a.zeroPoints ?? null, a.native, p), asyncOpts);
+  const pin = new PinnedBuffers();
+  const ww = pin.out(a.ww);
+  const hh = pin.own(a.hh);
+  const mask = a.mask ? pin.own(a.mask) : null;
+  const codes = pin.out(a.codes);
+  const sc = pin.out(a.scales);
+  const zps = a.zeroPoints ? pin.out(a.zeroPoints) : null;
+  const r = await runPinnedJob(pin, (p) => addon().gptqAsync(ww, a.rows, a.cols, hh, mask, codes, sc, zps, a.native, p), asyncOpts);
   return gptqResult(a, r);
 }

@@ -20,12 +20,15 @@ import { ModelStore } from './store';
 import { readTar, tarEnd, tarHeader, tarPadding, type EntrySink } from './tar';
 import type { BenchmarkRecord, EvaluationRecord, LayerStat, ModelRecord, TwinInfo, ZooRecord } from './types';
 import { toJson } from './repo/json';
+import { manifestProblems, manifestSchema } from './manifest-schema';
 
 export const ARCHIVE_FORMAT = 'twinforge-zoo-archive';
 export const ARCHIVE_VERSION = 1;
 const MANIFEST = 'twinforge-zoo.json';
 const FILE_RE = /^store\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
-const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+// Real manifests are a few MB even for big zoos (rows and layer statistics); 64 MiB bounds what
+// parsing one may cost (a 314 KB .tar.gz can inflate to a 300 MB manifest).
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 interface ArchivedModel extends ModelRecord {
   twin: (TwinInfo & { createdAt: string }) | null;
@@ -259,15 +262,21 @@ async function unpack(src: string, work: string): Promise<{ manifest: Manifest; 
   }
   if (mismatches.length) throw mismatches[0];
   if (!manifestBytes) throw badInput(`${src} has no ${MANIFEST}: not a zoo archive; nothing was imported.`, 'Give a file written by `twinforge zoo export`.');
-  let manifest: Manifest;
+  let raw: unknown;
   try {
-    manifest = JSON.parse(Buffer.concat(manifestBytes, manifestSize).toString('utf8')) as Manifest;
+    raw = JSON.parse(Buffer.concat(manifestBytes, manifestSize).toString('utf8'));
   } catch (e) {
     throw badInput(`The archive manifest is not valid JSON: ${(e as Error).message}; nothing was imported.`);
   }
-  if (manifest?.format !== ARCHIVE_FORMAT) throw badInput(`${src} is not a Twinforge zoo archive (format '${String(manifest?.format)}').`);
-  if (manifest.version > ARCHIVE_VERSION) throw new TwinforgeError('UNSUPPORTED', `The archive is format version ${manifest.version}; this Twinforge reads up to ${ARCHIVE_VERSION}.`, 'Update Twinforge.');
-  return { manifest, files };
+  const r = raw as { format?: unknown; version?: unknown } | null;
+  if (typeof r !== 'object' || r === null || r.format !== ARCHIVE_FORMAT) throw badInput(`${src} is not a Twinforge zoo archive (format '${String(r?.format)}').`);
+  if (typeof r.version === 'number' && r.version > ARCHIVE_VERSION) throw new TwinforgeError('UNSUPPORTED', `The archive is format version ${r.version}; this Twinforge reads up to ${ARCHIVE_VERSION}.`, 'Update Twinforge.');
+  // Every field is checked before any of it is used.
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw badInput(`The archive manifest is malformed (${manifestProblems(parsed.error)}); nothing was imported.`, 'The archive is damaged or was not written by `twinforge zoo export`: export it again.');
+  }
+  return { manifest: parsed.data as unknown as Manifest, files };
 }
 
 function validateManifest(m: Manifest): void {

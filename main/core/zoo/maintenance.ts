@@ -4,6 +4,9 @@ import type { ZooDb } from './db';
 import { referencedShas, shaRefCount } from './repo/models';
 import { deleteZoo, requireZoo } from './repo/zoos';
 import { ModelStore } from './store';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { markInterruptedRuns, pidAlive } from '../batch/stale';
 
 export interface RemoveResult {
   zoo: string;
@@ -31,9 +34,29 @@ export function removeZoo(db: ZooDb, name: string): RemoveResult {
 }
 
 /** Deletes stored files no row references (and stale temp files); young files are spared. */
-export function collectGarbage(db: ZooDb, graceMs?: number): { removed: number; bytes: number; temps: number } {
+export function collectGarbage(db: ZooDb, graceMs?: number): { removed: number; bytes: number; temps: number; interruptedRuns: number } {
+  // Runs of killed batch processes first: their rows say 'running' until someone notices.
+  const interruptedRuns = markInterruptedRuns(db);
+  const store = new ModelStore(db.dataDir);
+  const dead = removeDeadStaging(store.tmpDir);
   const refs = referencedShas(db);
   // A row may be committed between the snapshot and the unlink: re-check each one before it goes.
-  const r = new ModelStore(db.dataDir).gc((sha) => refs.has(sha) || shaRefCount(db, sha) > 0, graceMs);
-  return { removed: r.removed.length, bytes: r.bytes, temps: r.temps };
+  const r = store.gc((sha) => refs.has(sha) || shaRefCount(db, sha) > 0, graceMs);
+  return { removed: r.removed.length, bytes: r.bytes, temps: r.temps + dead, interruptedRuns };
+}
+
+/**
+ * Removes staging entries (`<pid>-<random>...` in the store's tmp folder) whose process no longer
+ * exists, whatever their age: the grace period protects live writers, and a dead one writes no more.
+ */
+export function removeDeadStaging(tmpDir: string): number {
+  if (!existsSync(tmpDir)) return 0;
+  let n = 0;
+  for (const f of readdirSync(tmpDir)) {
+    const m = /^(\d+)-/.exec(f);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    rmSync(path.join(tmpDir, f), { recursive: true, force: true });
+    n++;
+  }
+  return n;
 }

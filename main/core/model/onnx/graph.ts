@@ -94,6 +94,7 @@ const CONSTANT_VALUE_ATTRS = new Set(['value', 'value_float', 'value_floats', 'v
 export function walkGraphs(main: GraphProto): WalkedGraphs {
   const out: WalkedGraphs = { nodes: [], protoOf: new Map(), graphs: new Map(), entries: [], consumers: new Map(), valueInfo: [] };
   const usedNodeNames = new Set<string>();
+  const nextSuffix = new Map<string, number>();
   const visit = (g: GraphProto, path: string, outer: Map<string, string>[]): void => {
     out.graphs.set(path, g);
     const scope = new Map<string, string>();
@@ -118,8 +119,10 @@ export function walkGraphs(main: GraphProto): WalkedGraphs {
       let name = n.name || `${n.opType}_${index}`;
       if (path) name = `${path}/${name}`;
       if (usedNodeNames.has(name)) {
-        let k = 2;
+        // Resume from the last suffix given to this name: 20,000 nodes of one name stay linear.
+        let k = nextSuffix.get(name) ?? 2;
         while (usedNodeNames.has(`${name}#${k}`)) k++;
+        nextSuffix.set(name, k + 1);
         name = `${name}#${k}`;
       }
       usedNodeNames.add(name);

@@ -267,8 +267,12 @@ export class OnnxModel implements ModelIR {
     }
     const el = byteSize(dtype, 1);
     // The dense form is what callers read; its size is not bounded by the file, so cap it.
-    if (numel * el > MAX_SPARSE_DENSE_BYTES) {
-      throw new TwinforgeError('UNSUPPORTED', `${what} is a sparse [${dims}] tensor; its dense form (${numel * el} bytes) is too large to read.`, 'Twinforge reads sparse initializers up to 2 GiB dense.');
+    // Beyond the absolute cap, the dense form may not outgrow what the file stores by more than a
+    // sparsity no real weight has (a 139-byte tensor must not claim gigabytes).
+    const stored = vp.byteLength + ip.byteLength;
+    const cap = Math.min(MAX_SPARSE_DENSE_BYTES, SPARSE_DENSE_FLOOR + SPARSE_DENSE_RATIO * stored);
+    if (numel * el > cap) {
+      throw new TwinforgeError('CORRUPT_MODEL', `${what} is a sparse [${dims}] tensor of ${nnz} values (${stored} bytes stored); its dense form (${numel * el} bytes) is larger than such a file can hold.`, `Twinforge reads sparse initializers up to ${SPARSE_DENSE_RATIO}× their stored size dense (2 GiB at most); re-export the model with dense weights.`);
     }
     const dense = (): Uint8Array => {
       const out = new Uint8Array(byteSize(dtype, numel));
@@ -311,7 +315,9 @@ interface Access {
 }
 
 const DEFAULT_CHUNK = 1 << 22;
-const MAX_SPARSE_DENSE_BYTES = 2 ** 31; // elements per chunk when streaming (16 MB of float32)
+const MAX_SPARSE_DENSE_BYTES = 2 ** 31;
+const SPARSE_DENSE_FLOOR = 64 * 2 ** 20; // any sparse tensor may be this large dense
+const SPARSE_DENSE_RATIO = 1024; // dense bytes per stored byte past the floor (0.1% density) // elements per chunk when streaming (16 MB of float32)
 
 function makeWeight(e: OnnxWeightEntry, acc: Access, r: ReturnType<typeof assignRoles> extends Map<string, infer R> ? R : never, consumers: Weight['consumers']): Weight {
   const w: Weight = {

@@ -116,7 +116,8 @@ export function locatePayload(t: TensorProto, ctx: TensorContext, what: string):
   const lazy = markerIndex(t.$unknown);
   if (lazy !== undefined) {
     const span = ctx.spans[lazy];
-    if (!span) throw new TwinforgeError('INTERNAL', `${what} refers to weight #${lazy}, which was not recorded.`);
+    // A marker the reader did not write is the reserved field 8191 in the file itself.
+    if (!span) throw corrupt(`${what} carries protobuf field 8191, which ONNX does not define and Twinforge reserves.`);
     if (span.length !== need) throw corrupt(`${what} holds ${span.length} bytes of data, but ${dtype} [${t.dims.join(', ')}] needs ${need}.`);
     return { kind: 'lazy', byteLength: need, source: ctx.modelSource, offset: span.offset };
   }

@@ -13,6 +13,21 @@ import { FileSource, sharedScratch } from '../source';
 /** The largest header accepted (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100 * 2 ** 20;
 const MAX_NUMEL = 2 ** 40;
+/**
+ * Most tensors one file may describe. Real checkpoints hold a few thousand per shard; each entry
+ * costs a weight record and its analysis, so 300,000 empty tensors would cost gigabytes.
+ */
+export const MAX_TENSORS = 50_000;
+
+const DTYPE_KEY = Buffer.from('"dtype"');
+
+/** How often `needle` occurs in `hay`, counting no further than `stop`. */
+function countOccurrences(hay: Uint8Array, needle: Buffer, stop: number): number {
+  const b = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength);
+  let n = 0;
+  for (let at = b.indexOf(needle); at >= 0 && n < stop; at = b.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
 
 /** Whether the first bytes look like safetensors: a plausible header length, then '{'. */
 export function matchSafetensors(head: Uint8Array): boolean {
@@ -46,13 +61,19 @@ export function readSafetensorsHeader(src: FileSource): { entries: SafetensorsEn
   if (n > BigInt(MAX_HEADER_BYTES)) throw corrupt(file, `the header claims ${n} bytes (limit ${MAX_HEADER_BYTES}).`);
   const headerLen = Number(n);
   if (8 + headerLen > src.size) throw corrupt(file, `the header claims ${headerLen} bytes but the file has ${src.size - 8} after the length.`);
+  const headerBytes = src.read(8, headerLen);
+  // Count tensor entries before parsing: JSON.parse of a header with 300,000 entries costs seconds.
+  const described = countOccurrences(headerBytes, DTYPE_KEY, MAX_TENSORS + 1);
+  if (described > MAX_TENSORS) throw corrupt(file, `the header describes more than ${MAX_TENSORS} tensors; Twinforge reads at most ${MAX_TENSORS} per file.`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(src.read(8, headerLen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (err) {
     throw corrupt(file, `the header is not valid UTF-8 JSON (${(err as Error).message}).`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw corrupt(file, 'the header is not a JSON object.');
+  const count = Object.keys(header).length;
+  if (count > MAX_TENSORS + 1) throw corrupt(file, `the header describes ${count} tensors; Twinforge reads at most ${MAX_TENSORS} per file.`);
   const dataStart = 8 + headerLen;
   const dataSize = src.size - dataStart;
   const entries: SafetensorsEntry[] = [];

@@ -1,0 +1,22 @@
+// Worker process for model reads that a host must survive: it answers one request (a contract
+// call such as model.inspect) and exits. A hostile or huge model may use up this process's memory
+// or time; the host that forked it (main/web/isolated.ts) kills it and answers with a clear error,
+// and keeps serving everyone else meanwhile.
+import { invoke, type ApiServices } from '../api/index';
+import { toEnvelope } from '../errors';
+
+interface Request {
+  name: string;
+  args: unknown;
+  dataDir: string;
+}
+
+process.once('message', (msg: Request) => {
+  // Model-reading calls never touch jobs; a stand-in that refuses keeps the types honest.
+  const services = { dataDir: msg.dataDir, host: 'web', jobs: undefined } as unknown as ApiServices;
+  void invoke(services, msg.name, msg.args)
+    .then((value) => ({ ok: true, value: value ?? null }), (err: unknown) => ({ ok: false, error: toEnvelope(err) }))
+    .then((reply) => {
+      process.send?.(reply, () => process.exit(0));
+    });
+});
