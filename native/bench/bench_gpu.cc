@@ -341,7 +341,7 @@ TF_BENCH_SUITE(gpu) {
       tf::solvers::ObsResult res;
       const double ms = cu::time_ms([&] { reset(); res = cu::sparsegpt_dev(dwork.as<float>(), L, L, dh.as<float>(), dm.as<uint8_t>(), o); }, 3, 1);
       Record r = g.rec(nm ? "sparsegpt 2:4 layer" : "sparsegpt 50% layer", "4096x4096, H of " + std::to_string(LT) + " tokens", 0, ms * 1e-3);
-      r.note = "PyTorch reference on H200 (MEASURED.md): " + std::string(nm ? "0.54 s" : "0.42 s") + "; speedup " +
+      r.note = "PyTorch reference on H200 (docs/MEASURED-FACTS.md): " + std::string(nm ? "0.54 s" : "0.42 s") + "; speedup " +
                std::to_string((nm ? 540.0 : 420.0) / ms).substr(0, 5) + "x; loss " + std::to_string(res.loss);
       r.check = verdict(std::isfinite(res.loss), "loss not finite");
       ctx.add(r);

@@ -45,7 +45,7 @@ describeE2E('the wizard, end to end', () => {
     expect(Number(await page.getByTestId('chart-layers').getAttribute('data-points'))).toBeGreaterThan(0);
     await app.shot('wizard-1-model');
 
-    // 2. Target: the build machines' profile (x86 AVX-512 VNNI) with ONNX Runtime; the explainer's verdicts.
+    // 2. Target: the CPU reference machine's profile (x86 AVX-512 VNNI) with ONNX Runtime; the explainer's verdicts.
     await page.keyboard.press('Alt+ArrowRight');
     await expect.poll(step).toBe('target');
     await page.getByTestId('target-profile').selectOption('x86-avx512-vnni');

@@ -20,7 +20,7 @@ import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type Pro
 import { formatQuantity } from './units';
 
 export interface DetectOptions {
-  /** Scales the timing budgets (1: ~75 s on the 2-core build machine, 0.3: ~60 s; tests use ~0.15). */
+  /** Scales the timing budgets (1: ~75 s on a 2-core AVX-512 server, 0.3: ~60 s; tests use ~0.15). */
   effort?: number;
   /** Models to check the fresh profile against (ORT-measured vs estimated latency). */
   models?: { path: string; inputShapes?: Record<string, number[]> }[];
@@ -168,7 +168,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
     });
   }
   if (x86) {
-    speedups.push({ pattern: 'dense', precision: 'fp16', accelerated: false, points: [{ memory: 1.0, compute: 1.0 }], note: 'fp16 is computed as fp32 on this CPU: no speed, only a smaller file', source: { kind: 'measured', citation: 'MEASURED.md (2026-11-28): ORT 1.30 fp16 weights ~1.0x on x86 (computed as fp32)' } });
+    speedups.push({ pattern: 'dense', precision: 'fp16', accelerated: false, points: [{ memory: 1.0, compute: 1.0 }], note: 'fp16 is computed as fp32 on this CPU: no speed, only a smaller file', source: { kind: 'measured', citation: 'docs/MEASURED-FACTS.md (2026-11-28): ORT 1.30 fp16 weights ~1.0x on x86 (computed as fp32)' } });
   }
   const runtimes: Record<string, unknown>[] = [
     {

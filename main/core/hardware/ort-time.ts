@@ -1,5 +1,5 @@
-// Timing models in ONNX Runtime the way MEASURED.md says gives honest numbers: every core as
-// intra-op threads (runtime/threads.ts; 2 on the build machines), no spinning (a spinning pool
+// Timing models in ONNX Runtime the way docs/MEASURED-FACTS.md says gives honest numbers: every core as
+// intra-op threads (runtime/threads.ts; 2 on the CPU reference machines), no spinning (a spinning pool
 // steals the cores of the session being timed), sessions run interleaved round by round so
 // machine noise hits baseline and candidate alike.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

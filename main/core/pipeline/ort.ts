@@ -1,5 +1,5 @@
 // ONNX Runtime sessions the pipeline runs: CPU, no spinning threads (two sessions side by side
-// must not starve each other, MEASURED.md), tensors made from the datasets' plain arrays.
+// must not starve each other, docs/MEASURED-FACTS.md), tensors made from the datasets' plain arrays.
 import ort from 'onnxruntime-node';
 import type { TensorData } from '../data/dataset';
 import { TwinforgeError } from '../errors';

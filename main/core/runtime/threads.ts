@@ -1,7 +1,7 @@
 // One intra-op thread count for every ONNX Runtime session Twinforge opens: timing, calibration,
 // evaluation and plan checks must agree, or an estimate made for N threads is checked against a
 // twin timed on M. ORT's own default (physical cores as it detects them) read 1 on the 2-vCPU
-// build machines, where everything else ran on 2.
+// reference machine (docs/MEASURED-FACTS.md), where everything else ran on 2.
 import os from 'node:os';
 
 /** TWINFORGE_THREADS when set, else every logical core the process may use. */

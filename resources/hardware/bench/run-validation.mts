@@ -56,7 +56,7 @@ const lines: string[] = [];
 const md = (s = '') => lines.push(s);
 md('# Hardware awareness: validation on this machine');
 md();
-md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The build machines are shared: the 1-minute load average is given with each figure. Measured latency = ONNX Runtime timed the way a benchmark loop runs a model (one session, runs back to back, at least 15 rounds and as many as the time budget allows), in three fresh sessions per pass and two passes over all models minutes apart; the lowest of the per-session medians is kept (stretches of seconds on the shared machine run 1.5-2x slow, and interference only adds time) and the plain median over every round is listed next to it. hw detect likewise keeps the lowest fixed costs (call, node, per op) of its two calibration passes and averages the rates.`);
+md(`Produced by \`npx tsx resources/hardware/bench/run-validation.mts --effort ${effort}\` on ${new Date().toISOString()} (${os.cpus()[0]?.model}, ${os.cpus().length} logical cores, Node ${process.versions.node}, ONNX Runtime 1.30 CPU, 2 intra-op threads, \`session.intra_op.allow_spinning=0\`, runs interleaved). The machine is shared: the 1-minute load average is given with each figure. Measured latency = ONNX Runtime timed the way a benchmark loop runs a model (one session, runs back to back, at least 15 rounds and as many as the time budget allows), in three fresh sessions per pass and two passes over all models minutes apart; the lowest of the per-session medians is kept (stretches of seconds on the shared machine run 1.5-2x slow, and interference only adds time) and the plain median over every round is listed next to it. hw detect likewise keeps the lowest fixed costs (call, node, per op) of its two calibration passes and averages the rates.`);
 md();
 
 log(`detect (load ${load()})`);
@@ -64,7 +64,8 @@ const det = await hwDetect({ effort, log }, { dataDir });
 const profile = validateProfile(det.profile, 'detect');
 md('## 1. This machine, measured (`twinforge hw detect`)');
 md();
-for (const n of (det.profile as { measured: { notes: string[] } }).measured.notes) md(`- ${n}`);
+// paths relative to the repository: the document is committed and read on other machines
+for (const n of (det.profile as { measured: { notes: string[] } }).measured.notes) md(`- ${n.split(root + path.sep).join('')}`);
 for (const w of det.warnings) md(`- warning: ${w}`);
 md(`- load average ${det.load[0].toFixed(1)} -> ${det.load[1].toFixed(1)}`);
 md();

@@ -38,7 +38,7 @@ describe('explainer', () => {
     const int8 = option(e, 0, 'dense int8');
     expect(int8.verdict).toBe('faster');
     expect(int8.reason).toMatch(/GEMV memory-bound: int8 pays/);
-    expect(int8.sources.join(' ')).toMatch(/MEASURED\.md/);
+    expect(int8.sources.join(' ')).toMatch(/MEASURED-FACTS\.md/);
     expect(option(e, 0, 'channels 50% fp32').reason).toMatch(/removed channels pay everywhere/);
   });
 

@@ -73,7 +73,7 @@ constexpr size_t kSharedAMaxFloats = size_t(16) << 20;
 size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 
 // 64-byte aligned packing buffers, recycled across calls: the workers are fresh threads each
-// call, and fresh pages cost more to touch than the packing itself (MEASURED.md).
+// call, and fresh pages cost more to touch than the packing itself (docs/MEASURED-FACTS.md).
 class ScratchPool {
  public:
   struct Buf {
