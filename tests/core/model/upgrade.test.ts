@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { TwinforgeError } from '../../../main/core/errors';
 import type { DType } from '../../../main/core/model/dtype';
 import { type AttrInit, graphProto, modelProto, node, tensorProto, valueInfo } from '../../../main/core/model/onnx/build';
-import { defaultOpset, upgradeOpset } from '../../../main/core/model/onnx/opset';
+import { checkOpset, defaultOpset, upgradeOpset } from '../../../main/core/model/onnx/opset';
 import type { TensorProto } from 'onnx-buf';
 
 interface Case {
@@ -110,6 +110,9 @@ describe('opset up-conversion (hand-built graphs, ORT on both)', () => {
       const original = build(c);
       const want = await run(original, c);
       const m = build(c);
+      const before = toBinary(ModelProtoSchema, m);
+      checkOpset(m, 13);
+      expect(Buffer.compare(Buffer.from(toBinary(ModelProtoSchema, m)), Buffer.from(before))).toBe(0);
       upgradeOpset(m, 13);
       expect(defaultOpset(m)).toBe(13);
       const ops = m.graph!.node.map((n) => n.opType);
@@ -142,6 +145,8 @@ describe('opset up-conversion refusals', () => {
   const refusal = (c: Case): TwinforgeError => {
     const m = build(c);
     const before = toBinary(ModelProtoSchema, m);
+    // The dry-run check refuses the same way without touching the model.
+    expect(() => checkOpset(m, 13)).toThrow(TwinforgeError);
     try {
       upgradeOpset(m, 13);
     } catch (err) {

@@ -5,7 +5,7 @@ import type { GraphProto, ModelProto, NodeProto } from 'onnx-buf';
 import { create } from '@bufbuild/protobuf';
 import { OperatorSetIdProtoSchema } from 'onnx-buf';
 import { irVersionFor, node as makeNode, tensorProto } from './build';
-import { UPGRADE_OPSET, upgradeModel } from './upgrade';
+import { UPGRADE_OPSET, checkUpgrade, upgradeModel } from './upgrade';
 
 const REDUCE_18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
 
@@ -34,6 +34,12 @@ function allGraphs(g: GraphProto, out: GraphProto[] = []): GraphProto[] {
     for (const sg of a.graphs) allGraphs(sg, out);
   }
   return out;
+}
+
+/** Throws the refusal upgradeOpset(proto, target) would throw, changing nothing (dry runs, recipe checks). */
+export function checkOpset(proto: ModelProto, target: number): void {
+  const current = defaultOpset(proto);
+  if (current < target && current < UPGRADE_OPSET) checkUpgrade(proto, current, Math.max(target, UPGRADE_OPSET));
 }
 
 /**

@@ -97,13 +97,9 @@ function planGraph(g: GraphProto, from: number, to: number, taken: Set<string>, 
   }
   if (changed) plan.push([g, nodes]);
 }
-/**
- * Converts the model's ai.onnx nodes from its opset to `to` (at least UPGRADE_OPSET) in place
- * and declares the new opset. Throws UNSUPPORTED naming every node it cannot convert faithfully;
- * the model is left untouched then (checks run before any rewrite).
- */
-export function upgradeModel(proto: ModelProto, from: number, to: number): void {
-  if (!proto.graph || from >= to) return;
+// Every node rewrite for raising `proto` (refusals first): nothing in the model is changed yet.
+function planUpgrade(proto: ModelProto, from: number, to: number): Array<[GraphProto, NodeProto[]]> {
+  if (!proto.graph || from >= to) return [];
   const refused: string[] = [];
   refusals(proto.graph, from, refused);
   if (refused.length) {
@@ -113,5 +109,22 @@ export function upgradeModel(proto: ModelProto, from: number, to: number): void 
   collectNames(proto.graph, taken);
   const plan: Array<[GraphProto, NodeProto[]]> = [];
   planGraph(proto.graph, from, to, taken, plan);
-  for (const [g, nodes] of plan) g.node = nodes;
+  return plan;
+}
+
+/**
+ * The static check behind a dry run / recipe check: throws the UNSUPPORTED refusal upgradeModel
+ * would throw for raising `proto` from opset `from` to `to`, without changing the model.
+ */
+export function checkUpgrade(proto: ModelProto, from: number, to: number): void {
+  planUpgrade(proto, from, to);
+}
+
+/**
+ * Converts the model's ai.onnx nodes from its opset to `to` (at least UPGRADE_OPSET) in place
+ * and declares nothing (upgradeOpset sets the opset). Throws UNSUPPORTED naming every node it
+ * cannot convert faithfully; the model is left untouched then (all rewrites are planned first).
+ */
+export function upgradeModel(proto: ModelProto, from: number, to: number): void {
+  for (const [g, nodes] of planUpgrade(proto, from, to)) g.node = nodes;
 }
