@@ -11,6 +11,7 @@
 #include "kernels/gemv/gemv.h"
 #include "kernels/hessian/hessian.h"
 #include "kernels/int8gemm/int8gemm.h"
+#include "kernels/pgemm/pgemm.h"
 #include "kernels/solvers/solvers.h"
 #include "kernels/sp24/sp24.h"
 #include "kernels/spmm/synth.h"
@@ -60,6 +61,12 @@ TF_BENCH_SUITE(cpu) {
       g.m = M, g.n = N, g.k = K, g.a = a.data(), g.lda = K, g.b = b.data(), g.ldb = N, g.c = c.data(), g.ldc = N;
       t = tfb::time_median([&] { tf::gemm::sgemm(g, isa); }, reps);
       rec("sgemm dense", std::to_string(M) + "x4096 . 4096x4096", 4.0 * (M * K + K * N + M * N), t, 2.0 * M * N * K, copy);
+      if (M <= 32) {
+        const auto pb = tf::pgemm::pack_b(b.data(), K, N, N);
+        t = tfb::time_median([&] { tf::pgemm::gemm(a.data(), M, K, pb, c.data(), N, isa); }, reps);
+        rec("sgemm dense, B packed once", std::to_string(M) + "x4096 . 4096x4096", 4.0 * (M * K + K * N + M * N), t,
+            2.0 * M * N * K, copy);
+      }
     }
   }
   for (size_t M : {size_t(1), size_t(16), size_t(128)}) {

@@ -8,6 +8,7 @@ describe.skipIf(skipNative)('native measuring kernels', () => {
     forEachIsa((isa) => {
       const cases = [
         measure('gemm', { m: 5, n: 67, k: 130, repeats: 2, verify: true }),
+        measure('gemm_packed', { m: 19, n: 67, k: 130, repeats: 2, verify: true }),
         measure('gemv', { n: 100, k: 300, repeats: 2, verify: true }),
         measure('csr', { m: 3, n: 64, k: 256, density: 0.1, repeats: 2, verify: true }),
         measure('csr', { m: 1, n: 64, k: 256, density: 0.1, repeats: 2, verify: true }),
@@ -27,9 +28,10 @@ describe.skipIf(skipNative)('native measuring kernels', () => {
         if (r.kernel !== 'copy') expect(r.gflops).toBeGreaterThan(0);
       }
       expect(cases[0].flops).toBe(2 * 5 * 67 * 130);
-      expect(cases[1].flops).toBe(2 * 100 * 300);
-      expect(cases[2].flops).toBe(2 * 3 * 64 * Math.round(0.1 * 256));
-      expect(cases[8].bytes).toBe(2 * (1 << 20));
+      expect(cases[1].flops).toBe(2 * 19 * 67 * 130);
+      expect(cases[2].flops).toBe(2 * 100 * 300);
+      expect(cases[3].flops).toBe(2 * 3 * 64 * Math.round(0.1 * 256));
+      expect(cases[9].bytes).toBe(2 * (1 << 20));
     });
   });
 

@@ -107,6 +107,7 @@ function products(m: number, dim: number): Product[] {
   const dense: Product = m === 1 ? { kernel: 'gemv', label: 'gemv_f32 dense', params: { n: dim, k: dim } } : { kernel: 'gemm', label: 'sgemm dense', params: shape };
   return [
     dense,
+    ...(m > 1 && m <= 32 ? [{ kernel: 'gemm_packed' as const, label: 'sgemm dense, B packed once', params: shape }] : []),
     { kernel: 'csr', label: 'csr_f32 90% sparse', params: { ...shape, density: 0.1 } },
     { kernel: 'nm', label: 'nm_f32 1:8 (87.5%)', params: { ...shape, pattern: '1:8' } },
     { kernel: 'nm', label: 'nm_f32 1:16 (93.75%)', params: { ...shape, pattern: '1:16' } },

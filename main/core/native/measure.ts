@@ -12,9 +12,13 @@ import { badInput } from '../errors';
 export { cudaInfo } from './cuda';
 export type { CudaInfo, CudaDevice } from './cuda';
 
-/** sp24 / sp24_f16: 2:4 packed weights (fp32 / fp16 values + 2-bit positions, kernels/sp24). */
-export type MeasureKernel = 'copy' | 'gemm' | 'gemv' | 'csr' | 'nm' | 'bsr' | 'sp24' | 'sp24_f16' | 'int8' | 'cuda_copy';
-export const MEASURE_KERNELS: readonly MeasureKernel[] = ['copy', 'gemm', 'gemv', 'csr', 'nm', 'bsr', 'sp24', 'sp24_f16', 'int8', 'cuda_copy'];
+/**
+ * gemm_packed: the dense weight packed once outside the timing (kernels/pgemm, as a loaded model
+ * and ONNX Runtime's pre-packed MatMul weights); sp24 / sp24_f16: 2:4 packed weights (fp32 / fp16
+ * values + 2-bit positions, kernels/sp24).
+ */
+export type MeasureKernel = 'copy' | 'gemm' | 'gemm_packed' | 'gemv' | 'csr' | 'nm' | 'bsr' | 'sp24' | 'sp24_f16' | 'int8' | 'cuda_copy';
+export const MEASURE_KERNELS: readonly MeasureKernel[] = ['copy', 'gemm', 'gemm_packed', 'gemv', 'csr', 'nm', 'bsr', 'sp24', 'sp24_f16', 'int8', 'cuda_copy'];
 
 export interface MeasureParams {
   /** Activation rows (batch); gemv is m = 1. Default 1. */

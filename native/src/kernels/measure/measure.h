@@ -13,7 +13,7 @@
 namespace tf::measure {
 
 struct Spec {
-  std::string kernel;        // copy | gemm | gemv | csr | nm | bsr | sp24 | sp24_f16 | int8 | cuda_copy
+  std::string kernel;        // copy | gemm | gemm_packed | gemv | csr | nm | bsr | sp24 | sp24_f16 | int8 | cuda_copy
   size_t m = 1;              // activation rows (batch); gemv forces 1
   size_t n = 4096;           // outputs (weight rows)
   size_t k = 4096;           // inputs
