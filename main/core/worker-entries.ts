@@ -12,6 +12,5 @@ export const workerEntries: string[] = [
   'core/batch/twin-job',
   'core/bench/io-worker',
   'core/model/inspect-worker',
-  'core/model/inspect-worker',
   ...Object.values(jobKinds).map((rel) => path.posix.join('core/jobs', rel.replace(/\.ts$/, ''))),
 ];

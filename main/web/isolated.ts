@@ -1,8 +1,7 @@
 // Model reads from the web host run in a worker process with a memory cap and a time limit, so
 // a hostile model file (one that loops, or allocates gigabytes) costs that process, never the
 // host: every other request keeps being answered, and the caller gets a clear error.
-import { fork } from 'node:child_process';
-import { engineModule, workerExecArgv } from '../core/jobs/worker-launch';
+import { engineModule, forkWorker, sendToWorker } from '../core/jobs/worker-launch';
 import { TwinforgeError, isEnvelope, fromEnvelope } from '../core/errors';
 
 /** Calls that read a model file the caller names: these never run in the host's own process. */
@@ -20,15 +19,11 @@ export const DEFAULT_LIMITS: IsolationLimits = { heapMb: 1024, timeoutMs: 120_00
 /** Runs one contract call in a fresh worker process; rejects with the call's own error or a limit error. */
 export function runIsolated(name: string, args: unknown, dataDir: string, limits: IsolationLimits = DEFAULT_LIMITS): Promise<unknown> {
   const entry = engineModule('core/model/inspect-worker');
-  const inElectron = Boolean(process.versions.electron);
-  const child = fork(entry, [], {
-    execPath: process.execPath,
-    execArgv: [...workerExecArgv(entry), `--max-old-space-size=${limits.heapMb}`],
-    env: { ...process.env, ...(inElectron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
-    serialization: 'advanced',
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  // The heap cap travels in NODE_OPTIONS, which the one worker layer passes on to the child.
+  const heap = `--max-old-space-size=${limits.heapMb}`;
+  const child = forkWorker(entry, [], { NODE_OPTIONS: [process.env.NODE_OPTIONS, heap].filter(Boolean).join(' ') });
   let stderr = '';
+  child.stdout?.resume();
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
   });
@@ -38,18 +33,18 @@ export function runIsolated(name: string, args: unknown, dataDir: string, limits
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      child.kill('SIGKILL');
       fn();
     };
     const timer = setTimeout(() => {
       finish(() => reject(new TwinforgeError('BAD_INPUT', `Reading the model took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`, 'The file may be hostile or far larger than it looks; check where it came from, or use the CLI on the engine machine.')));
     }, limits.timeoutMs);
     timer.unref();
-    child.once('message', (reply: { ok: boolean; value?: unknown; error?: unknown }) => {
+    child.on('message', (reply: { ok: boolean; value?: unknown; error?: unknown }) => {
       finish(() => (reply.ok ? resolve(reply.value) : reject(isEnvelope(reply.error) ? fromEnvelope(reply.error) : new TwinforgeError('INTERNAL', 'The model worker sent a malformed reply.'))));
     });
-    child.once('error', (err) => finish(() => reject(new TwinforgeError('INTERNAL', `Could not start the model worker: ${err.message}`))));
-    child.once('exit', (code, signal) => {
+    child.on('error', (err) => finish(() => reject(new TwinforgeError('INTERNAL', `Could not start the model worker: ${err.message}`))));
+    child.on('exit', (code, signal) => {
       finish(() => {
         const oom = /heap out of memory|Allocation failed|ERR_WORKER_OUT_OF_MEMORY|invalid array length/i.test(stderr);
         reject(
@@ -59,6 +54,6 @@ export function runIsolated(name: string, args: unknown, dataDir: string, limits
         );
       });
     });
-    child.send({ name, args, dataDir });
+    sendToWorker(child, { name, args, dataDir });
   });
 }

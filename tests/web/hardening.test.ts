@@ -35,7 +35,10 @@ function raw(text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(host.port, '127.0.0.1', () => s.write(text));
     let out = '';
-    s.on('data', (d) => (out += d));
+    s.on('data', (d) => {
+      out += d;
+      if (out.includes('\r\n\r\n')) s.destroy(); // the status line and headers are all we need
+    });
     s.on('end', () => resolve(out));
     s.on('close', () => resolve(out));
     s.on('error', reject);
@@ -183,5 +186,36 @@ describe('web host: writes only where the user chose', () => {
     const e = await req('/api/call/compress.export', { method: 'POST', headers: auth(), body: JSON.stringify({ id: 'nope', dir: '/etc' }) });
     expect(e.status).toBe(403);
     mkdirSync(path.join(dataDir, 'exp'), { recursive: true });
+  });
+});
+
+describe('web host: model reads in a bounded worker', () => {
+  it('answers model.inspect of hostile models with 400 and keeps serving meanwhile', async () => {
+    const { sliceStepZero, sparseBomb, doublingConcats } = await import('../../main/core/bench/fuzz/hostile');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-webh-models-'));
+    const slice = path.join(dir, 'slice0.onnx');
+    writeFileSync(slice, sliceStepZero());
+    const sparse = path.join(dir, 'sparse.onnx');
+    writeFileSync(sparse, sparseBomb());
+    const dbl = path.join(dir, 'double.onnx');
+    writeFileSync(dbl, doublingConcats(40));
+    const inspect = (p: string) => req('/api/call/model.inspect', { method: 'POST', headers: auth(), body: JSON.stringify({ path: p }) });
+    const pending = Promise.all([inspect(slice), inspect(sparse), inspect(dbl)]);
+    await alive(); // the host answers while the workers read
+    const [a, b, c] = await pending;
+    expect(a.status, a.body).toBe(400);
+    expect(JSON.parse(a.body).error.code).toBe('CORRUPT_MODEL');
+    expect(b.status).toBe(400);
+    expect(c.status, c.body).toBe(200);
+  });
+
+  it('stops a worker that passes its time limit, and the host stays up', async () => {
+    const { runIsolated } = await import('../../main/web/isolated');
+    const { sameNameNodes } = await import('../../main/core/bench/fuzz/hostile');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-webh-slow-'));
+    const file = path.join(dir, 'names.onnx');
+    writeFileSync(file, sameNameNodes(20000));
+    await expect(runIsolated('model.inspect', { path: file }, dataDir, { heapMb: 512, timeoutMs: 50 })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/longer than/) });
+    await alive();
   });
 });

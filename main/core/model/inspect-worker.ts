@@ -4,6 +4,7 @@
 // and keeps serving everyone else meanwhile.
 import { invoke, type ApiServices } from '../api/index';
 import { toEnvelope } from '../errors';
+import { closeChannel, exitWhenOrphaned, onParentMessage, requireParent, send } from '../jobs/worker-channel';
 
 interface Request {
   name: string;
@@ -11,12 +12,19 @@ interface Request {
   dataDir: string;
 }
 
-process.once('message', (msg: Request) => {
-  // Model-reading calls never touch jobs; a stand-in that refuses keeps the types honest.
+requireParent('The model-read worker');
+exitWhenOrphaned();
+let started = false;
+onParentMessage<Request>((msg) => {
+  if (started) return; // one request per process
+  started = true;
+  // Model-reading calls never touch jobs; the stand-in keeps the types honest.
   const services = { dataDir: msg.dataDir, host: 'web', jobs: undefined } as unknown as ApiServices;
   void invoke(services, msg.name, msg.args)
     .then((value) => ({ ok: true, value: value ?? null }), (err: unknown) => ({ ok: false, error: toEnvelope(err) }))
-    .then((reply) => {
-      process.send?.(reply, () => process.exit(0));
+    .then(async (reply) => {
+      await send(reply);
+      closeChannel();
+      process.exit(0);
     });
 });
