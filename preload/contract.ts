@@ -297,6 +297,31 @@ export interface PlanResult {
 
 // ---------- zoo ----------
 
+/**
+ * A grid run over a zoo (`twinforge run GRID --zoo NAME`, locally or on the cluster with --queue),
+ * as the zoo records it: the zoo view's progress panel polls it.
+ */
+export interface GridProgress {
+  runId: number;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  /** 'cluster' when the twins were queued on Redis for `twinforge worker`s. */
+  mode: 'local' | 'cluster';
+  /** The Redis URL (password hidden) and grid id of a cluster run. */
+  queue: string | null;
+  grid: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  /** Twins this run had to make (those already in the zoo are not counted). */
+  total: number;
+  queued: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  /** Twins in hand now, and the worker running each (null on a local run). */
+  running: { model: string; cell: string; worker: string | null; stage: string | null }[];
+  failures: { model: string; cell: string; message: string }[];
+}
+
 export interface ZooSummary {
   id: number;
   name: string;
@@ -634,6 +659,10 @@ export const calls = {
     'One model: lineage, twins, layer statistics, evaluations and benchmarks.',
   ),
   'zoo.remove': call<{ [k: string]: unknown }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
+  'zoo.grids': call<GridProgress[]>()(
+    z.object({ name: Name, limit: z.number().int().min(1).max(20).optional() }).strict(),
+    'The latest grid runs over a zoo (newest first): queued, running on which worker, done, failed.',
+  ),
   'zoo.analyze': call<ZooAnalysis>()(
     z.object({ name: Name, dataset: z.string().max(128).optional(), threshold: z.number().min(0).max(1).optional() }).strict(),
     'Population analytics: per method × level distributions, correlations, layer sparsity, disparate impact, Pareto fronts.',

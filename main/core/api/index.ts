@@ -16,6 +16,7 @@ import { hwExplain, hwTargets, planMakeCall } from './hardware';
 import { zooModelFile } from './zoo-file-call';
 import { exportRun, registerRun } from './twin-call';
 import { estimateStages } from './estimate-call';
+import { zooGrids } from '../cluster/progress';
 import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooShow, zooTwins } from './zoo';
 
 export interface ApiServices {
@@ -66,6 +67,7 @@ export const handlers: Handlers = {
   'zoo.model': (a, s) => zooModel({ dataDir: s.dataDir }, a),
   'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
   'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
+  'zoo.grids': (a, s) => zooGrids(s.dataDir, a),
 };
 
 /** A compress.start whose recipe writes (export.dir) only where the write policy allows. */
