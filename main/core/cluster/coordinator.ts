@@ -140,6 +140,7 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
 
   // Settling one job: called by events and the sweep alike; at most once per job (pending guard).
   const settling = new Set<string>();
+  const redone = new Set<string>();
   async function settle(jobId: string, known?: Job): Promise<void> {
     const p = pending.get(jobId);
     if (!p || settling.has(jobId)) return;
@@ -149,8 +150,19 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
       if (!job) return;
       const state = await job.getState();
       if (state === 'completed') {
+        const r = job.returnvalue as ClusterJobResult | undefined;
+        const sha = r?.result?.model?.sha256;
+        // Made earlier for another coordinator (same grid key, another store): make it again here, once.
+        if (sha && !store.has(sha) && !redone.has(jobId) && !existingGridKeys(db, [p.task.key]).size) {
+          redone.add(jobId);
+          await job.remove();
+          await enqueue(p);
+          summary.requeued++;
+          emit({ type: 'requeued', key: p.task.key, model: p.task.parentName, cell: label(p.task), reason: 'its twin was uploaded to another coordinator store' });
+          return;
+        }
         pending.delete(jobId);
-        register(p, job.returnvalue as ClusterJobResult | undefined);
+        register(p, r);
       } else if (state === 'failed') {
         pending.delete(jobId);
         fail(p, parseReason(job.failedReason), job.processedBy ?? p.worker);
