@@ -13,12 +13,26 @@ export interface Fidelity {
   /** With labels: accuracy of parent and twin. */
   accuracy?: { parent: number; twin: number };
   samples: number;
-  /** Per output tensor. */
-  outputs: { name: string; cosine: number; sqnrDb: number; maxAbsError: number }[];
+  /** Per output tensor; `meaningful` is false where the parent's output is (near) zero or constant. */
+  outputs: { name: string; cosine: number; sqnrDb: number; maxAbsError: number; meaningful?: boolean; parentRms?: number; parentStd?: number }[];
+  /** The output whose argmax top-1 agreement (and accuracy) is computed from: the first one. */
+  top1Output?: string;
+  /** False when cosine / SQNR of the first output say nothing (its parent values are ~0 or constant). */
+  meaningful?: boolean;
+  /** Why a figure is not meaningful, for the report and the results screen. */
+  notes?: string[];
 }
+
+/** Below this RMS a parent output is "zero": cosine and SQNR against it are noise. */
+export const NEAR_ZERO_RMS = 1e-6;
+/** Below this std/RMS a parent output is "constant" on the data: cosine is ~1 whatever the twin does. */
+export const NEAR_CONSTANT_RATIO = 1e-4;
 
 interface OutAcc {
   name: string;
+  /** Σ parent, for the parent's spread. */
+  sum: number;
+  count: number;
   signal: number;
   noise: number;
   maxAbs: number;
@@ -42,7 +56,7 @@ export class FidelityAccumulator {
   add(parent: { name: string; data: Float32Array; dims: readonly number[] }[], twin: Float32Array[], labels?: Int32Array): void {
     parent.forEach((p, k) => {
       const t = twin[k];
-      const acc = this.outs.get(p.name) ?? { name: p.name, signal: 0, noise: 0, maxAbs: 0, cosSum: 0, n: 0 };
+      const acc = this.outs.get(p.name) ?? { name: p.name, sum: 0, count: 0, signal: 0, noise: 0, maxAbs: 0, cosSum: 0, n: 0 };
       const rows = p.dims.length > 0 ? Math.max(1, p.dims[0]) : 1;
       const per = p.data.length / rows;
       for (let r = 0; r < rows; r++) {
@@ -54,6 +68,7 @@ export class FidelityAccumulator {
           const b = t[i];
           const d = a - b;
           acc.signal += a * a;
+          acc.sum += a;
           acc.noise += d * d;
           if (Math.abs(d) > acc.maxAbs || Number.isNaN(d)) acc.maxAbs = Number.isNaN(d) ? Infinity : Math.abs(d);
           dot += a * b;
@@ -63,6 +78,7 @@ export class FidelityAccumulator {
         acc.cosSum += pp === 0 && tt === 0 ? 1 : pp === 0 || tt === 0 ? 0 : dot / Math.sqrt(pp * tt);
         acc.n++;
       }
+      acc.count += p.data.length;
       this.outs.set(p.name, acc);
       if (k === 0) {
         this.samples += rows;
@@ -89,8 +105,18 @@ export class FidelityAccumulator {
   }
 
   result(): Fidelity {
-    const outputs = [...this.outs.values()].map((o) => ({ name: o.name, cosine: o.n ? o.cosSum / o.n : 1, sqnrDb: sqnr(o.signal, o.noise), maxAbsError: o.maxAbs }));
-    const first = outputs[0] ?? { cosine: 1, sqnrDb: SQNR_IDENTICAL_DB, maxAbsError: 0 };
+    const notes: string[] = [];
+    const outputs = [...this.outs.values()].map((o) => {
+      const rms = o.count ? Math.sqrt(o.signal / o.count) : 0;
+      const mean = o.count ? o.sum / o.count : 0;
+      const std = Math.sqrt(Math.max(0, rms * rms - mean * mean));
+      const zero = rms <= NEAR_ZERO_RMS;
+      const constant = !zero && std <= NEAR_CONSTANT_RATIO * rms;
+      if (zero) notes.push(`Output '${o.name}' of the parent is ~0 on the evaluation data (RMS ${rms.toExponential(1)}): its cosine and SQNR are not meaningful; judge it by its max error, or evaluate on real inputs.`);
+      else if (constant) notes.push(`Output '${o.name}' of the parent is ~constant on the evaluation data (std ${std.toExponential(1)} around ${mean.toPrecision(3)}): its cosine says little; judge it by its max error, or evaluate on real inputs.`);
+      return { name: o.name, cosine: o.n ? o.cosSum / o.n : 1, sqnrDb: sqnr(o.signal, o.noise), maxAbsError: o.maxAbs, meaningful: !zero && !constant, parentRms: rms, parentStd: std };
+    });
+    const first = outputs[0] ?? { name: '', cosine: 1, sqnrDb: SQNR_IDENTICAL_DB, maxAbsError: 0, meaningful: true };
     const all = [...this.outs.values()];
     const f: Fidelity = {
       cosine: first.cosine,
@@ -98,8 +124,13 @@ export class FidelityAccumulator {
       maxAbsError: Math.max(0, ...outputs.map((o) => o.maxAbsError)),
       samples: this.samples,
       outputs,
+      meaningful: first.meaningful !== false,
+      ...(notes.length ? { notes } : {}),
     };
-    if (this.classified > 0) f.top1Agreement = this.agree / this.classified;
+    if (this.classified > 0) {
+      f.top1Agreement = this.agree / this.classified;
+      f.top1Output = first.name;
+    }
     if (this.labelled > 0) f.accuracy = { parent: this.correctParent / this.labelled, twin: this.correctTwin / this.labelled };
     return f;
   }

@@ -40,6 +40,12 @@ export function planStage(stage: Stage, index: number, layers: LayerTarget[], le
     const list = layers.map((l) => l.name);
     return list.length > 12 ? `${list.slice(0, 12).join(', ')}, ... (${list.length} layers)` : list.join(', ') || '(none)';
   };
+  if (layers.length === 0) {
+    throw badInput(
+      `Nothing to ${stage.type === 'quantize' ? 'quantize' : 'prune'}: the model has no layer with a constant weight matrix (MatMul, Gemm, Conv, LSTM/GRU weights stored in the file).`,
+      'Its weights may arrive as graph inputs, or it may have no weights at all; compress the model that holds them.',
+    );
+  }
   const include = stage.include ?? ['*'];
   include.forEach((g, j) => {
     if (!layers.some((l) => layerMatches(l, g))) throw badInput(`${f}.include[${j}]: '${g}' matches no layer`, `Layers: ${names()}.`);

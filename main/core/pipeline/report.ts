@@ -105,19 +105,27 @@ export function renderMarkdown(r: CompressReport): string {
     const m = r.metrics;
     L.push('## Fidelity (twin vs parent, same inputs, ONNX Runtime)', '');
     L.push('| metric | value |', '|---|---|');
-    if (m.top1Agreement !== undefined) L.push(`| top-1 agreement | ${pct(m.top1Agreement)} |`);
-    L.push(`| mean cosine | ${num(m.cosine, 6)} |`, `| SQNR | ${num(m.sqnrDb, 2)} dB |`, `| max abs error | ${num(m.maxAbsError, 6)} |`);
+    const na = m.meaningful === false ? ' (not meaningful, see below)' : '';
+    if (m.top1Agreement !== undefined) L.push(`| top-1 agreement${m.top1Output ? ` (argmax of \`${m.top1Output}\`)` : ''} | ${pct(m.top1Agreement)} |`);
+    L.push(`| mean cosine | ${num(m.cosine, 6)}${na} |`, `| SQNR | ${num(m.sqnrDb, 2)} dB${na} |`, `| max abs error | ${num(m.maxAbsError, 6)} |`);
     if (m.accuracy) L.push(`| accuracy parent / twin | ${pct(m.accuracy.parent)} / ${pct(m.accuracy.twin)} |`);
     L.push(`| samples | ${m.samples} |`, '');
+    if (m.outputs.length > 1) {
+      L.push('| output | cosine | SQNR | max abs error |', '|---|---|---|---|');
+      for (const o of m.outputs) L.push(`| \`${o.name}\` | ${num(o.cosine, 6)}${o.meaningful === false ? ' (n/m)' : ''} | ${num(o.sqnrDb, 2)} dB | ${num(o.maxAbsError, 6)} |`);
+      L.push('');
+    }
+    for (const note of m.notes ?? []) L.push(`> ${note}`, '');
     const d = r.data.evaluation;
     if (d) L.push(`Evaluation data: ${d.synthetic ? '**synthetic** (a weak signal)' : `\`${d.source}\``}, ${d.samples} samples${d.labels ? ', labelled' : ''}.`, '');
   }
   if (r.latencyMs) {
     const l = r.latencyMs;
-    L.push('## Latency (ONNX Runtime CPU, interleaved, same run)', '');
-    L.push('| | median | p10 | p90 |', '|---|---|---|---|');
+    L.push('## Latency (ONNX Runtime CPU, steady protocol, same run)', '');
+    L.push(`Fresh sessions per pass, no spinning, parent and twin interleaved, the quietest block kept${l.batch ? `; ${l.batch} sample${l.batch > 1 ? 's' : ''} per call` : ''}.`, '');
+    L.push('| | steady | p10 | p90 |', '|---|---|---|---|');
     L.push(`| parent | ${num(l.parent, 3)} ms | ${num(l.p10.parent, 3)} | ${num(l.p90.parent, 3)} |`, `| twin | ${num(l.twin, 3)} ms | ${num(l.p10.twin, 3)} | ${num(l.p90.twin, 3)} |`);
-    L.push('', `Speedup: **${num(l.speedup, 2)}x** over ${l.runs} runs. Unstructured zeros give no speed in ONNX Runtime; removed channels and int8/int4 kernels do.`, '');
+    L.push('', `Speedup: **${num(l.speedup, 2)}x** over ${l.runs} rounds. Unstructured zeros give no speed in ONNX Runtime; removed channels and int8/int4 kernels do.`, '');
   }
   const s = r.sizes;
   L.push('## Sizes', '', '| | parent | twin |', '|---|---|---|');

@@ -261,6 +261,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       progress: (d, n, detail) => progress('evaluate', d, n, detail),
     });
     timings.ortMs += ev.ortMs;
+    for (const note of ev.fidelity.notes ?? []) warn(note);
     check();
 
     const sizes: Sizes = measureSizes(inputs.model, saved.path, saved.dataPath, parentIr, tr, packed, parentDataFiles);
