@@ -50,6 +50,9 @@ if (electron && !process.env.TWINFORGE_BROWSER) {
       process.exit(1);
     }
   }
+  if (!existsSync(path.join(root, 'build', 'electron-sqlite', 'better_sqlite3.node'))) {
+    console.log('Twinforge: no Electron build of SQLite yet; the zoo will not open in the window until `npm run desktop:setup` has run (docs/DESKTOP.md).');
+  }
   const child = spawn(electron, [root, ...passThrough], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {

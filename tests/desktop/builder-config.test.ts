@@ -31,15 +31,21 @@ describe('electron-builder configuration', () => {
     expect(config.mac.target).toContain('dmg');
     expect(config.win.target).toContain('nsis');
     expect(config.publish).toBeNull();
+    // deb packages need a maintainer (electron-builder stops without one)
+    expect(config.linux.maintainer).toBeTruthy();
   });
 
+  // scripts/smoke-prod.mjs packs this configuration for real (electron-builder --dir, stand-in binary)
   it('packs the built app, the resources and the native code, and unpacks the native code from ASAR', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('out/main/index.js');
     for (const p of ['out/main/**', 'out/preload/**', 'out/renderer/**', 'resources/**', 'package.json']) expect(config.files).toContain(p);
     expect(config.files).toContain(posix(ADDON_RELATIVE_PATH));
     expect(config.files).toContain(posix(ELECTRON_BINDING_RELATIVE));
-    for (const p of ['build/native/Release/*.node', 'build/electron-sqlite/*.node', 'node_modules/better-sqlite3/**', 'node_modules/onnxruntime-node/bin/**']) expect(config.asarUnpack).toContain(p);
+    // every compiled module (the addon, both better-sqlite3 builds) and onnxruntime's shared libraries
+    for (const p of ['**/*.node', 'node_modules/onnxruntime-node/bin/**']) expect(config.asarUnpack).toContain(p);
+    // each package keeps only its own platform's onnxruntime binaries
+    expect(config.files).toContain('!node_modules/onnxruntime-node/bin/napi-v*/!(${platform})/**');
     // every listed source folder that is not a build output exists
     for (const p of config.files as string[]) {
       if (p.startsWith('!') || p.startsWith('out/') || p.startsWith('build/')) continue;
