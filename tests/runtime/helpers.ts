@@ -18,9 +18,9 @@ export function pruneLinears(bytes: Uint8Array, zeros: Zeros): { twin: Uint8Arra
     if (!t || t.dataType !== 1 || !t.rawData.byteLength || pruned.includes(t.name)) continue;
     const dims = t.dims.map(Number);
     if (!(dims.length === 2 || (n.opType === 'Conv' && dims.length === 4 && dims[2] === 1 && dims[3] === 1))) continue;
-    const w = new Float32Array(t.rawData.slice().buffer);
+    const w = new Float32Array(Uint8Array.from(t.rawData).buffer);
     const p = pruneWeight(w, dims[0], w.length / dims[0], zeros);
-    t.rawData = new Uint8Array(p.buffer);
+    t.rawData = new Uint8Array(p.buffer as ArrayBuffer);
     pruned.push(t.name);
   }
   return { twin: toBinary(ModelProtoSchema, m), pruned };

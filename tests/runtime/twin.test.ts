@@ -66,6 +66,22 @@ describe('twin runtime: fixtures with 90% CSR and BSR 4x4 linears', () => {
     });
   }
 
+  it('exports from an .onnx file on disk (weights read from a Buffer) the same as from bytes', async () => {
+    const pair = mlpPair([96, 64, 32], CSR);
+    const file = path.join(tmp, 'mlp-twin.onnx');
+    writeFileSync(file, pair.twin);
+    const dir = folder();
+    exportTwin(file, dir);
+    const twin = await loadTwin(dir);
+    try {
+      const feeds = { x: x([2, 96]) };
+      const r = compare(await twin.run(feeds), await runOrt(pair.twin, feeds));
+      expect(r.maxErr).toBeLessThanOrEqual(FP32_TOL * Math.max(1, r.scale));
+    } finally {
+      await twin.release();
+    }
+  });
+
   it('1x1 convolution (NCHW, spatial 5x5, bias, Relu folded) runs on the kernels', async () => {
     const w = randomWeights(32 * 48, 5);
     const g = (data: Float32Array) =>

@@ -47,7 +47,8 @@ function text(r: PlanCallResult): string {
       out.push(`  attempts (re-planned against the measured error):\n`);
       v.attempts.forEach((a, i) => out.push(`    ${i + 1}. aimed at ${a.aimMs.toFixed(4)} ms, estimated ${a.estimatedMs.toFixed(4)} ms, measured ${a.measuredMs?.toFixed(4) ?? '-'} ms: ${a.met ? 'met' : 'missed'} (${a.twin})\n`));
     }
-    for (const l of v.latency?.sparseLayers ?? []) out.push(`  sparse layer ${l.node} ${l.pattern} (${(l.sparsity * 100).toFixed(1)}% zeros): ONNX Runtime ${l.ortMs.toFixed(4)} ms${l.nativeMs !== undefined ? ` -> Twinforge ${l.nativeMs.toFixed(4)} ms` : ` (${l.why})`}\n`);
+    if (v.latency?.estimateMs !== undefined) out.push(`  estimate (synthesized from the layer timings below, not run): ${v.latency.estimateMs.toFixed(4)} ms${v.latency.estimateError !== undefined ? `, off by ${(v.latency.estimateError * 100).toFixed(1)}% from the measured twin` : ''}\n`);
+    for (const l of v.latency?.sparseLayers ?? []) out.push(`  sparse layer ${l.node} ${l.pattern} (${(l.sparsity * 100).toFixed(1)}% zeros), timed alone: ONNX Runtime ${l.ortMs.toFixed(4)} ms${l.nativeMs !== undefined ? ` -> Twinforge ${l.nativeMs.toFixed(4)} ms` : ` (${l.why})`}\n`);
     out.push(`  fidelity: SQNR ${v.fidelity.sqnrDb.toFixed(1)} dB, cosine ${v.fidelity.cosine.toFixed(4)}${v.fidelity.top1Agreement !== undefined ? `, top-1 agreement ${(v.fidelity.top1Agreement * 100).toFixed(1)}%` : ''}\n`);
   }
   return out.join('');

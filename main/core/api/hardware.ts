@@ -334,7 +334,7 @@ export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknow
     over = (measuredMs - budgetMs) / budgetMs;
     met = measuredMs <= budgetMs;
     const err = (plan.estimated.latencyMs - measuredMs) / measuredMs;
-    const how = `${latency.engine === 'onnxruntime' ? 'ONNX Runtime' : "ONNX Runtime with Twinforge's kernels for the sparse layers"}, ${latency.threads} thread(s); parent ${parentMs.toFixed(4)} ms`;
+    const how = `${latency.engine === 'onnxruntime' ? 'ONNX Runtime' : latency.measured ? 'end to end through the twin runtime: ONNX Runtime + Twinforge kernels for the sparse layers' : "an ESTIMATE, synthesized: the twin runtime could not run the twin"}, ${latency.threads} thread(s); parent ${parentMs.toFixed(4)} ms`;
     if (!met) {
       why.push(`measured ${measuredMs.toFixed(4)} ms (${how}), ${(over * 100).toFixed(1)}% over the ${budgetMs.toFixed(4)} ms budget`);
       why.push(`the latency model estimated ${plan.estimated.latencyMs.toFixed(4)} ms (error ${(err * 100).toFixed(1)}%)`);

@@ -47,7 +47,8 @@ const attrFloat = (n: NodeProto, name: string, def: number) => {
 /** An fp32 initializer's values (a copy: raw_data is often unaligned). */
 function floatData(t: TensorProto): Float32Array | undefined {
   if (t.dataType !== 1 || t.dataLocation === 1) return undefined;
-  if (t.rawData.byteLength) return new Float32Array(t.rawData.slice().buffer);
+  // Uint8Array.from copies into a buffer of its own (a Buffer's slice() would be a view of the whole file)
+  if (t.rawData.byteLength) return new Float32Array(Uint8Array.from(t.rawData).buffer);
   return Float32Array.from(t.floatData);
 }
 

@@ -98,7 +98,7 @@ export function decodeTwsp(body: Uint8Array, file = WEIGHTS_FILE): { header: Rec
     const at = body.byteOffset + s.offset;
     // Sections are 64-byte aligned in the file; a view is possible whenever the buffer is too.
     if (at % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(body.buffer as ArrayBuffer, at, s.length / Ctor.BYTES_PER_ELEMENT);
-    return new Ctor(body.slice(s.offset, s.offset + s.length).buffer as ArrayBuffer);
+    return new Ctor(Uint8Array.from(body.subarray(s.offset, s.offset + s.length)).buffer);
   };
   return { header, layers: header.layers, section };
 }
