@@ -141,14 +141,16 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
   // Settling one job: called by events and the sweep alike; at most once per job (pending guard).
   const settling = new Set<string>();
   const redone = new Set<string>();
-  async function settle(jobId: string, known?: Job): Promise<void> {
+  async function settle(jobId: string): Promise<void> {
     const p = pending.get(jobId);
     if (!p || settling.has(jobId)) return;
     settling.add(jobId);
     try {
-      const job = known ?? (await Job.fromId<ClusterJobData, ClusterJobResult>(p.queue, jobId));
+      // State first, then the job: a job read before it finished would carry no return value.
+      const state = await p.queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return;
+      const job = await Job.fromId<ClusterJobData, ClusterJobResult>(p.queue, jobId);
       if (!job) return;
-      const state = await job.getState();
       if (state === 'completed') {
         const r = job.returnvalue as ClusterJobResult | undefined;
         const sha = r?.result?.model?.sha256;
@@ -226,7 +228,7 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
             return;
           }
           const state = await job.getState();
-          if (state === 'completed' || state === 'failed') await settle(id, job);
+          if (state === 'completed' || state === 'failed') await settle(id);
           else if (state === 'active' && job.progress && typeof job.progress === 'object') onProgress(id, job.progress);
         }),
       );
