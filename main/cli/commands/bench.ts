@@ -7,6 +7,7 @@ import '../../core/bench/native';
 import '../../core/bench/io-compress-entries';
 import '../../core/bench/runtime';
 import '../../core/bench/queue';
+import '../../core/bench/structured';
 
 function usage(): string {
   const list = listBenches();

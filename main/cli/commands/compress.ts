@@ -26,6 +26,8 @@ ONNX Runtime and writes the twin, its packed sparse weights and report.json / re
   --importance I        --pattern channel: l1, l2, wanda or random (default from --method)
   --refit               --pattern channel: re-fit the layers that read removed channels by
                         least squares on the calibration data
+  --round-to N          --pattern channel: keep channel counts a multiple of N (default 8,
+                        fastest in ONNX Runtime CPU; 1 = the exact level)
   --quant Q             int8 (QDQ, calibrated activations) or int4 (weight-only, MatMulNBits)
   --calib PATH          calibration data: .npy/.npz file or folder (default: synthetic inputs)
   --eval PATH           evaluation data (default: the calibration data)
@@ -50,6 +52,7 @@ const FIELD_FLAGS: [RegExp, string][] = [
   [/stages\[0\]\.method/g, '--method'],
   [/stages\[0\]\.args\.allocation/g, '--allocation'],
   [/stages\[0\]\.structured\.importance/g, '--importance'],
+  [/stages\[0\]\.structured\.roundTo/g, '--round-to'],
   [/stages\[0\]\.exclude\[\d+\]/g, '--exclude'],
   [/stages\[1\]\.method/g, '--quant'],
   [/calibration\.source/g, '--calib'],
@@ -85,7 +88,7 @@ export function recipeFromFlags(model: string, v: Record<string, unknown>): Reci
       ...(sparsity !== undefined ? { sparsity } : {}),
       ...(exclude?.length ? { exclude } : {}),
       ...(v.allocation ? { args: { allocation: v.allocation } } : {}),
-      ...(v.importance || v.refit ? { structured: { ...(v.importance ? { importance: v.importance } : {}), ...(v.refit ? { refit: true } : {}) } } : {}),
+      ...(v.importance || v.refit || v['round-to'] ? { structured: { ...(v.importance ? { importance: v.importance } : {}), ...(v.refit ? { refit: true } : {}), ...(v['round-to'] ? { roundTo: num('--round-to', v['round-to'], true) } : {}) } } : {}),
     } as Stage);
   }
   if (v.quant) stages.push({ type: 'quantize', method: String(v.quant), ...(exclude?.length ? { exclude } : {}) } as Stage);
@@ -195,7 +198,7 @@ export class Reporter {
       `report: ${r.reportMarkdown}`,
       `fidelity: ${m.top1Agreement !== undefined ? `top-1 agreement ${(m.top1Agreement * 100).toFixed(2)}%, ` : ''}cosine ${m.cosine.toFixed(5)}, SQNR ${m.sqnrDb.toFixed(1)} dB${m.accuracy !== undefined ? `, accuracy ${(m.accuracy * 100).toFixed(2)}% (parent ${((m.accuracyParent ?? 0) * 100).toFixed(2)}%)` : ''}`,
       `size: ${s.parentBytes} -> ${s.twinBytes} bytes, sparsity ${(s.sparsity * 100).toFixed(1)}%${s.packedWeightBytes !== undefined ? `, packed layer weights ${s.packedWeightBytes} of ${s.denseWeightBytes} bytes` : ''}`,
-      ...(r.latencyMs ? [`latency: parent ${r.latencyMs.parent.toFixed(3)} ms, twin ${r.latencyMs.twin.toFixed(3)} ms (${r.latencyMs.speedup.toFixed(2)}x)`] : []),
+      ...(r.latencyMs ? [`latency: parent ${r.latencyMs.parent.toFixed(3)} ms, twin ${r.latencyMs.twin.toFixed(3)} ms (${r.latencyMs.speedup.toFixed(2)}x)${r.latencyMs.estimated ? `; estimated ${r.latencyMs.estimated.parent.toFixed(3)} -> ${r.latencyMs.estimated.twin.toFixed(3)} ms on ${r.latencyMs.estimated.target}` : ''}`] : []),
       ...(r.sweep ? [`sweep: knee (essential sparsity) at ${r.sweep.knee}`] : []),
       ...(r.structured ?? []).map((st) => `channels: ${st.groups.filter((g) => g.removed).length} of ${st.groups.length} groups shrunk, ${st.layers.shrunk} of ${st.layers.eligible} layers (graph outputs aside); parameters ${st.parent.parameters} -> ${st.twin.parameters}, FLOPs ${st.parent.flops} -> ${st.twin.flops}${st.refitLayers.length ? `; re-fit ${st.refitLayers.filter((f) => f.applied).length} layers` : ''}`),
       ...r.gates.map((g) => `gate ${g.gate}: ${g.value === null ? 'not measured' : g.value.toFixed(4)} vs ${g.limit} ${g.passed ? 'ok' : 'FAILED'}`),
@@ -212,7 +215,7 @@ export function gateExit(results: CompressResult[]): number {
 export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress a model (prune, quantize) into a twin; evaluate and export it',
-  usage: USAGE,
+  usage: USAGE + '\n' + LLM_USAGE,
   options: {
     method: { type: 'string' },
     pattern: { type: 'string' },
@@ -220,6 +223,7 @@ export const compressCommand: CliCommand = {
     allocation: { type: 'string' },
     importance: { type: 'string' },
     refit: { type: 'boolean' },
+    'round-to': { type: 'string' },
     quant: { type: 'string' },
     calib: { type: 'string' },
     eval: { type: 'string' },
@@ -235,6 +239,11 @@ export const compressCommand: CliCommand = {
     'save-recipe': { type: 'string' },
     zoo: { type: 'string' },
     out: { type: 'string' },
+    // Hugging Face folders only (compress-llm.ts):
+    dsnot: { type: 'boolean' },
+    'group-size': { type: 'string' },
+    'one-shot': { type: 'boolean' },
+    'seq-len': { type: 'string' },
   },
   async run(args, ctx) {
     const model = args.positionals[0];
@@ -242,6 +251,9 @@ export const compressCommand: CliCommand = {
     if (args.positionals.length > 1) throw badInput(`compress takes one model file, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
     if (!args.values.out) throw badInput('--out DIR is required', `Usage: ${USAGE.split('\n')[0]}`);
     const cwd = process.cwd();
+    // --- Hugging Face folders: the layer-by-layer LLM path (compress-llm.ts) ---
+    if (isHfFolder(path.resolve(cwd, model))) return runLlmCompress(path.resolve(cwd, model), args, ctx);
+    // --- end of the LLM branch ---
     const v = { ...args.values };
     for (const k of ['calib', 'eval', 'labels', 'out'] as const) if (typeof v[k] === 'string' && v[k] !== 'synthetic') v[k] = path.resolve(cwd, v[k] as string);
     const recipe = recipeFromFlags(path.resolve(cwd, model), v);

@@ -32,6 +32,7 @@ export interface StructuredStageOptions {
   importance?: Importance;
   allocation?: Allocation;
   refit?: boolean;
+  roundTo?: number;
 }
 
 const IMPORTANCE_OF: Record<string, Importance> = { magnitude: 'l2', wanda: 'wanda', random: 'random' };
@@ -61,6 +62,7 @@ export async function structuredStage(plan: StagePlan, ctx: TransformContext, re
     importance,
     allocation,
     refit,
+    ...(opts.roundTo !== undefined ? { roundTo: opts.roundTo } : {}),
     seed: ctx.seed,
     calibration: ctx.calibration,
     batchSize: ctx.batchSize,

@@ -48,6 +48,7 @@ export const PruneStageSchema = strictObject(
         importance: z.enum(['l1', 'l2', 'wanda', 'random']).optional().describe('channel importance summed over a dependency group (default: l2 for magnitude, wanda for wanda, random for random)'),
         allocation: z.enum(['uniform', 'global']).optional().describe("'uniform' (default): every group loses the same share; 'global': one ranking over all groups"),
         refit: z.boolean().optional().describe('re-fit the layers that read removed channels by least squares on calibration activations (default false)'),
+        roundTo: z.number().int().min(1).max(256).optional().describe('uniform allocation: keep channel counts a multiple of this in groups of at least twice as many (default 8, what ONNX Runtime CPU convolutions run fastest; 1 = the exact level)'),
       },
       "pattern 'channel' with channel removal: how dependency groups are pruned",
     ).optional(),

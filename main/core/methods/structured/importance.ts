@@ -75,6 +75,11 @@ export interface AllocationOptions {
   minKeep?: number;
   /** Channels move in units of this many (attention heads: head_dim). */
   unit?: (g: ChannelGroup) => number;
+  /**
+   * Keep a multiple of this many channels in groups whose size is one (ORT's blocked NCHWc
+   * convolutions need channel counts in multiples of 8; 17 channels run on a slower path).
+   */
+  roundTo?: number;
 }
 
 /** Kept channel indices per group id. */
@@ -100,7 +105,9 @@ export function allocate(groups: ChannelGroup[], scores: Map<number, Float64Arra
     for (const g of groups) {
       const us = unitScores(g);
       const n = us.length;
-      const drop = Math.min(n - 1, Math.floor(opts.sparsity(g) * n + 1e-9));
+      let drop = Math.min(n - 1, Math.floor(opts.sparsity(g) * n + 1e-9));
+      const r = opts.roundTo ?? 1;
+      if (r > 1 && units(g) === 1 && n % r === 0 && n >= 2 * r) drop = n - Math.min(n - r, Math.max(r, Math.round((n - drop) / r) * r));
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => us[a] - us[b] || a - b);
       keep.set(g.id, keepUnits(g, new Set(order.slice(0, drop))));
     }

@@ -28,6 +28,12 @@ export interface StructuredOptions {
   log?: (line: string) => void;
   /** Rows sampled per layer for the re-fit. */
   refitRows?: number;
+  /**
+   * Keep channel counts a multiple of this in groups of at least twice as many that already are
+   * (default 8: ONNX Runtime's blocked NCHWc convolutions want multiples of 8 and run other
+   * counts through slower reorders); 1 = the exact level everywhere.
+   */
+  roundTo?: number;
 }
 
 export interface GroupReport {
@@ -93,7 +99,7 @@ export async function pruneStructured(editor: ModelEditor, opts: StructuredOptio
   if (needNorms && chosen.length) norms = await inputNorms(editor, chosen, opts);
   const rand = rng(opts.seed);
   const scores = new Map(chosen.map((g) => [g.id, groupScores(g, opts.importance, norms, rand)]));
-  const keep = allocate(chosen, scores, { allocation: opts.allocation, sparsity: (g) => level.get(g.id)! });
+  const keep = allocate(chosen, scores, { allocation: opts.allocation, sparsity: (g) => level.get(g.id)!, roundTo: opts.roundTo ?? 8 });
 
   // Removed entries per (node, input, axis): what the re-fit needs to know about each reader.
   const removed = new Map<string, Map<number, Set<number>>>();
