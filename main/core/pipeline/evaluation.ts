@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset';
 import { batchRanges, firstBatch } from '../data/dataset';
 import { TwinforgeError } from '../errors';
 import { timeSteadyMany } from '../hardware/ort-time';
+import type { LatencyEstimate } from './latency-estimate';
 import { FidelityAccumulator, type Fidelity } from './metrics';
 import { asFloat32, feedsOf, openSession } from './ort';
 
@@ -23,6 +24,10 @@ export interface LatencyReport {
   /** Samples per timed run (the model's fixed batch, else 1). */
   batch?: number;
   protocol?: 'steady';
+  /** The latency model's estimate for this machine at the same shapes, beside the measurement. */
+  estimated?: LatencyEstimate;
+  /** Set when measurement and estimate disagree by more than 30%. */
+  disagreement?: string;
 }
 
 export interface EvaluationOptions {
@@ -36,6 +41,8 @@ export interface EvaluationOptions {
 export interface Evaluation {
   fidelity: Fidelity;
   latency?: LatencyReport;
+  /** The input shapes latency was timed at. */
+  timedShapes?: Record<string, number[]>;
   ortMs: number;
 }
 
@@ -93,7 +100,8 @@ export async function evaluateTwin(parentFile: string, twinFile: string, data: D
       batch: first.count,
       protocol: 'steady',
     };
-    return { fidelity, latency, ortMs };
+    const timedShapes = Object.fromEntries(Object.entries(first.feeds).map(([k, v]) => [k, v.dims]));
+    return { fidelity, latency, timedShapes, ortMs };
   } finally {
     await twin?.release().catch(() => undefined);
     await parent.release().catch(() => undefined);

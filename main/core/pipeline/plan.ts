@@ -42,7 +42,7 @@ export function planStage(stage: Stage, index: number, layers: LayerTarget[], le
   };
   if (layers.length === 0) {
     throw badInput(
-      `Nothing to ${stage.type === 'quantize' ? 'quantize' : 'prune'}: the model has no layer with a constant weight matrix (MatMul, Gemm, Conv, LSTM/GRU weights stored in the file).`,
+      `Nothing to ${stage.type === 'quantize' ? 'quantize' : 'prune'}: the model has no layer Twinforge compresses (MatMul, Gemm or Conv with its weight stored in the file; embedding tables and norms are left as they are).`,
       'Its weights may arrive as graph inputs, or it may have no weights at all; compress the model that holds them.',
     );
   }

@@ -125,7 +125,9 @@ export function renderMarkdown(r: CompressReport): string {
     L.push(`Fresh sessions per pass, no spinning, parent and twin interleaved, the quietest block kept${l.batch ? `; ${l.batch} sample${l.batch > 1 ? 's' : ''} per call` : ''}.`, '');
     L.push('| | steady | p10 | p90 |', '|---|---|---|---|');
     L.push(`| parent | ${num(l.parent, 3)} ms | ${num(l.p10.parent, 3)} | ${num(l.p90.parent, 3)} |`, `| twin | ${num(l.twin, 3)} ms | ${num(l.p10.twin, 3)} | ${num(l.p90.twin, 3)} |`);
-    L.push('', `Speedup: **${num(l.speedup, 2)}x** over ${l.runs} rounds. Unstructured zeros give no speed in ONNX Runtime; removed channels and int8/int4 kernels do.`, '');
+    if (l.estimated) L.push(`| estimated (${l.estimated.target}${l.estimated.staticProfile ? ', shipped profile' : ''}) | ${num(l.estimated.parent, 3)} ms → ${num(l.estimated.twin, 3)} ms | | |`);
+    L.push('', `Speedup: **${num(l.speedup, 2)}x** measured over ${l.runs} rounds${l.estimated ? `, ${num(l.estimated.speedup, 2)}x estimated` : ''}. Unstructured zeros give no speed in ONNX Runtime; removed channels and int8/int4 kernels do.`, '');
+    if (l.disagreement) L.push(`> ${l.disagreement}`, '');
   }
   const s = r.sizes;
   L.push('## Sizes', '', '| | parent | twin |', '|---|---|---|');

@@ -29,6 +29,7 @@ import { checkGates } from './gates';
 import { measureSizes, writePacked } from './export';
 import { runSweep, type SweepResult } from './sweep';
 import { checkTarget } from './target';
+import { disagreement, estimateLatency, type LatencyEstimate } from './latency-estimate';
 import type { MeasuredProfileLookup } from '../hardware/profile';
 
 export interface CompressOptions {
@@ -67,7 +68,7 @@ export interface CompressResult {
   files: string[];
   metrics: CompressMetrics;
   sizes: Sizes;
-  latencyMs?: { parent: number; twin: number; speedup: number };
+  latencyMs?: { parent: number; twin: number; speedup: number; estimated?: LatencyEstimate };
   gates: GateResult[];
   passed: boolean;
   sweep?: SweepResult;
@@ -262,6 +263,20 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     });
     timings.ortMs += ev.ortMs;
     for (const note of ev.fidelity.notes ?? []) warn(note);
+    if (ev.latency && ev.timedShapes) {
+      t = performance.now();
+      const { estimate, note } = await estimateLatency(inputs.model, twinTmp, ev.timedShapes, opts.measuredProfile);
+      timings.ortMs += performance.now() - t;
+      if (note) warn(note);
+      if (estimate) {
+        ev.latency.estimated = estimate;
+        const d = disagreement(ev.latency, estimate);
+        if (d) {
+          ev.latency.disagreement = d;
+          warn(d);
+        }
+      }
+    }
     check();
 
     const sizes: Sizes = measureSizes(inputs.model, saved.path, saved.dataPath, parentIr, tr, packed, parentDataFiles);
@@ -306,7 +321,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       files: [],
       metrics,
       sizes,
-      ...(ev.latency ? { latencyMs: { parent: ev.latency.parent, twin: ev.latency.twin, speedup: ev.latency.speedup } } : {}),
+      ...(ev.latency ? { latencyMs: { parent: ev.latency.parent, twin: ev.latency.twin, speedup: ev.latency.speedup, ...(ev.latency.estimated ? { estimated: ev.latency.estimated } : {}) } } : {}),
       gates,
       passed,
       ...(extras.sweep ? { sweep: extras.sweep } : {}),
