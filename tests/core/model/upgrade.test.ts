@@ -93,6 +93,19 @@ const CASES: Case[] = [
   { name: 'squeeze / unsqueeze / reducesum-11 axes', opset: 11, nodes: [n1('Unsqueeze', ['x'], ['u'], { axes: [0, 3] }), n1('ReduceSum', ['u'], ['r'], { axes: [4], keepdims: 0 }), n1('Squeeze', ['r'], ['y'], { axes: [0] })], inputs: X4, outputs: ['y'] },
   { name: 'split-11 split attribute', opset: 11, nodes: [n1('Split', ['x'], ['a', 'b'], { axis: 3, split: [2, 3] })], inputs: X4, outputs: ['a', 'b'] },
   { name: 'reducemean-11 stays an attribute form at 13', opset: 11, nodes: [n1('ReduceMean', ['x'], ['y'], { axes: [1, 2] })], inputs: X4, outputs: ['y'] },
+  { name: 'dropout-10 with an unused mask output', opset: 10, nodes: [n1('Dropout', ['x'], ['d', 'mask'], { ratio: 0.2 }), n1('Relu', ['d'], ['y'])], inputs: X4, outputs: ['y'] },
+  {
+    name: 'softmax-11 and clip-6 forms inside If branches (subgraphs)', opset: 11,
+    nodes: [
+      n1('ReduceSum', ['x'], ['s'], { keepdims: 0 }),
+      n1('Greater', ['s', 'zero'], ['cond']),
+      n1('If', ['cond'], ['y'], {
+        then_branch: graphProto({ name: 'then', nodes: [n1('Softmax', ['x'], ['t'], { axis: 1 })], inputs: [], outputs: [valueInfo('t', 'float32', null)] }),
+        else_branch: graphProto({ name: 'else', nodes: [n1('Unsqueeze', ['x'], ['u'], { axes: [0] }), n1('Squeeze', ['u'], ['e'], { axes: [0] })], inputs: [], outputs: [valueInfo('e', 'float32', null)] }),
+      }),
+    ],
+    inputs: X4, outputs: ['y'], inits: [f32('zero', [], [-1000])],
+  },
   {
     name: 'batchnorm-7 spatial=1', opset: 7,
     nodes: [n1('BatchNormalization', ['x', 'g', 'b', 'm', 'v'], ['y'], { spatial: 1, epsilon: 1e-3, momentum: 0.8 })],
@@ -168,6 +181,11 @@ describe('opset up-conversion refusals', () => {
   it('refuses BatchNormalization with spatial=0 and Resize-10 nearest with computed scales', () => {
     expect(refusal({ name: 'bn', opset: 7, nodes: [n1('BatchNormalization', ['x', 'g', 'b', 'm', 'v'], ['y'], { spatial: 0 })], inputs: X4, outputs: ['y'] }).message).toMatch(/spatial=0/);
     expect(refusal({ name: 'rs', opset: 10, nodes: [n1('Resize', ['x', 's'], ['y'])], inputs: [...X4, { name: 's', shape: [4] }], outputs: ['y'] }).message).toMatch(/scales are computed in the graph/);
+  });
+
+  it('refuses Dropout-10 whose mask is read (old inference masks differ from Dropout-12+)', () => {
+    const err = refusal({ name: 'do', opset: 10, nodes: [n1('Dropout', ['x'], ['y', 'mask'], { ratio: 0.2 })], inputs: X4, outputs: ['y', 'mask'], outTypes: { mask: 'bool' } });
+    expect(err.message).toMatch(/Dropout node.*mask output 'mask' is used/);
   });
 
   it('refuses ops removed from ONNX (ImageScaler) with their name', () => {

@@ -11,7 +11,7 @@ import { binaryBroadcastConverter, preluConverter } from './broadcast';
 import { clipConverter } from './clip';
 import { GraphFacts, UpgradeContext } from './context';
 import type { OpConverter } from './converter';
-import { castConverter, concatConverter, consumedInputsConverter, dropoutConverter, gemmConverter, scatterConverter, topKConverter } from './legacy';
+import { castConverter, concatConverter, consumedInputsConverter, dropoutConverter, gemmConverter, rnnConverter, scatterConverter, topKConverter } from './legacy';
 import { batchNormConverter } from './norm';
 import { padConverter } from './pad';
 import { resizeConverter, upsampleConverter } from './resize';
@@ -23,7 +23,7 @@ export const UPGRADE_OPSET = 13;
 
 const CONVERTERS: OpConverter[] = [
   consumedInputsConverter, concatConverter, reshapeConverter, castConverter, binaryBroadcastConverter, preluConverter, gemmConverter,
-  batchNormConverter, sliceConverter, topKConverter, upsampleConverter, clipConverter, padConverter, resizeConverter, scatterConverter,
+  rnnConverter, batchNormConverter, sliceConverter, topKConverter, upsampleConverter, clipConverter, padConverter, resizeConverter, scatterConverter,
   dropoutConverter, softmaxConverter, axesConverter,
 ].sort((a, b) => a.since - b.since);
 
@@ -53,6 +53,7 @@ function refusals(g: GraphProto, from: number, out: string[]): void {
     if (isDefault(n)) {
       if (REMOVED.has(n.opType)) out.push(`${n.opType} (removed from ONNX after opset 9)`);
       if (n.opType === 'Scan' && from < 9) out.push('Scan-8 (its batch-axis form has no opset-9+ equivalent)');
+      if (n.opType === 'Tile' && from < 6 && n.input.length > 2) out.push('Tile-1 (tiles / axis inputs)');
     }
     for (const a of n.attribute) {
       if (a.g) refusals(a.g, from, out);

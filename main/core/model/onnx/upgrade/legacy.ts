@@ -4,6 +4,7 @@
 //   Concat-4 made axis required (it defaulted to 1);
 //   Gemm-7 dropped broadcast (C always broadcasts one way);
 //   Dropout-7 dropped is_test, Dropout-12 made ratio an input (inference = identity: dropped);
+//   RNN / GRU / LSTM-7 dropped output_sequence (Y is produced when asked for);
 //   TopK-10 made k an int64 input [1];
 //   Scatter (deprecated at 11) is ScatterElements with the same meaning.
 import { onnxDataType, type DType } from '../../dtype';
@@ -58,12 +59,22 @@ export const dropoutConverter: OpConverter = {
   convert(ctx, n) {
     takeAttr(n, 'is_test');
     takeAttr(n, 'ratio');
-    // The mask output changed type (T to bool at opset 10); keep it only when nothing reads it.
+    // The mask output changed type (T to bool at 10), and in inference ONNX Runtime's opset 7-11
+    // kernel fills it with false where Dropout-12+ gives true: kept only when nothing reads it.
     const mask = n.output[1];
-    if (mask && (ctx.graph.node.some((x) => x.input.includes(mask)) || ctx.graph.output.some((o) => o.name === mask))) {
-      throw ctx.refuse(n, `its mask output '${mask}' is used`);
+    if (mask) {
+      if (ctx.graph.node.some((x) => x.input.includes(mask)) || ctx.graph.output.some((o) => o.name === mask)) throw ctx.refuse(n, `its mask output '${mask}' is used`);
+      n.output = n.output.slice(0, 1);
     }
-    n.output = n.output.slice(0, 1);
+  },
+};
+
+export const rnnConverter: OpConverter = {
+  ops: ['RNN', 'GRU', 'LSTM'],
+  since: 7,
+  convert(_ctx, n) {
+    // output_sequence (opset 1) became implicit: Y is produced whenever it is asked for.
+    takeAttr(n, 'output_sequence');
   },
 };
 

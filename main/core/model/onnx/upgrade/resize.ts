@@ -29,8 +29,8 @@ export const upsampleConverter: OpConverter = {
   since: 10,
   convert(ctx, n) {
     const attrScales = takeAttr(n, 'scales');
-    takeAttr(n, 'width_scale');
-    takeAttr(n, 'height_scale');
+    // Upsample-1 (experimental) scaled the last two dims by width_scale / height_scale.
+    if (n.attribute.some((a) => a.name === 'width_scale' || a.name === 'height_scale')) throw ctx.refuse(n, 'its experimental opset-1 form (width_scale / height_scale) is not converted');
     let scales: number[] | undefined;
     let name: string;
     if (attrScales) {
