@@ -29,7 +29,7 @@ describe('recipe schema: strict, errors name the field', () => {
   it('a typo in a key names the key, the allowed keys and the likely one', () => {
     const e = err(() => parseRecipe(base.replace('sparsity: 0.5', 'sparsty: 0.5')));
     expect(e.code).toBe('BAD_INPUT');
-    expect(e.message).toMatch(/stages\[0\]: unknown key 'sparsty'; allowed keys: type, name, method, pattern, sparsity, include, exclude, overrides, removeChannels, args \(did you mean 'sparsity'\?\)/);
+    expect(e.message).toMatch(/stages\[0\]: unknown key 'sparsty'; allowed keys: type, name, method, pattern, sparsity, include, exclude, overrides, removeChannels, structured, args \(did you mean 'sparsity'\?\)/);
     const top = err(() => parseRecipe(base + 'calibraton: {source: synthetic}\n'));
     expect(top.message).toMatch(/unknown key 'calibraton'.*did you mean 'calibration'/);
   });
