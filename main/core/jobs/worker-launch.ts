@@ -1,10 +1,11 @@
 // The engine's one worker-process layer (parent side): which file a worker runs and how it is
-// started. Job workers, batch workers and the bench's IO worker all start here, so they agree on
-// the mode and on the cancel grace period.
+// started. Job workers, batch workers, cluster slots and the bench's IO worker all start here, so
+// they agree on the mode and on the cancel grace period.
 //
 // Two modes, chosen by how this very file runs:
 // - built (out/main, bundled by electron-vite): every worker is a built JS entry next to this
-//   code (out/main/core/...js), started by plain Node or Electron-as-Node: no loader, no sources.
+//   code (out/main/core/...js), started by Node's fork or, in the desktop app, as an Electron
+//   utility process (setWorkerSpawner): no loader, no sources.
 // - sources (development, tests): the worker is the .ts source, started with the TypeScript
 //   loader of a development install (dev-loader.ts).
 import { fork, type ChildProcess } from 'node:child_process';
