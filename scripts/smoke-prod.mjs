@@ -111,7 +111,14 @@ if (useNpmCi) {
   // Hard links: instant and free. The copy's own writes make new files (out/, the data folder);
   // npm prune unlinks, never edits in place. npm's hidden lockfile is rewritten by prune, so it
   // is dropped from the copy rather than shared.
-  must('link node_modules', sh('cp', ['-al', path.join(root, 'node_modules'), path.join(repo, 'node_modules')]));
+  const linked = sh('cp', ['-al', path.join(root, 'node_modules'), path.join(repo, 'node_modules')]);
+  if (linked.status === 0) log('link node_modules: ok');
+  else {
+    // hard links cannot cross file systems (the temporary folder may be on another one): copy
+    log(`cannot hard-link node_modules (${linked.stderr.trim().split('\n')[0]}); copying it`);
+    rmSync(path.join(repo, 'node_modules'), { recursive: true, force: true });
+    must('copy node_modules', sh('cp', ['-a', path.join(root, 'node_modules'), path.join(repo, 'node_modules')], { timeout: 600_000 }));
+  }
   for (const dot of readdirSync(path.join(repo, 'node_modules')).filter((d) => d.startsWith('.') && d !== '.bin')) rmSync(path.join(repo, 'node_modules', dot), { recursive: true, force: true });
   const addon = path.join('build', 'native', 'Release', 'twinforge_native.node');
   if (existsSync(path.join(root, addon))) {
