@@ -73,9 +73,23 @@ Band sample_band(const Segments& seg, uint64_t t) {
   }
   line_start[kLines] = uint32_t(s);
   const double q = double(t) / double(n);
-  std::copy(keys, keys + s, sorted);
+  // LSD radix sort of the sample (11 + 11 + 9 bits of the 31-bit keys): every quantile is then
+  // an index, in a fraction of the time three nth_element calls took on one core.
+  {
+    ScratchLease tmp_lease = scratch<uint32_t>(s);
+    std::copy(keys, keys + s, sorted);
+    uint32_t* src = sorted;
+    uint32_t* dst = tmp_lease.as<uint32_t>();
+    for (unsigned shift : {0u, 11u, 22u}) {
+      uint32_t count[2049] = {};
+      for (size_t i = 0; i < s; ++i) ++count[((src[i] >> shift) & 0x7FF) + 1];
+      for (size_t b = 1; b <= 2048; ++b) count[b] += count[b - 1];
+      for (size_t i = 0; i < s; ++i) dst[count[(src[i] >> shift) & 0x7FF]++] = src[i];
+      std::swap(src, dst);
+    }
+    if (src != sorted) std::copy(src, src + s, sorted);
+  }
   size_t mid = std::min(s - 1, size_t(q * double(s)));
-  std::nth_element(sorted, sorted + mid, sorted + s);
   const uint32_t v0 = sorted[mid];
   // Spread of the per-line fraction below v0: lines from differently scaled tensors make
   // it wider than binomial; the band covers 4.5 standard errors of the mean fraction.
@@ -91,18 +105,9 @@ Band sample_band(const Segments& seg, uint64_t t) {
   double mean = sum / kLines, var = std::max(0.0, sum2 / kLines - mean * mean);
   double margin = 4.5 * std::sqrt(var / kLines) + 0.001;
   Band band;
-  // nth_element left everything <= v0 before mid and >= after: search only that side.
   double lo_rank = (q - margin) * double(s), hi_rank = (q + margin) * double(s);
-  if (lo_rank >= 1) {
-    size_t i = std::min(size_t(lo_rank), mid);
-    std::nth_element(sorted, sorted + i, sorted + mid + 1);
-    band.lo = sorted[i];
-  }
-  if (hi_rank < double(s - 1)) {
-    size_t i = std::max(size_t(hi_rank) + 1, mid);
-    std::nth_element(sorted + mid, sorted + i, sorted + s);
-    band.hi = sorted[i];
-  }
+  if (lo_rank >= 1) band.lo = sorted[std::min(size_t(lo_rank), mid)];
+  if (hi_rank < double(s - 1)) band.hi = sorted[std::max(size_t(hi_rank) + 1, mid)];
   if (band.hi < band.lo) band.hi = band.lo;
   return band;
 }
