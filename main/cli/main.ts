@@ -100,6 +100,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     else {
       err(`twinforge: ${env.message}\n`);
       if (env.hint) err(`  hint: ${env.hint}\n`);
+      // The engine's hints speak of the GUI and recipes; the flags a command-line user types ride in details.
+      const example = (env.details as { example?: unknown } | undefined)?.example;
+      if (typeof example === 'string' && example) err(`  on the command line: ${example}${/input-shape/.test(example) ? ' (or --dim NAME=N)' : ''}\n`);
       if (env.code === 'INTERNAL' && e instanceof Error && e.stack && process.env.TWINFORGE_DEBUG) err(e.stack + '\n');
     }
     return exitCodeFor(e);

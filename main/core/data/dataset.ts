@@ -59,7 +59,7 @@ export interface Dataset {
 }
 
 export const SYNTHETIC_WARNING =
-  'Synthetic inputs (random values shaped like the model inputs) are used: fidelity measured on them is a weak signal. Give real samples with --calib / --eval (or calibration.source / evaluation.source).';
+  'Synthetic inputs (random values shaped like the model inputs) are used: fidelity measured on them is a weak signal. Give real samples for calibration and evaluation.';
 
 const LABEL_KEYS = ['labels', 'label', 'y'];
 /** Arrays that describe samples (subgroup ids for disparate-impact analysis), never model inputs. */
@@ -179,7 +179,7 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
       d.forEach((v, i) => {
         const w = want[i];
         if (typeof w === 'number' && w > 0 && w !== v) {
-          throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}), the model expects (${describeShape(fixed ?? spec.shape)})`, 'Fix dynamic dimensions with --input-shape NAME=d0,d1,... (recipe: inputShapes).');
+          throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}), the model expects (${describeShape(fixed ?? spec.shape)})`, 'Give arrays of the model\'s shape, or set the open dims of the input shape to match the data.');
         }
       });
       if (dims && dims.join() !== d.join()) throw badInput(`${opts.field}: arrays for input '${spec.name}' disagree on their sample shape: (${dims.join(', ')}) vs (${d.join(', ')})`);

@@ -177,23 +177,27 @@ export function describeUnresolved(im: InputModel): string[] {
 /** The BAD_INPUT every run raises while a dim is unresolved or a control input has no value. */
 export function requireResolved(im: InputModel, what = 'This run', opts: { values?: boolean } = {}): void {
   if (im.unresolved.length) {
-    const example = im.inputs
-      .filter((i) => im.unresolved.some((u) => u.input === i.name))
-      .map((i) => `${i.name}=${i.dims.map((d) => d.value ?? '?').join(',')}`)
-      .join(' ');
     throw badInput(
       `${what} needs the size of ${describeUnresolved(im).join(', ')}: the model leaves ${im.unresolved.length > 1 ? 'them' : 'it'} open and Twinforge never guesses.`,
-      `Set the input shape (shape editor on the Model step; CLI --input-shape ${example}; recipe inputShapes), or give real samples whose arrays carry the shape.`,
-      { unresolved: im.unresolved },
+      'Set the input shape (the shape editor on the Model step; inputShapes or dims in a recipe), or give real samples whose arrays carry the shape.',
+      { unresolved: im.unresolved, example: cliExample(im) },
     );
   }
   if (im.missingValues.length && opts.values !== false) {
     throw badInput(
       `Input${im.missingValues.length > 1 ? 's' : ''} ${im.missingValues.map((n) => `'${n}'`).join(', ')} ${im.missingValues.length > 1 ? 'are' : 'is a'} scalar control value${im.missingValues.length > 1 ? 's' : ''} (it steers the graph, e.g. a sample rate or a flag): random values would run the wrong branch.`,
-      `Give the value (input values on the Model step; CLI --input-value ${im.missingValues[0]}=VALUE; recipe inputValues).`,
-      { missingValues: im.missingValues },
+      'Give the value (input values on the Model step; inputValues in a recipe).',
+      { missingValues: im.missingValues, example: im.missingValues.map((n) => `--input-value ${n}=VALUE`).join(' ') },
     );
   }
+}
+
+/** The command-line flags that would resolve the open dims (the CLI adds them to its hint). */
+function cliExample(im: InputModel): string {
+  return im.inputs
+    .filter((i) => im.unresolved.some((u) => u.input === i.name))
+    .map((i) => `--input-shape ${i.name}=${i.dims.map((d) => d.value ?? '?').join(',')}`)
+    .join(' ');
 }
 
 /** One line per input role that is not plain features: what synthetic data will hold for it. */
