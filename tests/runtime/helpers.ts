@@ -1,30 +1,11 @@
 // Shared by the twin runtime tests: prune an ONNX model's linear weights in place of a compress
 // run (so the tests need no planner), run a model in plain ONNX Runtime, compare outputs.
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
-import { ModelProtoSchema } from 'onnx-buf';
-import { pruneWeight, type Zeros } from '../../main/core/bench/runtime-models';
+import { pruneModelLinears, type Zeros } from '../../main/core/runtime/twin/models';
 import { makeFeeds } from '../../main/core/hardware/ort-time';
 
-/** The model with every float MatMul / Gemm / 1x1 Conv weight initializer pruned (stored 2-D view). */
-export function pruneLinears(bytes: Uint8Array, zeros: Zeros): { twin: Uint8Array; pruned: string[] } {
-  const m = fromBinary(ModelProtoSchema, bytes);
-  const g = m.graph!;
-  const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const pruned: string[] = [];
-  for (const n of g.node) {
-    if (!['MatMul', 'Gemm', 'Conv'].includes(n.opType)) continue;
-    const t = inits.get(n.input[1]);
-    if (!t || t.dataType !== 1 || !t.rawData.byteLength || pruned.includes(t.name)) continue;
-    const dims = t.dims.map(Number);
-    if (!(dims.length === 2 || (n.opType === 'Conv' && dims.length === 4 && dims[2] === 1 && dims[3] === 1))) continue;
-    const w = new Float32Array(Uint8Array.from(t.rawData).buffer);
-    const p = pruneWeight(w, dims[0], w.length / dims[0], zeros);
-    t.rawData = new Uint8Array(p.buffer as ArrayBuffer);
-    pruned.push(t.name);
-  }
-  return { twin: toBinary(ModelProtoSchema, m), pruned };
-}
+/** The model with every float MatMul / Gemm / 1x1 Conv weight pruned (a compress run without the planner). */
+export const pruneLinears = (bytes: Uint8Array, zeros: Zeros) => pruneModelLinears(bytes, zeros);
 
 export async function runOrt(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const s = await ort.InferenceSession.create(model);

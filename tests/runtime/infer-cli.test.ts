@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/main';
 import { INFER_BACKENDS, backendFor } from '../../main/cli/commands/infer';
-import { mlpPair } from '../../main/core/bench/runtime-models';
+import { mlpPair } from '../../main/core/runtime/twin/models';
 import { parseNpy, writeNpy } from '../../main/core/data/npy';
 import { exportTwin } from '../../main/core/runtime/twin';
 import { FP32_TOL } from './helpers';

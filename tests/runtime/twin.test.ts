@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mlpPair, transformerPair, type Zeros } from '../../main/core/bench/runtime-models';
+import { mlpPair, transformerPair, type Zeros } from '../../main/core/runtime/twin/models';
 import { buildProbeModel, randomWeights } from '../../main/core/hardware/synth';
 import { exportTwin, loadTwin, type TwinManifest } from '../../main/core/runtime/twin';
 import { FP32_TOL, compare, feedsFor, pruneLinears, runOrt } from './helpers';

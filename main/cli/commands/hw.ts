@@ -79,6 +79,11 @@ function validationText(r: ValidationReport): string {
   for (const s of r.skipped) out.push(`skipped: ${s}\n`);
   out.push(`\nconfirmed ${r.confirmed} of ${r.measured} verdicts measured (${(r.share * 100).toFixed(1)}%)\n`);
   if (r.latency) out.push(`whole model: estimated ${r.latency.estimatedMs.toFixed(4)} ms, measured ${r.latency.measuredMs.toFixed(4)} ms (error ${(r.latency.error * 100).toFixed(1)}%)\n`);
+  for (const t of r.twinRuntime ?? []) {
+    out.push(t.measuredMs !== undefined
+      ? `whole twin, ${t.option}, ${t.layers} layer(s) on Twinforge's kernels: estimated ${t.estimatedMs!.toFixed(4)} ms, measured end to end through the twin runtime ${t.measuredMs.toFixed(4)} ms (error ${(t.error! * 100).toFixed(1)}%), parent in ONNX Runtime ${t.parentMs!.toFixed(4)} ms, ${t.speedup!.toFixed(2)}x\n`
+      : `whole twin, ${t.option}: not measured (${t.why})\n`);
+  }
   return out.join('');
 }
 

@@ -15,7 +15,7 @@ import { defaultThreads } from '../runtime/threads';
 import { exportTwin } from '../runtime/twin/export';
 import { timeParentAndTwin } from '../runtime/twin/time';
 import { registerBench, type BenchArgs, type BenchContext } from './registry';
-import { mlpPair, type Zeros } from './runtime-models';
+import { mlpPair, type Zeros } from '../runtime/twin/models';
 
 export interface RuntimeBenchRow {
   case: string;

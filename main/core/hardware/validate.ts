@@ -14,6 +14,7 @@ import { medianOfRounds, timeModels, timeSteady } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
 import { measureNativeOption, measureNativeVariant } from './calibrate-native';
+import { checkTwinsEndToEnd, type TwinRuntimeCheck } from '../runtime/twin/check';
 
 export interface Judgement {
   layer: string;
@@ -44,6 +45,8 @@ export interface ValidationReport {
   /** Confirmation share per verdict class. */
   byVerdict: Record<Verdict, { measured: number; confirmed: number }>;
   skipped: string[];
+  /** Twinforge targets: whole twins run end to end through the twin runtime vs the estimate (runtime/twin/check.ts). */
+  twinRuntime?: TwinRuntimeCheck[];
   /** Whole-model estimate against ORT's measured latency (ONNX Runtime targets). */
   latency?: { estimatedMs: number; measuredMs: number; measuredP10Ms: number; error: number };
   load: [number, number];
@@ -243,7 +246,8 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     args.log?.(`layer ${li + 1}/${layers.length} ${l.name}: dense ${(denseS * 1e6).toFixed(1)} µs (estimated ${(l.denseMs * 1e3).toFixed(1)} µs)`);
   }
   for (const j of judgements) if (j.confirmed === null && j.why && !skipped.some((s) => s.startsWith(`${j.layer}:`))) skipped.push(`${j.layer} ${j.label}: ${j.why}`);
-  return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, ...(latency ? { latency } : {}), load: [load0, os.loadavg()[0]] };
+  const twinRuntime = engine === 'twinforge' ? await checkTwinsEndToEnd(view, cost, target, { effort, signal: args.signal, log: args.log }) : undefined;
+  return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, ...(latency ? { latency } : {}), ...(twinRuntime ? { twinRuntime } : {}), load: [load0, os.loadavg()[0]] };
 }
 
 function round3(x: number): number {

@@ -1,10 +1,10 @@
-// Models for the twin runtime's benchmark and tests: a parent (random dense weights) and its
+// Parent/twin model pairs for the twin runtime's checks (hw validate), benchmark and tests: a parent (random dense weights) and its
 // pruned twin (the same weights with the smallest-magnitude entries, or 4x4 blocks, set to zero),
 // both plain ONNX: the twin is what compress writes for an ONNX Runtime target (dense with
 // zeros) and what exportTwin turns into a Twinforge-target folder.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
-import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
+import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../../hardware/synth';
 
 export type Zeros = { kind: 'unstructured'; level: number } | { kind: 'block'; level: number; rows: number; cols: number };
 
@@ -43,6 +43,28 @@ function withBatchDim(g: ProbeGraph): Uint8Array {
     if (t?.case === 'tensorType' && t.value.shape?.dim.length) t.value.shape.dim[0] = create(TensorShapeProto_DimensionSchema, { value: { case: 'dimParam', value: 'batch' } });
   }
   return toBinary(ModelProtoSchema, m);
+}
+
+/**
+ * An ONNX model with its MatMul / Gemm / 1x1 Conv float weight initializers pruned (in their
+ * stored 2-D view; 4x4 blocks stay 4x4 blocks transposed): `only` limits it to those weights.
+ */
+export function pruneModelLinears(bytes: Uint8Array, zeros: Zeros, only?: Set<string>): { twin: Uint8Array; pruned: string[] } {
+  const m = fromBinary(ModelProtoSchema, bytes);
+  const g = m.graph!;
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const pruned: string[] = [];
+  for (const n of g.node) {
+    if (!['MatMul', 'Gemm', 'Conv'].includes(n.opType)) continue;
+    const t = inits.get(n.input[1]);
+    if (!t || t.dataType !== 1 || !t.rawData.byteLength || pruned.includes(t.name) || (only && !only.has(t.name))) continue;
+    const dims = t.dims.map(Number);
+    if (!(dims.length === 2 || (n.opType === 'Conv' && dims.length === 4 && dims[2] === 1 && dims[3] === 1))) continue;
+    const w = new Float32Array(Uint8Array.from(t.rawData).buffer);
+    t.rawData = new Uint8Array(pruneWeight(w, dims[0], w.length / dims[0], zeros).buffer as ArrayBuffer);
+    pruned.push(t.name);
+  }
+  return { twin: toBinary(ModelProtoSchema, m), pruned };
 }
 
 export interface ParentAndTwin {
