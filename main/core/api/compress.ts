@@ -11,6 +11,10 @@ import type { FieldIssue } from '../recipe/strict';
 import { StagedOutput } from '../pipeline/atomic';
 import type { CompressJobParams, CompressJobResult } from '../pipeline/job';
 import type { CompressReport } from '../pipeline/report';
+import { OnnxModel } from '../model/onnx/reader';
+import { checkOpset } from '../model/onnx/opset';
+import { UPGRADE_OPSET } from '../model/onnx/upgrade';
+import type { Recipe } from '../recipe/schema';
 
 /** methods.list: every method with its parameters (JSON Schema), defaults and needs. */
 export function methodsList(args: { kind?: 'prune' | 'quantize' } = {}): MethodDescription[] {
@@ -27,6 +31,8 @@ export interface RecipeCheckResult {
 export function recipeValidate(args: { recipe: unknown }): RecipeCheckResult {
   try {
     const r = validateRecipeData(args.recipe);
+    const opset = opsetIssue(r);
+    if (opset) return { ok: false, issues: [opset] };
     return { ok: true, issues: [], yaml: serializeRecipe(r) };
   } catch (err) {
     if (err instanceof TwinforgeError && err.code === 'BAD_INPUT') {
@@ -34,6 +40,22 @@ export function recipeValidate(args: { recipe: unknown }): RecipeCheckResult {
       return { ok: false, issues };
     }
     throw err;
+  }
+}
+
+// A quantized export raises an old model to opset 13: a model the converter refuses is an issue
+// of the recipe check, not a failure after calibration (only for a model file given by absolute path).
+function opsetIssue(r: Recipe): FieldIssue | undefined {
+  if (!r.stages?.some((s) => s.type === 'quantize') || !path.isAbsolute(r.model) || !/\.onnx$/i.test(r.model) || !existsSync(r.model)) return undefined;
+  let model: OnnxModel | undefined;
+  try {
+    model = OnnxModel.open(r.model);
+    checkOpset(model.proto, UPGRADE_OPSET);
+    return undefined;
+  } catch (err) {
+    return err instanceof TwinforgeError && err.code === 'UNSUPPORTED' ? { field: 'model', message: `${err.message} ${err.hint ?? ''}`.trim() } : undefined;
+  } finally {
+    model?.close();
   }
 }
 

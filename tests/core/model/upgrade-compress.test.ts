@@ -1,7 +1,8 @@
 // An opset-9 CNN (Clip as ReLU6, Pad, Softmax, BatchNormalization: the ops whose form changed)
 // goes through int8 compression: the pipeline raises it to opset 13 when the model is opened,
 // the twin loads and runs in ORT and agrees with its parent. A model that cannot be raised is
-// refused at load, before calibration or any other work, with the node named.
+// refused at load, before calibration or any other work, with the node named; the recipe check
+// (recipe.validate) reports the same refusal before a job starts.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { TwinforgeError } from '../../../main/core/errors';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../../../main/core/model/onnx/build';
 import { defaultOpset } from '../../../main/core/model/onnx/opset';
 import { compressModel } from '../../../main/core/pipeline/runner';
+import { recipeValidate } from '../../../main/core/api/compress';
 import type { Recipe } from '../../../main/core/recipe/schema';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-upgrade-compress-'));
@@ -106,5 +108,16 @@ describe('compressing an opset-9 model', () => {
     expect((err as TwinforgeError).code).toBe('UNSUPPORTED');
     expect((err as TwinforgeError).message).toMatch(/opset 9.*ImageScaler/);
     expect([...stagesSeen]).toEqual(['load']);
+  });
+
+  it('the recipe check (recipe.validate) names the refusal, and passes a model it can raise', () => {
+    const bad = cnn9(path.join(dir, 'bad9b.onnx'), node('ImageScaler', ['raw'], ['image'], { scale: 0.5 }));
+    const stages = [{ type: 'quantize', method: 'int8' }];
+    const refused = recipeValidate({ recipe: { version: 1, model: bad, stages } });
+    expect(refused.ok).toBe(false);
+    expect(refused.issues).toEqual([{ field: 'model', message: expect.stringMatching(/opset 9.*ImageScaler.*Export the model at opset 13/) }]);
+    expect(recipeValidate({ recipe: { version: 1, model, stages } }).ok).toBe(true);
+    // Pruning keeps the model's opset: nothing to raise, nothing to refuse.
+    expect(recipeValidate({ recipe: { version: 1, model: bad, stages: [{ type: 'prune', method: 'magnitude', sparsity: 0.5 }] } }).ok).toBe(true);
   });
 });
