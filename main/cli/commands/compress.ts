@@ -11,6 +11,8 @@ import { serializeRecipe, validateRecipeData } from '../../core/recipe/recipe';
 import { compressModel, type CompressResult } from '../../core/pipeline/runner';
 import { StagedOutput } from '../../core/pipeline/atomic';
 import { parseDims, parseInputShapes, parseInputValues } from './inspect';
+import { isHfFolder } from '../../core/model/hf/folder';
+import { LLM_USAGE, runLlmCompress } from './compress-llm';
 
 const USAGE = `twinforge compress MODEL --out DIR [options] [--json]
 

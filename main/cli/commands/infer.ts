@@ -13,11 +13,14 @@ import { parseNpy, writeNpy, type NpyArray, type NpyDtype } from '../../core/dat
 import { timingSessionOptions } from '../../core/hardware/ort-time';
 import { defaultThreads } from '../../core/runtime/threads';
 import { isTwinFolder, loadTwin } from '../../core/runtime/twin';
+import { hfInferBackend } from './infer-llm';
 
 const USAGE = `twinforge infer MODEL|TWIN_DIR --input NAME=FILE.npy [--input ...] [--out OUT.npy|DIR] [--threads N] [--runs N] [--json]
 
 Runs a model on inputs given as NumPy .npy files and writes its outputs as .npy.
-  MODEL       an .onnx file (run by ONNX Runtime)
+  MODEL       an .onnx file (run by ONNX Runtime), or a Hugging Face folder (config.json +
+              safetensors, Llama/Mistral/Qwen2) run by Twinforge's native decoder forward:
+              --input input_ids=ids.npy [batch, seq] -> logits [batch, seq, vocab]
   TWIN_DIR    a twin folder exported for a Twinforge target (manifest.json, model.onnx,
               weights.twsp): run by the twin runtime, sparse layers on Twinforge's kernels;
               files that do not match the manifest's sha256 are refused
@@ -72,7 +75,7 @@ const onnxBackend: InferBackend = {
 };
 
 /** THE dispatch point: the first backend whose match() accepts the path runs it. Add new kinds of models here. */
-export const INFER_BACKENDS: InferBackend[] = [twinBackend, onnxBackend];
+export const INFER_BACKENDS: InferBackend[] = [twinBackend, onnxBackend, hfInferBackend];
 
 export function backendFor(p: string): InferBackend {
   const b = INFER_BACKENDS.find((x) => x.match(p));

@@ -3,6 +3,8 @@
 import type { CliCommand } from '../command';
 import { badInput } from '../../core/errors';
 import { type InspectResult, inspectModel } from '../../core/api/model';
+import { isHfFolder } from '../../core/model/hf/folder';
+import { formatLlmInspection, inspectLlm } from '../../core/llm/inspect';
 
 const USAGE = `twinforge inspect MODEL [--json] [--input-shape NAME=D1,D2,... ...] [--dim NAME=N ...] [--weights]
 
@@ -70,6 +72,11 @@ export const inspectCommand: CliCommand = {
     const file = args.positionals[0];
     if (!file) throw badInput('inspect needs a model file.', `Usage: ${USAGE.split('\n')[0]}`);
     if (args.positionals.length > 1) throw badInput(`inspect takes one model file, got ${args.positionals.length}.`);
+    if (isHfFolder(file)) {
+      const r = inspectLlm(file);
+      ctx.out(ctx.json ? JSON.stringify(r, null, 2) + '\n' : formatLlmInspection(r));
+      return 0;
+    }
     const result = await inspectModel(file, {
       inputShapes: parseInputShapes(args.values['input-shape'] as string[] | undefined),
       dimDefaults: parseDims(args.values.dim as string[] | undefined),
