@@ -13,6 +13,8 @@ import { TwinforgeError } from '../errors';
 export const MAX_FOLDED_ELEMENTS = 2 ** 20;
 /** Elements folded over one whole model: a hostile graph cannot buy minutes with many mid-sized folds. */
 export const MAX_FOLDED_TOTAL = 8 * 2 ** 20;
+/** Highest tensor rank a shape may have (ONNX Runtime's own limit is far below). */
+const MAX_RANK = 64;
 const foldable = (len: number): boolean => Number.isSafeInteger(len) && len >= 0 && len <= MAX_FOLDED_ELEMENTS;
 
 export interface ShapeOptions {
@@ -153,7 +155,8 @@ export function inferShapes(model: ModelIR, opts: ShapeOptions = {}): ShapeResul
         const vi = fromValueInfo.get(o);
         if (vi?.shape) s = concrete(vi.shape);
       }
-      if (s && s.every((d) => Number.isSafeInteger(d) && d >= 0)) shapes.set(key(n.graph, o), s);
+      // A rank past MAX_RANK is a hostile axis (out[2^30] = ... makes a holey array whose every() walks 2^30 slots).
+      if (s && s.length <= MAX_RANK && s.every((d) => Number.isSafeInteger(d) && d >= 0)) shapes.set(key(n.graph, o), s);
       if (outConsts[i]) consts.set(key(n.graph, o), outConsts[i]!);
     });
   }
@@ -305,6 +308,7 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
       const ss = ins as Shape[];
       let ax = int(a.axis, 0);
       if (ax < 0) ax += ss[0].length;
+      if (!(ax >= 0 && ax < ss[0].length)) return one(undefined);
       const out = [...ss[0]];
       out[ax] = ss.reduce((t, s) => t + s[ax], 0);
       const total = cin.reduce((t, v) => t + (v?.length ?? 0), 0);
@@ -404,7 +408,7 @@ function infer(n: NodeInfo, ins: Array<Shape | undefined>, cin: Array<number[] |
       const out = [...x];
       axes.forEach((ax, i) => {
         const k = ax < 0 ? ax + x.length : ax;
-        out[k] = x[k] + pads[i] + pads[i + axes.length];
+        if (k >= 0 && k < x.length) out[k] = x[k] + pads[i] + pads[i + axes.length];
       });
       return one(out);
     }
