@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { isEnvelope, TwinforgeError, type ErrorEnvelope } from '../errors';
 import { registerResult, TWIN_JOB_KIND, type BatchSummary } from '../batch/index';
 import { planBatch } from '../batch/plan';
+import { markInterruptedRuns } from '../batch/stale';
 import type { TwinTask } from '../batch/queue';
 import type { TwinResult } from '../batch/protocol';
 import type { JobProgress } from '../jobs/types';
@@ -81,6 +82,7 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
   const jobs = todo.map((t) => jobDataOf(t, grid, store, fileCache, opts.storeUrl));
   const estimates = await estimatesFor(db.dataDir, jobs);
 
+  markInterruptedRuns(db, { ownRunsStale: true }); // a coordinator killed earlier: its run says so
   const runId = db.tx(() => {
     const id = Number(
       db
