@@ -7,6 +7,7 @@ import { batchRanges, firstBatch } from '../data/dataset';
 import { TwinforgeError } from '../errors';
 import { timeSteadyMany } from '../hardware/ort-time';
 import type { LatencyEstimate } from './latency-estimate';
+import type { TwinforgeRuntimeLatency } from '../runtime/twin/format';
 import { FidelityAccumulator, type Fidelity } from './metrics';
 import { asFloat32, feedsOf, openSession } from './ort';
 
@@ -28,6 +29,8 @@ export interface LatencyReport {
   estimated?: LatencyEstimate;
   /** Set when measurement and estimate disagree by more than 30%. */
   disagreement?: string;
+  /** Twinforge targets: the twin folder run end to end by the twin runtime, parent in plain ORT, same run. */
+  twinforge?: TwinforgeRuntimeLatency;
 }
 
 export interface EvaluationOptions {

@@ -128,6 +128,8 @@ export function renderMarkdown(r: CompressReport): string {
     if (l.estimated) L.push(`| estimated (${l.estimated.target}${l.estimated.staticProfile ? ', shipped profile' : ''}) | ${num(l.estimated.parent, 3)} ms → ${num(l.estimated.twin, 3)} ms | | |`);
     L.push('', `Speedup: **${num(l.speedup, 2)}x** measured over ${l.runs} rounds${l.estimated ? `, ${num(l.estimated.speedup, 2)}x estimated` : ''}. Unstructured zeros give no speed in ONNX Runtime; removed channels and int8/int4 kernels do.`, '');
     if (l.disagreement) L.push(`> ${l.disagreement}`, '');
+    const tf = l.twinforge;
+    if (tf) L.push(`Twinforge target, measured end to end: the twin folder \`${tf.folder}\` run by the twin runtime (${tf.sparseLayers} sparse layers on Twinforge's kernels, ${tf.ortSegments} ONNX Runtime segments) took **${num(tf.twin, 3)} ms** against the parent's ${num(tf.parent, 3)} ms in plain ONNX Runtime: **${num(tf.speedup, 2)}x** (same run, ${tf.threads} threads).`, '');
   }
   const s = r.sizes;
   L.push('## Sizes', '', '| | parent | twin |', '|---|---|---|');

@@ -31,6 +31,7 @@ import { runSweep, type SweepResult } from './sweep';
 import { checkTarget } from './target';
 import { disagreement, estimateLatency, type LatencyEstimate } from './latency-estimate';
 import type { MeasuredProfileLookup } from '../hardware/profile';
+import { exportTwinforgeTarget } from '../runtime/twin/target';
 
 export interface CompressOptions {
   signal?: AbortSignal;
@@ -277,6 +278,10 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
         }
       }
     }
+    // Twinforge targets: the twin also as a runtime folder, its latency measured through the runtime
+    const tf = await exportTwinforgeTarget(staged, name, twinTmp, inputs.model, tr, { target: recipe.target, measured: opts.measuredProfile, shapes: ev.timedShapes, latency: !!ev.latency, signal });
+    if (tf?.note) warn(tf.note);
+    if (tf?.runtime && ev.latency) ev.latency.twinforge = tf.runtime;
     check();
 
     const sizes: Sizes = measureSizes(inputs.model, saved.path, saved.dataPath, parentIr, tr, packed, parentDataFiles);

@@ -47,6 +47,18 @@ export interface TwinManifest {
   parent?: string;
 }
 
+/** A Twinforge-target twin run end to end by the twin runtime, parent in plain ORT, same run (ms). */
+export interface TwinforgeRuntimeLatency {
+  /** The twin folder (final path, next to the twin's other files). */
+  folder: string;
+  parent: number;
+  twin: number;
+  speedup: number;
+  threads: number;
+  sparseLayers: number;
+  ortSegments: number;
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
