@@ -3,11 +3,10 @@
 // numpy broadcasting is implied; an explicit axis that is not the trailing alignment becomes an
 // Unsqueeze of B's trailing dims. PRelu-6 applied a 1-D slope per channel (dim 1); from 7 the
 // slope broadcasts numpy-style, so it gets trailing singleton dims.
-import type { OpConverter } from './converter';
-import { takeAttr } from './context';
-import { node as makeNode } from '../build';
 import type { NodeProto } from 'onnx-buf';
-import type { UpgradeContext } from './context';
+import { node as makeNode } from '../build';
+import { type UpgradeContext, takeAttr } from './context';
+import type { OpConverter } from './converter';
 
 function unsqueezeTrailing(ctx: UpgradeContext, n: NodeProto, input: number, rank: number, count: number): void {
   if (count <= 0) return;
