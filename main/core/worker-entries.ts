@@ -12,5 +12,6 @@ export const workerEntries: string[] = [
   'core/batch/twin-job',
   'core/bench/io-worker',
   'core/model/inspect-worker',
+  'core/bench/fuzz/worker',
   ...Object.values(jobKinds).map((rel) => path.posix.join('core/jobs', rel.replace(/\.ts$/, ''))),
 ];

@@ -5,6 +5,7 @@ import { badInput } from '../../core/errors';
 import { getBench, listBenches } from '../../core/bench/registry';
 import '../../core/bench/native';
 import '../../core/bench/io-compress-entries';
+import '../../core/bench/fuzz/bench';
 import '../../core/bench/runtime';
 import '../../core/bench/queue';
 import '../../core/bench/structured';
