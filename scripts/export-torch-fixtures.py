@@ -216,6 +216,37 @@ class SmallCNN(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
 
+class DenseLayer(nn.Module):
+    """DenseNet layer: BN-ReLU-Conv1x1-BN-ReLU-Conv3x3 on the concatenation of all earlier maps."""
+
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.f = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 2 * growth, 1, bias=False),
+                               nn.BatchNorm2d(2 * growth), nn.ReLU(), nn.Conv2d(2 * growth, growth, 3, padding=1, bias=False))
+
+    def forward(self, x):
+        return torch.cat([x, self.f(x)], 1)
+
+
+class TinyDenseNet(nn.Module):
+    """Two dense blocks (growth 8) with a transition: Concat offsets, BatchNorm over concatenations."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        b1 = [DenseLayer(16 + 8 * i, 8) for i in range(3)]
+        self.block1 = nn.Sequential(*b1)
+        self.trans = nn.Sequential(nn.BatchNorm2d(40), nn.ReLU(), nn.Conv2d(40, 24, 1, bias=False), nn.AvgPool2d(2))
+        self.block2 = nn.Sequential(*[DenseLayer(24 + 8 * i, 8) for i in range(3)])
+        self.norm = nn.BatchNorm2d(48)
+        self.fc = nn.Linear(48, classes)
+
+    def forward(self, x):
+        x = self.block2(self.trans(self.block1(self.stem(x))))
+        x = F.relu(self.norm(x))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def mobilenet_v3_small():
     from torchvision.models import mobilenet_v3_small as mnv3
     # width_mult shrinks every channel count (rounded to multiples of 8)
@@ -290,6 +321,12 @@ def main():
                            "GlobalAveragePool -> Flatten -> Gemm", "dynamic batch and dynamic H/W"]},
             TinyResNet, (img,), ["input"], ["logits"], {"input": {0: "batch", 2: "height", 3: "width"},
                                                          "logits": {0: "batch"}}, opset)
+
+    add({"file": "densenet_tiny_op13.onnx", "architecture": "DenseNet layout, 2 dense blocks of 3 layers, growth 8, transition 40->24",
+         "exercises": ["Concat of every earlier feature map (offsets)", "BatchNorm over a concatenated tensor (pre-activation)",
+                       "AveragePool transition", "dynamic batch and H/W"]},
+        TinyDenseNet, (torch.randn(1, 3, 32, 32),), ["input"], ["logits"],
+        {"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"}}, 13)
 
     img = torch.randn(1, 3, 64, 64)
     for opset in (9, 13):

@@ -92,7 +92,9 @@ export function removeGroupChannels(editor: ModelEditor, groups: ChannelGroup[],
   for (const [w, rs] of byWeight) {
     const sigs = new Set(rs.map(signature));
     const allReaders = w.consumers.length;
-    if (sigs.size === 1 && rs.length === allReaders) {
+    // In place only when these readers are all there is and they read the initializer itself
+    // (not an Identity alias the exporter made for a deduplicated value).
+    if (sigs.size === 1 && rs.length === allReaders && rs.every((r) => r.node.inputs[r.input] === w.name)) {
       const { data, dims } = sliced(w, rs[0]);
       editor.setTensor(w.id, data, { dims });
       continue;

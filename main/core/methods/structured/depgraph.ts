@@ -141,6 +141,8 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
   const constVals = new Map<string, number[]>();
   for (const w of ir.weights) if (w.graph === '' && w.numel <= 16 && (w.dtype === 'int64' || w.dtype === 'int32')) constVals.set(w.name, Array.from(w.float32()));
 
+  // The exporter shares equal initializers behind Identity nodes: the Identity output is that weight.
+  for (const n of main) if (n.op === 'Identity' && weights.has(n.inputs[0]) && !weights.has(n.outputs[0])) weights.set(n.outputs[0], weights.get(n.inputs[0])!);
   const producer = new Map<string, NodeInfo>();
   for (const n of main) for (const o of n.outputs) if (o) producer.set(o, n);
   let shapes: Map<string, number[]> | undefined;
@@ -364,12 +366,11 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
           break;
         }
         if (ax !== 'scalar') {
-          if (base.segs.length !== 1) {
-            block(`${op} per-channel constant on a concatenated tensor`);
-            ok = false;
-            break;
+          let off = 0;
+          for (const seg of base.segs) {
+            member(seg.space, { kind: 'param', node: n, input: k, weight: w, axis: ax, offset: off });
+            off += seg.count;
           }
-          member(base.segs[0].space, { kind: 'param', node: n, input: k, weight: w, axis: ax });
         }
       }
       if (ok) set(n.outputs[0], { ...base, segs: base.segs.map((s) => ({ space: sp.find(s.space), count: s.count })) });
@@ -381,10 +382,6 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
         continue;
       }
       const idx = op === 'BatchNormalization' ? [1, 2, 3, 4] : [1, 2];
-      if (x.segs.length !== 1) {
-        block(`${op} of a concatenated tensor`);
-        continue;
-      }
       if (n.outputs.slice(1).some((o) => o)) {
         block(`${op} in training mode`);
         continue;
@@ -394,9 +391,34 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
         block(`${op} parameters are computed or not per channel`);
         continue;
       }
-      params.forEach((p, j) => member(x.segs[0].space, { kind: 'param', node: n, input: idx[j], weight: p!, axis: 0 }));
+      // Over a concatenated tensor (DenseNet) each segment owns its slice of the parameters.
+      let off = 0;
+      for (const seg of x.segs) {
+        params.forEach((p, j) => member(seg.space, { kind: 'param', node: n, input: idx[j], weight: p!, axis: 0, offset: off }));
+        off += seg.count;
+      }
       set(n.outputs[0], x);
       continue;
+    }
+    if (op === 'Pad' && x && x.rank !== undefined) {
+      const pads = attrInts(n, 'pads') ?? (n.inputs[1] ? constVals.get(n.inputs[1]) : undefined);
+      const mode = n.attributes.mode ?? 'constant';
+      const ax = pos(x, x.rank);
+      if (pads && pads.length === 2 * x.rank && pads[ax] === 0 && pads[ax + x.rank] === 0 && (mode !== 'constant' || !n.inputs[2] || weights.get(n.inputs[2])?.numel === 1)) {
+        set(n.outputs[0], x);
+        continue;
+      }
+    }
+    if ((op === 'ReduceMean' || op === 'ReduceMax' || op === 'ReduceMin' || op === 'ReduceSum' || op === 'ReduceL2') && x && x.rank !== undefined && x.dAxis === undefined && !x.flat) {
+      const axes = (attrInts(n, 'axes') ?? (n.inputs[1] ? constVals.get(n.inputs[1]) : undefined))?.map((a) => (a < 0 ? a + x.rank! : a));
+      const ax = pos(x, x.rank);
+      if (axes && axes.length && !axes.includes(ax)) {
+        const keep = attrNum(n, 'keepdims', 1) === 1;
+        if (keep || axes.every((a) => a > ax)) {
+          set(n.outputs[0], { ...x, axis: ax, rank: keep ? x.rank : x.rank - axes.length });
+          continue;
+        }
+      }
     }
     if (SPATIAL.has(op) && x && x.axis === 1 && !x.flat) {
       set(n.outputs[0], x);

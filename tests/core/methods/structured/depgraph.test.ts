@@ -47,6 +47,15 @@ describe('dependency groups', () => {
     }
   });
 
+  it('DenseNet: every dense layer output is read at its Concat offset, BatchNorm over the concatenation slices per segment', () => {
+    const { groups } = groupsOf(torchFixture('densenet_tiny_op13.onnx'));
+    expect(groups.filter((g) => g.blocked).map((g) => g.blocked!.reason)).toEqual(["reaches the graph output 'logits'"]);
+    // Block 1: the stem (16) and three layers of growth 8 concatenate to 40 channels before the transition.
+    const block1 = groups.filter((g) => g.members.some((m) => m.kind === 'in' && m.weight.dims[0] === 24 && m.weight.dims[1] === 40));
+    expect(block1.map((g) => [g.channels, g.members.find((m) => m.kind === 'in' && m.weight.dims[0] === 24 && m.weight.dims[1] === 40)!.offset])).toEqual([[16, 0], [8, 16], [8, 24], [8, 32]]);
+    for (const g of block1) expect(g.members.some((m) => m.kind === 'param' && m.node.op === 'BatchNormalization')).toBe(true);
+  });
+
   it('Concat puts groups side by side at offsets; a Reshape blocks its group and names the node', () => {
     const { groups } = groupsOf(handmadeModel(tmp.dir));
     const a = groups.find((g) => g.producers.includes('wA'))!;

@@ -36,7 +36,7 @@ function image(n: number, h: number, w: number, seed: number): ort.Tensor {
 }
 
 describe('structured pruning of PyTorch exports', () => {
-  for (const [file, importance] of [['resnet_tiny_op11.onnx', 'l2'], ['resnet_tiny_op13.onnx', 'l1'], ['mobilenetv3_small_op9.onnx', 'l2'], ['mobilenetv3_small_op13.onnx', 'wanda']] as const) {
+  for (const [file, importance] of [['resnet_tiny_op11.onnx', 'l2'], ['resnet_tiny_op13.onnx', 'l1'], ['mobilenetv3_small_op9.onnx', 'l2'], ['mobilenetv3_small_op13.onnx', 'wanda'], ['densenet_tiny_op13.onnx', 'l2']] as const) {
     it(`${file} (${importance}): channels leave >= 90% of layers, <= 75% parameters and bytes, ORT runs`, async () => {
       const src = torchFixture(file);
       const out = path.join(tmp.dir, `${importance}-${file}`);
