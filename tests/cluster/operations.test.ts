@@ -95,6 +95,31 @@ describe('cluster operations', () => {
     expect(runs.map((r) => r.state)).toEqual(['done', 'failed']); // the killed run is marked interrupted
   }, 240_000);
 
+  it('passes a Redis password through (URL or environment)', async () => {
+    const t = tempDir('tf-ops-');
+    cleanups.push(t.cleanup);
+    const redis = await RedisProcess.start(undefined, ['--requirepass', 's3cret']);
+    cleanups.push(() => redis.stop('SIGKILL'));
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const denied = await cli(t.dir, ['queue', 'status', '--queue', url]);
+    expect(denied.code).toBe(2);
+    expect(JSON.stringify(denied.lines)).toMatch(/NOAUTH|auth/i);
+    const ok = await cli(t.dir, ['queue', 'status', '--queue', `redis://:s3cret@127.0.0.1:${redis.port}`]);
+    expect(ok.code).toBe(0);
+    expect(ok.lines[0].redis).toBe(`redis://:***@127.0.0.1:${redis.port}`);
+    // Coordinator and worker refuse to start against it without the password, at once.
+    const run = await cli(t.dir, ['run', gridFile(t.dir), '--zoo', 'demo', '--queue', url, '--shared-store']);
+    expect(run.code).toBe(2);
+    expect(JSON.stringify(run.lines)).toMatch(/NOAUTH/);
+    expect((await cli(t.dir, ['worker', '--queue', url])).code).toBe(2);
+    process.env.TWINFORGE_REDIS_PASSWORD = 's3cret';
+    try {
+      expect((await cli(t.dir, ['queue', 'status', '--queue', url])).code).toBe(0);
+    } finally {
+      delete process.env.TWINFORGE_REDIS_PASSWORD;
+    }
+  });
+
   it('draws the TTY block: the grid bar and one line per twin in hand with its worker', () => {
     const b = new GridBars();
     b.update({ type: 'plan', zoo: 'z', runId: 1, grid: 'g', models: 1, cells: 2, tasks: 2, skipped: 0, todo: 2, queues: ['tf-any'], redis: 'redis://h:1' });

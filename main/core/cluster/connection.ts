@@ -2,7 +2,8 @@
 // rediss:// for TLS. Credentials and TLS pass through to ioredis untouched; a bad URL is a clear
 // BAD_INPUT here rather than a hang or an obscure socket error later.
 import { readFileSync } from 'node:fs';
-import { badInput } from '../errors';
+import { Redis } from 'ioredis';
+import { badInput, TwinforgeError } from '../errors';
 
 export interface RedisConnection {
   host: string;
@@ -71,4 +72,25 @@ export function redact(text: string): string {
   } catch {
     return text.replace(/\/\/[^@/]*@/, '//***@');
   }
+}
+
+/**
+ * Connects once without retrying, so a wrong address or password is a clear error at start
+ * rather than a silent wait (later outages are waited out: see retryStrategy). The caller
+ * disconnects the client it gets.
+ */
+export async function probeRedis(url: string): Promise<Redis> {
+  const conn = parseRedisUrl(url);
+  const r = new Redis({ ...conn, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true, connectTimeout: 5000 });
+  let last = '';
+  r.on('error', (e: Error) => (last = e.message)); // the cause (e.g. NOAUTH) arrives here, not in the rejection
+  try {
+    await r.connect();
+    await r.ping();
+  } catch (e) {
+    r.disconnect();
+    const why = [last, (e as Error).message].filter(Boolean).join('; ');
+    throw new TwinforgeError('NOT_FOUND', `Cannot reach Redis at ${redact(url)}: ${why}`, 'Start it (redis-server --port P) or fix --queue; for a password use redis://:PASS@HOST:PORT or TWINFORGE_REDIS_PASSWORD.');
+  }
+  return r;
 }

@@ -23,7 +23,7 @@ import { existingGridKeys } from '../zoo/repo/twins';
 import { putJob, setJobProgress, setJobState } from '../zoo/repo/jobs';
 import { toJson } from '../zoo/repo/json';
 import { ModelStore } from '../zoo/store';
-import { parseRedisUrl, redact } from './connection';
+import { parseRedisUrl, probeRedis, redact } from './connection';
 import { GRIDS_KEY, jobIdOf, PREFIX, queueNameOf, storeRef, type ClusterJobData, type ClusterJobResult, type StoreFile } from './jobs';
 import { verifyStored } from './transfer';
 
@@ -72,6 +72,7 @@ interface Pending {
 export async function runClusterBatch(recipe: string | Record<string, unknown>, opts: ClusterRunOptions): Promise<ClusterSummary> {
   const t0 = Date.now();
   const conn = parseRedisUrl(opts.redisUrl);
+  (await probeRedis(opts.redisUrl)).disconnect(); // unreachable or refused: say so now, do not wait
   const db = openZoo(opts.dataDir);
   const plan = planBatch(db, recipe, opts.zoo);
   const todo = plan.tasks.filter((t) => !plan.done.has(t.key));

@@ -22,14 +22,18 @@ export function freePort(): Promise<number> {
 /** A throwaway redis-server: no persistence, loopback only. */
 export class RedisProcess {
   private child?: ChildProcess;
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(port?: number): Promise<RedisProcess> {
-    const r = new RedisProcess(port ?? (await freePort()));
+  /** `extraArgs`: more redis-server options, e.g. ['--requirepass', 'pw']. */
+  static async start(port?: number, extraArgs: string[] = []): Promise<RedisProcess> {
+    const r = new RedisProcess(port ?? (await freePort()), extraArgs);
     await r.launch();
     return r;
   }
@@ -38,7 +42,7 @@ export class RedisProcess {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (e) {
         return reject(e);
       }

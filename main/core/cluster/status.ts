@@ -5,7 +5,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { badInput, TwinforgeError } from '../errors';
-import { parseRedisUrl, redact } from './connection';
+import { parseRedisUrl, probeRedis, redact } from './connection';
 import { cancelGridJobs } from './coordinator';
 import { GRIDS_KEY, PREFIX, type WorkerIdentity } from './jobs';
 import { WORKERS_KEY } from './worker';
@@ -18,20 +18,6 @@ export interface QueueStatus {
   queues: { name: string; target: string; waiting: number; active: number; delayed: number; completed: number; failed: number }[];
   workers: (WorkerIdentity & { concurrency: number; seenMsAgo: number })[];
   grids: { grid: string; zoo: string; runId: number; total: number; state: string; coordinator: string; startedAt: string; queues: string[] }[];
-}
-
-async function connect(url: string): Promise<Redis> {
-  const conn = parseRedisUrl(url);
-  const r = new Redis({ ...conn, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-  } catch (e) {
-    r.disconnect();
-    throw new TwinforgeError('NOT_FOUND', `Cannot reach Redis at ${redact(url)}: ${(e as Error).message}`, 'Start it (redis-server --port P) or fix --queue; for a password use redis://:PASS@HOST:PORT.');
-  }
-  return r;
 }
 
 async function queueNames(r: Redis): Promise<string[]> {
@@ -47,7 +33,7 @@ async function queueNames(r: Redis): Promise<string[]> {
 
 /** Counts per queue, live workers and grids, read from Redis. */
 export async function queueStatus(url: string): Promise<QueueStatus> {
-  const r = await connect(url);
+  const r = await probeRedis(url);
   const conn = parseRedisUrl(url);
   try {
     const out: QueueStatus = { redis: redact(url), queues: [], workers: [], grids: [] };
@@ -87,7 +73,7 @@ export async function queueStatus(url: string): Promise<QueueStatus> {
 /** Marks a grid cancelled (id or unique prefix) and removes its jobs not yet taken; returns how many. */
 export async function cancelGrid(url: string, gridPrefix: string): Promise<{ grid: string; removed: number }> {
   if (!/^[0-9a-f]{4,64}$/.test(gridPrefix)) throw badInput(`'${gridPrefix}' is not a grid id.`, '`twinforge queue status` lists the grids (a unique prefix of 4+ characters is enough).');
-  const r = await connect(url);
+  const r = await probeRedis(url);
   const conn = parseRedisUrl(url);
   try {
     const all = await r.hgetall(GRIDS_KEY);

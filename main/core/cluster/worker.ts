@@ -14,7 +14,7 @@ import { DEFAULT_JOB_MODULE } from '../batch/index';
 import type { TwinTask } from '../batch/queue';
 import type { JobProgress } from '../jobs/types';
 import { ModelStore } from '../zoo/store';
-import { parseRedisUrl, redact } from './connection';
+import { parseRedisUrl, probeRedis, redact } from './connection';
 import { GRIDS_KEY, PREFIX, queueNameOf, validateJob, type ClusterJobData, type ClusterJobResult, type WorkerIdentity } from './jobs';
 import { TwinSlot } from './slot';
 import { fetchToStore, uploadFromStore, type StoreAccess } from './transfer';
@@ -74,6 +74,7 @@ export async function workerIdentity(targets: string[]): Promise<WorkerIdentity>
 /** Starts a worker; resolves once it listens on its queues. */
 export async function startClusterWorker(opts: ClusterWorkerOptions): Promise<ClusterWorker> {
   const conn = parseRedisUrl(opts.redisUrl);
+  (await probeRedis(opts.redisUrl)).disconnect(); // a wrong address or password fails the start, clearly
   const targets = [...new Set(opts.targets ?? [])];
   for (const t of targets) queueNameOf(t); // checks the names
   const identity = await workerIdentity(targets);
