@@ -120,6 +120,10 @@ export function removeGroupChannels(editor: ModelEditor, groups: ChannelGroup[],
     const g = proto.get(n)!.attribute.find((a) => a.name === 'group');
     if (g) g.i = BigInt(count);
   }
+  // Identity nodes that aliased a now-copied initializer and feed nothing any more.
+  const read = new Set(graph.node.flatMap((n) => n.input));
+  for (const o of graph.output) read.add(o.name);
+  graph.node = graph.node.filter((n) => !(n.opType === 'Identity' && n.output.every((o) => !read.has(o)) && graph.initializer.some((t) => t.name === n.input[0])));
   editor.clearValueInfo();
   return { duplicated };
 }
