@@ -1,7 +1,9 @@
 // Binds the contract to Electron IPC: one invoke channel validated by the shared dispatcher,
 // one event channel. Handlers check that the sender is our own window's page.
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { invoke, type ApiServices } from '../core/api/index';
+import { invoke, validateArgs, type ApiServices } from '../core/api/index';
+import type { CallName } from '../../preload/contract';
+import { ISOLATED_CALLS, runIsolated } from '../web/isolated';
 import { toEnvelope } from '../core/errors';
 import type { JobSnapshot } from '../core/jobs/types';
 import { isTrustedUrl, trustedOrigin, type TrustedOrigin } from './origins';
@@ -18,7 +20,10 @@ export function bindIpc(ipcMain: IpcMain, services: ApiServices, isTrustedSender
       return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame was refused.' } };
     }
     try {
-      const value = await invoke(services, String(name), args);
+      // Model files are parsed in a worker process with memory and time limits: a hostile file
+      // must not freeze or kill the process that owns the window.
+      const call = String(name);
+      const value = ISOLATED_CALLS.has(call) ? await runIsolated(call, validateArgs(call as CallName, args ?? {}), services.dataDir) : await invoke(services, call, args);
       return { ok: true, value: value ?? null };
     } catch (err) {
       return { ok: false, error: toEnvelope(err) };
