@@ -198,7 +198,9 @@ export class Twin {
     if (this.released) throw badInput('This twin was released.', 'Load it again with loadTwin(dir).');
     if (typeof feeds !== 'object' || feeds === null) throw badInput('twin.run(feeds): feeds must be an object of input name -> Tensor');
     for (const name of this.inputNames) {
-      if (!(feeds[name] instanceof ort.Tensor)) throw badInput(`twin.run: input '${name}' is missing or not an onnxruntime Tensor`, `The twin's inputs are ${this.inputNames.join(', ')}.`);
+      const t = feeds[name] as Partial<ort.Tensor> | undefined;
+      // duck-typed: a Tensor from another copy of onnxruntime-common is just as good
+      if (!t || typeof t.type !== 'string' || !Array.isArray(t.dims) || t.data === undefined) throw badInput(`twin.run: input '${name}' is missing or not an onnxruntime Tensor`, `The twin's inputs are ${this.inputNames.join(', ')}.`);
     }
     for (const name of Object.keys(feeds)) if (!this.inputNames.includes(name)) throw badInput(`twin.run: '${name}' is not an input of the twin`, `The twin's inputs are ${this.inputNames.join(', ')}.`);
     const env = new Map<string, ort.Tensor>(Object.entries(feeds));
