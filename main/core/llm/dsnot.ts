@@ -1,71 +1,74 @@
-// DSnoT (Zhang et al. 2023, "Dynamic Sparse No Training"): a training-free refinement of a
-// pruning mask. For each output row it tracks the expected reconstruction error
-// e = Σ_{j pruned} w_j·E[x_j] (dense minus sparse output) and swaps weights one pair at a time:
-// grow the pruned weight that brings e closest to 0, prune the kept weight with the smallest
-// Wanda score |w_j|·‖x_j‖ whose removal does not push e back up, and keep the swap only when
-// |e| falls. Sparsity per row stays the same; weights are not changed, only which are kept.
+// DSnoT (Zhang et al. 2023, "Dynamic Sparse No Training"): a training-free prune-and-grow
+// refinement of a pruning mask. Per output row, one pruned weight is grown back and one kept
+// weight is pruned per cycle, so the row's sparsity never changes and no weight is retrained.
+// The paper scores swaps with a surrogate of the row's reconstruction error built from input
+// means and variances; here the swap is scored by the exact change of that error,
+// ‖(w − ŵ)·X‖² = δᵀHδ with H = XᵀX from the calibration inputs (the Hessian SparseGPT and
+// GPTQ use), which the surrogate approximates. Grow: the pruned weight whose return lowers
+// the error most; prune: the kept weight whose removal (after that growth) raises it least;
+// swap only while the pair lowers the error.
+import { linear } from '../native/transformer';
 
 export interface DsnotOptions {
   rows: number;
   cols: number;
-  /** Swap cycles per row at most (default 50). */
+  /** Swap cycles per row at most (default 50, as in the paper). */
   maxCycles?: number;
-  /** Stop a row when |e| is below this fraction of its starting value (default 0: run to the end). */
-  tolerance?: number;
 }
 
 /**
- * Refines `mask` (1 = kept, [rows, cols]) in place for weights `w` (the dense values) from the
- * input means E[x_j] and squared norms Σ x_j². Returns how many swaps were made.
+ * Refines `mask` (1 = kept, [rows, cols]) and the current weights `cur` in place, given the
+ * dense weights `dense` and H [cols, cols]. Grown weights come back at their dense value.
+ * Returns the number of swaps made.
  */
-export function dsnotRefine(w: Float32Array, mask: Uint8Array, mean: Float32Array, sqNorm: Float32Array, opts: DsnotOptions): number {
+export function dsnotRefine(dense: Float32Array, cur: Float32Array, mask: Uint8Array, h: Float32Array, opts: DsnotOptions): number {
   const { rows, cols } = opts;
   const maxCycles = opts.maxCycles ?? 50;
-  const tol = opts.tolerance ?? 0;
-  const norm = new Float32Array(cols);
-  for (let j = 0; j < cols; j++) norm[j] = Math.sqrt(Math.max(0, sqNorm[j]));
+  // G[r] = H·δ_r for every row at once (δ = dense − current), on the native sgemm.
+  const delta = new Float32Array(rows * cols);
+  for (let i = 0; i < delta.length; i++) delta[i] = dense[i] - cur[i];
+  const G = linear(delta, rows, cols, h, cols);
+  const diag = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) diag[j] = h[j * cols + j];
   let swaps = 0;
   for (let r = 0; r < rows; r++) {
-    const wr = w.subarray(r * cols, (r + 1) * cols);
-    const mr = mask.subarray(r * cols, (r + 1) * cols);
-    let e = 0;
-    for (let j = 0; j < cols; j++) if (!mr[j]) e += wr[j] * mean[j];
-    const start = Math.abs(e);
+    const o = r * cols;
     for (let cycle = 0; cycle < maxCycles; cycle++) {
-      if (start === 0 || Math.abs(e) <= tol * start) break;
-      // Grow: growing j moves e by -w_j·μ_j; take the move that lands closest to 0.
+      // Grow j: δ_j goes to 0, a change a = −δ_j; the error changes by 2a·g_j + a²·H_jj.
       let grow = -1;
-      let best = Math.abs(e);
+      let growGain = 0;
       for (let j = 0; j < cols; j++) {
-        if (mr[j]) continue;
-        const after = Math.abs(e - wr[j] * mean[j]);
-        if (after < best) {
-          best = after;
+        if (mask[o + j]) continue;
+        const a = -(dense[o + j] - cur[o + j]);
+        const d = 2 * a * G[o + j] + a * a * diag[j];
+        if (d < growGain) {
+          growGain = d;
           grow = j;
         }
       }
       if (grow < 0) break;
-      const eg = e - wr[grow] * mean[grow];
-      // Prune: removing j moves e by +w_j·μ_j; among removals that keep |e| at most |eg| + the
-      // gain still made, take the least important (Wanda score).
+      const ag = -(dense[o + grow] - cur[o + grow]);
+      const hg = grow * cols;
+      // Prune j (after the growth): a = ŵ_j; g' = g + a_g·H[:, grow].
       let prune = -1;
-      let score = Infinity;
+      let pruneCost = Infinity;
       for (let j = 0; j < cols; j++) {
-        if (!mr[j] || j === grow) continue;
-        const after = Math.abs(eg + wr[j] * mean[j]);
-        if (after >= Math.abs(e)) continue;
-        const s = Math.abs(wr[j]) * norm[j];
-        if (s < score) {
-          score = s;
+        if (!mask[o + j] || j === grow) continue;
+        const a = cur[o + j];
+        const d = 2 * a * (G[o + j] + ag * h[hg + j]) + a * a * diag[j];
+        if (d < pruneCost) {
+          pruneCost = d;
           prune = j;
         }
       }
-      if (prune < 0) break;
-      // Only a swap that does not cost more importance than it restores is worth making.
-      if (score > Math.abs(wr[grow]) * norm[grow]) break;
-      mr[grow] = 1;
-      mr[prune] = 0;
-      e = eg + wr[prune] * mean[prune];
+      if (prune < 0 || growGain + pruneCost >= 0) break;
+      const ap = cur[o + prune];
+      const hp = prune * cols;
+      for (let j = 0; j < cols; j++) G[o + j] += ag * h[hg + j] + ap * h[hp + j];
+      cur[o + grow] = dense[o + grow];
+      cur[o + prune] = 0;
+      mask[o + grow] = 1;
+      mask[o + prune] = 0;
       swaps++;
     }
   }

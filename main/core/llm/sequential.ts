@@ -69,7 +69,6 @@ export interface CompressedBlock {
 interface PointStats {
   h?: Float32Array;
   sq?: Float32Array;
-  sum?: Float32Array;
   n: number;
 }
 
@@ -109,8 +108,8 @@ export function compressSequential(folder: HfFolder, calib: TokenBatch, opts: Ll
   const sequential = opts.sequential !== false;
   const chunk = Math.max(1, opts.chunk ?? 8);
   const timings: Timings = { forwardMs: 0, statsMs: 0, solveMs: 0, ioMs: 0 };
-  const needH = !!opts.quant || opts.prune?.method === 'sparsegpt';
-  const needNorms = opts.prune?.method === 'wanda' || !!opts.prune?.dsnot;
+  const needH = !!opts.quant || opts.prune?.method === 'sparsegpt' || !!opts.prune?.dsnot;
+  const needNorms = opts.prune?.method === 'wanda';
   const invFreq = ropeInvFreq(cfg);
   // Hidden states of the calibration set, one array per chunk of sequences.
   let t0 = now();
@@ -149,17 +148,11 @@ export function compressSequential(folder: HfFolder, calib: TokenBatch, opts: Ll
         if (!s) {
           s = { n: 0 };
           if (needH) s.h = new Float32Array(cols * cols);
-          if (needNorms) {
-            s.sq = new Float32Array(cols);
-            s.sum = new Float32Array(cols);
-          }
+          if (needNorms) s.sq = new Float32Array(cols);
           stats.set(point, s);
         }
         if (s.h) hessianAccumulate(s.h, a, { nSamples: rows, dim: cols, alpha: 2 / totalTokens });
-        if (s.sq && s.sum) {
-          featureNormsAccumulate(s.sq, a, { nSamples: rows, dim: cols });
-          for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) s.sum[j] += a[r * cols + j];
-        }
+        if (s.sq) featureNormsAccumulate(s.sq, a, { nSamples: rows, dim: cols });
         s.n += rows;
         statsMs += now() - ts;
       }, cache);
@@ -223,17 +216,7 @@ function compressLinear(cfg: LlmConfig, lin: LinearName, work: BlockWeights, den
       mask = maskForPattern(scores, rows, cols, pattern, p.sparsity, { scope: 'row' });
       for (let i = 0; i < w.length; i++) if (!mask[i]) w[i] = 0;
     }
-    if (p.dsnot) {
-      const mean = new Float32Array(cols);
-      for (let j = 0; j < cols; j++) mean[j] = s.sum![j] / s.n;
-      const before = mask.slice();
-      rep.dsnotSwaps = dsnotRefine(dense, mask, mean, s.sq!, { rows, cols });
-      // Grown weights come back at their dense value; newly pruned ones go to 0.
-      for (let i = 0; i < w.length; i++) {
-        if (mask[i] && !before[i]) w[i] = dense[i];
-        else if (!mask[i]) w[i] = 0;
-      }
-    }
+    if (p.dsnot) rep.dsnotSwaps = dsnotRefine(dense, w, mask, s.h!, { rows, cols });
     out.masks[lin] = mask;
   }
   if (opts.quant) {
