@@ -35,7 +35,9 @@ SEQ = 64
 def inv_freq(cfg):
     hd = cfg['hidden_size'] // cfg['num_attention_heads']
     f = 1.0 / (cfg['rope_theta'] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    s = cfg['rope_scaling']
+    s = cfg.get('rope_scaling')
+    if not s:
+        return f.float()
     low_wave = s['original_max_position_embeddings'] / s['low_freq_factor']
     high_wave = s['original_max_position_embeddings'] / s['high_freq_factor']
     wave = 2 * math.pi / f
@@ -55,15 +57,18 @@ class Tiny(torch.nn.Module):
         L = torch.nn.Linear
         self.embed = torch.nn.Embedding(c['vocab_size'], h)
         self.layers = torch.nn.ModuleList()
+        qkv_bias = c.get('model_type') == 'qwen2'
         for _ in range(c['num_hidden_layers']):
             m = torch.nn.Module()
             m.ln1 = torch.nn.Parameter(torch.ones(h))
             m.ln2 = torch.nn.Parameter(torch.ones(h))
-            m.q, m.k, m.v, m.o = L(h, h, bias=False), L(h, kv, bias=False), L(h, kv, bias=False), L(h, h, bias=False)
+            m.q, m.k, m.v, m.o = L(h, h, bias=qkv_bias), L(h, kv, bias=qkv_bias), L(h, kv, bias=qkv_bias), L(h, h, bias=False)
             m.gate, m.up, m.down = L(h, i, bias=False), L(h, i, bias=False), L(i, h, bias=False)
             self.layers.append(m)
         self.norm = torch.nn.Parameter(torch.ones(h))
         self.head = L(h, c['vocab_size'], bias=False)
+        if c['tie_word_embeddings']:
+            self.head.weight = self.embed.weight
         self.register_buffer('inv_freq', inv_freq(c))
 
     def rms(self, x, w):
@@ -83,6 +88,9 @@ class Tiny(torch.nn.Module):
         emb = torch.cat([ang, ang], dim=-1)
         cos, sin = emb.cos()[None, None], emb.sin()[None, None]
         mask = torch.full((T, T), float('-inf')).triu(1)
+        win = self.c.get('sliding_window') if self.c['model_type'] == 'mistral' else None
+        if win:  # Mistral: key j is visible to query i only when i - j < window
+            mask = mask + torch.full((T, T), float('-inf')).tril(-win)
         x = self.embed(ids)
         for m in self.layers:
             a = self.rms(x, m.ln1)
@@ -100,13 +108,17 @@ class Tiny(torch.nn.Module):
         return self.head(self.rms(x, self.norm))
 
     def hf_state(self):
-        out = {'model.embed_tokens.weight': self.embed.weight, 'model.norm.weight': self.norm, 'lm_head.weight': self.head.weight}
+        out = {'model.embed_tokens.weight': self.embed.weight, 'model.norm.weight': self.norm}
+        if not self.c['tie_word_embeddings']:
+            out['lm_head.weight'] = self.head.weight
         for i, m in enumerate(self.layers):
             p = f'model.layers.{i}'
             out[f'{p}.input_layernorm.weight'] = m.ln1
             out[f'{p}.post_attention_layernorm.weight'] = m.ln2
             for n, lin in (('q', m.q), ('k', m.k), ('v', m.v), ('o', m.o)):
                 out[f'{p}.self_attn.{n}_proj.weight'] = lin.weight
+                if lin.bias is not None:
+                    out[f'{p}.self_attn.{n}_proj.bias'] = lin.bias
             for n, lin in (('gate', m.gate), ('up', m.up), ('down', m.down)):
                 out[f'{p}.mlp.{n}_proj.weight'] = lin.weight
         return out
@@ -128,11 +140,17 @@ def corpus(rng, n, vocab):
     return seqs
 
 
-def save_safetensors(path, tensors):
+def save_safetensors(path, tensors, dtype='F16'):
     header, blobs, off = {}, [], 0
     for name, t in tensors.items():
-        b = t.detach().to(torch.float16).numpy().astype('<f2').tobytes()
-        header[name] = {'dtype': 'F16', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
+        t = t.detach()
+        if dtype == 'F16':
+            b = t.to(torch.float16).numpy().astype('<f2').tobytes()
+        elif dtype == 'BF16':  # bf16 = the high half of the fp32 bits (t is already bf16-exact)
+            b = (t.to(torch.bfloat16).to(torch.float32).numpy().astype('<f4').view('<u4') >> 16).astype('<u2').tobytes()
+        else:
+            b = t.to(torch.float32).numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
     h = json.dumps(header).encode()
@@ -196,5 +214,45 @@ def main():
     print(f'reference logits {ref.shape}, std {ref.std():.3f}; held-out perplexity {ppl:.3f}')
 
 
+# Untrained variants that cover what the Llama fixture does not: Qwen2 (q/k/v biases, tied
+# embeddings, bf16 weights) and Mistral (sliding window shorter than the sequence, fp32).
+VARIANTS = {
+    'tiny-qwen2': (dict(architectures=['Qwen2ForCausalLM'], model_type='qwen2', hidden_size=64, intermediate_size=96,
+                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1, vocab_size=64, rms_norm_eps=1e-6,
+                        rope_theta=1000000.0, max_position_embeddings=128, hidden_act='silu', tie_word_embeddings=True,
+                        torch_dtype='bfloat16', sliding_window=32, use_sliding_window=False), 'BF16', torch.bfloat16),
+    'tiny-mistral': (dict(architectures=['MistralForCausalLM'], model_type='mistral', hidden_size=32, intermediate_size=64,
+                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, vocab_size=64, rms_norm_eps=1e-5,
+                          rope_theta=10000.0, max_position_embeddings=128, hidden_act='silu', tie_word_embeddings=False,
+                          torch_dtype='float32', sliding_window=16), 'F32', torch.float32),
+}
+
+
+def variants():
+    for name, (cfg, st_dtype, t_dtype) in VARIANTS.items():
+        torch.manual_seed(1)
+        out = os.path.join(OUT, '..', name)
+        os.makedirs(out, exist_ok=True)
+        model = Tiny(cfg)
+        with torch.no_grad():
+            for name_, p in model.named_parameters():
+                if p.dim() == 1 and 'bias' not in name_:  # norm weights: not all ones, so they matter
+                    p.add_(0.2 * torch.randn_like(p))
+                if 'bias' in name_:
+                    p.normal_(0, 0.5)
+                p.copy_(p.to(t_dtype).to(torch.float32))
+        save_safetensors(os.path.join(out, 'model.safetensors'), model.hf_state(), st_dtype)
+        with open(os.path.join(out, 'config.json'), 'w') as f:
+            json.dump(cfg, f, indent=2)
+        ids = torch.randint(0, cfg['vocab_size'], (2, 40))
+        np.save(os.path.join(out, 'input.npy'), ids.numpy().astype(np.int64))
+        with torch.no_grad():
+            np.save(os.path.join(out, 'logits.npy'), model(ids).numpy().astype(np.float32))
+        print(f'{name}: written')
+
+
 if __name__ == '__main__':
-    main()
+    import sys
+    if '--variants-only' not in sys.argv:
+        main()
+    variants()

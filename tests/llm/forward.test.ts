@@ -76,6 +76,20 @@ describe('config.json', () => {
   });
 });
 
+describe.each([
+  ['tiny-qwen2', 'q/k/v biases, tied embeddings, 1 kv head, bf16'],
+  ['tiny-mistral', 'sliding window 16 < 40 tokens, fp32'],
+])('%s (%s)', (name) => {
+  it('twinforge infer matches the PyTorch reference logits', async () => {
+    const dir = path.join(FIX, name);
+    const out = path.join(tmp, `${name}.npy`);
+    const r = await run(['infer', dir, '--input', `input_ids=${path.join(dir, 'input.npy')}`, '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const ref = toFloat32(npy(path.join(dir, 'logits.npy')));
+    expect(maxAbsDiff(toFloat32(npy(out)), ref)).toBeLessThanOrEqual(1e-3 * std(ref));
+  });
+});
+
 describe('tiny Llama fixture (GQA, untied head, fp16, llama3 rope)', () => {
   it('inspect shows the decoder structure', async () => {
     const r = await run(['inspect', MODEL, '--json']);
