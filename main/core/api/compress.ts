@@ -111,7 +111,18 @@ export function toContractResult(r: CompressJobResult['runs'][number], recipeYam
     files: r.files.map((f) => ({ path: f, kind: kind(f), bytes: existsSync(f) ? statSync(f).size : 0 })),
     metrics: { ...r.metrics, ...(r.metrics.accuracyParent !== undefined ? { parentAccuracy: r.metrics.accuracyParent } : {}) },
     sizes: { ...r.sizes, ...(r.sizes.packedWeightBytes !== undefined ? { packedBytes: r.sizes.packedWeightBytes } : {}) },
-    ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
+    ...(r.latencyMs
+      ? {
+          latencyMs: {
+            ...r.latencyMs,
+            // The latency model's figures for this machine at the timed shapes, beside the measurement.
+            ...(r.latencyMs.estimated ? { estimatedParent: r.latencyMs.estimated.parent, estimatedTwin: r.latencyMs.estimated.twin, estimatedTarget: r.latencyMs.estimated.target } : {}),
+            ...(report?.latencyMs?.disagreement ? { disagreement: report.latencyMs.disagreement } : {}),
+          },
+        }
+      : {}),
+    ...(report?.metrics?.notes?.length ? { metricNotes: report.metrics.notes } : {}),
+    ...(report?.metrics?.top1Output ? { top1Output: report.metrics.top1Output } : {}),
     layers: (report?.layers ?? []).map((l) => ({
       name: l.name,
       op: l.op,
@@ -129,6 +140,7 @@ export function toContractResult(r: CompressJobResult['runs'][number], recipeYam
     warnings: r.warnings,
     passed: r.passed,
     ...(r.sweep ? { sweep: r.sweep } : {}),
+    ...(report?.structured ? { structured: report.structured } : {}),
     ...(cells ? { cells } : {}),
   };
 }

@@ -36,14 +36,18 @@ export function exportRun(jobs: JobRunner, args: { id: string; dir: string; kind
   if (!files.length) throw badInput(`kinds: none of ${args.kinds?.join(', ')} among this run's files.`, `The run wrote: ${[...new Set(run.files.map(fileKind))].join(', ')}.`);
   for (const f of files) if (!existsSync(f)) throw new TwinforgeError('NOT_FOUND', `${f} is gone from the run folder.`, 'Run the compression again.');
   const dest = path.resolve(args.dir);
-  if (args.overwrite === false) for (const f of files) if (existsSync(path.join(dest, path.basename(f)))) throw badInput(`${path.join(dest, path.basename(f))} exists.`, 'Choose another folder or allow overwriting.');
+  // Files of an earlier export are never replaced unasked: the caller must say overwrite: true.
+  const clashes = files.map((f) => path.join(dest, path.basename(f))).filter((p) => existsSync(p));
+  if (clashes.length && args.overwrite !== true) {
+    throw badInput(`${dest} already holds ${clashes.map((c) => path.basename(c)).join(', ')} from an earlier export.`, 'Choose another folder, or confirm that these files may be replaced.', { exists: clashes });
+  }
   const out = new StagedOutput(dest);
   try {
     for (const f of files) {
       copyFileSync(f, path.join(out.staging, path.basename(f)));
       out.adopt(path.basename(f));
     }
-    const written = out.commit(args.overwrite !== false);
+    const written = out.commit(args.overwrite === true);
     return { dir: dest, files: written.map((p) => ({ path: p, kind: fileKind(p), bytes: statSync(p).size })) };
   } catch (err) {
     out.abort();

@@ -11,6 +11,18 @@ export interface ModelChoice {
   zoo?: string;
   zooModelId?: number;
   inputShapes?: Record<string, number[]>;
+  /** Values of scalar control inputs (a sample rate, a flag), set in the shape editor. */
+  inputValues?: Record<string, number>;
+}
+
+/**
+ * Called when a different model is opened: each domain store that holds per-model state (the
+ * run, its results and export, layer overrides, data files) registers how to start afresh, so
+ * nothing of the first model leaks into the second one's wizard.
+ */
+const freshStarts = new Set<() => void>();
+export function onNewModel(reset: () => void): void {
+  freshStarts.add(reset);
 }
 
 export const useModelStore = defineStore('model', () => {
@@ -30,8 +42,10 @@ export const useModelStore = defineStore('model', () => {
     error.value = undefined;
     try {
       const s = await call('model.inspect', next.inputShapes ? { path: next.path, inputShapes: next.inputShapes } : { path: next.path });
+      const another = next.path !== choice.value.path || next.zooModelId !== choice.value.zooModelId;
       summary.value = s;
       choice.value = { ...next };
+      if (another) for (const reset of freshStarts) reset();
       layer.value = s.layers.slice().sort((a, b) => b.parameters - a.parameters)[0]?.name;
       histogram.value = undefined;
       if (layer.value) void loadHistogram(layer.value);

@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import { asApiError, call, type ApiError, type Estimate, type MethodInfo, type PlanResult, type RecipeCheck } from '../api';
-import { useModelStore } from './model';
+import { onNewModel, useModelStore } from './model';
 import { persist } from './persist';
 import { useTargetStore } from './target';
 
@@ -109,6 +109,16 @@ export const useRecipeStore = defineStore('recipe', () => {
   persist('data', data);
   persist('export', out);
   persist('touched', touched);
+  // Layer overrides, layer globs, a budget plan and data files belong to the model they were made for.
+  onNewModel(() => {
+    method.value = { ...method.value, overrides: {}, planPick: undefined, prune: { ...method.value.prune, include: '', exclude: '' } };
+    data.value = { ...data.value, calibration: '', evaluation: '', labels: '' };
+    if (data.value.kind === 'files') data.value.kind = 'synthetic';
+    touched.value = { method: touched.value.method, data: false };
+    plan.value = undefined;
+    estimate.value = undefined;
+    check.value = undefined;
+  });
 
   // ---- methods from the engine's registry
   const methods = ref<MethodInfo[]>([]);
@@ -226,6 +236,7 @@ export const useRecipeStore = defineStore('recipe', () => {
   function buildRecipe(exportDir?: string): Record<string, unknown> {
     const r: Record<string, unknown> = { version: 1, name: `${model.fileName || 'model'} — ${describe.value}`, model: model.choice.path };
     if (model.choice.inputShapes) r.inputShapes = model.choice.inputShapes;
+    if (model.choice.inputValues && Object.keys(model.choice.inputValues).length) r.inputValues = model.choice.inputValues;
     if (target.state.selected) r.target = target.state.selected;
     if (method.value.mode === 'budget') {
       const b = method.value.budget;

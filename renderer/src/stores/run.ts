@@ -6,6 +6,7 @@ import { computed, ref, watch } from 'vue';
 import { ApiError, asApiError, call, type CompressResult } from '../api';
 import { useAppStore } from './app';
 import { isFinal, useJobStore } from './job';
+import { onNewModel } from './model';
 import { persist } from './persist';
 import { useRecipeStore } from './recipe';
 
@@ -126,9 +127,13 @@ export const useRunStore = defineStore('run', () => {
   function reset(): void {
     state.value = {};
     result.value = undefined;
+    resultError.value = undefined;
+    startError.value = undefined;
     log.value = [];
     logNext = 0;
   }
+  // A new model starts a fresh run: the previous twin stays in the zoo (and its run folder).
+  onNewModel(reset);
 
   // Closing or reloading the window while a run is going: the browser asks first. (The job keeps
   // running in the engine either way; reopening the window reattaches to it.)

@@ -54,7 +54,10 @@ export function ratio(x: number | null | undefined): string {
 
 export function shape(dims: readonly (number | string | null)[] | null | undefined): string {
   if (!dims) return '[?]';
-  return `[${dims.map((d) => (d === null ? '?' : d)).join('×')}]`;
+  // Exporters' machine names for open dims (p2o.DynamicDimension.0, unk__12, 'Addoutput_dim_0') mean
+  // nothing to a reader: show them as '?'; real names (batch, height, sequence) stay.
+  const shown = (d: number | string | null) => (d === null || (typeof d === 'string' && /DynamicDimension|^unk__|_dim_\d+$|^\d+$|^$/.test(d)) ? '?' : d);
+  return `[${dims.map(shown).join('×')}]`;
 }
 
 export function when(iso: string | undefined): string {
