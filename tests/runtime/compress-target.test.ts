@@ -38,6 +38,7 @@ describe('compress for a Twinforge target', () => {
     expect(tf.twin).toBeGreaterThan(0);
     expect(tf.speedup).toBeCloseTo(tf.parent / tf.twin, 6);
     expect(readFileSync(r.reportMarkdown, 'utf8')).toMatch(/Twinforge target, measured end to end/);
+    expect(r.latencyMs?.twinforge).toEqual(tf);
     // the folder on disk is what a user deploys: it loads and runs
     const twin = await loadTwin(folder);
     try {

@@ -57,7 +57,7 @@ const CASES: { name: string; zeros: Zeros; pattern: string; target: number }[] =
 export async function benchRuntime(opts: { hidden?: number; depth?: number; budgetMs?: number; signal?: AbortSignal; log?: (l: string) => void } = {}): Promise<RuntimeBenchResult> {
   const hidden = opts.hidden ?? 2048;
   const depth = opts.depth ?? 3;
-  const budgetMs = opts.budgetMs ?? 4000;
+  const budgetMs = opts.budgetMs ?? 6000;
   const threads = defaultThreads();
   const log = opts.log ?? (() => {});
   const load0 = os.loadavg()[0];
@@ -121,7 +121,7 @@ registerBench({
   name: 'runtime',
   summary: 'Sparse twin end to end through the twin runtime vs the dense parent in ONNX Runtime (m=1), with the synthesized estimate and its error',
   options: { hidden: { type: 'string' }, depth: { type: 'string' }, 'budget-ms': { type: 'string' } },
-  usage: ['  --hidden N      MLP width (default 2048, at least 1024: GEMV-bound)', '  --depth N       sparse layers (default 3)', '  --budget-ms MS  timing budget per case (default 4000)'].join('\n'),
+  usage: ['  --hidden N      MLP width (default 2048, at least 1024: GEMV-bound)', '  --depth N       sparse layers (default 3)', '  --budget-ms MS  timing budget per case (default 6000)'].join('\n'),
   async run(args: BenchArgs, ctx: BenchContext) {
     const int = (k: string, def: number, min: number) => {
       const v = args.values[k];
@@ -132,7 +132,7 @@ registerBench({
     };
     const hidden = int('hidden', 2048, 1024);
     if (hidden % 4) throw badInput(`--hidden must be a multiple of 4 (4x4 blocks), got ${hidden}`);
-    const r = await benchRuntime({ hidden, depth: int('depth', 3, 1), budgetMs: int('budget-ms', 4000, 200), signal: ctx.signal, log: ctx.json ? undefined : (l) => ctx.err(`${l}\n`) });
+    const r = await benchRuntime({ hidden, depth: int('depth', 3, 1), budgetMs: int('budget-ms', 6000, 200), signal: ctx.signal, log: ctx.json ? undefined : (l) => ctx.err(`${l}\n`) });
     ctx.out(ctx.json ? JSON.stringify(r) + '\n' : formatBenchRuntime(r) + '\n');
     return 0;
   },

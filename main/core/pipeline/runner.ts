@@ -32,6 +32,7 @@ import { checkTarget } from './target';
 import { disagreement, estimateLatency, type LatencyEstimate } from './latency-estimate';
 import type { MeasuredProfileLookup } from '../hardware/profile';
 import { exportTwinforgeTarget } from '../runtime/twin/target';
+import type { TwinforgeRuntimeLatency } from '../runtime/twin/format';
 
 export interface CompressOptions {
   signal?: AbortSignal;
@@ -69,7 +70,7 @@ export interface CompressResult {
   files: string[];
   metrics: CompressMetrics;
   sizes: Sizes;
-  latencyMs?: { parent: number; twin: number; speedup: number; estimated?: LatencyEstimate };
+  latencyMs?: { parent: number; twin: number; speedup: number; estimated?: LatencyEstimate; twinforge?: TwinforgeRuntimeLatency };
   gates: GateResult[];
   passed: boolean;
   sweep?: SweepResult;
@@ -326,7 +327,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       files: [],
       metrics,
       sizes,
-      ...(ev.latency ? { latencyMs: { parent: ev.latency.parent, twin: ev.latency.twin, speedup: ev.latency.speedup, ...(ev.latency.estimated ? { estimated: ev.latency.estimated } : {}) } } : {}),
+      ...(ev.latency ? { latencyMs: { parent: ev.latency.parent, twin: ev.latency.twin, speedup: ev.latency.speedup, ...(ev.latency.estimated ? { estimated: ev.latency.estimated } : {}), ...(ev.latency.twinforge ? { twinforge: ev.latency.twinforge } : {}) } } : {}),
       gates,
       passed,
       ...(extras.sweep ? { sweep: extras.sweep } : {}),
