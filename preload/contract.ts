@@ -200,6 +200,43 @@ export interface RecipeCheck {
 
 // ---------- compression ----------
 
+/** One channel dependency group: layers that must lose the same channels together. */
+export interface ChannelGroupView {
+  id: number;
+  channels: number;
+  /** Channels after pruning (results); equal to channels when the group stayed. */
+  after?: number;
+  removed?: boolean;
+  /** Layers whose output channels the group is (weight ids), and the layers that read them. */
+  producers: string[];
+  consumers: string[];
+  /** Attention heads, when the group moves in whole heads. */
+  heads?: number;
+  /** Why the group cannot (or did not) shrink, and the node that blocks it. */
+  reason?: string;
+  node?: string;
+}
+
+/** model.groups: the channel dependency groups of an ONNX model. */
+export interface ModelGroups {
+  path: string;
+  groups: ChannelGroupView[];
+}
+
+/** A channel stage done by dependency groups, as the results screen shows it. */
+export interface StructuredView {
+  stage: number;
+  importance: string;
+  allocation: string;
+  refit: boolean;
+  groups: ChannelGroupView[];
+  refitLayers: { layer: string; plain: number; refit: number; applied: boolean }[];
+  parent: { parameters: number; flops: number };
+  twin: { parameters: number; flops: number };
+  layers: { eligible: number; shrunk: number };
+  [extra: string]: unknown;
+}
+
 export interface CompressResult {
   /** The exported twin (main model file). */
   twin: string;
@@ -214,7 +251,13 @@ export interface CompressResult {
   recipeYaml?: string;
   /** Where the twin landed in the zoo, when it was registered. */
   zoo?: { zoo: string; modelId: number; parentId: number } | null;
+  /** Channel stages by dependency groups: groups before -> after, parameters and FLOPs. */
+  structured?: StructuredView[];
   warnings?: string[];
+  /** Why a fidelity figure is not meaningful (a ~zero or ~constant parent output). */
+  metricNotes?: string[];
+  /** The output whose argmax decides top-1 agreement. */
+  top1Output?: string;
   [extra: string]: unknown;
 }
 
@@ -576,6 +619,10 @@ export const calls = {
   'model.inspect': call<ModelSummary>()(
     z.object({ path: FilePath, inputShapes: InputShapes.optional() }).strict(),
     'Reads a model file: format, producer, inputs/outputs, totals and the per-layer table.',
+  ),
+  'model.groups': call<ModelGroups>()(
+    z.object({ path: FilePath }).strict(),
+    'Channel dependency groups of an ONNX model: which layers must lose channels together, and what blocks a group.',
   ),
   'model.weightHistogram': call<WeightHistogram>()(
     z.object({ path: FilePath, layer: z.string().min(1).max(1024), bins: z.number().int().min(4).max(256).optional() }).strict(),

@@ -8,6 +8,7 @@ import type { JobRunner } from '../jobs/runner';
 import { getAppInfo } from './app';
 import { checkWritePath } from '../fs-policy';
 import { inspectModelCall } from './model-call';
+import { modelGroupsCall } from './groups-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
 import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
@@ -38,6 +39,7 @@ export const handlers: Handlers = {
   'jobs.log': (a, s) => s.jobs.log(a.id, a.since),
   'jobs.selftest': (a, s) => s.jobs.submit('selftest', a, { title: 'Self-test' }),
   'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
+  'model.groups': (a) => modelGroupsCall(a.path),
   'model.weightHistogram': (a) => weightHistogram(a.path, a.layer, a.bins),
 
   'files.list': (a, s) => listFiles(s.dataDir, a, s.host),
