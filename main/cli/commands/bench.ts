@@ -9,6 +9,7 @@ import '../../core/bench/fuzz/bench';
 import '../../core/bench/runtime';
 import '../../core/bench/queue';
 import '../../core/bench/structured';
+import '../../core/llm/bench';
 
 function usage(): string {
   const list = listBenches();
