@@ -10,6 +10,7 @@ import type { Recipe, Stage } from '../../core/recipe/schema';
 import { serializeRecipe, validateRecipeData } from '../../core/recipe/recipe';
 import { compressModel, type CompressResult } from '../../core/pipeline/runner';
 import { StagedOutput } from '../../core/pipeline/atomic';
+import { preflight } from '../../core/pipeline/preflight';
 import { parseDims, parseInputShapes, parseInputValues } from './inspect';
 import { isHfFolder } from '../../core/model/hf/folder';
 import { LLM_USAGE, runLlmCompress } from './compress-llm';
@@ -43,6 +44,8 @@ ONNX Runtime and writes the twin, its packed sparse weights and report.json / re
   --budget K=V          planner budget: latencyMs=5, sizeMb=10 or speedup=2
   --seed N              seed for synthetic data and random masks
   --save-recipe FILE    also write the recipe these flags make (for twinforge run)
+  --dry-run             run every check a compression would meet (files, opset, input shapes,
+                        control values, each stage over the layers), then stop: exit 0 or 2
   --zoo NAME            register the twin (and its parent) in a zoo
   --out DIR             output folder (required)
   --json                JSON lines: progress events, then one 'done' event`;
@@ -127,6 +130,18 @@ export function recipeFromFlags(model: string, v: Record<string, unknown>): Reci
     }
     throw err;
   }
+}
+
+/** --dry-run: every static check, no work; exit 0 when a run would start, 2 naming each problem. */
+async function dryRun(recipe: Recipe, cwd: string, ctx: CliContext): Promise<number> {
+  const r = await preflight(recipe, { baseDir: cwd });
+  if (ctx.json) ctx.out(JSON.stringify({ event: 'dry-run', ...r }) + '\n');
+  else {
+    for (const i of r.issues) ctx.err(`problem: ${i.field}: ${i.message}${i.hint ? `\n  hint: ${i.hint}` : ''}\n`);
+    for (const w of r.warnings) ctx.err(`warning: ${w}\n`);
+    if (r.ok) ctx.out(`ok: ${r.stages.map((s) => `stage ${s.index} (${s.method}) changes ${s.layers} layer${s.layers === 1 ? '' : 's'}`).join('; ') || 'nothing to change'}\n`);
+  }
+  return r.ok ? 0 : 2;
 }
 
 /** Progress and result output shared by compress and run: TTY bars, JSON lines or quiet lines. */
@@ -240,6 +255,7 @@ export const compressCommand: CliCommand = {
     budget: { type: 'string', multiple: true },
     seed: { type: 'string' },
     'save-recipe': { type: 'string' },
+    'dry-run': { type: 'boolean' },
     zoo: { type: 'string' },
     out: { type: 'string' },
     // Hugging Face folders only (compress-llm.ts):
@@ -266,6 +282,7 @@ export const compressCommand: CliCommand = {
       out.write(path.basename(file), serializeRecipe(recipe, /\.json$/i.test(file) ? 'json' : 'yaml'));
       out.commit(true);
     }
+    if (args.values['dry-run']) return dryRun(recipe, cwd, ctx);
     const rep = new Reporter(ctx);
     if (v.sparsity === undefined && !v.pattern && !v.method && !v.quant) rep.log('no compression flags given: magnitude pruning, 50% unstructured (the default)');
     const { measuredLookup } = await import('../../core/api/hardware');

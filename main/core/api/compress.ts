@@ -9,6 +9,7 @@ import { listMethods, type MethodDescription } from '../methods/registry';
 import { serializeRecipe, validateRecipeData } from '../recipe/recipe';
 import type { FieldIssue } from '../recipe/strict';
 import { StagedOutput } from '../pipeline/atomic';
+import { preflight } from '../pipeline/preflight';
 import type { CompressJobParams, CompressJobResult } from '../pipeline/job';
 import type { CompressReport } from '../pipeline/report';
 import { OnnxModel } from '../model/onnx/reader';
@@ -41,6 +42,20 @@ export function recipeValidate(args: { recipe: unknown }): RecipeCheckResult {
     }
     throw err;
   }
+}
+
+/**
+ * recipe.validate as the wizard calls it: the schema check above, then every static check a run
+ * would meet (files, opset, open dims with synthetic data, control values, each stage's plan over
+ * the layers) when the model is a file on disk — all before any work.
+ */
+export async function recipeCheck(args: { recipe: unknown }): Promise<RecipeCheckResult> {
+  const base = recipeValidate(args);
+  const model = (args.recipe as { model?: unknown } | null)?.model;
+  if (!base.ok || typeof model !== 'string' || !path.isAbsolute(model) || !existsSync(model) || statSync(model).isDirectory()) return base;
+  const pf = await preflight(args.recipe);
+  if (pf.ok) return base;
+  return { ok: false, issues: pf.issues.map((i) => ({ field: i.field, message: i.hint ? `${i.message} ${i.hint}` : i.message })) };
 }
 
 // A quantized export raises an old model to opset 13: a model the converter refuses is an issue

@@ -7,6 +7,8 @@ import ort from 'onnxruntime-node';
 import { baseRecipe, compress, tempDir } from './helpers';
 import { main } from '../../../main/cli/main';
 import type { Recipe } from '../../../main/core/recipe/schema';
+import { preflight } from '../../../main/core/pipeline/preflight';
+import { recipeCheck } from '../../../main/core/api/compress';
 
 const TORCH = path.resolve(__dirname, '../../fixtures/torch');
 const CASES: { file: string; extra: Partial<Recipe> }[] = [
@@ -54,6 +56,25 @@ describe('PyTorch exports compress and their twins load in ONNX Runtime', () => 
     const ok = await main(['compress', path.join(TORCH, 'resnet_tiny_op13.onnx'), '--out', path.join(tmp.dir, 'given'), '--sparsity', '0.5', '--input-shape', 'input=1,3,32,32', '--samples', '8'], { out: () => undefined, err: () => undefined, isTTY: false });
     expect(ok).toBe(0);
   }, 120_000);
+});
+
+describe('preflight: every static check before any work', () => {
+  it('names open dims, bad globs and passes a runnable recipe (dry run and the wizard check alike)', async () => {
+    const model = path.join(TORCH, 'resnet_tiny_op13.onnx');
+    const stages = [{ type: 'quantize', method: 'int8' }];
+    const open = await preflight({ version: 1, model, stages });
+    expect(open.ok).toBe(false);
+    expect(open.issues[0]).toMatchObject({ field: 'inputShapes' });
+    expect(open.issues[0].message).toMatch(/'input' dim 2 \(height\)/);
+    const glob = await preflight({ version: 1, model, inputShapes: { input: [1, 3, 32, 32] }, stages: [{ type: 'prune', method: 'magnitude', sparsity: 0.5, exclude: ['nope'] }] });
+    expect(glob.issues.map((i) => i.field)).toEqual(['stages[0]']);
+    const ok = await preflight({ version: 1, model, dims: { height: 32, width: 32 }, stages });
+    expect(ok).toMatchObject({ ok: true, issues: [] });
+    expect(ok.stages[0].layers).toBeGreaterThan(10);
+    const check = await recipeCheck({ recipe: { version: 1, model, stages } });
+    expect(check.ok).toBe(false);
+    expect(check.issues[0].message).toMatch(/height/);
+  }, 60_000);
 });
 
 describe('latency by the steady protocol', () => {
