@@ -42,7 +42,17 @@ function reads(n: NodeProto): string[] {
   return out;
 }
 
-export function partition(g: GraphProto): Stage[] {
+export function partition(graph: GraphProto): Stage[] {
+  // Only nodes the outputs depend on run (walked backwards from the graph outputs).
+  const needed = new Set(graph.output.map((o) => o.name));
+  const live = new Set<NodeProto>();
+  for (let i = graph.node.length - 1; i >= 0; i--) {
+    const n = graph.node[i];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    live.add(n);
+    for (const t of reads(n)) needed.add(t);
+  }
+  const g = { ...graph, node: graph.node.filter((n) => live.has(n)) };
   const inits = new Set(g.initializer.map((t) => t.name));
   const producer = new Map<string, number>();
   const depth: number[] = [];
@@ -86,6 +96,7 @@ export function partition(g: GraphProto): Stage[] {
       else inputs.add(t);
     }
     const outputs = [...made].filter((t) => graphOutputs.has(t) || (lastRead.get(t) ?? -1) > s);
+    if (outputs.length === 0) continue; // dead nodes (nothing reads them): nothing to run
     stages.push({ kind: 'ort', nodes, inputs: [...inputs], outputs, initializers: [...initializers] });
   }
   return stages;
