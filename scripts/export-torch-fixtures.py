@@ -79,7 +79,10 @@ class GPTBlock(nn.Module):
         self.d = d
 
     def forward(self, x, mask):
-        b, t, d = x.shape
+        # Head sizes are Python ints (as in Hugging Face GPT-2), so the exporter writes them as
+        # constants in the Reshape shapes; only batch and sequence come from Shape.
+        b, t = x.shape[0], x.shape[1]
+        d = self.d
         h = self.heads
         q, k, v = self.qkv(self.ln1(x)).split(self.d, dim=2)
         q = q.reshape(b, t, h, d // h).transpose(1, 2)

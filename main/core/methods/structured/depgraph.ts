@@ -174,6 +174,29 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
     });
   };
 
+  // Splits along the last axis with constant sizes, traced back (through bias Adds and
+  // activations) to the layer whose output they cut: that layer opens one space per part.
+  const splitOf = new Map<string, number[]>();
+  for (const n of main) {
+    if (n.op !== 'Split') continue;
+    const sizes = n.inputs[1] ? constVals.get(n.inputs[1]) : undefined;
+    const shape = shapeOf(n.inputs[0]);
+    const axis = attrNum(n, 'axis', 0);
+    if (!sizes || !(axis === -1 || (shape && axis === shape.length - 1))) continue;
+    let t = n.inputs[0];
+    for (let hop = 0; hop < 4; hop++) {
+      const p = producer.get(t);
+      if (!p) break;
+      if ((p.op === 'MatMul' || p.op === 'Gemm') && weights.has(p.inputs[1])) {
+        if (weights.get(p.inputs[1])!.dims.length === 2) splitOf.set(t, sizes);
+        break;
+      }
+      const computed = p.inputs.filter((i) => i && !weights.has(i));
+      if (computed.length !== 1 || !(BINARY.has(p.op) || UNARY.has(p.op))) break;
+      t = computed[0];
+    }
+  }
+
   const blockAll = (i: Info | undefined, reason: string, node: string): void => {
     if (i) for (const s of i.segs) sp.block(s.space, reason, node);
   };
@@ -219,15 +242,23 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
         off += s.count;
       }
     }
-    const s = sp.add(rows);
-    member(s, { kind: 'out', node: n, input: 1, weight: w, axis: outAxis });
-    sp.producers[s].push(w.id);
-    if (biasIdx !== undefined && n.inputs[biasIdx]) {
-      const b = weights.get(n.inputs[biasIdx]);
-      if (b && b.numel === rows) member(s, { kind: 'param', node: n, input: biasIdx, weight: b, axis: b.dims.length - 1 });
-      else sp.block(s, b ? `bias of shape [${b.dims}] is not per channel` : 'bias is computed', n.name);
+    // A fused projection cut by a Split (qkv) opens one space per part, side by side.
+    const sizes = splitOf.get(n.outputs[0]) ?? [rows];
+    const segs: Info['segs'] = [];
+    let off = 0;
+    for (const size of sizes) {
+      const s = sp.add(size);
+      member(s, { kind: 'out', node: n, input: 1, weight: w, axis: outAxis, offset: off });
+      sp.producers[s].push(w.id);
+      if (biasIdx !== undefined && n.inputs[biasIdx]) {
+        const b = weights.get(n.inputs[biasIdx]);
+        if (b && b.numel === rows) member(s, { kind: 'param', node: n, input: biasIdx, weight: b, axis: b.dims.length - 1, offset: off });
+        else sp.block(s, b ? `bias of shape [${b.dims}] is not per channel` : 'bias is computed', n.name);
+      }
+      segs.push({ space: s, count: size });
+      off += size;
     }
-    set(n.outputs[0], { segs: [{ space: s, count: rows }], ...outInfo });
+    set(n.outputs[0], { segs, ...outInfo });
   };
 
   for (const n of main) {
@@ -294,6 +325,17 @@ export function buildGroups(ir: ModelIR): ChannelGroup[] {
         // Merge heads: [..., H, hd] -> [..., H·hd].
         member(s, { kind: 'count', node: producer.get(n.inputs[1]) ?? n, input: 0, weight: last.w, axis: 0, index: last.index, per: 1 });
         set(n.outputs[0], { segs: x.segs, axis: parts.length - 1, rank: parts.length });
+        continue;
+      }
+    }
+    if (op === 'Split' && x && !x.flat && x.dAxis === undefined && n.inputs[1] && constVals.has(n.inputs[1])) {
+      const sizes = constVals.get(n.inputs[1])!;
+      const w = weights.get(n.inputs[1])!;
+      if (sizes.length === x.segs.length && sizes.every((v, k) => v === x.segs[k].count) && n.outputs.length === sizes.length) {
+        x.segs.forEach((seg, k) => {
+          member(seg.space, { kind: 'count', node: n, input: 1, weight: w, axis: 0, index: k, per: 1 });
+          set(n.outputs[k], { segs: [seg], axis: x.axis, ...(x.rank !== undefined ? { rank: x.rank } : {}) });
+        });
         continue;
       }
     }

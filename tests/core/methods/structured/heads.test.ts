@@ -92,19 +92,45 @@ describe('attention heads and MLP neurons', () => {
     for (let i = 0; i < p.length; i++) expect(q[i]).toBeCloseTo(p[i], 4);
   });
 
-  it('exports whose heads it cannot follow say where: packed in_proj with dynamic Slice, fused qkv Split', () => {
-    for (const [file, op] of [['transformer_encoder_op14.onnx', 'Slice'], ['gpt_tiny_op13.onnx', 'Split']] as const) {
-      const ed = ModelEditor.open(torchFixture(file));
+  it('GPT-style decoder with a fused qkv Linear cut by Split: heads go from Q, K and V, the Split sizes and head count are rewritten', async () => {
+    for (const file of ['gpt_tiny_op13.onnx', 'gpt_tiny_op17.onnx']) {
+      const src = torchFixture(file);
+      const out = path.join(tmp.dir, `pruned-${file}`);
+      const ed = ModelEditor.open(src);
       try {
-        const gs = buildGroups(ed.current());
-        const qkv = gs.filter((g) => g.channels === 192);
-        expect(qkv).toHaveLength(2);
-        for (const g of qkv) expect(g.blocked?.reason).toBe(`${op} reads these channels (not traced through ${op})`);
-        // Their MLP neurons are still groups that can go.
-        expect(gs.filter((g) => g.channels === 128 && !g.blocked)).toHaveLength(2);
+        const r = await pruneStructured(ed, { sparsity: () => 0.25, importance: 'l2', allocation: 'uniform', refit: false, seed: 1 });
+        const heads = r.groups.filter((g) => g.removed && g.channels === 64);
+        expect(heads).toHaveLength(2);
+        for (const g of heads) expect(g.after).toBe(48);
+        const splits = ed.current().weights.filter((w) => w.dtype === 'int64' && w.numel === 3).map((w) => Array.from(w.float32()));
+        expect(splits).toEqual([[48, 48, 48], [48, 48, 48]]);
+        ed.save(out);
       } finally {
         ed.close();
       }
+      const t = 9;
+      const feeds = {
+        input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: 2 * t }, (_, k) => BigInt((k * 13) % 256)), [2, t]),
+        causal_mask: new ort.Tensor('float32', Float32Array.from({ length: t * t }, (_, k) => (k % t > Math.floor(k / t) ? -1e4 : 0)), [t, t]),
+      };
+      const p = await runOrt(src, feeds);
+      const q = await runOrt(out, feeds);
+      expect(q.length).toBe(p.length);
+      expect(cosine(p, q)).toBeGreaterThan(0.3);
+    }
+  });
+
+  it('nn.MultiheadAttention exports (packed in_proj cut by Slices computed at run time) are blocked and say where', () => {
+    const ed = ModelEditor.open(torchFixture('transformer_encoder_op14.onnx'));
+    try {
+      const gs = buildGroups(ed.current());
+      const qkv = gs.filter((g) => g.channels === 192);
+      expect(qkv).toHaveLength(2);
+      for (const g of qkv) expect(g.blocked?.reason).toBe('Slice reads these channels (not traced through Slice)');
+      // Their MLP neurons are still groups that can go.
+      expect(gs.filter((g) => g.channels === 128 && !g.blocked)).toHaveLength(2);
+    } finally {
+      ed.close();
     }
   });
 });
