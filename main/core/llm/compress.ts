@@ -8,7 +8,7 @@ import { HfFolder } from '../model/hf/folder';
 import { parsePattern } from '../methods/sparsity/pattern';
 import { LlmTwinWriter, type TwinPaths } from './export';
 import { evaluateTwin, type LlmEvaluation } from './evaluate';
-import { type LayerReport, type LlmCompressOptions, type LlmPruneMethod, type Timings, compressSequential } from './sequential';
+import { type LayerReport, type LlmCompressOptions, type LlmPruneMethod, type Timings, compressSequential, defaultDevice } from './sequential';
 import { loadTokens, type TokenBatch } from './tokens';
 
 export interface LlmCompressRequest {
@@ -118,7 +118,7 @@ export async function compressLlm(r: LlmCompressRequest): Promise<LlmCompressRes
       r.onProgress?.({ stage: 'evaluate', done: 1, total: 1 });
     }
     const evalMs = performance.now() - te;
-    const recipe = { model: folder.dir, method: opts.prune?.method ?? null, pattern: r.pattern ?? (opts.prune ? 'unstructured' : null), sparsity: opts.prune?.sparsity ?? null, dsnot: !!opts.prune?.dsnot, quant: r.quant ?? null, groupSize: opts.quant?.groupSize ?? null, sequential: opts.sequential !== false, calibration: { source: path.resolve(r.calib), sequences: calib.batch, seqLen: calib.seq } };
+    const recipe = { model: folder.dir, method: opts.prune?.method ?? null, pattern: r.pattern ?? (opts.prune ? 'unstructured' : null), sparsity: opts.prune?.sparsity ?? null, dsnot: !!opts.prune?.dsnot, quant: r.quant ?? null, groupSize: opts.quant?.groupSize ?? null, sequential: opts.sequential !== false, device: defaultDevice(), calibration: { source: path.resolve(r.calib), sequences: calib.batch, seqLen: calib.seq } };
     const result: LlmCompressResult = {
       paths: writer.paths,
       report: path.join(out, 'report.json'),

@@ -12,7 +12,8 @@ import { type BlockWeights, type HfFolder, LINEARS, type LinearName, linearShape
 import { maskForPattern } from '../methods/sparsity';
 import { wandaScores } from '../methods/kernels';
 import { absScores } from '../methods/pruning/magnitude';
-import { featureNormsAccumulate, gptq, hessianAccumulate, sparsegpt, type GptqResult } from '../native/solvers';
+import { featureNormsAccumulate, gptq, hessianAccumulate, sparsegpt, type GptqResult, type SolverDevice } from '../native/solvers';
+import { cudaInfo } from '../native/cuda';
 import { CAPTURE_POINTS, type CapturePoint, blockForward, embedTokens, positionsFor } from './forward';
 import type { TokenBatch } from './tokens';
 import { dsnotRefine } from './dsnot';
@@ -28,6 +29,8 @@ export interface LlmCompressOptions {
   /** Sequences per forward chunk (bounds the activations of one block; default 8). */
   chunk?: number;
   percdamp?: number;
+  /** Where the Hessians and solvers run (default: 'cuda' when a CUDA device is present). */
+  device?: SolverDevice;
   signal?: AbortSignal;
   onProgress?: (p: { stage: string; done: number; total: number; detail?: string }) => void;
 }
@@ -105,6 +108,7 @@ function checkOptions(cfg: LlmConfig, o: LlmCompressOptions): void {
 export function compressSequential(folder: HfFolder, calib: TokenBatch, opts: LlmCompressOptions, sink: (b: CompressedBlock) => void): { layers: LayerReport[]; timings: Timings } {
   const cfg = folder.config;
   checkOptions(cfg, opts);
+  opts = { ...opts, device: opts.device ?? defaultDevice() };
   const sequential = opts.sequential !== false;
   const chunk = Math.max(1, opts.chunk ?? 8);
   const timings: Timings = { forwardMs: 0, statsMs: 0, solveMs: 0, ioMs: 0 };
@@ -151,7 +155,7 @@ export function compressSequential(folder: HfFolder, calib: TokenBatch, opts: Ll
           if (needNorms) s.sq = new Float32Array(cols);
           stats.set(point, s);
         }
-        if (s.h) hessianAccumulate(s.h, a, { nSamples: rows, dim: cols, alpha: 2 / totalTokens });
+        if (s.h) hessianAccumulate(s.h, a, { nSamples: rows, dim: cols, alpha: 2 / totalTokens, device: opts.device });
         if (s.sq) featureNormsAccumulate(s.sq, a, { nSamples: rows, dim: cols });
         s.n += rows;
         statsMs += now() - ts;
@@ -198,6 +202,15 @@ export function compressSequential(folder: HfFolder, calib: TokenBatch, opts: Ll
   return { layers, timings };
 }
 
+/** 'cuda' when the addon sees a CUDA device (the solvers' CUDA variants), else 'cpu'. */
+export function defaultDevice(): SolverDevice {
+  try {
+    return cudaInfo().devices > 0 ? 'cuda' : 'cpu';
+  } catch {
+    return 'cpu';
+  }
+}
+
 function compressLinear(cfg: LlmConfig, lin: LinearName, work: BlockWeights, dense: Float32Array, s: PointStats, opts: LlmCompressOptions, out: CompressedBlock): LinearReport {
   const [rows, cols] = linearShape(cfg, lin);
   const w = work.linears[lin];
@@ -208,7 +221,7 @@ function compressLinear(cfg: LlmConfig, lin: LinearName, work: BlockWeights, den
     const nm = p.n !== undefined && p.m !== undefined ? { n: p.n, m: p.m } : undefined;
     const pattern = nm ? ({ kind: 'nm', n: nm.n, m: nm.m } as const) : ({ kind: 'unstructured' } as const);
     if (p.method === 'sparsegpt') {
-      const r = sparsegpt(w, s.h!, { rows, cols, ...(nm ?? { sparsity: p.sparsity }), percdamp: opts.percdamp });
+      const r = sparsegpt(w, s.h!, { rows, cols, ...(nm ?? { sparsity: p.sparsity }), percdamp: opts.percdamp, device: opts.device });
       mask = r.mask;
       rep.pruneLoss = r.loss;
     } else {
@@ -220,7 +233,7 @@ function compressLinear(cfg: LlmConfig, lin: LinearName, work: BlockWeights, den
     out.masks[lin] = mask;
   }
   if (opts.quant) {
-    const q = gptq(w, s.h!, { rows, cols, bits: opts.quant.bits, groupSize: opts.quant.groupSize, symmetric: true, ...(mask ? { mask } : {}), percdamp: opts.percdamp });
+    const q = gptq(w, s.h!, { rows, cols, bits: opts.quant.bits, groupSize: opts.quant.groupSize, symmetric: true, ...(mask ? { mask } : {}), percdamp: opts.percdamp, device: opts.device });
     rep.quantLoss = q.loss;
     out.quant[lin] = q;
   }
