@@ -6,9 +6,7 @@
 // Redis restart), from a sweep over the jobs it still waits for: a finished job is registered, a
 // job Redis lost is added again.
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isEnvelope, TwinforgeError, type ErrorEnvelope } from '../errors';
@@ -18,14 +16,15 @@ import { markInterruptedRuns } from '../batch/stale';
 import type { TwinTask } from '../batch/queue';
 import type { TwinResult } from '../batch/protocol';
 import type { JobProgress } from '../jobs/types';
-import { now, openZoo, type ZooDb } from '../zoo/db';
+import { now, openZoo } from '../zoo/db';
 import { existingGridKeys } from '../zoo/repo/twins';
 import { putJob, setJobProgress, setJobState } from '../zoo/repo/jobs';
 import { toJson } from '../zoo/repo/json';
 import { ModelStore } from '../zoo/store';
 import { parseRedisUrl, probeRedis, redact } from './connection';
-import { GRIDS_KEY, jobIdOf, PREFIX, queueNameOf, storeRef, type ClusterJobData, type ClusterJobResult, type StoreFile } from './jobs';
+import { GRIDS_KEY, jobIdOf, PREFIX, queueNameOf, type ClusterJobData, type ClusterJobResult, type StoreFile } from './jobs';
 import { verifyStored } from './transfer';
+import { estimatesFor, jobDataOf } from './job-data';
 
 /** Tries per job for failures that may pass (a crash, a network error); deterministic ones fail at once. */
 export const JOB_ATTEMPTS = 3;
@@ -260,7 +259,8 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
     while (pending.size && !cancelled) {
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, sweepMs).unref();
+        // Events do the work; the sweep is the safety net, spaced out for big grids (~2 commands per job).
+        setTimeout(resolve, Math.max(sweepMs, pending.size * 5)).unref();
       });
       wake = () => {};
       if (!pending.size || cancelled) break;
@@ -325,50 +325,6 @@ function parseReason(text: string | undefined): ErrorEnvelope {
   return { code: 'INTERNAL', message: text || 'The job failed without a reason.' };
 }
 
-/**
- * The job for one task: the recipe's data files go into the store (by hash) and the recipe names
- * them as store:<sha256>, so the job carries no path of this machine.
- */
-function jobDataOf(task: TwinTask, grid: string, store: ModelStore, cache: Map<string, StoreFile>, storeUrl: string | null): { task: TwinTask; data: ClusterJobData } {
-  const recipe = structuredClone(task.recipe);
-  const files: Record<string, StoreFile> = {};
-  for (const k of ['calibration', 'evaluation'] as const) {
-    const spec = recipe[k] as Record<string, unknown> | undefined;
-    if (!spec) continue;
-    for (const f of ['source', 'labels'] as const) {
-      const v = spec[f];
-      if (typeof v !== 'string' || (f === 'source' && v === 'synthetic')) continue;
-      const abs = path.isAbsolute(v) ? v : path.resolve(task.baseDir, v);
-      let sf = cache.get(abs);
-      if (!sf) {
-        if (!existsSync(abs) || !statSync(abs).isFile()) {
-          throw new TwinforgeError('UNSUPPORTED', `${k}.${f} '${v}' of ${task.parentName} is ${existsSync(abs) ? 'a folder' : 'missing'}; cluster jobs carry data files by hash.`, 'Give a single .npy/.npz file (or synthetic) for data used on the cluster.');
-        }
-        const stored = store.importFile(abs);
-        sf = { sha256: stored.sha256, bytes: stored.bytes, ext: path.extname(abs).slice(0, 9) };
-        cache.set(abs, sf);
-      }
-      files[storeRef(sf.sha256)] = sf;
-      spec[f] = storeRef(sf.sha256);
-    }
-  }
-  const target = typeof recipe.target === 'string' ? recipe.target : null;
-  const data: ClusterJobData = {
-    v: 1,
-    grid,
-    key: task.key,
-    parent: { sha256: task.parentSha256, bytes: statSync(task.parentFile).size, name: task.parentName, format: task.parentFormat },
-    cellId: task.cellId,
-    cellValues: task.cellValues,
-    recipe,
-    recipeYaml: task.recipeYaml,
-    files,
-    target,
-    store: { url: storeUrl },
-  };
-  return { task, data };
-}
-
 /** For a twin made for a named target: the latency model's estimate, next to the latency measured there. */
 function withEstimate(r: ClusterJobResult, p: Pending, estimates: Map<string, { parent: number; twin: number }>): TwinResult {
   const result = r.result;
@@ -379,22 +335,4 @@ function withEstimate(r: ClusterJobResult, p: Pending, estimates: Map<string, { 
     benchmarks: [...result.benchmarks, { target: p.data.target, runtime: 'estimate', latencyMs: est.twin, estimated: true, host: null }],
     parentBenchmarks: [...(result.parentBenchmarks ?? []), { target: p.data.target, runtime: 'estimate', latencyMs: est.parent, estimated: true, host: null }],
   };
-}
-
-/** Roofline estimates of parent and twin for every targeted task (a model the estimator cannot read simply has none). */
-async function estimatesFor(dataDir: string, tasks: { task: TwinTask; data: ClusterJobData }[]): Promise<Map<string, { parent: number; twin: number }>> {
-  const out = new Map<string, { parent: number; twin: number }>();
-  const targeted = tasks.filter((t) => t.data.target);
-  if (!targeted.length) return out;
-  const { estimateStages } = await import('../api/estimate-call');
-  for (const { task, data } of targeted) {
-    try {
-      const r = task.recipe as { stages?: Record<string, unknown>[]; inputShapes?: Record<string, number[]> };
-      const e = await estimateStages(dataDir, { model: task.parentFile, target: data.target!, stages: r.stages ?? [], ...(r.inputShapes ? { inputShapes: r.inputShapes } : {}) });
-      out.set(task.key, { parent: e.latencyMs.parent, twin: e.latencyMs.twin });
-    } catch {
-      // no estimate for this one: the measured latency is still recorded
-    }
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { toEnvelope, TwinforgeError, type ErrorEnvelope } from '../errors';
+import { toEnvelope, type ErrorEnvelope } from '../errors';
 import { DEFAULT_JOB_MODULE } from '../batch/index';
 import type { TwinTask } from '../batch/queue';
 import type { JobProgress } from '../jobs/types';
@@ -220,4 +220,3 @@ function materialize(stored: string, dir: string, sha: string, ext: string): str
   return dest;
 }
 
-export { TwinforgeError };
