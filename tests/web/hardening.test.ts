@@ -207,7 +207,7 @@ describe('web host: model reads in a bounded worker', () => {
     expect(JSON.parse(a.body).error.code).toBe('CORRUPT_MODEL');
     expect(b.status).toBe(400);
     expect(c.status, c.body).toBe(200);
-  });
+  }, 90_000); // three worker processes start from TypeScript sources here: seconds each on a busy machine
 
   it('stops a worker that passes its time limit, and the host stays up', async () => {
     const { runIsolated } = await import('../../main/web/isolated');
@@ -217,5 +217,5 @@ describe('web host: model reads in a bounded worker', () => {
     writeFileSync(file, sameNameNodes(20000));
     await expect(runIsolated('model.inspect', { path: file }, dataDir, { heapMb: 512, timeoutMs: 50 })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/longer than/) });
     await alive();
-  });
+  }, 60_000);
 });
