@@ -29,8 +29,8 @@ export function roundTo(dtype: DType, v: Float32Array): Float32Array {
   return decodeToFloat32(dtype, encodeFromNumbers(dtype, v), v.length);
 }
 
-function int64Shape(dims: number[], shape: number[]): CtTensor['bytes'] {
-  void shape;
+/** The dense shape as the int64 tensor the format stores. */
+function int64Shape(dims: number[]): CtTensor['bytes'] {
   return new Uint8Array(BigInt64Array.from(dims.map((d) => BigInt(d))).buffer);
 }
 
@@ -41,7 +41,7 @@ export function packQuantized(prefix: string, rows: number, cols: number, codes:
   return [
     { name: `${prefix}.weight_packed`, dtype: 'int32', dims: [rows, cols / 8], bytes: codes.slice() },
     { name: `${prefix}.weight_scale`, dtype, dims: [rows, groups], bytes: encodeFromNumbers(dtype, scales) },
-    { name: `${prefix}.weight_shape`, dtype: 'int64', dims: [2], bytes: int64Shape([rows, cols], [2]) },
+    { name: `${prefix}.weight_shape`, dtype: 'int64', dims: [2], bytes: int64Shape([rows, cols]) },
   ];
 }
 
@@ -72,7 +72,7 @@ export function sparse24Bitmask(prefix: string, rows: number, cols: number, w: F
   return [
     { name: `${prefix}.compressed`, dtype, dims: [rows, cols / 2], bytes: encodeFromNumbers(dtype, kept) },
     { name: `${prefix}.bitmask`, dtype: 'uint8', dims: [rows, rowBytes], bytes: bits },
-    { name: `${prefix}.shape`, dtype: 'int64', dims: [2, 1], bytes: int64Shape([rows, cols], [2, 1]) },
+    { name: `${prefix}.shape`, dtype: 'int64', dims: [2, 1], bytes: int64Shape([rows, cols]) },
   ];
 }
 

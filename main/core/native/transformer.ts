@@ -4,6 +4,7 @@
 import { loadAddon } from './addon';
 import { callNative } from './jobs';
 import { count, f32, length, typedArray } from './validate';
+import { TwinforgeError } from '../errors';
 
 export interface AttentionShape {
   batch: number;
@@ -22,7 +23,12 @@ interface TransformerAddon {
   llmSiluMul(gate: Float32Array, up: Float32Array): void;
   llmLinear(x: Float32Array, rows: number, inF: number, w: Float32Array, outF: number, bias: Float32Array | null, y: Float32Array): void;
 }
-const addon = () => loadAddon() as unknown as TransformerAddon;
+function addon(): TransformerAddon {
+  const a = loadAddon();
+  // An addon built before these kernels existed: say how to fix it rather than "not a function".
+  if (typeof a.llmLinear !== 'function') throw new TwinforgeError('UNSUPPORTED', 'The native addon has no transformer kernels (it was built from an older source).', 'Rebuild it: npm run build:native.');
+  return a as unknown as TransformerAddon;
+}
 
 /** RMSNorm of each row of x [rows, dim] times weight, into out (which may be x). */
 export function rmsNorm(x: Float32Array, rows: number, dim: number, weight: Float32Array, eps: number, out: Float32Array = new Float32Array(rows * dim)): Float32Array {

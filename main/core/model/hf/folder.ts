@@ -16,7 +16,7 @@ export type LinearName = (typeof LINEARS)[number];
 
 /** Full tensor name of a block linear's weight (model.layers.3.self_attn.q_proj.weight). */
 export function linearName(layer: number, lin: LinearName): string {
-  const group = lin.endsWith('_proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(lin) ? 'mlp' : 'self_attn';
+  const group = lin === 'gate_proj' || lin === 'up_proj' || lin === 'down_proj' ? 'mlp' : 'self_attn';
   return `model.layers.${layer}.${group}.${lin}.weight`;
 }
 
