@@ -3,6 +3,7 @@
 // next run collects the twins finished meanwhile from Redis — each made once, none made twice.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { invoke } from '../../main/core/api/index';
 import { closeZoo } from '../../main/core/zoo/db';
@@ -94,6 +95,29 @@ describe('cluster operations', () => {
     const runs = (await invoke({ dataDir: coord, host: 'web' } as never, 'zoo.grids', { name: 'demo' })) as any[];
     expect(runs.map((r) => r.state)).toEqual(['done', 'failed']); // the killed run is marked interrupted
   }, 240_000);
+
+  it('fails a twin whose pipeline fails deterministically once, with its error, not again and again', async () => {
+    const t = tempDir('tf-ops-');
+    cleanups.push(t.cleanup);
+    const redis = await RedisProcess.start();
+    cleanups.push(() => redis.stop('SIGKILL'));
+    const coord = path.join(t.dir, 'coord');
+    await demoZoo(coord, ['mlp-w16-s1']);
+    const worker = new WorkerProcess({ url: redis.url, dataDir: path.join(t.dir, 'w'), token: TOKEN, lockMs: 3000 });
+    cleanups.push(() => worker.stop('SIGKILL'));
+    await worker.ready(90_000);
+    const recipe = path.join(t.dir, 'bad.yaml');
+    writeFileSync(recipe, ['version: 1', 'model: x.onnx', 'inputShapes:', '  nope: [1, 64]', 'stages:', '  - type: prune', '    method: magnitude', '    sparsity: 0.5', 'grid:', '  stages[0].sparsity: [0.5, 0.7]', ''].join('\n'));
+    const r = await cli(coord, ['run', recipe, '--zoo', 'demo', '--queue', redis.url, '--token', TOKEN]);
+    expect(r.code).toBe(1);
+    const done = r.lines.at(-1);
+    expect(done).toMatchObject({ tasks: 2, made: 0, failed: 2 });
+    for (const f of done.failures) expect(f.error).toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining("no input 'nope'") });
+    const starts = worker.lines.filter((l) => l.type === 'start');
+    expect(starts).toHaveLength(2);
+    for (const s of starts) expect(s.attempt).toBe(1);
+    expect(worker.lines.filter((l) => l.type === 'failed').every((l) => l.retry === false)).toBe(true);
+  }, 120_000);
 
   it('passes a Redis password through (URL or environment)', async () => {
     const t = tempDir('tf-ops-');
