@@ -80,10 +80,12 @@ describe('compress a Hugging Face folder', () => {
     const inf = await run(['infer', path.join(out, 'dense'), '--input', `input_ids=${path.join(FIX, 'reference-input.npy')}`, '--out', path.join(tmp, 'twin-logits.npy')]);
     expect(inf.code, inf.err).toBe(0);
     expect(parseNpy(new Uint8Array(fs.readFileSync(path.join(tmp, 'twin-logits.npy')))).shape).toEqual([2, 48, 128]);
-    // The compressed-tensors folder itself is refused by infer with the way out.
-    const refused = await run(['infer', out, '--input', `input_ids=${path.join(FIX, 'reference-input.npy')}`]);
-    expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/dense/);
+    // The compressed-tensors folder itself is read back (2:4 bitmask decoded): the same logits exactly.
+    const ctRun = await run(['infer', out, '--input', `input_ids=${path.join(FIX, 'reference-input.npy')}`, '--out', path.join(tmp, 'ct-logits.npy')]);
+    expect(ctRun.code, ctRun.err).toBe(0);
+    const a = toFloat32(parseNpy(new Uint8Array(fs.readFileSync(path.join(tmp, 'ct-logits.npy')))));
+    const b = toFloat32(parseNpy(new Uint8Array(fs.readFileSync(path.join(tmp, 'twin-logits.npy')))));
+    expect(sameValues(a, b)).toBe(true);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/perplexity: parent/);
   });
 
@@ -112,6 +114,19 @@ describe('compress a Hugging Face folder', () => {
       expect(sameValues(roundTo('float16', back), d)).toBe(true);
       expect(new Set(Array.from(back.subarray(0, 128), (v, i) => Math.round(v / scale.f32()[Math.floor(i / 128)]))).size).toBeLessThanOrEqual(16);
     }
+    // The packed checkpoint decodes on read; its logits equal the dense twin's up to the fp16 rounding of the latter.
+    const ids = parseNpy(new Uint8Array(fs.readFileSync(path.join(FIX, 'reference-input.npy'))));
+    const { forwardLogits } = await import('../../main/core/llm/forward');
+    const shape = { batch: ids.shape[0], seq: ids.shape[1] };
+    const idv = Int32Array.from(ids.data as BigInt64Array, Number);
+    const [fc, fd] = [HfFolder.open(out), HfFolder.open(path.join(out, 'dense'))];
+    const lc = forwardLogits(fc, idv, shape);
+    const ld = forwardLogits(fd, idv, shape);
+    fc.close();
+    fd.close();
+    let m = 0;
+    for (let i = 0; i < lc.length; i++) m = Math.max(m, Math.abs(lc[i] - ld[i]));
+    expect(m).toBeLessThan(0.01);
   });
 
   it('--method wanda --sparsity 0.5 --quant int8 -> int-quantized W8A8, per-channel scales, 50% zeros kept', async () => {

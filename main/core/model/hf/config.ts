@@ -37,6 +37,8 @@ export interface LlmConfig {
   maxPositionEmbeddings: number;
   /** torch_dtype as written (float16, bfloat16, float32) or ''. */
   torchDtype: string;
+  /** quantization_config.format of a compressed-tensors checkpoint (its linears are decoded on read). */
+  compressedTensors?: string;
 }
 
 const CLASSES: Record<string, LlmArchitecture> = {
@@ -59,12 +61,16 @@ export function parseLlmConfig(text: string, file = 'config.json'): LlmConfig {
     throw bad(file, `not valid JSON (${(err as Error).message}).`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(file, 'not a JSON object.');
-  const qc = raw.quantization_config as { quant_method?: unknown } | undefined;
-  if (qc && typeof qc === 'object') {
+  const qc = raw.quantization_config as { quant_method?: unknown; format?: unknown } | undefined;
+  let compressedTensors: string | undefined;
+  if (qc && typeof qc === 'object' && qc.quant_method === 'compressed-tensors' && ['pack-quantized', 'int-quantized', 'sparse-24-bitmask', 'dense'].includes(String(qc.format))) {
+    // Read back by decoding each linear to dense fp32 (HfFolder.block).
+    compressedTensors = String(qc.format);
+  } else if (qc && typeof qc === 'object') {
     throw new TwinforgeError(
       'UNSUPPORTED',
-      `${file}: the checkpoint is already quantized (quantization_config, quant_method ${JSON.stringify(qc.quant_method)}).`,
-      'Give the unquantized parent, or for a Twinforge LLM twin its dense/ folder (plain safetensors of the same weights).',
+      `${file}: the checkpoint is already quantized (quantization_config, quant_method ${JSON.stringify(qc.quant_method)}${qc.format ? `, format ${JSON.stringify(qc.format)}` : ''}).`,
+      'Give the unquantized parent. Twinforge reads compressed-tensors checkpoints in the pack-quantized, int-quantized, sparse-24-bitmask and dense formats only.',
     );
   }
   const archs = Array.isArray(raw.architectures) ? (raw.architectures as unknown[]).filter((a): a is string => typeof a === 'string') : [];
@@ -115,6 +121,7 @@ export function parseLlmConfig(text: string, file = 'config.json'): LlmConfig {
     slidingWindow: 0,
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
     torchDtype: typeof raw.torch_dtype === 'string' ? raw.torch_dtype : '',
+    ...(compressedTensors ? { compressedTensors } : {}),
   };
   // Qwen2 and Mistral configs carry sliding_window but only enable it by flag (Qwen2) or value (Mistral).
   const sw = raw.sliding_window;

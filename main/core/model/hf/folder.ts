@@ -9,6 +9,7 @@ import type { DType } from '../dtype';
 import type { Weight } from '../ir';
 import { SafetensorsModel } from '../safetensors/reader';
 import { type LlmConfig, parseLlmConfig } from './config';
+import { unpackBitmask, unpackInt8, unpackQuantized } from '../../llm/ct-format';
 
 /** The linear layers of one decoder block, in the order a forward pass meets them. */
 export const LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -131,6 +132,41 @@ export class HfFolder {
     if (!['float32', 'float16', 'bfloat16'].includes(w.dtype)) throw new TwinforgeError('UNSUPPORTED', `${this.dir}: tensor ${name} is ${w.dtype}; Twinforge reads fp32/fp16/bf16 checkpoints.`, 'Use the unquantized release of the model.');
   }
 
+  /** A block linear: a float weight, or (compressed-tensors) its packed / int8 / 2:4 form. */
+  private expectLinear(name: string, [rows, cols]: [number, number]): void {
+    const prefix = name.slice(0, -'.weight'.length);
+    if (this.config.compressedTensors && this.byName.has(`${prefix}.weight_packed`)) {
+      this.expectRaw(`${prefix}.weight_packed`, [rows, cols / 8], 'int32');
+      const s = this.byName.get(`${prefix}.weight_scale`);
+      if (!s || s.dims[0] !== rows || cols % s.dims[1] !== 0) throw new TwinforgeError('CORRUPT_MODEL', `${this.dir}: ${prefix}.weight_scale is missing or not [${rows}, groups].`, 'The compressed-tensors checkpoint is incomplete.');
+    } else if (this.config.compressedTensors && this.byName.has(`${prefix}.compressed`)) {
+      this.expect(`${prefix}.compressed`, [rows, cols / 2]);
+      this.expectRaw(`${prefix}.bitmask`, [rows, Math.ceil(cols / 8)], 'uint8');
+    } else if (this.config.compressedTensors && this.byName.get(name)?.dtype === 'int8') {
+      this.expectRaw(name, [rows, cols], 'int8');
+      this.expect(`${prefix}.weight_scale`, [rows, 1]);
+    } else this.expect(name, [rows, cols]);
+  }
+
+  private expectRaw(name: string, dims: number[], dtype: DType): void {
+    const w = this.byName.get(name);
+    if (!w || w.dtype !== dtype || w.dims.join() !== dims.join()) throw new TwinforgeError('CORRUPT_MODEL', `${this.dir}: ${name} is ${w ? `${w.dtype} [${w.dims}]` : 'missing'}, expected ${dtype} [${dims}].`, 'The compressed-tensors checkpoint is damaged or incomplete.');
+  }
+
+  /** A block linear in fp32, decoded from its compressed-tensors form when stored that way. */
+  linear(layer: number, lin: LinearName): Float32Array {
+    const name = linearName(layer, lin);
+    const [rows, cols] = linearShape(this.config, lin);
+    const prefix = name.slice(0, -'.weight'.length);
+    if (this.config.compressedTensors) {
+      const raw = (n: string): Uint8Array => Uint8Array.from(this.weight(n).bytes());
+      if (this.byName.has(`${prefix}.weight_packed`)) return unpackQuantized(new Int32Array(raw(`${prefix}.weight_packed`).buffer), this.tensor(`${prefix}.weight_scale`), rows, cols);
+      if (this.byName.has(`${prefix}.compressed`)) return unpackBitmask(this.tensor(`${prefix}.compressed`), raw(`${prefix}.bitmask`), rows, cols);
+      if (this.weight(name).dtype === 'int8') return unpackInt8(new Int8Array(raw(name).buffer), this.tensor(`${prefix}.weight_scale`), rows, cols);
+    }
+    return this.tensor(name);
+  }
+
   private checkTensors(): void {
     const c = this.config;
     const h = c.hiddenSize;
@@ -140,7 +176,7 @@ export class HfFolder {
     for (let l = 0; l < c.numLayers; l++) {
       this.expect(`model.layers.${l}.input_layernorm.weight`, [h]);
       this.expect(`model.layers.${l}.post_attention_layernorm.weight`, [h]);
-      for (const lin of LINEARS) this.expect(linearName(l, lin), linearShape(c, lin));
+      for (const lin of LINEARS) this.expectLinear(linearName(l, lin), linearShape(c, lin));
       if (c.attentionBias) for (const p of ['q', 'k', 'v'] as const) this.expect(`model.layers.${l}.self_attn.${p}_proj.bias`, [linearShape(c, `${p}_proj`)[0]]);
     }
   }
@@ -159,7 +195,7 @@ export class HfFolder {
 
   /** The dtype most of the block linears are stored in (what a dense twin is written in). */
   get weightDtype(): DType {
-    return this.weight(linearName(0, 'q_proj')).dtype;
+    return this.weight('model.embed_tokens.weight').dtype;
   }
 
   /** A tensor decoded to fp32. */
@@ -177,7 +213,7 @@ export class HfFolder {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.numLayers) throw badInput(`layer ${layer} is outside 0..${this.config.numLayers - 1}.`);
     const p = `model.layers.${layer}`;
     const linears = {} as Record<LinearName, Float32Array>;
-    for (const lin of LINEARS) linears[lin] = this.tensor(linearName(layer, lin));
+    for (const lin of LINEARS) linears[lin] = this.linear(layer, lin);
     const out: BlockWeights = { inputNorm: this.tensor(`${p}.input_layernorm.weight`), postNorm: this.tensor(`${p}.post_attention_layernorm.weight`), linears };
     if (this.config.attentionBias) out.bias = { q: this.tensor(`${p}.self_attn.q_proj.bias`), k: this.tensor(`${p}.self_attn.k_proj.bias`), v: this.tensor(`${p}.self_attn.v_proj.bias`) };
     return out;
