@@ -127,6 +127,9 @@ describe('compress a Hugging Face folder', () => {
     let m = 0;
     for (let i = 0; i < lc.length; i++) m = Math.max(m, Math.abs(lc[i] - ld[i]));
     expect(m).toBeLessThan(0.01);
+    const inf = await run(['infer', path.join(out, 'dense'), '--input', `input_ids=${path.join(FIX, 'reference-input.npy')}`, '--json']);
+    expect(inf.code, inf.err).toBe(0);
+    expect(JSON.parse(inf.out).outputs.logits.dims).toEqual([2, 48, 128]);
   });
 
   it('--method wanda --sparsity 0.5 --quant int8 -> int-quantized W8A8, per-channel scales, 50% zeros kept', async () => {
