@@ -5,7 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
+import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mlpPair, transformerPair, type Zeros } from '../../main/core/runtime/twin/models';
 import { buildProbeModel, randomWeights } from '../../main/core/hardware/synth';
@@ -80,6 +82,16 @@ describe('twin runtime: fixtures with 90% CSR and BSR 4x4 linears', () => {
     } finally {
       await twin.release();
     }
+  });
+
+  it('nodes without names (allowed by ONNX) still get one sparse layer each', async () => {
+    const pair = mlpPair([64, 96, 96, 32], CSR);
+    const m = fromBinary(ModelProtoSchema, pair.twin);
+    for (const n of m.graph!.node) n.name = '';
+    const twin = toBinary(ModelProtoSchema, m);
+    const r = await roundTrip(twin, { x: x([2, 64]) });
+    expect(new Set(r.exp.manifest.layers.map((l) => l.node)).size).toBe(3);
+    expect(r.maxErr).toBeLessThanOrEqual(FP32_TOL * Math.max(1, r.scale));
   });
 
   it('1x1 convolution (NCHW, spatial 5x5, bias, Relu folded) runs on the kernels', async () => {

@@ -242,7 +242,9 @@ export function exportTwin(twinOnnx: string | Uint8Array, outDir: string, opts: 
     }
     packed.push(pl);
     denseWeightBytes += c.w.length * 4;
-    const name = n.name || `${c.weight}_sparse`;
+    // the runtime finds a layer by its node's name: make it unique (ONNX allows empty or repeated names)
+    let name = n.name || `${c.weight}_sparse`;
+    while (layers.some((l) => l.node === name)) name = `${name}_`;
     const sn = makeNode(SPARSE_OP, [c.x], [out], { layer: c.weight, axis: c.axis, activation, bias: bias ? 1 : 0 }, { name, domain: SPARSE_DOMAIN });
     replace.set(n, sn);
     fused.forEach((f) => removed.add(f));
