@@ -14,13 +14,10 @@ import { importModels } from '../zoo/importer';
 import { createZoo } from '../zoo/repo/zoos';
 import { runClusterBatch, type ClusterSummary } from '../cluster/coordinator';
 import { parseRedisUrl } from '../cluster/connection';
-import { RedisProcess, WorkerProcess } from '../cluster/harness';
-import { startWebHost } from '../../web/server';
-import { JobRunner } from '../jobs/runner';
+import { RedisProcess, ServeProcess, WorkerProcess } from '../cluster/harness';
 import { registerBench, type BenchArgs, type BenchContext } from './registry';
 
 const DEMO = path.join(packageRoot, 'resources', 'demo-zoo');
-const TOKEN = 'bench-queue-token-0123456789abcdef';
 
 export interface QueueRun {
   workers: number;
@@ -52,22 +49,22 @@ async function gridRun(nWorkers: number, models: string[], dir: string, log: (l:
   const db = openZoo(coord);
   createZoo(db, { name: 'demo' });
   await importModels(db, 'demo', models);
-  const jobs = new JobRunner({ dataDir: coord });
-  const web = await startWebHost({ port: 0, dataDir: coord, jobs, rendererDir: path.join(dir, 'no-ui'), token: TOKEN });
-  const workers = Array.from({ length: nWorkers }, (_, i) => new WorkerProcess({ url: redis.url, dataDir: path.join(dir, `w${nWorkers}-${i}`), token: TOKEN, concurrency: 1 }));
+  closeZoo();
+  // The coordinator's store is served as in production: the web host, in its own process here.
+  const web = await ServeProcess.start(coord);
+  const workers = Array.from({ length: nWorkers }, (_, i) => new WorkerProcess({ url: redis.url, dataDir: path.join(dir, `w${nWorkers}-${i}`), token: web.token, concurrency: 1 }));
   try {
     await Promise.all(workers.map((w) => w.ready(120_000)));
     log(`${nWorkers} worker(s) ready; running the grid`);
     const t0 = performance.now();
-    const s: ClusterSummary = await runClusterBatch(path.join(DEMO, 'grid.yaml'), { zoo: 'demo', dataDir: coord, redisUrl: redis.url, storeUrl: `http://127.0.0.1:${web.port}`, sweepMs: 1000 });
+    const s: ClusterSummary = await runClusterBatch(path.join(DEMO, 'grid.yaml'), { zoo: 'demo', dataDir: coord, redisUrl: redis.url, storeUrl: web.url, sweepMs: 1000 });
     const wallMs = performance.now() - t0;
     if (s.failed) throw new Error(`${s.failed} twin(s) failed: ${s.failures[0]?.error.message}`);
     const workerMs = workers.flatMap((w) => w.lines.filter((l) => l.type === 'done').map((l) => Number(l.ms))).reduce((a, b) => a + b, 0);
     return { workers: nWorkers, twins: s.made, wallMs, twinsPerSecond: s.made / (wallMs / 1000), workerMs, overheadMsPerJob: (nWorkers * wallMs - workerMs) / s.made, byWorker: s.workers };
   } finally {
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    await jobs.shutdown();
-    await web.close();
+    await web.stop();
     closeZoo();
     await redis.stop('SIGKILL');
   }

@@ -155,3 +155,45 @@ export class WorkerProcess {
     await this.exited;
   }
 }
+
+/**
+ * `twinforge serve` on a free loopback port over a data folder: the web host (with its blob
+ * routes) in its own process, for core code that may not import the web host itself.
+ */
+export class ServeProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  static start(dataDir: string): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'twinforge.mjs'), 'serve', '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Promise((resolve, reject) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => reject(new TwinforgeError('INTERNAL', `twinforge serve did not start: ${err.slice(-400)}`)), 60_000);
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /\{"event":"listening".*\}/.exec(out);
+        if (!m) return;
+        clearTimeout(timer);
+        const u = new URL((JSON.parse(m[0]) as { url: string }).url);
+        resolve(new ServeProcess(child, u.origin, u.searchParams.get('token') ?? ''));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new TwinforgeError('INTERNAL', `twinforge serve exited (${code}): ${err.slice(-400)}`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
