@@ -30,6 +30,8 @@ export const NEAR_CONSTANT_RATIO = 1e-4;
 
 interface OutAcc {
   name: string;
+  /** Values per sample (1: cosine only tells whether the sign agrees). */
+  perSample: number;
   /** Σ parent, for the parent's spread. */
   sum: number;
   count: number;
@@ -56,9 +58,9 @@ export class FidelityAccumulator {
   add(parent: { name: string; data: Float32Array; dims: readonly number[] }[], twin: Float32Array[], labels?: Int32Array): void {
     parent.forEach((p, k) => {
       const t = twin[k];
-      const acc = this.outs.get(p.name) ?? { name: p.name, sum: 0, count: 0, signal: 0, noise: 0, maxAbs: 0, cosSum: 0, n: 0 };
       const rows = p.dims.length > 0 ? Math.max(1, p.dims[0]) : 1;
       const per = p.data.length / rows;
+      const acc = this.outs.get(p.name) ?? { name: p.name, perSample: per, sum: 0, count: 0, signal: 0, noise: 0, maxAbs: 0, cosSum: 0, n: 0 };
       for (let r = 0; r < rows; r++) {
         let dot = 0;
         let pp = 0;
@@ -112,9 +114,11 @@ export class FidelityAccumulator {
       const std = Math.sqrt(Math.max(0, rms * rms - mean * mean));
       const zero = rms <= NEAR_ZERO_RMS;
       const constant = !zero && std <= NEAR_CONSTANT_RATIO * rms;
+      const scalar = !zero && !constant && o.perSample === 1;
+      if (scalar) notes.push(`Output '${o.name}' holds one value per sample: its cosine only says whether the sign agrees; judge it by SQNR and max error.`);
       if (zero) notes.push(`Output '${o.name}' of the parent is ~0 on the evaluation data (RMS ${rms.toExponential(1)}): its cosine and SQNR are not meaningful; judge it by its max error, or evaluate on real inputs.`);
       else if (constant) notes.push(`Output '${o.name}' of the parent is ~constant on the evaluation data (std ${std.toExponential(1)} around ${mean.toPrecision(3)}): its cosine says little; judge it by its max error, or evaluate on real inputs.`);
-      return { name: o.name, cosine: o.n ? o.cosSum / o.n : 1, sqnrDb: sqnr(o.signal, o.noise), maxAbsError: o.maxAbs, meaningful: !zero && !constant, parentRms: rms, parentStd: std };
+      return { name: o.name, cosine: o.n ? o.cosSum / o.n : 1, sqnrDb: sqnr(o.signal, o.noise), maxAbsError: o.maxAbs, meaningful: !zero && !constant && !scalar, parentRms: rms, parentStd: std };
     });
     const first = outputs[0] ?? { name: '', cosine: 1, sqnrDb: SQNR_IDENTICAL_DB, maxAbsError: 0, meaningful: true };
     const all = [...this.outs.values()];

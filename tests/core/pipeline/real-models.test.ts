@@ -78,7 +78,9 @@ describe('preflight: every static check before any work', () => {
 });
 
 describe('latency by the steady protocol', () => {
-  it('a twin ONNX Runtime runs as dense is never measured more than 1.2x faster than its parent', async () => {
+  // Timing on a shared machine: a busy stretch can hit one model of the pair; a systematic
+  // artefact (the old warm-up bias gave 3.5x) fails all three tries.
+  it('a twin ONNX Runtime runs as dense is never measured more than 1.2x faster than its parent', { retry: 2 }, async () => {
     const out = path.join(tmp.dir, 'lat');
     const recipe = baseRecipe(path.join(TORCH, 'cnn_batch16_op17.onnx'), out, {
       stages: [{ type: 'prune', method: 'magnitude', sparsity: 0.5 }],
