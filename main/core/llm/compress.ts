@@ -3,7 +3,7 @@
 // statistics / solves / I/O, perplexity parent vs twin, KL, top-1 agreement).
 import fs from 'node:fs';
 import path from 'node:path';
-import { TwinforgeError, badInput } from '../errors';
+import { badInput } from '../errors';
 import { HfFolder } from '../model/hf/folder';
 import { parsePattern } from '../methods/sparsity/pattern';
 import { LlmTwinWriter, type TwinPaths } from './export';
@@ -135,9 +135,6 @@ export async function compressLlm(r: LlmCompressRequest): Promise<LlmCompressRes
     fs.writeFileSync(result.report, JSON.stringify({ paths, ...rest }, null, 2));
     fs.writeFileSync(result.reportMarkdown, markdown(result, cfg.className));
     return result;
-  } catch (err) {
-    if (err instanceof TwinforgeError) throw err;
-    throw err;
   } finally {
     folder.close();
   }
