@@ -11,7 +11,7 @@ export const workerEntries: string[] = [
   'core/batch/worker',
   'core/batch/twin-job',
   'core/bench/io-worker',
-  'core/model/inspect-worker',
+  'core/api/inspect-worker',
   'core/bench/fuzz/worker',
   ...Object.values(jobKinds).map((rel) => path.posix.join('core/jobs', rel.replace(/\.ts$/, ''))),
 ];

@@ -18,7 +18,7 @@ export const DEFAULT_LIMITS: IsolationLimits = { heapMb: 1024, timeoutMs: 120_00
 
 /** Runs one contract call in a fresh worker process; rejects with the call's own error or a limit error. */
 export function runIsolated(name: string, args: unknown, dataDir: string, limits: IsolationLimits = DEFAULT_LIMITS): Promise<unknown> {
-  const entry = engineModule('core/model/inspect-worker');
+  const entry = engineModule('core/api/inspect-worker');
   // The heap cap travels in NODE_OPTIONS, which the one worker layer passes on to the child.
   const heap = `--max-old-space-size=${limits.heapMb}`;
   const child = forkWorker(entry, [], { NODE_OPTIONS: [process.env.NODE_OPTIONS, heap].filter(Boolean).join(' ') });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allowedRoots } from '../../main/core/api/files-call';
-import { inspectModel } from '../../main/core/api/model';
+import { inspectModel } from '../../main/core/model/inspect';
 import { samplesDir } from '../../main/core/paths';
 
 const root = path.resolve(import.meta.dirname, '..', '..');

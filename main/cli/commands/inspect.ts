@@ -2,7 +2,7 @@
 // table; --json prints the same object as the contract's model.inspect.
 import type { CliCommand } from '../command';
 import { badInput } from '../../core/errors';
-import { type InspectResult, inspectModel } from '../../core/api/model';
+import { type InspectResult, inspectModel } from '../../core/model/inspect';
 import { isHfFolder } from '../../core/model/hf/folder';
 import { formatLlmInspection, inspectLlm } from '../../core/llm/inspect';
 

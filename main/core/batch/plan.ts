@@ -9,7 +9,7 @@ import { impliedSparsity, parsePattern } from '../methods/sparsity/pattern';
 import { expandGrid, type GridCell } from '../recipe/grid';
 import { parseRecipe, serializeRecipe, validateRecipeData } from '../recipe/recipe';
 import { RecipeSchema, type Recipe } from '../recipe/schema';
-import { fieldIssues, issuesError } from '../recipe/strict';
+import { fieldIssues, issuesError } from '../strict';
 import { checkRecipe } from '../recipe/validate';
 import type { ZooDb } from '../zoo/db';
 import { modelsOfZoo } from '../zoo/repo/models';

@@ -1,7 +1,7 @@
 // Worker of `bench io`: inspects one model and reports its time and this process's peak memory.
 // argv: MODEL WARMUP_MODEL. The warm-up inspect loads and compiles the code before the baseline.
 import { performance } from 'node:perf_hooks';
-import { inspectModel } from '../api/model';
+import { inspectModel } from '../model/inspect';
 import { toEnvelope } from '../errors';
 import { closeChannel, send } from '../jobs/worker-channel';
 

@@ -1,7 +1,7 @@
 // The hw.detect job: measures this machine in a worker process (timing must not share the
 // UI's thread) and stores the `this-machine` profile in the zoo.
 import type { JobFunction } from '../jobs/types';
-import { hwDetect, type DetectSummary } from '../api/hardware';
+import { hwDetect, type DetectSummary } from './profile-store';
 
 export interface DetectJobParams {
   effort?: number;

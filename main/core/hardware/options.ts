@@ -225,3 +225,14 @@ export function candidateOptions(target: Target, levels: number[] = [0.5, 0.7, 0
   if (!out.some((o) => o.pattern === 'dense' && o.precision === 'int8')) push({ pattern: 'dense', level: 0, precision: 'int8' });
   return out;
 }
+
+/** Parses "2:4", "unstructured@0.7", "block4x4@0.8+int8", "int8" into layer options for a target. */
+export function parseOptionSpec(spec: string, target: Target): LayerOption {
+  const [pat, prec] = spec.split('+');
+  const [p, lvl] = pat.split('@');
+  if (!prec && /^(fp32|tf32|fp16|bf16|fp8|int8|int4)$/i.test(p)) return { pattern: 'dense', level: 0, precision: parsePrecision(p) };
+  const ps = parsePattern(p);
+  const level = ps.family === 'nm' ? 1 - ps.n! / ps.m! : ps.family === 'dense' ? 0 : lvl !== undefined ? Number(lvl) : 0.5;
+  if (!(level >= 0 && level < 1)) throw badInput(`Bad sparsity level in '${spec}'.`, 'Write e.g. unstructured@0.7 (a fraction below 1).');
+  return { pattern: ps.text, level, precision: prec ? parsePrecision(prec) : target.runtime.basePrecision };
+}

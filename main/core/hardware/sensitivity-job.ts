@@ -3,7 +3,7 @@
 // Takes the contract's sensitivity.start arguments ({model, levels, layers, data, inputShapes})
 // as well as the full SensitivityArgs.
 import type { JobFunction } from '../jobs/types';
-import { hwSensitivity, type SensitivityArgs } from '../api/hardware';
+import { hwSensitivity, type SensitivityArgs } from './plan-loop';
 import type { SensitivityResult } from './sensitivity';
 
 export type SensitivityJobParams = SensitivityArgs & { data?: string };

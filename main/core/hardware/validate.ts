@@ -9,7 +9,7 @@ import { costGraph, type GraphNodeView, type LayerCost } from './costs';
 import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './explain';
 import { estimateModel, hostOf, runsOnTwinforge } from './latency';
 import { readModelView, type ModelView } from './onnx-view';
-import type { LayerOption } from './options';
+import { parseOptionSpec, type LayerOption } from './options';
 import { medianOfRounds, timeModels, timeSteady } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
@@ -127,7 +127,6 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
   const load0 = os.loadavg()[0];
   const view = await readModelView(args.model, args.inputShapes);
   const cost = costGraph(view);
-  const { parseOptionSpec } = await import('../api/hardware');
   const options = args.parsedOptions ?? args.options?.map((s) => parseOptionSpec(s, target));
   const explanation = explainCost(cost, target, { options });
   const engine = target.runtime.engine;

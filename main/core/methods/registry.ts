@@ -10,7 +10,7 @@ import { wanda } from './pruning/wanda';
 import { sparsegpt } from './pruning/sparsegpt';
 import { int8 } from './quantization/int8';
 import { int4 } from './quantization/int4';
-import { nearest } from '../recipe/strict';
+import { nearest } from '../strict';
 
 const METHODS: MethodDefinition[] = [magnitude, random, wanda, sparsegpt, int8, int4];
 

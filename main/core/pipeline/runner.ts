@@ -125,7 +125,7 @@ export async function resolveInputs(recipe: Recipe, opts: CompressOptions = {}):
 export async function compressModel(recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
   recipe = validateRecipeData(recipe);
   if (recipe.grid) throw badInput('grid: this recipe describes several runs', 'Expand it with expandGrid() (or use twinforge run) and compress each cell.');
-  if (recipe.sweep) return runSweep(recipe, opts);
+  if (recipe.sweep) return runSweep(recipe, opts, runOnce);
   return runOnce(recipe, opts);
 }
 

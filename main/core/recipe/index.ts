@@ -5,4 +5,4 @@ export { parseRecipe, serializeRecipe, validateRecipeData, detectFormat, type Re
 export { checkRecipe } from './validate';
 export { expandGrid, parseGridPath, type GridCell, type GridScalar } from './grid';
 export { recipeJsonSchema } from './json-schema';
-export { strictObject, nearest, issuesError, fieldIssues, type FieldIssue } from './strict';
+export { strictObject, nearest, issuesError, fieldIssues, type FieldIssue } from '../strict';

@@ -4,7 +4,7 @@
 import YAML from 'yaml';
 import { badInput } from '../errors';
 import { RecipeSchema, type Recipe } from './schema';
-import { fieldIssues, issuesError } from './strict';
+import { fieldIssues, issuesError } from '../strict';
 import { checkRecipe } from './validate';
 import { expandGrid } from './grid';
 

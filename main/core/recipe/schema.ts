@@ -5,7 +5,7 @@
 // Parsing never fills in defaults: a parsed recipe is exactly what was written, so it serializes
 // back to the same data and is stored verbatim with each twin. resolve.ts applies the defaults.
 import * as z from 'zod';
-import { strictObject } from './strict';
+import { strictObject } from '../strict';
 
 export const RECIPE_VERSION = 1 as const;
 

@@ -4,7 +4,7 @@ import { getMethodDefinition, methodNames } from '../methods/registry';
 import { parsePattern, impliedSparsity, type Pattern } from '../methods/sparsity/pattern';
 import { TwinforgeError } from '../errors';
 import type { Recipe, Stage } from './schema';
-import { fieldIssues, nearest, type FieldIssue } from './strict';
+import { fieldIssues, nearest, type FieldIssue } from '../strict';
 import { expandGrid } from './grid';
 
 /** All semantic problems of a schema-valid recipe (empty when it is runnable as far as text goes). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectModel } from '../../../main/core/api/model';
+import { inspectModel } from '../../../main/core/model/inspect';
 import { TwinforgeError } from '../../../main/core/errors';
 import { openModel } from '../../../main/core/model';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../../../main/core/model/onnx/build';

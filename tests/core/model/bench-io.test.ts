@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchIo, formatBenchIo, generateIoModel } from '../../../main/core/bench/io';
-import { inspectModel } from '../../../main/core/api/model';
+import { inspectModel } from '../../../main/core/model/inspect';
 import { rmTmp, tmpDir } from './helpers';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // Every fixture of the manifest (generated and the real openwakeword models): inspect shows the
 // manifest's numbers, ONNX Runtime loads it, and the CLI's JSON is the same object.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectModel } from '../../../main/core/api/model';
+import { inspectModel } from '../../../main/core/model/inspect';
 import { createSession } from '../../../main/core/runtime/ort';
 import { inspectCommand } from '../../../main/cli/commands/inspect';
 import { fixtureFile, manifest } from '../../fixtures';

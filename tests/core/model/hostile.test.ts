@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectModel } from '../../../main/core/api/model';
+import { inspectModel } from '../../../main/core/model/inspect';
 import { exitCodeFor, toEnvelope } from '../../../main/core/errors';
 import { doublingConcats, externalEscape, manyEmptyTensors, reservedField, sameNameNodes, sliceStepZero, sparseBomb } from '../../../main/core/bench/fuzz/hostile';
 import { rmTmp, tmpDir } from './helpers';

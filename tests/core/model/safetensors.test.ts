@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectModel } from '../../../main/core/api/model';
+import { inspectModel } from '../../../main/core/model/inspect';
 import { SAFETENSORS_DTYPES, encodeFromNumbers } from '../../../main/core/model/dtype';
 import { detectFormat, openModel } from '../../../main/core/model';
 import { SafetensorsModel } from '../../../main/core/model/safetensors/reader';

@@ -101,7 +101,7 @@ export async function runCase(c: FuzzCase, env: FuzzEnv): Promise<FuzzOutcome> {
       await env.importArchive(file, zoo);
       env.removeZoo(zoo);
     } else {
-      const { inspectModel } = await import('../../api/model');
+      const { inspectModel } = await import('../../model/inspect');
       await inspectModel(file);
     }
     return { outcome: 'ok', ms: performance.now() - t0 };

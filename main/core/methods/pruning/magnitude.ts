@@ -2,7 +2,7 @@
 // 'global' ranks all layers' weights together (one exact threshold: "class-blinded"), 'erk'
 // gives each layer an Erdős–Rényi-Kernel share of the target.
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, NO_NEEDS, PruningMethod, type PruneInit, type PruneJob, type PruneResult } from '../method';
 import { erkSparsities } from './allocation';
 import { globalThresholdMasks } from '../kernels';

@@ -1,7 +1,7 @@
 // Random pruning: the naive baseline (uniform random scores), with uniform or ERK layer ratios.
 // Seeded from the recipe so a twin is reproducible.
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, NO_NEEDS, PruningMethod, type PruneInit, type PruneJob, type PruneResult } from '../method';
 import { maskForPattern } from '../sparsity';
 import { Rng } from '../../data/rng';

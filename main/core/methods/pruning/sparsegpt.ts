@@ -3,7 +3,7 @@
 // twin's layer output stays close to the parent's. Unstructured and N:M (the native solver);
 // block and channel patterns are not OBS-solvable here and are refused by the registry.
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, PruningMethod, type PruneJob, type PruneResult } from '../method';
 import { sparsegpt as solve } from '../kernels';
 import { maskForPattern } from '../sparsity';

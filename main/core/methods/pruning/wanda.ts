@@ -1,7 +1,7 @@
 // Wanda (Sun et al. 2023): score = |w_ij| · ‖x_j‖₂, compared within each output row (the
 // paper's choice) or over the whole layer. Needs per-feature input norms from calibration.
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, PruningMethod, type PruneJob, type PruneResult } from '../method';
 import { wandaScores } from '../kernels';
 import { maskForPattern } from '../sparsity';

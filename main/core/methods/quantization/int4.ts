@@ -2,7 +2,7 @@
 // of each output): round-to-nearest or GPTQ. Exported as com.microsoft MatMulNBits (MatMul
 // layers; pays on CPU with accuracy_level 4) or as a blocked int4 DequantizeLinear (opset 21).
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, QuantizationMethod, type Int4Result, type QuantJob } from '../method';
 import { gptqQuantize, quantizeInt4Groups } from '../kernels';
 import type { LayerTarget } from '../layers';

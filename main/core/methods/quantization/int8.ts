@@ -3,7 +3,7 @@
 // exported as ONNX QuantizeLinear/DequantizeLinear pairs (QDQ) that ORT and TensorRT fuse.
 // 'none' quantizes weights only (DequantizeLinear on the weight, float activations).
 import * as z from 'zod';
-import { strictObject } from '../../recipe/strict';
+import { strictObject } from '../../strict';
 import { defineMethod, QuantizationMethod, type Int8Result, type QuantJob } from '../method';
 import { gptqQuantize, quantizeInt8PerChannel } from '../kernels';
 import { clipRange, quantizerFor } from './ranges';

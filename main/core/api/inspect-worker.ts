@@ -2,7 +2,7 @@
 // call such as model.inspect) and exits. A hostile or huge model may use up this process's memory
 // or time; the host that forked it (main/web/isolated.ts) kills it and answers with a clear error,
 // and keeps serving everyone else meanwhile.
-import { invoke, type ApiServices } from '../api/index';
+import { invoke, type ApiServices } from './index';
 import { toEnvelope } from '../errors';
 import { closeChannel, exitWhenOrphaned, onParentMessage, requireParent, send } from '../jobs/worker-channel';
 

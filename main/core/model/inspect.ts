@@ -2,10 +2,10 @@
 // inspect`: format, producer, opsets, inputs / outputs, totals, the per-layer table, and every
 // weight with its dtype, role, layout and storage.
 import fs from 'node:fs';
-import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from '../model/analysis';
-import type { Dim, WeightLayout } from '../model/ir';
-import { openModel } from '../model/index';
-import { buildInputModel, concreteShapes, describeUnresolved, factsFromIR, type InputRole } from '../model/input-model';
+import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from './analysis';
+import type { Dim, WeightLayout } from './ir';
+import { openModel } from './index';
+import { buildInputModel, concreteShapes, describeUnresolved, factsFromIR, type InputRole } from './input-model';
 
 /** One model input as the engine understands it: role, batch axis, each dim and where its value came from. */
 export interface InputRow {
