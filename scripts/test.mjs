@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, native kernel tests (host, sanitizers, aarch64 under qemu), unit /
+// `npm test`: typecheck, lint (architecture rules), native kernel tests (host, sanitizers, aarch64 under qemu), unit /
 // contract / integration tests, the desktop and web builds, the end-to-end tests in Chromium,
 // and the production smoke test. Ends with one plain line `N passed, N failed[, N skipped]` that CI reads.
 import { spawnSync } from 'node:child_process';
@@ -102,6 +102,9 @@ function countedScriptStep(name, file) {
 countedScriptStep('native', 'test-native.mjs');
 checkStep('typecheck-node', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']);
 checkStep('typecheck-web', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit']);
+// The architecture rules (eslint.config.mjs): no import cycles in the engine, layer boundaries.
+// Only the folders those rules cover, so it stays well under a minute.
+checkStep('lint', bin('eslint'), ['--max-warnings=0', 'main/core', 'preload/contract.ts', 'renderer/src']);
 vitestStep('unit', 'vitest.config.ts');
 checkStep('build-desktop', bin('electron-vite'), ['build']);
 checkStep('build-web', bin('vite'), ['build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
