@@ -512,10 +512,24 @@ export interface ZooBenchmark {
   measuredAt: string;
 }
 
+/** One member of a model's family tree (the original has no parent and no method). */
+export interface ZooFamilyMember {
+  id: number;
+  name: string;
+  parentId: number | null;
+  method: string | null;
+  pattern: string | null;
+  level: number | null;
+  quantization: string | null;
+  sparsity: number | null;
+}
+
 export interface ZooModelDetail {
   model: ZooModelRecord;
   twin: (ZooTwinInfo & { createdAt: string }) | null;
   lineage: { id: number; name: string }[];
+  /** The original this model descends from and every twin below it (parents before children). */
+  family: ZooFamilyMember[];
   zoos: string[];
   twins: TwinRow[];
   layers: ZooLayerStat[];
@@ -706,6 +720,10 @@ export const calls = {
     'One model: lineage, twins, layer statistics, evaluations and benchmarks.',
   ),
   'zoo.remove': call<{ [k: string]: unknown }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
+  'zoo.removeTwin': call<{ twins: number; files: number; keptFiles: number }>()(
+    z.object({ model: ModelRef }).strict(),
+    'Deletes one twin and the twins made from it; their files go unless another model uses them.',
+  ),
   'zoo.grids': call<GridProgress[]>()(
     z.object({ name: Name, limit: z.number().int().min(1).max(20).optional() }).strict(),
     'The latest grid runs over a zoo (newest first): queued, running on which worker, done, failed.',

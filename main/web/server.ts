@@ -15,6 +15,7 @@ import type { JobRunner } from '../core/jobs/runner';
 import type { JobSnapshot } from '../core/jobs/types';
 import { handleUpload } from './upload';
 import { handleBlobs } from './blobs';
+import { handleDownload } from './download';
 import { contentSecurityPolicy, hasValidToken, isLoopbackHost, newToken, originAllowed, parseRequestUrl, safeDecode, tokenCookieName } from './security';
 import { readBody } from './body';
 import { UploadQuota } from './upload';
@@ -98,6 +99,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       }
       if (handleUpload(req, res, url, opts.dataDir, quota)) return;
       if (handleBlobs(req, res, url, opts.dataDir)) return; // cluster workers: store files by sha256
+      if (await handleDownload(req, res, url, opts.dataDir, opts.jobs)) return; // browser mode: a run's or a twin's files
       if (url.pathname.startsWith('/api/call/')) {
         if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'Calls are POST requests.', hint: 'POST /api/call/<name> with a JSON object body.' });
         const name = safeDecode(url.pathname.slice('/api/call/'.length));

@@ -18,7 +18,7 @@ import { zooModelFile } from './zoo-file-call';
 import { exportRun, registerRun } from './twin-call';
 import { estimateStages } from './estimate-call';
 import { zooGrids } from '../cluster/progress';
-import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooShow, zooTwins } from './zoo';
+import { zooAnalyze, zooCreate, zooImport, zooList, zooModel, zooRemove, zooRemoveTwin, zooShow, zooTwins } from './zoo';
 
 export interface ApiServices {
   dataDir: string;
@@ -68,6 +68,7 @@ export const handlers: Handlers = {
   'zoo.file': (a, s) => zooModelFile(s.dataDir, a.model),
   'zoo.model': (a, s) => zooModel({ dataDir: s.dataDir }, a),
   'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
+  'zoo.removeTwin': (a, s) => zooRemoveTwin({ dataDir: s.dataDir }, a),
   'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
   'zoo.grids': (a, s) => zooGrids(s.dataDir, a),
 };

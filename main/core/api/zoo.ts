@@ -4,11 +4,11 @@ import { analyzeZoo, type ZooAnalysis } from '../zoo/analytics';
 import { exportZoo, importArchive, type ArchiveImportResult, type ExportResult } from '../zoo/archive';
 import { openZoo } from '../zoo/db';
 import { importModels, type ImportedModel } from '../zoo/importer';
-import { collectGarbage, removeZoo, type RemoveResult } from '../zoo/maintenance';
+import { collectGarbage, removeTwin, removeZoo, type RemoveResult } from '../zoo/maintenance';
 import { benchmarksOf } from '../zoo/repo/benchmarks';
 import { evaluationsOf } from '../zoo/repo/evaluations';
 import { layerStatsOf, modelsOfZoo, resolveModel } from '../zoo/repo/models';
-import { getTwin, lineage, twinsOf } from '../zoo/repo/twins';
+import { familyOf, getTwin, lineage, twinsOf } from '../zoo/repo/twins';
 import { createZoo, listZoos, requireZoo, zooSummary, zoosOfModel } from '../zoo/repo/zoos';
 import type { TwinRow, ZooModelDetail, ZooModelRow, ZooShowResult } from '../../../preload/contract';
 import type { ZooSummary } from '../zoo/types';
@@ -139,6 +139,7 @@ export function zooModel(ctx: ZooCallContext, args: { model: string }): ZooModel
       model: m,
       twin,
       lineage: lineage(db, m.id).map((x) => ({ id: x.id, name: x.name })),
+      family: familyOf(db, m.id),
       zoos: zoosOfModel(db, lineage(db, m.id).at(-1)!.id),
       twins: twinRows(db, m.id),
       layers: layerStatsOf(db, m.id),
@@ -151,6 +152,13 @@ export function zooModel(ctx: ZooCallContext, args: { model: string }): ZooModel
 /** zoo.remove: the zoo, the models only it held, and files nothing references any more. */
 export function zooRemove(ctx: ZooCallContext, args: { name: string }): RemoveResult {
   return removeZoo(openZoo(ctx.dataDir), args.name);
+}
+
+/** zoo.removeTwin: one twin (by id, name or sha256 prefix) and the twins made from it. */
+export function zooRemoveTwin(ctx: ZooCallContext, args: { model: string }): { twins: number; files: number; keptFiles: number } {
+  const db = openZoo(ctx.dataDir);
+  const m = db.read(() => resolveModel(db, args.model));
+  return removeTwin(db, m.id);
 }
 
 /** zoo.analyze: population statistics per method × level (see zoo/analytics.ts). */

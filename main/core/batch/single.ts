@@ -9,6 +9,7 @@ import { serializeRecipe } from '../recipe/recipe';
 import { openZoo } from '../zoo/db';
 import { importModels } from '../zoo/importer';
 import { findOriginalBySha, shaRefCount } from '../zoo/repo/models';
+import { findTwinBySha } from '../zoo/repo/twins';
 import { createZoo, findZoo, isMember } from '../zoo/repo/zoos';
 import { hashFile, ModelStore } from '../zoo/store';
 import { summarizeWeights } from '../zoo/weights';
@@ -37,13 +38,20 @@ export interface SingleTwinInput {
 const evaluator = new TwinEvaluator();
 
 /** Registers one twin; returns where it landed (the contract's CompressResult.zoo). */
+/** The recipe's name without a leading "<parent> — " (the twin's name already starts with the parent's). */
+function twinLabel(name: string, parentNames: string[]): string {
+  for (const p of parentNames) if (name.startsWith(`${p} — `) && name.length > p.length + 3) return name.slice(p.length + 3);
+  return name;
+}
+
 export async function registerSingleTwin(input: SingleTwinInput): Promise<{ zoo: string; modelId: number; parentId: number }> {
   const db = openZoo(input.dataDir);
   if (!findZoo(db, input.zoo)) createZoo(db, { name: input.zoo });
   const zoo = findZoo(db, input.zoo)!;
   const parentSha = hashFile(input.parentFile).sha;
-  let parent = findOriginalBySha(db, parentSha);
-  if (!parent || !isMember(db, zoo.id, parent.id)) {
+  // A twin compressed again (opened from the zoo) is the parent: its twin is a twin of the twin.
+  let parent = findOriginalBySha(db, parentSha) ?? findTwinBySha(db, parentSha, zoo.id);
+  if (!parent || (parent.parentId === null && !isMember(db, zoo.id, parent.id))) {
     await importModels(db, zoo.name, [input.parentFile]);
     parent = findOriginalBySha(db, parentSha)!;
   }
@@ -84,7 +92,7 @@ export async function registerSingleTwin(input: SingleTwinInput): Promise<{ zoo:
       baseDir,
     };
     const result: TwinResult = {
-      model: { sha256: stored.sha256, name: `${parent.name}~${input.recipe.name ?? path.basename(input.twinFile, path.extname(input.twinFile))}`, format: 'onnx', sourcePath: path.resolve(input.twinFile), producer: 'twinforge', task: null, parameters: stats.parameters, bytes: stored.bytes, meta: { effectiveBytes: effective } },
+      model: { sha256: stored.sha256, name: `${parent.name}~${twinLabel(input.recipe.name ?? path.basename(input.twinFile, path.extname(input.twinFile)), [parent.name, path.basename(input.parentFile)])}`, format: 'onnx', sourcePath: path.resolve(input.twinFile), producer: 'twinforge', task: null, parameters: stats.parameters, bytes: stored.bytes, meta: { effectiveBytes: effective } },
       twin: { recipe: recipeYaml, recipeFormat: input.recipeText?.trimStart().startsWith('{') ? 'json' : 'yaml', ...facets, target: input.recipe.target ?? null, sparsity: stats.sparsity, maskHash: stats.maskHash, metrics: { pipeline: input.pipeline?.metrics ?? null, sizes: input.pipeline?.sizes ?? null, passed: input.pipeline?.passed ?? null, effectiveBytes: effective } },
       layers: stats.layers,
       evaluations: [{ datasetHash: ev.datasetHash, datasetName: ev.datasetName, samples: ev.samples, accuracy: ev.twin.accuracy, agreement: ev.agreement, cosine: ev.cosine, sqnrDb: ev.sqnrDb, groups: ev.twin.groups }],

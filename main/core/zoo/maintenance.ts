@@ -3,6 +3,7 @@
 import type { ZooDb } from './db';
 import { referencedShas, shaRefCount } from './repo/models';
 import { deleteZoo, requireZoo } from './repo/zoos';
+import { deleteTwin } from './repo/twins';
 import { ModelStore } from './store';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,19 @@ export function removeZoo(db: ZooDb, name: string): RemoveResult {
     else if (store.remove(sha)) files++;
   }
   return { zoo: zoo.name, models, twins, files, keptFiles };
+}
+
+/** Deletes one twin and its own twins; their files go unless another row still references them. */
+export function removeTwin(db: ZooDb, id: number): { twins: number; files: number; keptFiles: number } {
+  const { twins, shas } = deleteTwin(db, id);
+  const store = new ModelStore(db.dataDir);
+  let files = 0;
+  let keptFiles = 0;
+  for (const sha of shas) {
+    if (shaRefCount(db, sha) > 0) keptFiles++;
+    else if (store.remove(sha)) files++;
+  }
+  return { twins, files, keptFiles };
 }
 
 /** Deletes stored files no row references (and stale temp files); young files are spared. */

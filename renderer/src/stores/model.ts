@@ -10,6 +10,8 @@ export interface ModelChoice {
   /** Set when picked from a zoo: the twin's parent is then known to the zoo. */
   zoo?: string;
   zooModelId?: number;
+  /** What to call the model when its file name says nothing (a zoo file is named by its hash). */
+  name?: string;
   inputShapes?: Record<string, number[]>;
   /** Values of scalar control inputs (a sample rate, a flag), set in the shape editor. */
   inputValues?: Record<string, number>;
@@ -86,7 +88,7 @@ export const useModelStore = defineStore('model', () => {
   }
 
   const ready = computed(() => !!summary.value);
-  const fileName = computed(() => choice.value.path.split(/[\\/]/).pop() ?? '');
+  const fileName = computed(() => choice.value.name ?? choice.value.path.split(/[\\/]/).pop() ?? '');
   /** Layers that carry a weight (what compression acts on). */
   const weightLayers = computed(() => (summary.value?.layers ?? []).filter((l) => l.parameters > 0));
 

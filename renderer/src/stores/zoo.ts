@@ -28,14 +28,23 @@ export const useZooStore = defineStore('zoo', () => {
     }
   }
 
+  /** A model to show once the zoo is open ("Open in the zoo" from the Export step names its twin). */
+  const wanted = ref<number>();
+
+  /** Opens a zoo; reopening the open one refreshes it and keeps the chosen model. */
   async function open(name: string): Promise<void> {
     currentError.value = undefined;
-    detail.value = undefined;
+    if (current.value?.name !== name) detail.value = undefined;
     try {
       current.value = await call('zoo.show', { name });
     } catch (err) {
       current.value = undefined;
       currentError.value = asApiError(err);
+    }
+    if (wanted.value !== undefined && current.value) {
+      const id = wanted.value;
+      wanted.value = undefined;
+      await openModel(id);
     }
   }
 
@@ -76,5 +85,5 @@ export const useZooStore = defineStore('zoo', () => {
   }
 
   const names = computed(() => zoos.value.map((z) => z.name));
-  return { zoos, zoosError, loading, current, currentError, detail, detailError, analysis, analysisError, analysing, names, loadZoos, open, openModel, analyze, importPaths, create };
+  return { zoos, zoosError, loading, wanted, current, currentError, detail, detailError, analysis, analysisError, analysing, names, loadZoos, open, openModel, analyze, importPaths, create };
 });

@@ -155,3 +155,59 @@ export function lineage(db: ZooDb, id: number): ModelRecord[] {
   }
   return out;
 }
+
+/** One member of a model family: the original and every twin below it, however deep. */
+export interface FamilyMember {
+  id: number;
+  name: string;
+  parentId: number | null;
+  method: string | null;
+  pattern: string | null;
+  level: number | null;
+  quantization: string | null;
+  sparsity: number | null;
+}
+
+/** The whole tree under the original of `id` (parent → twins → twins of twins), parents first. */
+export function familyOf(db: ZooDb, id: number): FamilyMember[] {
+  const root = lineage(db, id).at(-1);
+  if (!root) return [];
+  return db
+    .stmt<{ id: number; name: string; parent_id: number | null; method: string | null; pattern: string | null; level: number | null; quantization: string | null; sparsity: number | null }>(
+      `WITH RECURSIVE tree(id, depth) AS (SELECT ?, 0 UNION ALL SELECT m.id, t.depth + 1 FROM models m JOIN tree t ON m.parent_id = t.id WHERE t.depth < 64)
+       SELECT m.id, m.name, m.parent_id, tw.method, tw.pattern, tw.level, tw.quantization, tw.sparsity
+       FROM tree JOIN models m ON m.id = tree.id LEFT JOIN twins tw ON tw.model_id = m.id ORDER BY tree.depth, m.id`,
+    )
+    .all(root.id)
+    .map((r) => ({ id: r.id, name: r.name, parentId: r.parent_id, method: r.method, pattern: r.pattern, level: r.level, quantization: r.quantization, sparsity: r.sparsity }));
+}
+
+/**
+ * Deletes one twin and the twins made from it (rows cascade); returns the hashes whose rows went,
+ * for the caller to delete the files nothing else references. An original is refused: it leaves
+ * with its zoo (removeZoo).
+ */
+export function deleteTwin(db: ZooDb, id: number): { twins: number; shas: string[] } {
+  return db.tx(() => {
+    const m = getModel(db, id);
+    if (!m) throw new TwinforgeError('NOT_FOUND', `Model #${id} is not in the zoo.`, 'Reload the zoo: it may have been removed already.');
+    if (m.parentId === null) throw badInput(`Model #${id} ('${m.name}') is an original, not a twin.`, 'Originals leave with their zoo: remove the zoo instead.');
+    const rows = db
+      .stmt<{ id: number; sha256: string }>(
+        `WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT m.id FROM models m JOIN tree t ON m.parent_id = t.id)
+         SELECT models.id, models.sha256 FROM models JOIN tree ON tree.id = models.id`,
+      )
+      .all(id);
+    db.stmt('DELETE FROM models WHERE id = ?').run(id);
+    return { twins: rows.length, shas: [...new Set(rows.map((r) => r.sha256))] };
+  });
+}
+
+/** A twin with this content whose family's original belongs to the zoo (the newest such twin). */
+export function findTwinBySha(db: ZooDb, sha256: string, zooId: number): ModelRecord | undefined {
+  const rows = db.stmt<ModelRow>('SELECT * FROM models WHERE sha256 = ? AND parent_id IS NOT NULL ORDER BY id DESC').all(sha256).map(toModel);
+  return rows.find((m) => {
+    const root = lineage(db, m.id).at(-1);
+    return root !== undefined && db.stmt('SELECT 1 FROM zoo_models WHERE zoo_id = ? AND model_id = ?').get(zooId, root.id) !== undefined;
+  });
+}

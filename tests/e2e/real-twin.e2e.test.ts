@@ -1,0 +1,218 @@
+// A twin's life after the run, in Chromium against the real engine and web host: "Open in the
+// zoo" lands on the twin's own page (metrics, recipe, lineage, layers, evaluations, benchmarks);
+// a twin made from that twin shows three generations and compares side by side with its parent
+// twin; the twin file, its archive and the zoo copy download through the browser and load in
+// ONNX Runtime. Screenshots: tests/e2e/artifacts/real-5-twin-page.png, real-6-download.png.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { extract } from 'tar-stream';
+import { artifacts, describeE2E, root, startApp, type App } from './support/harness';
+
+const TORCH = path.join(root, 'tests', 'fixtures', 'torch');
+const MODEL = 'mlp_batch2_op9.onnx'; // a PyTorch export: input x [2, 64]
+
+/** Runs the downloaded model on a fixed input; every output value must be finite. */
+async function runsInOrt(bytes: Uint8Array): Promise<number> {
+  const s = await ort.InferenceSession.create(bytes);
+  try {
+    const x = new Float32Array(2 * 64).map((_, i) => Math.sin(i));
+    const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x, [2, 64]) });
+    const y = out[s.outputNames[0]!]!.data as Float32Array;
+    expect(y.length).toBeGreaterThan(0);
+    expect([...y].every(Number.isFinite)).toBe(true);
+    return y.length;
+  } finally {
+    await s.release();
+  }
+}
+
+/** The entries of a tar archive: name → bytes. */
+async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (h, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (d: unknown) => parts.push(d as Buffer));
+      stream.on('end', () => {
+        out.set(h.name, Buffer.concat(parts));
+        next();
+      });
+    });
+    ex.on('finish', () => resolve());
+    ex.on('error', reject);
+  });
+  Readable.from([buf]).pipe(ex);
+  await done;
+  return out;
+}
+
+describeE2E('a twin in the zoo and in the browser', () => {
+  let app: App;
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-e2e-dl-'));
+    app = await startApp({
+      viewport: { width: 1280, height: 900 },
+      prepare: (dataDir) => {
+        mkdirSync(path.join(dataDir, 'models'), { recursive: true });
+        copyFileSync(path.join(TORCH, MODEL), path.join(dataDir, 'models', MODEL));
+      },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const step = () => app.page.locator('[aria-current="step"]').getAttribute('data-step');
+  async function goStep(n: number, id: string): Promise<void> {
+    await app.page.keyboard.press(`Alt+${n}`);
+    await expect.poll(step).toBe(id);
+  }
+  async function chooseMethod(prune: string | undefined, quant: string | undefined): Promise<void> {
+    const { page } = app;
+    await goStep(3, 'method');
+    await page.locator('label.mode', { hasText: 'Advanced' }).click();
+    if (prune) {
+      await page.getByTestId('prune-enabled').check();
+      await page.getByTestId('prune-method').selectOption('magnitude');
+      await page.getByTestId('prune-pattern').selectOption(prune);
+    } else await page.getByTestId('prune-enabled').uncheck();
+    if (quant) {
+      await page.getByTestId('quant-enabled').check();
+      await page.getByTestId('quant-method').selectOption(quant);
+    } else await page.getByTestId('quant-enabled').uncheck();
+    await page.getByTestId('recipe-ok').waitFor();
+  }
+  async function runIt(): Promise<void> {
+    const { page } = app;
+    await goStep(4, 'data');
+    await page.locator('label.kind', { hasText: 'Synthetic inputs' }).click();
+    await goStep(5, 'run');
+    await page.getByTestId('start').click();
+    await page.locator('[data-test=job-progress][data-state=done]').waitFor({ timeout: 180_000 });
+  }
+  /** From the Export step into the zoo; returns the twin id the Export step registered. */
+  async function openInZoo(): Promise<number> {
+    const { page } = app;
+    await goStep(7, 'export');
+    const reg = page.getByTestId('registered');
+    await reg.waitFor({ timeout: 60_000 });
+    const id = Number(/model #(\d+)/.exec((await reg.textContent()) ?? '')?.[1]);
+    expect(id).toBeGreaterThan(0);
+    await reg.getByRole('button', { name: 'Open in the zoo' }).click();
+    await page.getByTestId('view-zoo').waitFor();
+    await expect.poll(() => page.getByTestId('twin-page').getAttribute('data-twin'), { timeout: 30_000 }).toBe(String(id));
+    return id;
+  }
+
+  let firstTwin = 0;
+  it('real-5: "Open in the zoo" shows the twin page; a twin of the twin shows three generations and compares side by side', async () => {
+    const { page } = app;
+    await page.getByTestId('version').waitFor();
+    await goStep(1, 'model');
+    await page.getByTestId('open-file').click();
+    await page.getByTestId('file-picker').waitFor();
+    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
+    await page.locator('[data-test=file-picker] [data-name="models"]').dblclick();
+    await page.locator(`[data-test=file-picker] [data-name="${MODEL}"]`).click();
+    await page.getByTestId('picker-choose').click();
+    await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
+    await chooseMethod('unstructured', undefined);
+    await runIt();
+    firstTwin = await openInZoo();
+
+    // The twin's own page, not the parent's (empty) twin list.
+    expect(await page.getByText('This model has no twins yet').count()).toBe(0);
+    const sparsity = Number((await page.getByTestId('twin-sparsity').textContent())!.replace('%', ''));
+    expect(sparsity).toBeGreaterThan(10);
+    expect(await page.getByTestId('twin-recipe').textContent()).toContain('magnitude');
+    expect(await page.getByTestId('twin-evaluations').locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('twin-lineage').locator('li').count()).toBe(2);
+
+    // A twin made from this twin: int8 on top of the pruned one.
+    await page.getByRole('button', { name: 'Compress further in the wizard' }).click();
+    await expect.poll(step).toBe('model');
+    await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByText('Reading the model…').count(), { timeout: 60_000 }).toBe(0);
+    await chooseMethod(undefined, 'int8');
+    await runIt();
+    const second = await openInZoo();
+    expect(second).not.toBe(firstTwin);
+    const lineage = page.getByTestId('twin-lineage').locator('li');
+    await expect.poll(() => lineage.count()).toBe(3); // parent → twin → twin of the twin
+    expect(await lineage.nth(2).getAttribute('class')).toContain('here');
+    // Its layers are read by quantized operators: the precision column says so.
+    expect(await page.locator('[data-test=twin-page] td', { hasText: /^int8$/ }).count()).toBeGreaterThan(0);
+
+    await page.getByTestId('twin-compare').selectOption({ index: 1 });
+    const table = page.getByTestId('twin-compare-table');
+    await table.waitFor({ timeout: 30_000 });
+    expect(await table.locator('tbody tr').count()).toBeGreaterThanOrEqual(6);
+    // The app scrolls inside its main pane: a tall window shows the whole page in one picture.
+    await page.setViewportSize({ width: 1280, height: 2300 });
+    await page.screenshot({ path: path.join(artifacts, 'real-5-twin-page.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('real-6: the twin, its archive and the zoo copy download through the browser and load in ONNX Runtime', async () => {
+    const { page } = app;
+    // The zoo copy, from the twin page.
+    const [zooDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('twin-download').click()]);
+    const zooFile = path.join(tmp, zooDl.suggestedFilename());
+    await zooDl.saveAs(zooFile);
+    expect(zooFile.endsWith('.onnx')).toBe(true);
+    await runsInOrt(readFileSync(zooFile));
+
+    // The run's own files, from the Export step.
+    await page.getByTestId('nav-wizard').click();
+    await goStep(7, 'export');
+    await page.getByTestId('downloads').waitFor();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=download-file][data-kind=model]').first().click()]);
+    const twinFile = path.join(tmp, dl.suggestedFilename());
+    await dl.saveAs(twinFile);
+    const twinBytes = readFileSync(twinFile);
+    await runsInOrt(twinBytes);
+
+    const [tarDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-tar').click()]);
+    const tarFile = path.join(tmp, tarDl.suggestedFilename());
+    await tarDl.saveAs(tarFile);
+    expect(tarFile.endsWith('.tar')).toBe(true);
+    const entries = await untar(readFileSync(tarFile));
+    const names = [...entries.keys()];
+    expect(names.some((n) => n.endsWith('/recipe.yaml'))).toBe(true);
+    expect(names.some((n) => n.endsWith('report.json'))).toBe(true);
+    const inTar = names.find((n) => n.endsWith(`/${dl.suggestedFilename()}`));
+    expect(inTar).toBeDefined();
+    expect(Buffer.compare(entries.get(inTar!)!, twinBytes)).toBe(0);
+    await app.shot('real-6-download');
+
+    // Downloads need the token like every other request.
+    const anon = await fetch(new URL(`/api/download/zoo/${firstTwin}`, app.host.url));
+    expect(anon.status).toBe(401);
+  });
+
+  it('deleting a twin takes its own twins with it and leaves the parent', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-zoo').click();
+    await page.getByTestId('view-zoo').waitFor();
+    await page.locator('[data-test=view-zoo] tbody tr', { hasText: 'mlp_batch2_op9' }).first().click();
+    await page.locator('[data-test=zoo-model] tbody tr').first().click();
+    await expect.poll(() => page.getByTestId('twin-page').getAttribute('data-twin')).toBe(String(firstTwin));
+    await page.getByTestId('twin-delete').click();
+    await page.getByTestId('twin-delete-confirm').click();
+    await page.getByText('This model has no twins yet').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('twin-page').count()).toBe(0);
+    // Both twins left the zoo (the twin of the twin went with its parent twin).
+    await expect.poll(() => page.locator('[data-zoo="my-twins"]').textContent()).toContain('0 twins');
+  });
+
+  it('logged no console errors, failed requests or page errors', () => {
+    expect(app.problems).toEqual([]);
+  });
+});
