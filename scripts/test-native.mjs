@@ -7,7 +7,9 @@
 // build compiles them and the GPU machine runs their own test binary.
 // The last line printed is exactly `N passed, N failed` (ctest test counts summed).
 //
-//   node scripts/test-native.mjs [--only host,asan,arm64] [--clean]
+//   node scripts/test-native.mjs [--only host,asan,arm64] [--clean] [--build-root DIR]
+// --build-root puts the three build folders under DIR instead of build/ (a second checkout or a
+// helper working beside others keeps its own builds).
 // env CI=true: a missing cross compiler or qemu is a failure instead of a skip.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ const args = process.argv.slice(2);
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
 const clean = args.includes('--clean');
+const buildRoot = args.includes('--build-root') ? args[args.indexOf('--build-root') + 1] : 'build';
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const jobs = String(Math.max(1, Math.min(os.cpus().length, 4)));
 
@@ -34,16 +37,16 @@ function run(cmd, argv, opts = {}) {
 
 const generator = has('ninja') ? ['-G', 'Ninja'] : [];
 const configs = [
-  { name: 'host', dir: 'build/native-tests', defs: ['-DCMAKE_BUILD_TYPE=Release'], env: {} },
+  { name: 'host', dir: `${buildRoot}/native-tests`, defs: ['-DCMAKE_BUILD_TYPE=Release'], env: {} },
   {
     name: 'asan',
-    dir: 'build/native-tests-asan',
+    dir: `${buildRoot}/native-tests-asan`,
     defs: ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DTWINFORGE_SANITIZE=ON'],
     env: { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
   },
   {
     name: 'arm64',
-    dir: 'build/native-tests-arm64',
+    dir: `${buildRoot}/native-tests-arm64`,
     defs: ['-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_TOOLCHAIN_FILE=${path.join(root, 'native/cmake/aarch64-toolchain.cmake')}`],
     env: {},
     needs: ['aarch64-linux-gnu-g++', 'qemu-aarch64'],
