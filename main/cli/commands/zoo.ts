@@ -12,6 +12,7 @@ import {
   zooList,
   zooModel,
   zooRemove,
+  zooRemoveTwin,
   zooShow,
   zooTwins,
 } from '../../core/api/zoo';
@@ -30,6 +31,7 @@ const USAGE = `Usage: twinforge zoo <subcommand> [options]
   zoo twins MODEL                                     a model's twins (MODEL: id, name or sha256 prefix)
   zoo model MODEL                                     one model: lineage, layers, evaluations, benchmarks
   zoo rm NAME                                         remove a zoo (files another zoo uses stay)
+  zoo rm-twin MODEL                                   delete one twin and the twins made from it
   zoo export NAME FILE                                write a portable archive (.tar, or .tar.gz)
   zoo import-archive FILE [--as NAME]                 read an archive as a new zoo
   zoo analyze NAME [--dataset HASH] [--threshold X]   population statistics per method and level
@@ -161,6 +163,12 @@ export const zooCommand: CliCommand = {
         const [name] = need(args, 1, 'the zoo NAME');
         const r = zooRemove(c, { name });
         print(ctx, r, () => `removed zoo '${r.zoo}': ${r.models} model(s), ${r.twins} twin(s), ${r.files} file(s) deleted, ${r.keptFiles} kept (still used elsewhere)\n`);
+        return 0;
+      }
+      case 'rm-twin': {
+        const [model] = need(args, 1, 'the twin MODEL (id, name or sha256 prefix)');
+        const r = zooRemoveTwin(c, { model });
+        print(ctx, r, () => `deleted ${r.twins} twin(s), ${r.files} file(s); ${r.keptFiles} kept (still used elsewhere)\n`);
         return 0;
       }
       case 'export': {
