@@ -45,15 +45,19 @@ describe('cluster routing and refusal', () => {
       recipe,
       ['version: 1', 'name: routed', `model: ${DEMO}/models/mlp-w16-s1.onnx`, 'target: x86-avx2', 'stages:', '  - type: prune', '    method: magnitude', '    sparsity: 0.5', 'grid:', '  stages[0].pattern: [unstructured, "2:4"]', '  stages[0].sparsity: [0.5, 0.7]', ''].join('\n'),
     );
-    const r = await cli(coord, ['run', recipe, '--zoo', 'demo', '--queue', redis.url, '--token', TOKEN]);
+    const pending = cli(coord, ['run', recipe, '--zoo', 'demo', '--queue', redis.url, '--token', TOKEN]);
+    const r = await pending;
     const done = r.lines.at(-1);
     expect(done.failures).toEqual([]);
     expect(done).toMatchObject({ tasks: 3, made: 3, failed: 0 });
     expect(Object.keys(done.workers)).toEqual([aReady.worker && (aReady.worker as { name: string }).name]);
     expect(plain.lines.some((l) => l.type === 'start')).toBe(false);
 
+    // The zoo (what the GUI's panel reads) names the worker that held each twin.
     const db = new Database(path.join(coord, 'zoo.sqlite'), { readonly: true });
     try {
+      const held = db.prepare(`SELECT json_extract(progress, '$.worker') AS worker FROM jobs WHERE kind = 'zoo.twin'`).all() as { worker: string }[];
+      expect(held.map((h) => h.worker)).toEqual(Array(3).fill((aReady.worker as { name: string }).name));
       const rows = db.prepare(`SELECT b.target, b.runtime, b.estimated, b.host FROM benchmarks b JOIN twins t ON t.model_id = b.model_id ORDER BY b.estimated`).all() as { target: string; runtime: string; estimated: number; host: string | null }[];
       expect(rows.filter((x) => x.estimated === 0).length).toBe(3);
       expect(rows.filter((x) => x.estimated === 1).length).toBe(3);

@@ -282,7 +282,7 @@ export async function runClusterBatch(recipe: string | Record<string, unknown>, 
     }
     summary.durationMs = Date.now() - t0;
     const state = cancelled ? 'cancelled' : summary.failed ? 'failed' : pending.size ? 'failed' : 'done';
-    db.stmt('UPDATE batch_runs SET state = ?, summary = ?, ended_at = ? WHERE id = ?').run(state, toJson({ pid: process.pid, ...summary, failures: summary.failures.slice(0, 100) }), now(), runId);
+    db.stmt('UPDATE batch_runs SET state = ?, summary = ?, ended_at = ? WHERE id = ?').run(state, toJson({ pid: process.pid, ...summary, queue: redact(opts.redisUrl), failures: summary.failures.slice(0, 100) }), now(), runId);
     if (control) await redis.hset(GRIDS_KEY, grid, gridRecord(cancelled ? 'cancelled' : state)).catch(() => {});
     redis.disconnect();
     await Promise.all(events.map((e) => e.close().catch(() => {})));
