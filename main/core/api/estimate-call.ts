@@ -7,9 +7,9 @@ import type { Estimate } from '../../../preload/contract';
 import { costGraph, weightedLayers, type LayerCost } from '../hardware/costs';
 import { estimateModel, weightBytesUnder, type Plan } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
-import type { LayerOption } from '../hardware/options';
+import { fixedLevel, parsePattern, type LayerOption, type PatternSpec } from '../hardware/options';
 import type { Precision } from '../hardware/profile';
-import { globToRegExp } from '../methods/layers';
+import { stageSelection } from '../methods/layers';
 import { targetFor } from './hardware';
 
 type StageData = Record<string, unknown>;
@@ -17,21 +17,8 @@ interface Override { layers: string | string[]; skip?: boolean; sparsity?: numbe
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
-function matches(layer: LayerCost, globs: string[]): boolean {
-  return globs.some((g) => {
-    const re = globToRegExp(g);
-    return re.test(layer.name) || (layer.weight ? re.test(layer.weight.name) : false);
-  });
-}
-
 /** Recipe pattern text ('2:4', 'block:4x4', 'channel', 'unstructured') -> the latency model's. */
-function hwPattern(p: string | undefined): string {
-  if (!p || p === 'unstructured') return 'unstructured';
-  const block = /^block:?(\d+)x(\d+)$/.exec(p);
-  if (block) return `block${block[1]}x${block[2]}`;
-  if (/^channels?$|^filters?$/.test(p)) return 'channels';
-  return p;
-}
+const hwPattern = (p: string | undefined): PatternSpec => parsePattern(p ?? 'unstructured');
 
 /** The option a layer gets from the stages; undefined when they leave it dense at base precision. */
 function optionFor(layer: LayerCost, stages: StageData[], base: Precision): LayerOption | undefined {
@@ -40,15 +27,15 @@ function optionFor(layer: LayerCost, stages: StageData[], base: Precision): Laye
   let precision: Precision = base;
   for (const st of stages) {
     const include = list(st.include);
-    if (include.length && !matches(layer, include)) continue;
-    if (matches(layer, list(st.exclude))) continue;
-    const ov = ((st.overrides as Override[] | undefined) ?? []).filter((o) => matches(layer, list(o.layers)));
+    const sel = stageSelection(layer.weight ? [layer.name, layer.weight.name] : [layer.name], { include: include.length ? include : undefined, exclude: list(st.exclude), overrides: (st.overrides as Override[] | undefined) ?? [] });
+    if (!sel.included || sel.excluded) continue;
+    const ov = sel.overrides;
     if (ov.some((o) => o.skip)) continue;
     if (st.type === 'prune') {
       const last = ov.at(-1);
-      pattern = hwPattern(last?.pattern ?? (st.pattern as string | undefined));
-      const nm = /^(\d+):(\d+)$/.exec(pattern);
-      level = nm ? 1 - Number(nm[1]) / Number(nm[2]) : Number(last?.sparsity ?? st.sparsity ?? 0.5);
+      const spec = hwPattern(last?.pattern ?? (st.pattern as string | undefined));
+      pattern = spec.text;
+      level = fixedLevel(spec) ?? Number(last?.sparsity ?? st.sparsity ?? 0.5);
     } else if (st.type === 'quantize') {
       if (st.method === 'int8' || st.method === 'int4') precision = st.method;
     }

@@ -2,14 +2,20 @@
 // target's runtime makes of it: speedup factors looked up in the profile, composed when the
 // profile lists the pattern and the precision separately.
 import { badInput } from '../errors';
+import { formatPattern, impliedSparsity, parsePattern as parseSparsityPattern, PATTERN_HELP, type Pattern } from '../methods/sparsity/pattern';
 import { PRECISIONS, PRECISION_BITS, type Precision, type RuntimeProfile, type Source, type SpeedupEntry, type Target } from './profile';
 
 export type PatternFamily = 'dense' | 'unstructured' | 'nm' | 'block' | 'channels';
 
+/**
+ * A pattern as the latency model sees it: the one sparsity grammar (methods/sparsity/pattern.ts)
+ * extended with `dense` (no sparsity: a precision-only option). `text` is the profile's spelling
+ * (dense, unstructured, 2:4, block4x4, channels); `pattern` is the recipe's (undefined for dense).
+ */
 export interface PatternSpec {
   family: PatternFamily;
-  /** Canonical text: dense, unstructured, 2:4, block4x4, channels. */
   text: string;
+  pattern?: Pattern;
   n?: number;
   m?: number;
   bh?: number;
@@ -23,27 +29,31 @@ export interface LayerOption {
   precision: Precision;
 }
 
-/** Parses "dense", "unstructured", "2:4", "block4x4" / "block", "channels". */
+/**
+ * Parses "dense" / "none" and every recipe pattern ("unstructured", "2:4", "block:4x4" or
+ * "block4x4", "channel" / "channels"); a bare "block" (a profile's family) is 4x4.
+ */
 export function parsePattern(text: string): PatternSpec {
   const t = text.trim().toLowerCase();
   if (t === 'dense' || t === 'none') return { family: 'dense', text: 'dense' };
-  if (t === 'unstructured') return { family: 'unstructured', text: t };
-  if (t === 'channels' || t === 'structured' || t === 'filters') return { family: 'channels', text: 'channels' };
-  const nm = /^(\d+):(\d+)$/.exec(t);
-  if (nm) {
-    const n = Number(nm[1]);
-    const m = Number(nm[2]);
-    if (!(n > 0 && n < m && m <= 64)) throw badInput(`'${text}' is not an N:M pattern with 0 < N < M <= 64.`, 'Use e.g. 2:4 or 4:8.');
-    return { family: 'nm', text: `${n}:${m}`, n, m };
+  return patternSpec(parseSparsityPattern(t === 'block' ? 'block:4x4' : t === 'structured' ? 'channel' : t));
+}
+
+/** The latency model's view of a recipe pattern. */
+export function patternSpec(p: Pattern): PatternSpec {
+  switch (p.kind) {
+    case 'unstructured': return { family: 'unstructured', text: 'unstructured', pattern: p };
+    case 'channel': return { family: 'channels', text: 'channels', pattern: p };
+    case 'nm': return { family: 'nm', text: `${p.n}:${p.m}`, pattern: p, n: p.n, m: p.m };
+    case 'block': return { family: 'block', text: `block${p.rows}x${p.cols}`, pattern: p, bh: p.rows, bw: p.cols };
   }
-  const bl = /^block(?:(\d+)x(\d+))?$/.exec(t);
-  if (bl) {
-    const bh = Number(bl[1] ?? 4);
-    const bw = Number(bl[2] ?? 4);
-    if (!(bh > 0 && bw > 0)) throw badInput(`'${text}' has an empty block.`, 'Use e.g. block4x4 or block1x16.');
-    return { family: 'block', text: `block${bh}x${bw}`, bh, bw };
-  }
-  throw badInput(`Unknown sparsity pattern '${text}'.`, 'Patterns: dense, unstructured, N:M (2:4), blockRxC (block4x4), channels.');
+}
+
+/** The recipe's spelling of a pattern ('2:4', 'block:4x4', 'channel'); 'dense' has none. */
+export function recipePattern(text: string): string {
+  const p = parsePattern(text).pattern;
+  if (!p) throw badInput(`'${text}' is not a sparsity pattern a recipe can prune with.`, `Use ${PATTERN_HELP}.`);
+  return formatPattern(p);
 }
 
 export function parsePrecision(text: string): Precision {
@@ -52,12 +62,14 @@ export function parsePrecision(text: string): Precision {
   return t;
 }
 
+/** The level a pattern fixes (N:M: 1 - N/M, dense: 0); undefined when the level is free. */
+export function fixedLevel(p: PatternSpec): number | undefined {
+  return p.pattern ? impliedSparsity(p.pattern) : 0;
+}
+
 /** The sparsity an option really has: N:M fixes it at 1 - N/M; dense is 0. */
 export function effectiveLevel(o: LayerOption): number {
-  const p = parsePattern(o.pattern);
-  if (p.family === 'dense') return 0;
-  if (p.family === 'nm') return 1 - p.n! / p.m!;
-  return o.level;
+  return fixedLevel(parsePattern(o.pattern)) ?? o.level;
 }
 
 /** "2:4 int8", "unstructured 70% fp32", "dense int8". */
@@ -218,7 +230,7 @@ export function candidateOptions(target: Target, levels: number[] = [0.5, 0.7, 0
     }
     const fam = e.pattern === 'n:m' ? '2:4' : e.pattern === 'block' ? 'block4x4' : e.pattern;
     const p = parsePattern(fam);
-    if (p.family === 'nm') push({ pattern: p.text, level: 1 - p.n! / p.m!, precision: e.precision });
+    if (p.family === 'nm') push({ pattern: p.text, level: fixedLevel(p)!, precision: e.precision });
     else if (p.family === 'unstructured' || p.family === 'block') for (const l of levels) if (e.precision === base || l === 0.5) push({ pattern: p.text, level: l, precision: e.precision });
   }
   push({ pattern: 'channels', level: 0.5, precision: base });
@@ -232,7 +244,7 @@ export function parseOptionSpec(spec: string, target: Target): LayerOption {
   const [p, lvl] = pat.split('@');
   if (!prec && /^(fp32|tf32|fp16|bf16|fp8|int8|int4)$/i.test(p)) return { pattern: 'dense', level: 0, precision: parsePrecision(p) };
   const ps = parsePattern(p);
-  const level = ps.family === 'nm' ? 1 - ps.n! / ps.m! : ps.family === 'dense' ? 0 : lvl !== undefined ? Number(lvl) : 0.5;
+  const level = fixedLevel(ps) ?? (lvl !== undefined ? Number(lvl) : 0.5);
   if (!(level >= 0 && level < 1)) throw badInput(`Bad sparsity level in '${spec}'.`, 'Write e.g. unstructured@0.7 (a fraction below 1).');
   return { pattern: ps.text, level, precision: prec ? parsePrecision(prec) : target.runtime.basePrecision };
 }

@@ -6,10 +6,10 @@
 import { badInput } from '../errors';
 import { weightedLayers, type LayerCost, type ModelCost } from './costs';
 import { estimateLayer, estimateModel, memoryLevelFor, workingSet, type Plan } from './latency';
-import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, type LayerOption } from './options';
+import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, recipePattern, type LayerOption } from './options';
 import { opKindOf } from './costs';
 import { PRECISION_BITS, type Target } from './profile';
-import { dbOfNsr, lossOf, recipePattern, type SensitivityResult } from './sensitivity';
+import { dbOfNsr, lossOf, type SensitivityResult } from './sensitivity';
 
 export type Budget = { kind: 'latency'; seconds: number } | { kind: 'size'; bytes: number } | { kind: 'sparsity'; fraction: number };
 

@@ -12,8 +12,8 @@ import { getHardwareProfile, saveHardwareProfile } from '../zoo/repo/hardware';
 import { weightedLayers, type LayerCost } from './costs';
 import { costGraph } from './costs';
 import { readModelView, type ModelView } from './onnx-view';
-import { parsePattern } from './options';
-import { globToRegExp } from '../methods/layers';
+import { fixedLevel, parsePattern, recipePattern } from './options';
+import { matchesAny } from '../methods/layers';
 
 export interface SensitivityConfig {
   /** Sparsity levels for unstructured / block / channel patterns. */
@@ -80,14 +80,6 @@ export function dbOfNsr(nsr: number): number {
   return nsr <= 0 ? Infinity : -10 * Math.log10(nsr);
 }
 
-/** Pipeline pattern text ('2:4', 'block:4x4', 'channel', 'unstructured') of an explainer pattern. */
-export function recipePattern(pattern: string): string {
-  const p = parsePattern(pattern);
-  if (p.family === 'block') return `block:${p.bh}x${p.bw}`;
-  if (p.family === 'channels') return 'channel';
-  return p.text;
-}
-
 function sensitivityKey(sha: string, cfg: SensitivityResult['config'], method: string, inputShapes?: Record<string, number[]>, calibration?: string, layers?: string[]): string {
   const h = createHash('sha256').update(JSON.stringify({ cfg, method, inputShapes: inputShapes ?? {}, calibration: calibration ?? 'synthetic', ...(layers?.length ? { layers } : {}) })).digest('hex').slice(0, 12);
   return `sensitivity:${sha.slice(0, 16)}:${h}`;
@@ -108,7 +100,7 @@ function trialsFor(layers: LayerCost[], cfg: SensitivityResult['config']): { tri
       const p = parsePattern(pat);
       if (p.family === 'dense') continue;
       if (p.family === 'nm') {
-        trials.push({ layer: l, pattern: p.text, level: 1 - p.n! / p.m!, precision: 'fp32' });
+        trials.push({ layer: l, pattern: p.text, level: fixedLevel(p)!, precision: 'fp32' });
         continue;
       }
       for (const lvl of cfg.levels) trials.push({ layer: l, pattern: p.text, level: lvl, precision: 'fp32' });
@@ -210,8 +202,8 @@ export async function analyzeSensitivity(model: string, config: SensitivityConfi
   const cfg = { levels: config.levels ?? DEFAULTS.levels, patterns: config.patterns ?? DEFAULTS.patterns, precisions: config.precisions ?? DEFAULTS.precisions, samples: config.samples ?? DEFAULTS.samples };
   const sha = createHash('sha256').update(readFileSync(model)).digest('hex');
   const view = await readModelView(model, config.inputShapes);
-  const globs = (config.layers ?? []).map((g) => globToRegExp(g));
-  const layers = weightedLayers(costGraph(view)).filter((l) => l.weight && view.weightData(l.weight.name) && (!globs.length || globs.some((re) => re.test(l.weight!.name) || re.test(l.name))));
+  const globs = config.layers ?? [];
+  const layers = weightedLayers(costGraph(view)).filter((l) => l.weight && view.weightData(l.weight.name) && (!globs.length || matchesAny([l.weight.name, l.name], globs)));
   const params = layers.reduce((a, l) => a + l.weight!.params, 0);
   const { trials, skipped } = trialsFor(layers, cfg);
   const method = config.method === 'proxy' || (config.method !== 'measure' && (params > MEASURE_MAX_PARAMS || trials.length > MEASURE_MAX_RUNS)) ? 'proxy' : 'measure';

@@ -161,6 +161,33 @@ export function globToRegExp(glob: string): RegExp {
 
 /** Whether a glob matches the layer (by weight name, id or node name). */
 export function layerMatches(layer: LayerTarget, glob: string): boolean {
-  const re = globToRegExp(glob);
-  return re.test(layer.name) || re.test(layer.weight.name) || re.test(layer.node.name);
+  return matchesAny([layer.name, layer.weight.name, layer.node.name], [glob]);
+}
+
+/** Whether any glob matches any of the names a layer answers to. */
+export function matchesAny(names: readonly string[], globs: readonly string[]): boolean {
+  return globs.some((g) => {
+    const re = globToRegExp(g);
+    return names.some((n) => re.test(n));
+  });
+}
+
+export interface StageSelection<O> {
+  /** Named by the stage's include globs (every layer when it has none). */
+  included: boolean;
+  /** Named by its exclude globs (wins over include). */
+  excluded: boolean;
+  /** The overrides whose `layers` globs name the layer, in recipe order. */
+  overrides: O[];
+}
+
+/**
+ * The one include / exclude / overrides resolver: what a recipe stage says about one layer,
+ * known by `names` (node, weight, id). The pipeline's plan and the wizard's estimate use it.
+ */
+export function stageSelection<O extends { layers: string | string[] }>(names: readonly string[], stage: { include?: readonly string[]; exclude?: readonly string[]; overrides?: readonly O[] }): StageSelection<O> {
+  const included = stage.include === undefined || matchesAny(names, stage.include);
+  const excluded = matchesAny(names, stage.exclude ?? []);
+  const overrides = (stage.overrides ?? []).filter((o) => matchesAny(names, typeof o.layers === 'string' ? [o.layers] : o.layers));
+  return { included, excluded, overrides };
 }

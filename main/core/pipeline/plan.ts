@@ -5,7 +5,7 @@ import { badInput } from '../errors';
 import type { Stage } from '../recipe/schema';
 import { getMethodDefinition } from '../methods/registry';
 import type { MethodDefinition } from '../methods/method';
-import { layerMatches, type LayerTarget } from '../methods/layers';
+import { layerMatches, stageSelection, type LayerTarget } from '../methods/layers';
 import { impliedSparsity, parsePattern, patternUnfit, type Pattern } from '../methods/sparsity';
 
 export interface LayerChoice {
@@ -61,8 +61,9 @@ export function planStage(stage: Stage, index: number, layers: LayerTarget[], le
 
   const plan: StagePlan = { index, stage, def, config, chosen: [], left: [] };
   for (const layer of layers) {
-    if (!include.some((g) => layerMatches(layer, g))) continue;
-    if ((stage.exclude ?? []).some((g) => layerMatches(layer, g))) {
+    const sel = stageSelection([layer.name, layer.weight.name, layer.node.name], { ...stage, include });
+    if (!sel.included) continue;
+    if (sel.excluded) {
       plan.left.push({ layer, reason: 'excluded' });
       continue;
     }
@@ -70,7 +71,7 @@ export function planStage(stage: Stage, index: number, layers: LayerTarget[], le
       plan.left.push({ layer, reason: layer.skipReason });
       continue;
     }
-    const overrides = (stage.overrides ?? []).filter((o) => globs(o.layers).some((g) => layerMatches(layer, g)));
+    const overrides = sel.overrides;
     if (overrides.some((o) => o.skip)) {
       plan.left.push({ layer, reason: 'skipped by an override' });
       continue;
