@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/scratch.h"
 
 namespace tf::pgemm {
 
@@ -44,7 +45,9 @@ namespace {
 void run(const Kernels& kern, bool threaded, const float* a, size_t m, size_t lda, const PackedB& b, float* c,
          size_t ldc, const JobControl* ctl) {
   const size_t mr = kern.mr_max, k = b.k, panels = b.panel_count();
-  std::vector<float> ap(k * mr);
+  // Pooled scratch: a fresh 256 KB panel of A would fault in more pages per call than it is worth.
+  ScratchLease ap_lease = scratch<float>(k * mr);
+  float* ap = ap_lease.as<float>();
   for (size_t i0 = 0; i0 < m; i0 += mr) {
     check(ctl);
     const size_t rows = std::min(mr, m - i0);
@@ -52,7 +55,7 @@ void run(const Kernels& kern, bool threaded, const float* a, size_t m, size_t ld
       for (size_t r = 0; r < mr; ++r) ap[kk * mr + r] = r < rows ? a[(i0 + r) * lda + kk] : 0.f;
     auto body = [&](size_t p0, size_t p1) {
       for (size_t p = p0; p < p1; ++p)
-        kern.panel(ap.data(), mr, rows, b.panel(p), k, c + i0 * ldc + p * kPanel, ldc, std::min(kPanel, b.n - p * kPanel));
+        kern.panel(ap, mr, rows, b.panel(p), k, c + i0 * ldc + p * kPanel, ldc, std::min(kPanel, b.n - p * kPanel));
     };
     if (threaded)
       parallel_for(panels, std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, k * rows)), body);

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/scratch.h"
 
 namespace tf::sp24 {
 
@@ -183,15 +184,18 @@ void gemm(const Packed& w, const float* x, size_t batch, float* y, Isa isa, cons
   }
   // Transpose a tile of up to kTile activation rows once: every kept weight then multiplies
   // a contiguous vector of the batch held in registers.
-  std::vector<float> xt(w.cols * kTile), yt(w.rows * kTile);
+  // Pooled scratch: fresh pages for the two tiles would cost more than the product at m = 16.
+  ScratchLease xt_lease = scratch<float>(w.cols * kTile), yt_lease = scratch<float>(w.rows * kTile);
+  float* xt = xt_lease.as<float>();
+  float* yt = yt_lease.as<float>();
   for (size_t b0 = 0; b0 < batch; b0 += kTile) {
     const size_t bt = std::min(kTile, batch - b0);
     for (size_t c = 0; c < w.cols; ++c) {
-      float* dst = xt.data() + c * kTile;
+      float* dst = xt + c * kTile;
       for (size_t b = 0; b < bt; ++b) dst[b] = x[(b0 + b) * w.cols + c];
       for (size_t b = bt; b < kTile; ++b) dst[b] = 0.f;
     }
-    over_rows(w.rows, w.cols / 2 * bt, ctl, [&](size_t r0, size_t r1) { k.tile(w, xt.data(), r0, r1, yt.data()); });
+    over_rows(w.rows, w.cols / 2 * bt, ctl, [&](size_t r0, size_t r1) { k.tile(w, xt, r0, r1, yt); });
     for (size_t b = 0; b < bt; ++b)
       for (size_t r = 0; r < w.rows; ++r) y[(b0 + b) * w.rows + r] = yt[r * kTile + b];
   }
