@@ -69,6 +69,8 @@ describeE2E('cancelling a running compression from the UI', () => {
     await page.getByTestId('cancel').click();
     await page.locator('[data-test=job-progress][data-state=cancelled], [data-test=job-progress][data-state=failed], [data-test=job-progress][data-state=done]').waitFor({ timeout: 30_000 });
     await page.getByTestId('cancelled').waitFor();
+    // The header says how the job ended, not the stage it was in (no "cancelling — …").
+    expect(await page.getByTestId('job-headline').textContent()).toMatch(/· cancelled$/);
     await app.shot('cancel-2-cancelled');
 
     // The engine: cancelled, ended, nothing running, progress frozen.

@@ -89,13 +89,33 @@ describeE2E('a twin in the zoo and in the browser', () => {
     } else await page.getByTestId('quant-enabled').uncheck();
     await page.getByTestId('recipe-ok').waitFor();
   }
-  async function runIt(): Promise<void> {
+  async function runIt(checkLive = false): Promise<void> {
     const { page } = app;
     await goStep(4, 'data');
     await page.locator('label.kind', { hasText: 'Synthetic inputs' }).click();
     await goStep(5, 'run');
     await page.getByTestId('start').click();
+    if (checkLive) {
+      // Every layer's bar is full while the run is still going (export, evaluation, report
+      // follow the pruning): the bars fill as stages finish, not when the run ends.
+      const seen = await page.waitForFunction(
+        () => {
+          const jp = document.querySelector('[data-test=job-progress]');
+          const cells = [...document.querySelectorAll('[data-test=layer-progress] .cell')];
+          if (!jp || !cells.length) return null;
+          if (jp.getAttribute('data-state') !== 'running') return jp.getAttribute('data-state');
+          return cells.every((c) => c.getAttribute('data-done') === '1') ? 'live' : null;
+        },
+        undefined,
+        { timeout: 180_000, polling: 20 },
+      );
+      expect(await seen.jsonValue()).toBe('live');
+    }
     await page.locator('[data-test=job-progress][data-state=done]').waitFor({ timeout: 180_000 });
+    // The header and the bars name layers the same way (node names, not weight ids).
+    const bars = await page.locator('[data-test=layer-progress] .cell').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
+    expect(bars.length).toBeGreaterThan(0);
+    expect(await page.getByTestId('job-headline').textContent()).toMatch(/· finished$/);
   }
   /** From the Export step into the zoo; returns the twin id the Export step registered. */
   async function openInZoo(): Promise<number> {
@@ -124,7 +144,7 @@ describeE2E('a twin in the zoo and in the browser', () => {
     await page.getByTestId('picker-choose').click();
     await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
     await chooseMethod('unstructured', undefined);
-    await runIt();
+    await runIt(true);
     firstTwin = await openInZoo();
 
     // The twin's own page, not the parent's (empty) twin list.

@@ -29,6 +29,9 @@ onParentMessage<ParentMessage>(async (msg) => {
     signal: controller.signal,
     dataDir: msg.dataDir,
     progress(p) {
+      // The last snapshot of a stage is never coalesced away: it says the stage finished (a quick
+      // stage such as magnitude pruning would otherwise never show up in the UI at all).
+      if (pending && pending.stage !== p.stage) void send({ type: 'progress', progress: pending });
       pending = p;
       if (!timer) timer = setTimeout(flush, 50);
     },
