@@ -65,7 +65,8 @@ export async function runOverQueue(file: string, zoo: string, flags: QueueRunFla
           if (e.type !== 'end') ctx.out(JSON.stringify({ event: 'batch', ...e }) + '\n');
           return;
         }
-        if (bars && e.type !== 'end' && e.type !== 'plan') return void ctx.err(bars.update(e));
+        if (bars && e.type === 'plan') bars.update(e); // sets the total; the plan prints as a line below
+        else if (bars && e.type !== 'end') return void ctx.err(bars.update(e));
         const line = formatClusterEvent(e);
         if (line && (e.type === 'plan' || e.type === 'end' || !bars)) ctx.err(`${line}\n`);
       },
