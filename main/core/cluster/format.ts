@@ -37,8 +37,11 @@ export class GridBars {
   private lines = 0;
 
   update(e: ClusterEvent): string {
-    if (e.type === 'plan') this.total = e.todo;
-    else if (e.type === 'start') this.running.set(e.key, { model: e.model, cell: e.cell, worker: e.worker, stage: 'start', frac: 0 });
+    if (e.type === 'plan') {
+      this.total = e.todo;
+      return ''; // the caller prints the plan as a line; the block starts below it
+    }
+    if (e.type === 'start') this.running.set(e.key, { model: e.model, cell: e.cell, worker: e.worker, stage: 'start', frac: 0 });
     else if (e.type === 'progress') this.running.set(e.key, { model: e.model, cell: e.cell, worker: e.worker, stage: e.progress.stage, frac: e.progress.total ? e.progress.done / e.progress.total : 0 });
     else if (e.type === 'twin') {
       this.running.delete(e.key);
