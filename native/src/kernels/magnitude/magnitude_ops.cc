@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/chunked.h"
+#include "common/parallel.h"
 #include "common/error.h"
 #include "common/float_bits.h"
 #include "kernels/magnitude/kernels.h"
@@ -46,20 +47,32 @@ class Ties {
     return &p.list;
   }
   // prune(i) for the first `want` tie positions; `is_tie(i)` for the rare rescans.
+  // Parts are disjoint, so once each part's share is known they settle in parallel (the
+  // rescans matter when the threshold is 0 and the ties are millions of zeros).
   template <typename Prune, typename IsTie>
   uint64_t settle(Prune prune, IsTie is_tie) {
     uint64_t used = 0;
-    for (auto& p : parts_) {
-      if (used == want_) break;
-      const uint64_t need = std::min<uint64_t>(want_ - used, p.list.count);
-      if (need <= p.list.len) {
-        for (uint64_t j = 0; j < need; ++j) prune(p.pos[j]);
+    std::vector<uint64_t> need(parts_.size(), 0);
+    for (size_t q = 0; q < parts_.size() && used < want_; ++q) {
+      need[q] = std::min<uint64_t>(want_ - used, parts_[q].list.count);
+      used += need[q];
+    }
+    auto one = [&](size_t q) {
+      const Part& p = parts_[q];
+      if (need[q] <= p.list.len) {
+        for (uint64_t j = 0; j < need[q]; ++j) prune(p.pos[j]);
       } else {
         uint64_t done = 0;
-        for (size_t i = p.begin; i < p.end && done < need; ++i)
+        for (size_t i = p.begin; i < p.end && done < need[q]; ++i)
           if (is_tie(i)) prune(i), ++done;
       }
-      used += need;
+    };
+    bool rescan = false;
+    for (size_t q = 0; q < parts_.size(); ++q) rescan = rescan || need[q] > parts_[q].list.len;
+    if (rescan) {
+      parallel_parts(parts_.size(), parts_.size(), [&](size_t q, size_t, size_t) { one(q); });
+    } else {
+      for (size_t q = 0; q < parts_.size(); ++q) one(q);  // noted positions only: no threads
     }
     return used;
   }
