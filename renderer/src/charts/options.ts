@@ -108,7 +108,9 @@ export function agreementBoxes(a: ZooAnalysis): EChartsCoreOption {
     grid: { left: 48, right: 16, top: 12, bottom: 64 },
     tooltip: { trigger: 'item' },
     xAxis: { type: 'category', data: cells.map(cellLabel), axisLabel: { rotate: cells.length > 4 ? 30 : 0, fontSize: 10, interval: 0 } },
-    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => (key === 'agreement' ? pct(v, 0) : v.toFixed(2)) } },
+    // Bounded to the metric's domain ([0, 100%] for agreement, [-1, 1] for cosine): zoomed in on the
+    // data, but a whisker's padding never draws an axis at 160%.
+    yAxis: { type: 'value', min: (v: { min: number }) => Math.max(key === 'agreement' ? 0 : -1, Math.floor((v.min - 0.02) * 20) / 20), max: (v: { max: number }) => Math.min(1, Math.ceil((v.max + 0.02) * 20) / 20), axisLabel: { formatter: (v: number) => (key === 'agreement' ? pct(v, 0) : v.toFixed(2)) } },
     series: [{ name: key, type: 'boxplot', itemStyle: { color: chartColors().surface, borderColor: chartColors().accent, borderWidth: 1.5 }, data: cells.map((x) => { const d = x[key]!; return [d.min, d.q1, d.median, d.q3, d.max]; }) }],
   };
 }
