@@ -232,6 +232,23 @@ describeE2E('a twin in the zoo and in the browser', () => {
     await expect.poll(() => page.locator('[data-zoo="my-twins"]').textContent()).toContain('0 twins');
   });
 
+  it('"My samples" without a file blocks Next with a plain sentence, and the Run step says it in words', async () => {
+    const { page } = app;
+    await goStep(4, 'data');
+    await page.getByTestId('data-files').check();
+    await page.getByTestId('next').click();
+    await page.getByTestId('data-blocked').waitFor();
+    expect(await step()).toBe('data');
+    expect(await page.getByTestId('data-blocked').textContent()).toMatch(/Choose your samples first/);
+    await app.shot('real-7-no-samples');
+    // Jumping ahead with the keyboard is refused the same way; back to synthetic, it goes on.
+    await page.keyboard.press('Alt+5');
+    expect(await step()).toBe('data');
+    await page.getByTestId('data-synthetic').check();
+    await goStep(5, 'run');
+    expect(await page.getByText('Too small').count()).toBe(0);
+  });
+
   it('logged no console errors, failed requests or page errors', () => {
     expect(app.problems).toEqual([]);
   });
