@@ -7,9 +7,21 @@ import { z } from 'zod';
 
 // ---------- shared data types (results) ----------
 
-export type ErrorCode =
-  | 'BAD_INPUT' | 'NOT_FOUND' | 'UNSUPPORTED' | 'CORRUPT_MODEL' | 'NO_DEVICE' | 'CANCELLED'
-  | 'GATE_FAILED' | 'NOT_IMPLEMENTED' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'INTERNAL';
+/** The one list of error codes (main/core/errors.ts builds TwinforgeError on it). */
+export const ERROR_CODES = [
+  'BAD_INPUT', // the caller's arguments, flags, recipe or file content are wrong
+  'NOT_FOUND', // a named file, model, zoo, job or target does not exist
+  'UNSUPPORTED', // valid input Twinforge does not handle (yet): an op, dtype, pattern
+  'CORRUPT_MODEL', // a model file that fails format checks (truncated, lengths past the end)
+  'NO_DEVICE', // a GPU / driver was asked for and is not there
+  'CANCELLED', // the user or a signal stopped the work
+  'GATE_FAILED', // a fidelity gate in a recipe failed (CLI exit 3)
+  'NOT_IMPLEMENTED', // wired but not built yet
+  'UNAUTHORIZED', // web host: missing or wrong token, foreign origin
+  'FORBIDDEN', // a write outside the folders the user chose (HTTP 403, CLI exit 2)
+  'INTERNAL', // a bug: anything not foreseen
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** How every failed call arrives, whatever the transport. */
 export interface ErrorEnvelope {
@@ -69,19 +81,29 @@ export interface TensorSpec {
 }
 
 export interface LayerRow {
+  /** The node's name. */
   name: string;
   op: string;
+  /** The layer's main weight (id). */
   weight: string;
+  /** Dims of the main weight. */
   shape: number[];
+  dtype: string;
+  role: string;
+  /** Elements of all parameter weights the node uses (weight + bias, or scale + shift). */
   parameters: number;
   nonzeros: number;
+  /** Stored bytes of those weights. */
+  bytes: number;
+  macs: number;
   flops: number;
-  /** Stored bytes of the layer's weights. */
-  bytes?: number;
-  macs?: number;
-  dtype?: string;
-  role?: string;
-  [extra: string]: unknown;
+  /** All parameter weights of the layer. */
+  weights: string[];
+  graph: string;
+  attention?: string;
+  quantized?: boolean;
+  inputShape?: number[];
+  outputShape?: number[];
 }
 
 export interface ModelSummary {
@@ -103,7 +125,6 @@ export interface ModelSummary {
   /** Dims nobody has set yet ("'x' dim 2 (height)"); FLOPs are unknown until they are. */
   unresolvedDims?: string[];
   flopsKnown?: boolean;
-  [extra: string]: unknown;
 }
 
 // ---------- files (browser-mode picker over allowed folders) ----------
@@ -141,6 +162,7 @@ export interface SensitivityEntry {
   /** The weight's name (what recipe globs match) and its node. */
   layer: string;
   node: string;
+  /** dense for precision-only entries. */
   pattern: string;
   level: number;
   precision: 'fp32' | 'int8' | 'int4';
@@ -154,11 +176,16 @@ export interface SensitivityEntry {
 /** The result of a sensitivity job (JobSnapshot.result). */
 export interface SensitivityResult {
   model: string;
+  sha256: string;
+  /** The zoo key a stored result is found by (model hash + settings). */
+  key: string;
   method: 'measure' | 'proxy';
+  config: { levels: number[]; patterns: string[]; precisions: ('int8' | 'int4')[]; samples: number };
   layers: { layer: string; node: string; op: string; params: number }[];
   entries: SensitivityEntry[];
+  /** What could not be measured (layer: why). */
   skipped: string[];
-  [extra: string]: unknown;
+  createdAt: string;
 }
 
 export interface WeightHistogram {
@@ -282,27 +309,41 @@ export interface TargetInfo {
 
 export interface ExplainOption {
   pattern: string;
-  level?: number;
+  level: number;
   precision: string;
-  /** A short name for the option, e.g. "2:4+int8" or "unstructured@0.7". */
-  label?: string;
+  /** A short name for the option, e.g. "2:4 int8" or "unstructured 70% fp32". */
+  label: string;
   estimatedSpeedup: number;
-  measuredSpeedup?: number | null;
+  measuredSpeedup?: number;
   verdict: 'faster' | 'no-gain' | 'slower';
   reason: string;
-  estimatedMs?: number;
-  sources?: string[];
+  estimatedMs: number;
+  /** Sources behind the factors used (citations). */
+  sources: string[];
+}
+
+export interface ExplainLayer {
+  name: string;
+  op: string;
+  weightShape: number[];
+  /** GEMM view: rows of activations (M), outputs (N), reduction (K). */
+  gemm?: { m: number; n: number; k: number };
+  bound: 'compute' | 'memory' | 'overhead';
+  denseMs: number;
+  /** Share of the whole model's estimated time. */
+  share: number;
+  options: ExplainOption[];
 }
 
 export interface Explanation {
   target: string;
   runtime: string;
-  hardware?: string;
-  modelMs?: number;
-  callOverheadMs?: number;
-  memoryLevel?: string;
-  layers: { name: string; op: string; weightShape?: number[]; bound?: string; denseMs?: number; share?: number; options: ExplainOption[] }[];
-  notes?: string[];
+  hardware: string;
+  modelMs: number;
+  callOverheadMs: number;
+  memoryLevel: string;
+  layers: ExplainLayer[];
+  notes: string[];
 }
 
 export interface Estimate {
@@ -318,14 +359,12 @@ export interface PlanPoint {
   latencyMs: number;
   sizeBytes: number;
   fidelityLoss: number;
-  sqnrDb?: number;
-  sparsity?: number;
-  label?: string;
+  sqnrDb: number;
+  sparsity: number;
   /** Layers changed, as "layer: option". */
-  changes?: string[];
+  changes: string[];
   /** The recipe stages that realise this point (pick it to use it). */
-  stages?: unknown[];
-  [extra: string]: unknown;
+  stages?: Record<string, unknown>[];
 }
 
 export interface PlanResult {
@@ -512,6 +551,16 @@ export interface ZooBenchmark {
   measuredAt: string;
 }
 
+/** What a sample file or folder holds for a model (data.inspect). */
+export interface DataInspection {
+  samples: number;
+  /** Per model input: its shape in the model, and the dims of one sample the data gives it (null: filled by the engine, e.g. state or a control value). */
+  inputs: { name: string; modelShape: (number | string | null)[]; sampleDims: number[] | null }[];
+  /** Number of labels found (labels.npy, an npz key, or the labels file), null when none. */
+  labels: number | null;
+  warnings: string[];
+}
+
 /** One member of a model's family tree (the original has no parent and no method). */
 export interface ZooFamilyMember {
   id: number;
@@ -633,6 +682,10 @@ export const calls = {
   'model.inspect': call<ModelSummary>()(
     z.object({ path: FilePath, inputShapes: InputShapes.optional() }).strict(),
     'Reads a model file: format, producer, inputs/outputs, totals and the per-layer table.',
+  ),
+  'data.inspect': call<DataInspection>()(
+    z.object({ path: FilePath, model: FilePath, inputShapes: InputShapes.optional(), labels: FilePath.optional() }).strict(),
+    'What a sample file or folder holds for a model: samples, the shape of one sample per input, labels.',
   ),
   'model.groups': call<ModelGroups>()(
     z.object({ path: FilePath }).strict(),

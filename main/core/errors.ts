@@ -1,28 +1,11 @@
 // Errors are data: a stable code (the error contract), a message naming the problem,
 // and a hint naming the fix. They cross process and transport boundaries as plain objects.
 
-export const ErrorCodes = [
-  'BAD_INPUT', // the caller's arguments, flags, recipe or file content are wrong
-  'NOT_FOUND', // a named file, model, zoo, job or target does not exist
-  'UNSUPPORTED', // valid input Twinforge does not handle (yet): an op, dtype, pattern
-  'CORRUPT_MODEL', // a model file that fails format checks (truncated, lengths past the end)
-  'NO_DEVICE', // a GPU / driver was asked for and is not there
-  'CANCELLED', // the user or a signal stopped the work
-  'GATE_FAILED', // a fidelity gate in a recipe failed (CLI exit 3)
-  'NOT_IMPLEMENTED', // wired but not built yet
-  'UNAUTHORIZED', // web host: missing or wrong token, foreign origin
-  'FORBIDDEN', // a write outside the folders the user chose (HTTP 403, CLI exit 2)
-  'INTERNAL', // a bug: anything not foreseen
-] as const;
-export type ErrorCode = (typeof ErrorCodes)[number];
+// The codes and the envelope are the API contract's (preload/contract.ts), defined once there.
+import { ERROR_CODES, type ErrorCode, type ErrorEnvelope } from '../../preload/contract';
 
-/** The serialised form every host sends and the renderer receives. */
-export interface ErrorEnvelope {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
-  details?: unknown;
-}
+export type { ErrorCode, ErrorEnvelope };
+export const ErrorCodes = ERROR_CODES;
 
 export class TwinforgeError extends Error {
   readonly code: ErrorCode;

@@ -3,18 +3,9 @@ import os from 'node:os';
 import { cpuFeatures, type CpuFeatures } from '../system/cpu-features';
 import { appVersion } from '../version';
 import { nativeStatus, type NativeStatus } from '../system/native-status';
-
-export interface AppInfo {
-  version: string;
-  platform: string;
-  arch: string;
-  node: string;
-  host: 'electron' | 'web' | 'cli';
-  hostname: string;
-  cpu: CpuFeatures;
-  native: NativeStatus;
-  dataDir: string;
-}
+import type { AppInfo } from '../../../preload/contract';
+// Contract types (preload/contract.ts is their one definition).
+export type { AppInfo };
 
 /** Gathers the app facts the UI and CLI show; never throws (a missing addon is reported, not raised). */
 export function getAppInfo(opts: { dataDir: string; host: AppInfo['host'] }): AppInfo {

@@ -3,7 +3,7 @@
 // or time; the host that forked it (main/web/isolated.ts) kills it and answers with a clear error,
 // and keeps serving everyone else meanwhile.
 import { invoke, type ApiServices } from './index';
-import { toEnvelope } from '../errors';
+import { toEnvelope, TwinforgeError } from '../errors';
 import { closeChannel, exitWhenOrphaned, onParentMessage, requireParent, send } from '../jobs/worker-channel';
 
 interface Request {
@@ -18,8 +18,14 @@ let started = false;
 onParentMessage<Request>((msg) => {
   if (started) return; // one request per process
   started = true;
-  // Model-reading calls never touch jobs; the stand-in keeps the types honest.
-  const services = { dataDir: msg.dataDir, host: 'web', jobs: undefined } as unknown as ApiServices;
+  // Model-reading calls never touch jobs: a call that did would get this clear error.
+  const services: ApiServices = {
+    dataDir: msg.dataDir,
+    host: 'web',
+    get jobs(): never {
+      throw new TwinforgeError('INTERNAL', `${msg.name} is not a model-reading call: the model-read worker has no job runner.`);
+    },
+  };
   void invoke(services, msg.name, msg.args)
     .then((value) => ({ ok: true, value: value ?? null }), (err: unknown) => ({ ok: false, error: toEnvelope(err) }))
     .then(async (reply) => {

@@ -5,5 +5,6 @@ import type { ModelSummary } from '../../../preload/contract';
 export async function inspectModelCall(path: string, inputShapes?: Record<string, number[]>): Promise<ModelSummary> {
   // Loaded on first use: the model I/O layer (and ONNX Runtime) stays out of host start-up.
   const { inspectModel } = await import('../model/inspect');
-  return (await inspectModel(path, { inputShapes })) as unknown as ModelSummary;
+  const summary: ModelSummary = await inspectModel(path, { inputShapes });
+  return summary;
 }

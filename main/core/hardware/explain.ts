@@ -6,6 +6,7 @@ import { estimateLayer, estimateModel, memoryLevelFor, workingSet, type LayerEst
 import { candidateOptions, effectiveLevel, optionLabel, parsePattern, type LayerOption } from './options';
 import type { Target } from './profile';
 import { formatSeconds } from './units';
+import type { ExplainLayer, ExplainOption, Explanation } from '../../../preload/contract';
 
 export type Verdict = 'faster' | 'no-gain' | 'slower';
 
@@ -16,43 +17,8 @@ export const SLOWER_AT = 1 / 1.1;
 export const MIN_SHARE = 0.02;
 export const MIN_SAVING_S = 2e-6;
 
-export interface ExplainedOption {
-  pattern: string;
-  level: number;
-  precision: string;
-  label: string;
-  estimatedSpeedup: number;
-  measuredSpeedup?: number;
-  verdict: Verdict;
-  reason: string;
-  estimatedMs: number;
-  /** Sources behind the factors used (citations). */
-  sources: string[];
-}
-
-export interface ExplainedLayer {
-  name: string;
-  op: string;
-  weightShape: number[];
-  /** GEMM view: rows of activations (M), outputs (N), reduction (K). */
-  gemm?: { m: number; n: number; k: number };
-  bound: LayerEstimate['bound'];
-  denseMs: number;
-  /** Share of the whole model's estimated time. */
-  share: number;
-  options: ExplainedOption[];
-}
-
-export interface Explanation {
-  target: string;
-  runtime: string;
-  hardware: string;
-  modelMs: number;
-  callOverheadMs: number;
-  memoryLevel: string;
-  layers: ExplainedLayer[];
-  notes: string[];
-}
+// The explainer's answer is the contract's (preload/contract.ts is its one definition).
+export type { ExplainLayer, ExplainOption, Explanation };
 
 /**
  * The verdict rule, for estimates and measurements alike: faster/slower needs a 10% change of the
@@ -111,11 +77,11 @@ export function measuredKey(layer: string, o: LayerOption): string {
 export function explainCost(cost: ModelCost, target: Target, opts: ExplainOptions = {}): Explanation {
   const model = estimateModel(cost, target);
   const options = opts.options ?? candidateOptions(target);
-  const layers: ExplainedLayer[] = [];
+  const layers: ExplainLayer[] = [];
   for (const layer of weightedLayers(cost)) {
     const dense = model.layers.find((l) => l.name === layer.name)!;
     if (dense.fused) continue;
-    const explained: ExplainedOption[] = [];
+    const explained: ExplainOption[] = [];
     for (const opt of options) {
       // per-option working set: a quantised/compressed layer may move the model into a cache
       const ws = workingSet(cost, target, new Map([[layer.name, opt]]));

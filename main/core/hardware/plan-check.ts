@@ -18,7 +18,7 @@ import { measureNativeVariant } from './calibrate-native';
 import { readModelView, type ModelView } from './onnx-view';
 import { parsePattern } from './options';
 import { medianOfRounds, timeModels, timeSteady } from './ort-time';
-import type { PlanResult } from './planner';
+import type { JointPlan } from './planner';
 import { floorProbe, layerProbe } from './probes';
 import type { Target } from './profile';
 import { layerData } from './validate';
@@ -67,7 +67,7 @@ export function targetThreads(target: Target): number {
 export async function measurePlanLatency(
   parentFile: string,
   twinFile: string,
-  plan: PlanResult,
+  plan: JointPlan,
   target: Target,
   opts: { inputShapes?: Record<string, number[]>; effort?: number; signal?: AbortSignal } = {},
 ): Promise<PlanLatencyCheck> {

@@ -7,7 +7,7 @@ import { saveRecipeFile } from '../pipeline/recipe-file';
 import { costGraph } from './costs';
 import { readModelView } from './onnx-view';
 import type { Target } from './profile';
-import { makePlan, parseBudget, planToRecipe, type Budget, type PlanPoint, type PlanResult } from './planner';
+import { makePlan, parseBudget, planToRecipe, type Budget, type PlanPoint, type JointPlan } from './planner';
 import { measurePlanLatency, type PlanLatencyCheck } from './plan-check';
 import { analyzeSensitivity, findSensitivity, saveSensitivity, type SensitivityConfig, type SensitivityOptions, type SensitivityResult } from './sensitivity';
 import { measuredLookup, targetFor, type HwCallContext } from './profile-store';
@@ -79,7 +79,7 @@ export interface PlanCallResult {
   recipe?: string;
   estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
   pareto: PlanPoint[];
-  plan: PlanResult;
+  plan: JointPlan;
   sensitivity: { key: string; method: string; entries: number };
   verification?: PlanVerification;
 }
@@ -96,7 +96,7 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
   let plan = makePlan(cost, target, sens, budget, planOpts);
   const out = path.resolve(args.out ?? `${path.basename(model, path.extname(model))}.plan.yaml`);
   const twinDir = path.join(path.dirname(out), `${path.basename(out).replace(/\.(ya?ml|json)$/, '')}-twin`);
-  const write = (p: PlanResult, exportDir: string) => {
+  const write = (p: JointPlan, exportDir: string) => {
     const r = planToRecipe(p, model, { inputShapes: args.inputShapes, exportDir });
     saveRecipeFile(r, out, { overwrite: true });
     return r;
@@ -131,7 +131,7 @@ export async function hwPlan(args: PlanArgs, ctx: HwCallContext & SensitivityOpt
   return planCallResult(plan, sens, out, verification);
 }
 
-function planCallResult(plan: PlanResult, sens: SensitivityResult, recipe: string | undefined, verification: PlanVerification | undefined): PlanCallResult {
+function planCallResult(plan: JointPlan, sens: SensitivityResult, recipe: string | undefined, verification: PlanVerification | undefined): PlanCallResult {
   return {
     ...(recipe ? { recipe } : {}),
     estimated: { latencyMs: plan.estimated.latencyMs, sizeBytes: plan.estimated.sizeBytes, fidelityLoss: plan.estimated.fidelityLoss },
@@ -143,7 +143,7 @@ function planCallResult(plan: PlanResult, sens: SensitivityResult, recipe: strin
 }
 
 /** A plan that changes no layer: no recipe to write (a recipe needs a stage); --verify times the model itself. */
-async function keepAsIs(model: string, plan: PlanResult, budget: Budget, target: Target, sens: SensitivityResult, args: PlanArgs, ctx: HwCallContext & SensitivityOptions): Promise<PlanCallResult> {
+async function keepAsIs(model: string, plan: JointPlan, budget: Budget, target: Target, sens: SensitivityResult, args: PlanArgs, ctx: HwCallContext & SensitivityOptions): Promise<PlanCallResult> {
   const notes = [...plan.notes, plan.feasible ? `the model as it is meets ${plan.budgetLabel} (estimated ${plan.estimated.latencyMs.toFixed(4)} ms): nothing to compress, no recipe written` : `no layer option brings the model closer to ${plan.budgetLabel}: no recipe written`];
   plan = { ...plan, notes };
   let verification: PlanVerification | undefined;
@@ -166,7 +166,7 @@ async function keepAsIs(model: string, plan: PlanResult, budget: Budget, target:
 }
 
 /** Compresses with the plan's recipe, measures the twin, and says whether the budget is met, by how much it misses and why. */
-export async function verifyPlan(plan: PlanResult, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions, effort = 1): Promise<PlanVerification> {
+export async function verifyPlan(plan: JointPlan, recipe: Record<string, unknown>, target: Target, ctx: HwCallContext & SensitivityOptions, effort = 1): Promise<PlanVerification> {
   const res = await compressModel({ ...recipe, evaluation: { source: 'synthetic', latency: { warmup: 10, runs: 60 } } } as never, { signal: ctx.signal, onLog: ctx.log, measuredProfile: measuredLookup(ctx.dataDir) });
   const why: string[] = [];
   const b = plan.budget;

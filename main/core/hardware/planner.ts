@@ -10,6 +10,10 @@ import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, r
 import { opKindOf } from './costs';
 import { PRECISION_BITS, type Target } from './profile';
 import { dbOfNsr, lossOf, type SensitivityResult } from './sensitivity';
+import type { PlanPoint } from '../../../preload/contract';
+
+// Contract types (preload/contract.ts is their one definition).
+export type { PlanPoint };
 
 export type Budget = { kind: 'latency'; seconds: number } | { kind: 'size'; bytes: number } | { kind: 'sparsity'; fraction: number };
 
@@ -66,19 +70,8 @@ export interface PlanChoice {
   loss: number;
 }
 
-export interface PlanPoint {
-  /** The recipe stages that realise this point. */
-  stages?: Record<string, unknown>[];
-  latencyMs: number;
-  sizeBytes: number;
-  fidelityLoss: number;
-  sqnrDb: number;
-  sparsity: number;
-  /** Layers changed, as "layer: option". */
-  changes: string[];
-}
-
-export interface PlanResult {
+/** The planner's whole plan (a choice per layer); plan.make answers with the contract's PlanResult, which carries it. */
+export interface JointPlan {
   target: string;
   budget: Budget;
   budgetLabel: string;
@@ -198,7 +191,7 @@ function knapsack(cands: Candidate[][], cost: (c: Candidate) => number, bins: nu
  * in, with the bytes priced by a Lagrange multiplier until the plan fits that level; every plan
  * found is re-estimated as a whole and the Pareto front is taken over all of them.
  */
-export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
+export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): JointPlan {
   // the pipeline applies one quantization method per recipe: plan each precision on its own, keep the best
   const precs = opts.precisions ?? [...new Set(sens.entries.filter((e) => e.pattern === 'dense' && e.precision !== 'fp32').map((e) => e.precision as string))];
   if (precs.length <= 1) return makePlanOne(cost, target, sens, budget, opts);
@@ -213,7 +206,7 @@ export function makePlan(cost: ModelCost, target: Target, sens: SensitivityResul
   return { ...best, pareto: pareto.length > 16 ? Array.from({ length: 16 }, (_, i) => pareto[Math.round((i * (pareto.length - 1)) / 15)]) : pareto, notes };
 }
 
-function makePlanOne(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): PlanResult {
+function makePlanOne(cost: ModelCost, target: Target, sens: SensitivityResult, budget: Budget, opts: PlanOptions = {}): JointPlan {
   const notes: string[] = [];
   const layers = weightedLayers(cost).filter((l) => l.weight && !l.fusedInto);
   const denseEst = estimateModel(cost, target);
@@ -359,7 +352,7 @@ export function stagesFor(choices: PlanChoice[]): Record<string, unknown>[] {
 }
 
 /** The plan as a recipe in the pipeline's format. */
-export function planToRecipe(plan: PlanResult, model: string, opts: { inputShapes?: Record<string, number[]>; exportDir?: string; calibration?: string; name?: string } = {}): Record<string, unknown> {
+export function planToRecipe(plan: JointPlan, model: string, opts: { inputShapes?: Record<string, number[]>; exportDir?: string; calibration?: string; name?: string } = {}): Record<string, unknown> {
   const stages = stagesFor(plan.choices);
   const b = plan.budget;
   return {

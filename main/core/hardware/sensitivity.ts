@@ -14,6 +14,10 @@ import { costGraph } from './costs';
 import { readModelView, type ModelView } from './onnx-view';
 import { fixedLevel, parsePattern, recipePattern } from './options';
 import { matchesAny } from '../methods/layers';
+import type { SensitivityEntry, SensitivityResult } from '../../../preload/contract';
+
+// Contract types (preload/contract.ts is their one definition).
+export type { SensitivityEntry, SensitivityResult };
 
 export interface SensitivityConfig {
   /** Sparsity levels for unstructured / block / channel patterns. */
@@ -30,34 +34,6 @@ export interface SensitivityConfig {
   seed?: number;
   /** Only layers whose weight or node name matches one of these globs. */
   layers?: string[];
-}
-
-export interface SensitivityEntry {
-  /** The weight's name (what recipe include globs match). */
-  layer: string;
-  node: string;
-  /** dense for precision-only entries. */
-  pattern: string;
-  level: number;
-  precision: 'fp32' | 'int8' | 'int4';
-  /** Noise-to-signal power ratio of the model outputs (0 = identical). */
-  loss: number;
-  sqnrDb: number;
-  top1Agreement?: number;
-  how: 'measured' | 'proxy';
-}
-
-export interface SensitivityResult {
-  model: string;
-  sha256: string;
-  key: string;
-  method: 'measure' | 'proxy';
-  config: Required<Pick<SensitivityConfig, 'levels' | 'patterns' | 'precisions' | 'samples'>>;
-  layers: { layer: string; node: string; op: string; params: number }[];
-  entries: SensitivityEntry[];
-  /** What could not be measured (layer: why). */
-  skipped: string[];
-  createdAt: string;
 }
 
 export interface SensitivityOptions {

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { TwinforgeError } from '../errors';
 import { costGraph, type GraphNodeView, type LayerCost } from './costs';
-import { explainCost, verdictOf, type ExplainedOption, type Verdict } from './explain';
+import { explainCost, verdictOf, type ExplainOption, type Verdict } from './explain';
 import { estimateModel, hostOf, runsOnTwinforge } from './latency';
 import { readModelView, type ModelView } from './onnx-view';
 import { parseOptionSpec, type LayerOption } from './options';
@@ -132,7 +132,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
   const engine = target.runtime.engine;
   const judgements: Judgement[] = [];
   const skipped: string[] = [];
-  const base = (l: string, op: string, o: ExplainedOption): Judgement => ({
+  const base = (l: string, op: string, o: ExplainOption): Judgement => ({
     layer: l,
     op,
     label: o.label,
@@ -173,7 +173,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
       return j;
     };
     /** An option timed with Twinforge's kernels; a failure to run it is recorded as why, cancel passes through. */
-    const judgeNative = async (o: ExplainedOption, measure: () => Promise<{ speedup: number; layerSeconds: number }>) => {
+    const judgeNative = async (o: ExplainOption, measure: () => Promise<{ speedup: number; layerSeconds: number }>) => {
       const j = base(l.name, l.op, o);
       try {
         const m = await measure();

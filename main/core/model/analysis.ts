@@ -6,32 +6,10 @@
 import type { ModelIR, NodeInfo, Weight } from './ir';
 import { GraphIndex, followUses } from './roles';
 import { type ShapeOptions, inferShapes } from './shapes';
+import type { LayerRow } from '../../../preload/contract';
 
-export interface LayerRow {
-  /** The node's name. */
-  name: string;
-  op: string;
-  /** The layer's main weight (id). */
-  weight: string;
-  /** Dims of the main weight. */
-  shape: number[];
-  dtype: string;
-  role: string;
-  /** Elements of all parameter weights the node uses (weight + bias, or scale + shift). */
-  parameters: number;
-  nonzeros: number;
-  /** Stored bytes of those weights. */
-  bytes: number;
-  macs: number;
-  flops: number;
-  /** All parameter weights of the layer. */
-  weights: string[];
-  graph: string;
-  attention?: string;
-  quantized?: boolean;
-  inputShape?: number[];
-  outputShape?: number[];
-}
+// Contract types (preload/contract.ts is their one definition).
+export type { LayerRow };
 
 export interface ModelTotals {
   /** Parameter weights (shapes, quantization scales and scalars excluded). */

@@ -6,6 +6,9 @@ import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from './
 import type { Dim, WeightLayout } from './ir';
 import { openModel } from './index';
 import { buildInputModel, concreteShapes, describeUnresolved, factsFromIR, type InputRole } from './input-model';
+import type { TensorSpec } from '../../../preload/contract';
+// Contract types (preload/contract.ts is their one definition).
+export type { TensorSpec };
 
 /** One model input as the engine understands it: role, batch axis, each dim and where its value came from. */
 export interface InputRow {
@@ -26,11 +29,6 @@ export interface InspectOptions {
   nonzeros?: boolean;
 }
 
-export interface TensorSpec {
-  name: string;
-  dtype: string;
-  shape: Dim[] | null;
-}
 
 export interface WeightRow {
   id: string;

@@ -11,6 +11,9 @@ import { twinsOfZoo } from './repo/twins';
 import { requireZoo } from './repo/zoos';
 import type { EvaluationRecord, LayerStat, ModelRecord, TwinRecord } from './types';
 import { distribution, paretoFront, pearson, spearman, type Distribution } from './stats';
+import type { CellKey, ZooAnalysis } from '../../../preload/contract';
+// Contract types (preload/contract.ts is their one definition).
+export type { CellKey, ZooAnalysis };
 
 /** Absolute spread of per-group accuracy drops above which a twin is flagged (5 points). */
 export const DISPARATE_IMPACT_THRESHOLD = 0.05;
@@ -25,12 +28,6 @@ export interface ZooSnapshot {
   latency: Map<number, { target: string; runtime: string; latencyMs: number; estimated: boolean }>;
 }
 
-export interface CellKey {
-  method: string;
-  pattern: string | null;
-  level: number | null;
-  quantization: string | null;
-}
 
 export interface CellStats extends CellKey {
   twins: number;
@@ -82,25 +79,6 @@ export interface ParetoCell extends CellKey {
   twins: number;
 }
 
-export interface ZooAnalysis {
-  zoo: string;
-  models: number;
-  twins: number;
-  /** The evaluation set the statistics use (the one most twins were evaluated on). */
-  dataset: { hash: string; name: string | null } | null;
-  /** Which measure 'fidelity' means here: top-1 agreement when present, else output cosine. */
-  fidelity: 'agreement' | 'cosine' | null;
-  cells: CellStats[];
-  layerProfiles: LayerProfile[];
-  /** flagged: how many twins have at least one flagged grouping (by class or by subgroup). */
-  disparateImpact: { threshold: number; flagged: number; twins: DisparateImpact[] };
-  pareto: {
-    size: { twins: ParetoPoint[]; cells: ParetoCell[] };
-    latency: { target: string | null; twins: ParetoPoint[]; cells: ParetoCell[] };
-  };
-  /** Twins that share one mask hash (identical connectivity: sparse-soup candidates). */
-  sharedMasks: { maskHash: string; twinIds: number[] }[];
-}
 
 /** Everything analytics needs, read as one consistent snapshot. */
 export function loadZooSnapshot(db: ZooDb, zooName: string): ZooSnapshot {

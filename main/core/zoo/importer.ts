@@ -9,18 +9,9 @@ import { MODEL_EXTENSIONS, readModelFacts, type ModelFacts } from './model-facts
 import { findOriginalBySha, insertModel, putLayerStats, shaRefCount } from './repo/models';
 import { addMember, isMember, requireZoo } from './repo/zoos';
 import { ModelStore, hashFile } from './store';
-
-export interface ImportedModel {
-  id: number;
-  name: string;
-  sha256: string;
-  format: string;
-  parameters: number | null;
-  bytes: number;
-  sourcePath: string;
-  /** True when the model was already in another zoo (its file and row are shared). */
-  shared: boolean;
-}
+import type { ImportedModel } from '../../../preload/contract';
+// Contract types (preload/contract.ts is their one definition).
+export type { ImportedModel };
 
 /** Data a model is evaluated (and calibrated) on by default; stored with the model. */
 export interface ModelData {

@@ -1,15 +1,8 @@
 // Small descriptive statistics for population analytics: distributions, correlations, fronts.
+import type { Distribution } from '../../../preload/contract';
 
-export interface Distribution {
-  n: number;
-  mean: number;
-  std: number;
-  min: number;
-  q1: number;
-  median: number;
-  q3: number;
-  max: number;
-}
+// A contract type (preload/contract.ts is its one definition).
+export type { Distribution };
 
 /** Mean, sample standard deviation and quartiles (linear interpolation, as numpy's default). */
 export function distribution(values: number[]): Distribution | null {

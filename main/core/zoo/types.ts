@@ -1,7 +1,7 @@
 // The zoo's records as the engine, the contract and the CLI see them (camelCase, plain JSON).
 // The shapes the UI receives are the contract's own (preload/contract.ts; the renderer may not
 // import main/): they are re-exported here under the engine's names, the inputs defined here.
-import type { ZooBenchmark, ZooEvaluation, ZooGroupScore, ZooLayerStat, ZooModelRecord, ZooSummary as ContractZooSummary, ZooTwinInfo } from '../../../preload/contract';
+import type { ZooBenchmark, ZooEvaluation, ZooGroupScore, ZooLayerStat, ZooModelRecord, ZooSummary, ZooTwinInfo } from '../../../preload/contract';
 
 export type ModelFormat = ZooModelRecord['format'];
 export type ModelRecord = ZooModelRecord;
@@ -10,7 +10,7 @@ export type TwinInfo = ZooTwinInfo;
 export type GroupScore = ZooGroupScore;
 export type EvaluationRecord = ZooEvaluation;
 export type BenchmarkRecord = ZooBenchmark;
-export type ZooSummary = ContractZooSummary;
+export type { ZooSummary };
 
 /** A zoo row without its counts. */
 export type ZooRecord = Omit<ZooSummary, 'models' | 'twins' | 'bytes'>;

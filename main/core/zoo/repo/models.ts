@@ -110,7 +110,8 @@ export function referencedShas(db: ZooDb): Set<string> {
   return new Set(db.stmt<{ sha256: string }>('SELECT DISTINCT sha256 FROM models').all().map((r) => r.sha256));
 }
 
-interface LayerRow {
+/** A layer_stats row as SQLite returns it. */
+interface LayerStatsDbRow {
   layer: string;
   op_type: string | null;
   shape: string;
@@ -142,7 +143,7 @@ export function putLayerStats(db: ZooDb, modelId: number, stats: LayerStat[]): v
 
 export function layerStatsOf(db: ZooDb, modelId: number): LayerStat[] {
   return db
-    .stmt<LayerRow>('SELECT * FROM layer_stats WHERE model_id = ? ORDER BY ordinal')
+    .stmt<LayerStatsDbRow>('SELECT * FROM layer_stats WHERE model_id = ? ORDER BY ordinal')
     .all(modelId)
     .map((r) => ({
       layer: r.layer,
