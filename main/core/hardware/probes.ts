@@ -3,7 +3,7 @@
 // inputs and outputs that does no work: `hw validate` times layer = probe - floor, in ONNX Runtime.
 import type { GraphNodeView } from './costs';
 import { effectiveLevel, parsePattern, type LayerOption } from './options';
-import { applyZeros, buildProbeModel, quantizeInt8PerColumn, type ProbeNode, type ProbeTensor } from './synth';
+import { applyZeros, buildProbeModel, packInt4Blocks, quantizeInt8PerColumn, type ProbeNode, type ProbeTensor } from './synth';
 
 export interface LayerData {
   node: GraphNodeView;
@@ -80,22 +80,7 @@ function matmulProbe(d: LayerData, o: LayerOption | undefined): Probe {
   } else if (prec === 'int4') {
     if (k % 2) return { ok: false, why: 'odd K for int4 packing' };
     const block = k >= 128 ? 128 : k >= 64 ? 64 : 32;
-    const blocks = Math.ceil(k / block);
-    const packed = new Uint8Array(n * blocks * (block / 2));
-    const scales = new Float32Array(n * blocks);
-    for (let c = 0; c < n; c++) {
-      for (let b = 0; b < blocks; b++) {
-        let mx = 0;
-        for (let r = b * block; r < Math.min(k, (b + 1) * block); r++) mx = Math.max(mx, Math.abs(wk[r * n + c]));
-        const s = mx > 0 ? mx / 7 : 1;
-        scales[c * blocks + b] = s;
-        for (let j = 0; j < block; j++) {
-          const r = b * block + j;
-          const v = r < k ? Math.max(-8, Math.min(7, Math.round(wk[r * n + c] / s))) + 8 : 8;
-          packed[(c * blocks + b) * (block / 2) + (j >> 1)] |= (j & 1) === 0 ? v & 0xf : (v & 0xf) << 4;
-        }
-      }
-    }
+    const { packed, scales, blocks } = packInt4Blocks(wk, k, n, block);
     inits.push({ name: 'Wq', dims: [n, blocks, block / 2], dtype: 'uint8', data: packed }, { name: 'Ws', dims: [n * blocks], dtype: 'float32', data: scales });
     nodes.push({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws'], outputs: [mmOut], attrs: { K: k, N: n, bits: 4, block_size: block, accuracy_level: 4 } });
   } else if (prec === 'fp16' || prec === 'bf16') {

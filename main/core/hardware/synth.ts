@@ -224,9 +224,12 @@ export function int8MatmulProbe(m: number, k: number, n: number, weights?: Float
   });
 }
 
-/** y = x·W with W int4 group-wise (block 32..128) through ORT's MatMulNBits, accuracy_level 4 (int8 compute). */
-export function int4MatmulProbe(m: number, k: number, n: number, block = 128, weights?: Float32Array): Uint8Array {
-  const w = weights ?? randomWeights(k * n, k + n);
+/**
+ * The one JS int4 packer of the timing probes: W [k, n] (row-major) symmetric per block of `block`
+ * rows per column, as MatMulNBits reads it ([n, blocks, block/2] uint8, low nibble first, zero
+ * point 8, the tail padded with 8). The pipeline's int4 goes through the native kernel instead.
+ */
+export function packInt4Blocks(w: Float32Array, k: number, n: number, block: number): { packed: Uint8Array; scales: Float32Array; blocks: number } {
   const blocks = Math.ceil(k / block);
   const packed = new Uint8Array(n * blocks * (block / 2));
   const scales = new Float32Array(n * blocks);
@@ -244,6 +247,13 @@ export function int4MatmulProbe(m: number, k: number, n: number, block = 128, we
       }
     }
   }
+  return { packed, scales, blocks };
+}
+
+/** y = x·W with W int4 group-wise (block 32..128) through ORT's MatMulNBits, accuracy_level 4 (int8 compute). */
+export function int4MatmulProbe(m: number, k: number, n: number, block = 128, weights?: Float32Array): Uint8Array {
+  const w = weights ?? randomWeights(k * n, k + n);
+  const { packed, scales, blocks } = packInt4Blocks(w, k, n, block);
   return buildProbeModel({
     inputs: [{ name: 'x', dims: [m, k] }],
     outputs: [{ name: 'y', dims: [m, n] }],
