@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { coreFolderEdges, folderCycles, type Edge } from './imports';
 
 const KNOWN_BACK_EDGES: Record<string, string> = {
-  'hardware -> pipeline': 'sensitivity analysis and the planning loop (hardware/sensitivity.ts, plan-loop.ts) run the pipeline; they belong in a planning folder above pipeline, apart from the cost model the pipeline uses',
   'runtime -> hardware': 'runtime/twin (twin check) sits above the cost model while runtime/threads and inputs sit below it; runtime/twin wants a folder of its own',
   'runtime -> pipeline': 'runtime/twin builds twins with pipeline/transform and pipeline/export, as above',
   'runtime -> methods': 'runtime/twin/export reads methods/sparsity/pattern, as above',

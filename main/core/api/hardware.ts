@@ -1,6 +1,6 @@
 // Hardware awareness as the contract, the CLI and the wizard see it: hw.targets, hw.explain,
 // hw.estimate, hw.detect (a job), plan.make, sensitivity (a job). Adapters only: the planning
-// loop is hardware/plan-loop.ts, measured profiles in the zoo are hardware/profile-store.ts.
+// loop is planning/plan-loop.ts, measured profiles in the zoo are hardware/profile-store.ts.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
@@ -12,12 +12,12 @@ import { readModelView } from '../hardware/onnx-view';
 import { parseOptionSpec } from '../hardware/options';
 import { builtinProfiles, type HardwareProfile } from '../hardware/profile';
 import { measuredProfile, targetFor, type HwCallContext } from '../hardware/profile-store';
-import { hwPlan, type PlanCallResult } from '../hardware/plan-loop';
-import type { SensitivityOptions } from '../hardware/sensitivity';
+import { hwPlan, type PlanCallResult } from '../planning/plan-loop';
+import type { SensitivityOptions } from '../planning/sensitivity';
 
 // The engine functions these calls adapt, re-exported for the hosts (CLI, IPC, web).
 export { measuredLookup, measuredProfile, targetFor, hwDetect, type DetectSummary, type HwCallContext } from '../hardware/profile-store';
-export { hwPlan, hwSensitivity, verifyPlan, type PlanArgs, type PlanAttempt, type PlanCallResult, type PlanVerification, type SensitivityArgs } from '../hardware/plan-loop';
+export { hwPlan, hwSensitivity, verifyPlan, type PlanArgs, type PlanAttempt, type PlanCallResult, type PlanVerification, type SensitivityArgs } from '../planning/plan-loop';
 
 export interface TargetRow {
   /** What --target takes: "profile:runtime". */

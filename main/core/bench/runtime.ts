@@ -2,7 +2,7 @@
 // target and run end to end by the twin runtime (runtime/twin) against the dense parent in plain
 // ONNX Runtime at batch 1, interleaved in the same run, same threads, steady protocol; for 90%
 // unstructured (CSR kernels) and 90% 4x4 blocks (BSR kernels). Next to each measurement the
-// synthesized estimate the planner used before the runtime existed (hardware/plan-check.ts) and
+// synthesized estimate the planner used before the runtime existed (planning/plan-check.ts) and
 // its error. Targets (issue): >= 1.5x at CSR 90%, >= 2x at BSR 4x4 90%.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { badInput } from '../errors';
 import { costGraph } from '../hardware/costs';
 import { readModelView } from '../hardware/onnx-view';
-import { synthesizeTwinforgeMs } from '../hardware/plan-check';
+import { synthesizeTwinforgeMs } from '../planning/plan-check';
 import { defaultThreads } from '../runtime/threads';
 import { exportTwin } from '../runtime/twin/export';
 import { timeParentAndTwin } from '../runtime/twin/time';

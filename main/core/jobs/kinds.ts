@@ -4,5 +4,5 @@ export const jobKinds: Record<string, string> = {
   'selftest': './selftest',
   'compress': '../pipeline/job',
   'hw.detect': '../hardware/detect-job',
-  'sensitivity': '../hardware/sensitivity-job',
+  'sensitivity': '../planning/sensitivity-job',
 };

@@ -1,8 +1,8 @@
 // The planner: budgets parsed strictly, the DP's plan is the least-loss plan within the budget
 // (checked against brute force), the Pareto front is monotone, and the plan is a valid recipe.
 import { describe, expect, it } from 'vitest';
-import { makePlan, parseBudget, planToRecipe, type Budget } from '../../../main/core/hardware/planner';
-import { lossOf, nsrOfDb, dbOfNsr, proxyLoss, type SensitivityEntry, type SensitivityResult } from '../../../main/core/hardware/sensitivity';
+import { makePlan, parseBudget, planToRecipe, type Budget } from '../../../main/core/planning/planner';
+import { lossOf, nsrOfDb, dbOfNsr, proxyLoss, type SensitivityEntry, type SensitivityResult } from '../../../main/core/planning/sensitivity';
 import { estimateModel } from '../../../main/core/hardware/latency';
 import { resolveTarget } from '../../../main/core/hardware/profile';
 import { validateRecipeData } from '../../../main/core/recipe/recipe';

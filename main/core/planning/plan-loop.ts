@@ -4,13 +4,13 @@
 import path from 'node:path';
 import { compressModel } from '../pipeline/runner';
 import { saveRecipeFile } from '../pipeline/recipe-file';
-import { costGraph } from './costs';
-import { readModelView } from './onnx-view';
-import type { Target } from './profile';
+import { costGraph } from '../hardware/costs';
+import { readModelView } from '../hardware/onnx-view';
+import type { Target } from '../hardware/profile';
 import { makePlan, parseBudget, planToRecipe, type Budget, type PlanPoint, type JointPlan } from './planner';
 import { measurePlanLatency, type PlanLatencyCheck } from './plan-check';
 import { analyzeSensitivity, findSensitivity, saveSensitivity, type SensitivityConfig, type SensitivityOptions, type SensitivityResult } from './sensitivity';
-import { measuredLookup, targetFor, type HwCallContext } from './profile-store';
+import { measuredLookup, targetFor, type HwCallContext } from '../hardware/profile-store';
 
 export interface SensitivityArgs extends SensitivityConfig {
   model: string;

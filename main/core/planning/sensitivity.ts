@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { TwinforgeError } from '../errors';
 import { openZoo } from '../zoo/db';
 import { getHardwareProfile, saveHardwareProfile } from '../zoo/repo/hardware';
-import { weightedLayers, type LayerCost } from './costs';
-import { costGraph } from './costs';
-import { readModelView, type ModelView } from './onnx-view';
-import { fixedLevel, parsePattern, recipePattern } from './options';
+import { weightedLayers, type LayerCost } from '../hardware/costs';
+import { costGraph } from '../hardware/costs';
+import { readModelView, type ModelView } from '../hardware/onnx-view';
+import { fixedLevel, parsePattern, recipePattern } from '../hardware/options';
 import { matchesAny } from '../methods/layers';
 import type { SensitivityEntry, SensitivityResult } from '../../../preload/contract';
 

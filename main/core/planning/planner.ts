@@ -4,11 +4,11 @@
 // a multiple-choice knapsack, solved exactly on a discretised resource by dynamic programming;
 // the DP's last row is the Pareto front of resource against loss, which the plan reports.
 import { badInput } from '../errors';
-import { weightedLayers, type LayerCost, type ModelCost } from './costs';
-import { estimateLayer, estimateModel, memoryLevelFor, workingSet, type Plan } from './latency';
-import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, recipePattern, type LayerOption } from './options';
-import { opKindOf } from './costs';
-import { PRECISION_BITS, type Target } from './profile';
+import { weightedLayers, type LayerCost, type ModelCost } from '../hardware/costs';
+import { estimateLayer, estimateModel, memoryLevelFor, workingSet, type Plan } from '../hardware/latency';
+import { bitsPerWeight, effectiveLevel, factorsFor, optionLabel, parsePattern, recipePattern, type LayerOption } from '../hardware/options';
+import { opKindOf } from '../hardware/costs';
+import { PRECISION_BITS, type Target } from '../hardware/profile';
 import { dbOfNsr, lossOf, type SensitivityResult } from './sensitivity';
 import type { PlanPoint } from '../../../preload/contract';
 

@@ -13,15 +13,15 @@ import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
 import { exportTwin } from '../runtime/twin/export';
 import { timeParentAndTwin } from '../runtime/twin/time';
-import { costGraph } from './costs';
-import { measureNativeVariant } from './calibrate-native';
-import { readModelView, type ModelView } from './onnx-view';
-import { parsePattern } from './options';
-import { medianOfRounds, timeModels, timeSteady } from './ort-time';
+import { costGraph } from '../hardware/costs';
+import { measureNativeVariant } from '../hardware/calibrate-native';
+import { readModelView, type ModelView } from '../hardware/onnx-view';
+import { parsePattern } from '../hardware/options';
+import { medianOfRounds, timeModels, timeSteady } from '../hardware/ort-time';
 import type { JointPlan } from './planner';
-import { floorProbe, layerProbe } from './probes';
-import type { Target } from './profile';
-import { layerData } from './validate';
+import { floorProbe, layerProbe } from '../hardware/probes';
+import type { Target } from '../hardware/profile';
+import { layerData } from '../hardware/validate';
 
 export interface SparseLayerTiming {
   node: string;
