@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from '../../fixtures';
-import { estimateStages } from '../../../main/core/api/estimate-call';
+import { estimateStages } from '../../../main/core/hardware/stage-estimate';
 
 let dir: string;
 let model: string;
