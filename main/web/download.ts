@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pack } from 'tar-stream';
 import type { JobRunner } from '../core/jobs/runner';
-import type { CompressJobResult } from '../core/pipeline/job';
+import type { CompressJobResult } from '../core/batch/compress-job';
 import { openZoo } from '../core/zoo/db';
 import { resolveModel, layerStatsOf } from '../core/zoo/repo/models';
 import { getTwin } from '../core/zoo/repo/twins';

@@ -288,7 +288,7 @@ export const compressCommand: CliCommand = {
     const { measuredLookup } = await import('../../core/api/hardware');
     const result = await compressModel(recipe, { signal: ctx.signal, baseDir: cwd, onProgress: (p) => rep.progress(p), onLog: (l) => rep.log(l), measuredProfile: measuredLookup(ctx.dataDir) });
     if (args.values.zoo) {
-      const { registerInZoo } = await import('../../core/pipeline/job');
+      const { registerInZoo } = await import('../../core/batch/compress-job');
       const z = await registerInZoo(String(args.values.zoo), ctx.dataDir, result, recipe, cwd);
       rep.log(`registered in zoo '${z.zoo}' as model ${z.modelId} (parent ${z.parentId})`);
     }

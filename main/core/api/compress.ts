@@ -7,10 +7,10 @@ import type { JobRunner } from '../jobs/runner';
 import type { JobSnapshot } from '../jobs/types';
 import { listMethods, type MethodDescription } from '../methods/registry';
 import { serializeRecipe, validateRecipeData } from '../recipe/recipe';
-import type { FieldIssue } from '../recipe/strict';
-import { StagedOutput } from '../pipeline/atomic';
+import type { FieldIssue } from '../strict';
+import { saveRecipeFile } from '../pipeline/recipe-file';
 import { preflight } from '../pipeline/preflight';
-import type { CompressJobParams, CompressJobResult } from '../pipeline/job';
+import type { CompressJobParams, CompressJobResult } from '../batch/compress-job';
 import type { CompressReport } from '../pipeline/report';
 import { OnnxModel } from '../model/onnx/reader';
 import { checkOpset } from '../model/onnx/opset';
@@ -76,19 +76,7 @@ function opsetIssue(r: Recipe): FieldIssue | undefined {
 
 /** recipe.save: checks the recipe, then writes it as YAML atomically. */
 export function recipeSave(args: { recipe: unknown; path: string; overwrite?: boolean }): { path: string; bytes: number } {
-  const r = validateRecipeData(args.recipe);
-  const file = path.resolve(args.path);
-  if (existsSync(file) && !args.overwrite) throw badInput(`path: ${file} exists`, 'Pass overwrite: true to replace it.');
-  const text = serializeRecipe(r, /\.json$/i.test(file) ? 'json' : 'yaml');
-  const out = new StagedOutput(path.dirname(file));
-  try {
-    out.write(path.basename(file), text);
-    out.commit(true);
-  } catch (err) {
-    out.abort();
-    throw err;
-  }
-  return { path: file, bytes: Buffer.byteLength(text) };
+  return saveRecipeFile(args.recipe, args.path, { overwrite: args.overwrite });
 }
 
 /** compress.start: validates the recipe here (errors before a worker starts), then submits the job. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { badInput, TwinforgeError } from '../errors';
 import type { JobRunner } from '../jobs/runner';
 import { StagedOutput } from '../pipeline/atomic';
-import { registerInZoo, type CompressJobResult } from '../pipeline/job';
+import { registerInZoo, type CompressJobResult } from '../batch/compress-job';
 import { parseRecipe } from '../recipe/recipe';
 
 type Run = CompressJobResult['runs'][number];

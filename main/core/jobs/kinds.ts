@@ -2,7 +2,7 @@
 // The worker process imports only modules listed here (or registered by the host at start-up).
 export const jobKinds: Record<string, string> = {
   'selftest': './selftest',
-  'compress': '../pipeline/job',
+  'compress': '../batch/compress-job',
   'hw.detect': '../hardware/detect-job',
   'sensitivity': '../planning/sensitivity-job',
 };

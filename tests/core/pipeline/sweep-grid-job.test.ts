@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../main/cli/main';
-import { run as compressJob } from '../../../main/core/pipeline/job';
+import { run as compressJob } from '../../../main/core/batch/compress-job';
 import type { JobProgress } from '../../../main/core/jobs/types';
 import { baseRecipe, compress, fixture, tempDir } from './helpers';
 

@@ -4,8 +4,9 @@ import type { JobFunction } from '../jobs/types';
 import { validateRecipeData } from '../recipe/recipe';
 import { serializeRecipe } from '../recipe/recipe';
 import { expandGrid } from '../recipe/grid';
-import { compressModel, type CompressResult } from './runner';
+import { compressModel, type CompressResult } from '../pipeline/runner';
 import type { Recipe } from '../recipe/schema';
+import { registerSingleTwin } from './single';
 
 export interface CompressJobParams {
   recipe: unknown;
@@ -23,7 +24,6 @@ export interface CompressJobResult {
 
 /** Registers a finished twin in a zoo (the zoo's own statistics and evaluation follow). */
 export async function registerInZoo(zoo: string, dataDir: string, r: CompressResult, recipe: Recipe, baseDir?: string, recipeText?: string): Promise<{ zoo: string; modelId: number; parentId: number }> {
-  const { registerSingleTwin } = await import('../batch/single');
   return registerSingleTwin({
     dataDir,
     zoo,
