@@ -16,7 +16,7 @@ import { toJson } from '../zoo/repo/json';
 import { registerTwin } from '../zoo/repo/twins';
 import { cellFacets, planBatch } from './plan';
 import { runPool } from './pool';
-import { markInterruptedRuns } from './stale';
+import { markInterruptedRuns } from '../zoo/stale';
 import type { TwinResult } from './protocol';
 import { LocalQueue, type JobQueue, type TwinTask } from './queue';
 

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { isEnvelope, TwinforgeError, type ErrorEnvelope } from '../errors';
 import { registerResult, TWIN_JOB_KIND, type BatchSummary } from '../batch/index';
 import { planBatch } from '../batch/plan';
-import { markInterruptedRuns } from '../batch/stale';
+import { markInterruptedRuns } from '../zoo/stale';
 import type { TwinTask } from '../batch/queue';
 import type { TwinResult } from '../batch/protocol';
 import type { JobProgress } from '../jobs/types';

@@ -7,7 +7,7 @@ import { deleteTwin } from './repo/twins';
 import { ModelStore } from './store';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { markInterruptedRuns, pidAlive } from '../batch/stale';
+import { markInterruptedRuns, pidAlive } from './stale';
 
 export interface RemoveResult {
   zoo: string;

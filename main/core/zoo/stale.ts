@@ -2,9 +2,9 @@
 // 'running' and its twin jobs 'queued'/'running' until someone notices the process is gone.
 // Anyone who opens the zoo for a batch or a gc notices: a run whose PID no longer exists is marked
 // interrupted (state 'failed', summary.interrupted = true; the next run redoes its twins).
-import type { ZooDb } from '../zoo/db';
-import { now } from '../zoo/db';
-import { toJson } from '../zoo/repo/json';
+import type { ZooDb } from './db';
+import { now } from './db';
+import { toJson } from './repo/json';
 
 /** Whether a process exists (EPERM: it exists but belongs to someone else). */
 export function pidAlive(pid: number): boolean {
