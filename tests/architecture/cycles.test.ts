@@ -13,7 +13,6 @@ const KNOWN_BACK_EDGES: Record<string, string> = {
   'runtime -> pipeline': 'runtime/twin builds twins with pipeline/transform and pipeline/export, as above',
   'runtime -> methods': 'runtime/twin/export reads methods/sparsity/pattern, as above',
   'methods -> pipeline': 'methods/structured/prune.ts captures activations with pipeline/calibration; calibration capture belongs below methods',
-  'cluster -> api': "cluster/job-data.ts imports api/estimate-call; import '../hardware/stage-estimate' (the engine function) instead",
   'model -> llm': 'model/hf/folder.ts reads LLM configs through llm/; the config reader belongs in model/hf',
 };
 

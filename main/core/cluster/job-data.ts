@@ -57,7 +57,7 @@ export async function estimatesFor(dataDir: string, tasks: { task: TwinTask; dat
   const out = new Map<string, { parent: number; twin: number }>();
   const targeted = tasks.filter((t) => t.data.target);
   if (!targeted.length) return out;
-  const { estimateStages } = await import('../api/estimate-call');
+  const { estimateStages } = await import('../hardware/stage-estimate');
   for (const { task, data } of targeted) {
     try {
       const r = task.recipe as { stages?: Record<string, unknown>[]; inputShapes?: Record<string, number[]> };
