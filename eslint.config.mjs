@@ -34,12 +34,6 @@ export default [
     },
   },
   {
-    // Known exception (the list shrinks): the queue benchmark drives a real web host; it belongs
-    // with the CLI's bench command, not in the engine (tests/architecture/boundaries.test.ts).
-    files: ['main/core/bench/queue.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
     files: ['renderer/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
