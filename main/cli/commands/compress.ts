@@ -8,7 +8,7 @@ import { TwinforgeError, badInput } from '../../core/errors';
 import type { JobProgress } from '../../core/jobs/types';
 import type { Recipe, Stage } from '../../core/recipe/schema';
 import { serializeRecipe, validateRecipeData } from '../../core/recipe/recipe';
-import { compressModel, type CompressResult } from '../../core/pipeline/runner';
+import { compressModel, type CompressRun } from '../../core/pipeline/runner';
 import { StagedOutput } from '../../core/pipeline/atomic';
 import { preflight } from '../../core/pipeline/preflight';
 import { parseDims, parseInputShapes, parseInputValues } from './inspect';
@@ -185,7 +185,7 @@ export class Reporter {
     }
   }
 
-  done(r: CompressResult, cell?: string): void {
+  done(r: CompressRun, cell?: string): void {
     this.closeBar();
     if (this.ctx.json) {
       const metrics: Record<string, number> = { cosine: r.metrics.cosine, sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError };
@@ -226,7 +226,7 @@ export class Reporter {
 }
 
 /** Exit code for finished runs: 3 when a gate failed. */
-export function gateExit(results: CompressResult[]): number {
+export function gateExit(results: CompressRun[]): number {
   return results.some((r) => !r.passed) ? 3 : 0;
 }
 

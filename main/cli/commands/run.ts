@@ -7,7 +7,7 @@ import type { CliCommand } from '../command';
 import { TwinforgeError, badInput } from '../../core/errors';
 import { parseRecipe } from '../../core/recipe/recipe';
 import { expandGrid } from '../../core/recipe/grid';
-import { compressModel, type CompressResult } from '../../core/pipeline/runner';
+import { compressModel, type CompressRun } from '../../core/pipeline/runner';
 import { Reporter, gateExit } from './compress';
 import { runOverQueue } from './run-queue';
 
@@ -53,7 +53,7 @@ export const runCommand: CliCommand = {
     const recipe = parseRecipe(text, { source: file });
     const cells = expandGrid(recipe);
     const rep = new Reporter(ctx);
-    const results: CompressResult[] = [];
+    const results: CompressRun[] = [];
     for (const cell of cells) {
       const outDir = args.values.out ? path.resolve(String(args.values.out), cell.id) : undefined;
       const r = await compressModel(cell.recipe, {

@@ -4,7 +4,7 @@ import type { JobFunction } from '../jobs/types';
 import { validateRecipeData } from '../recipe/recipe';
 import { serializeRecipe } from '../recipe/recipe';
 import { expandGrid } from '../recipe/grid';
-import { compressModel, type CompressResult } from '../pipeline/runner';
+import { compressModel, type CompressRun } from '../pipeline/runner';
 import type { Recipe } from '../recipe/schema';
 import { registerSingleTwin } from './single';
 
@@ -19,11 +19,11 @@ export interface CompressJobParams {
 
 export interface CompressJobResult {
   recipeYaml: string;
-  runs: (CompressResult & { cell?: string; zoo?: { zoo: string; modelId: number; parentId: number } })[];
+  runs: (CompressRun & { cell?: string; zoo?: { zoo: string; modelId: number; parentId: number } })[];
 }
 
 /** Registers a finished twin in a zoo (the zoo's own statistics and evaluation follow). */
-export async function registerInZoo(zoo: string, dataDir: string, r: CompressResult, recipe: Recipe, baseDir?: string, recipeText?: string): Promise<{ zoo: string; modelId: number; parentId: number }> {
+export async function registerInZoo(zoo: string, dataDir: string, r: CompressRun, recipe: Recipe, baseDir?: string, recipeText?: string): Promise<{ zoo: string; modelId: number; parentId: number }> {
   return registerSingleTwin({
     dataDir,
     zoo,

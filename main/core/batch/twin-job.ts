@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError } from '../errors';
 import { openModel } from '../model/index';
-import { compressModel, type CompressResult } from '../pipeline/runner';
+import { compressModel, type CompressRun } from '../pipeline/runner';
 import type { Recipe } from '../recipe/schema';
 import { ModelStore } from '../zoo/store';
 import { summarizeWeights } from '../zoo/weights';
@@ -38,7 +38,7 @@ function evalSpecOf(recipe: Recipe, baseDir: string): EvalSpec {
  * pipeline measures them when it writes the packed format; otherwise (float twins) a bitmap
  * estimate from the layer statistics stands in: 4 bytes per nonzero plus one bit per weight.
  */
-export function effectiveBytes(r: CompressResult, layers: LayerStat[], quantized: boolean): number {
+export function effectiveBytes(r: CompressRun, layers: LayerStat[], quantized: boolean): number {
   const s = r.sizes;
   if (s.packedWeightBytes !== undefined && s.denseWeightBytes !== undefined) return Math.max(0, s.twinBytes - s.denseWeightBytes + s.packedWeightBytes);
   if (quantized) return s.twinBytes;

@@ -8,7 +8,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
 import { Rng } from '../data/rng';
-import { compressModel, type CompressResult } from '../pipeline/runner';
+import { compressModel, type CompressRun } from '../pipeline/runner';
 
 export interface BenchCompressOptions {
   /** Target parameter count (default 100M). */
@@ -34,9 +34,9 @@ export interface BenchCompressResult {
   ioMs: number;
   otherMs: number;
   shares: { native: number; ort: number; io: number; other: number };
-  metrics: CompressResult['metrics'];
-  sizes: CompressResult['sizes'];
-  latencyMs?: CompressResult['latencyMs'];
+  metrics: CompressRun['metrics'];
+  sizes: CompressRun['sizes'];
+  latencyMs?: CompressRun['latencyMs'];
 }
 
 /**

@@ -60,7 +60,8 @@ export interface CompressMetrics {
   accuracyParent?: number;
 }
 
-export interface CompressResult {
+/** One pipeline run's outcome (files, metrics, sizes, report); compress.result maps it to the contract's CompressResult. */
+export interface CompressRun {
   /** The parent model file (resolved). */
   parent: string;
   /** The twin model file. */
@@ -122,7 +123,7 @@ export async function resolveInputs(recipe: Recipe, opts: CompressOptions = {}):
 }
 
 /** Compresses one model with one recipe (no grid); writes the twin and its report atomically. */
-export async function compressModel(recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
+export async function compressModel(recipe: Recipe, opts: CompressOptions = {}): Promise<CompressRun> {
   recipe = validateRecipeData(recipe);
   if (recipe.grid) throw badInput('grid: this recipe describes several runs', 'Expand it with expandGrid() (or use twinforge run) and compress each cell.');
   if (recipe.sweep) return runSweep(recipe, opts, runOnce);
@@ -137,7 +138,7 @@ export interface RunOnceExtras {
   sweep?: SweepResult;
 }
 
-export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: RunOnceExtras = {}): Promise<CompressResult> {
+export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: RunOnceExtras = {}): Promise<CompressRun> {
   const t0 = performance.now();
   const signal = opts.signal;
   const log = (line: string) => opts.onLog?.(line);
@@ -319,7 +320,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
       warnings,
       timings: allTimings,
     };
-    const result: CompressResult = {
+    const result: CompressRun = {
       parent: inputs.model,
       twin: twinPath,
       report: path.join(inputs.outDir, 'report.json'),

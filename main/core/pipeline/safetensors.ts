@@ -17,7 +17,7 @@ import { StagedOutput } from './atomic';
 import { planStage } from './plan';
 import { renderMarkdown, type CompressReport, type Sizes } from './report';
 import { checkGates } from './gates';
-import type { CompressOptions, CompressResult, ResolvedInputs } from './runner';
+import type { CompressOptions, CompressRun, ResolvedInputs } from './runner';
 import type { LayerRecord } from './transform';
 import { countZeros } from './sizes';
 import { FidelityAccumulator } from './metrics';
@@ -50,7 +50,7 @@ export function safetensorsLayers(ir: SafetensorsModel): LayerTarget[] {
     });
 }
 
-export async function compressSafetensors(recipe: Recipe, inputs: ResolvedInputs, opts: CompressOptions, warn: (w: string) => void, t0: number, warnings: string[] = []): Promise<CompressResult> {
+export async function compressSafetensors(recipe: Recipe, inputs: ResolvedInputs, opts: CompressOptions, warn: (w: string) => void, t0: number, warnings: string[] = []): Promise<CompressRun> {
   warn('safetensors input: no graph to run, so only data-free pruning applies and fidelity is measured on the weights, not on outputs.');
   const ir = SafetensorsModel.open(inputs.model);
   const staged = new StagedOutput(inputs.outDir);

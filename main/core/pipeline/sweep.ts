@@ -3,10 +3,10 @@
 // falls much faster). Then the twin at the knee is built and exported like any other.
 import type { Recipe } from '../recipe/schema';
 import { TwinforgeError } from '../errors';
-import type { CompressOptions, CompressResult, RunOnceExtras } from './runner';
+import type { CompressOptions, CompressRun, RunOnceExtras } from './runner';
 
 /** One compression run (runner.ts's runOnce), passed in so the sweep does not import the runner back. */
-export type RunOnce = (recipe: Recipe, opts: CompressOptions, extras?: RunOnceExtras) => Promise<CompressResult>;
+export type RunOnce = (recipe: Recipe, opts: CompressOptions, extras?: RunOnceExtras) => Promise<CompressRun>;
 
 export interface SweepPoint {
   level: number;
@@ -54,7 +54,7 @@ export function findKnee(levels: number[], values: number[]): number {
   return levels[best];
 }
 
-export async function runSweep(recipe: Recipe, opts: CompressOptions, runOnce: RunOnce): Promise<CompressResult> {
+export async function runSweep(recipe: Recipe, opts: CompressOptions, runOnce: RunOnce): Promise<CompressRun> {
   const sweep = recipe.sweep!;
   const stages = recipe.stages ?? [];
   const stage = sweep.stage ?? stages.findIndex((s) => s.type === 'prune');

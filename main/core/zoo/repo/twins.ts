@@ -19,7 +19,8 @@ export interface NewTwin {
   benchmarks?: BenchmarkInput[];
 }
 
-interface TwinRow extends ModelRow {
+/** A twin row as SQLite returns it (the contract's TwinRow is what the UI receives). */
+interface TwinDbRow extends ModelRow {
   grid_key: string | null;
   recipe: string;
   recipe_format: 'yaml' | 'json';
@@ -34,7 +35,7 @@ interface TwinRow extends ModelRow {
   created_at: string;
 }
 
-function toTwin(r: TwinRow): TwinRecord {
+function toTwin(r: TwinDbRow): TwinRecord {
   return {
     ...toModel(r),
     parentId: r.parent_id!,
@@ -99,19 +100,19 @@ function withoutRef(e: EvaluationInput): Omit<EvaluationInput, 'referenceId'> {
 }
 
 export function getTwin(db: ZooDb, id: number): TwinRecord | undefined {
-  const r = db.stmt<TwinRow>(`${TWIN_SELECT} WHERE t.model_id = ?`).get(id);
+  const r = db.stmt<TwinDbRow>(`${TWIN_SELECT} WHERE t.model_id = ?`).get(id);
   return r ? toTwin(r) : undefined;
 }
 
 /** Direct twins of a model, by method, pattern and level. */
 export function twinsOf(db: ZooDb, parentId: number): TwinRecord[] {
-  return db.stmt<TwinRow>(`${TWIN_SELECT} WHERE m.parent_id = ? ORDER BY t.method, t.pattern, t.level, m.id`).all(parentId).map(toTwin);
+  return db.stmt<TwinDbRow>(`${TWIN_SELECT} WHERE m.parent_id = ? ORDER BY t.method, t.pattern, t.level, m.id`).all(parentId).map(toTwin);
 }
 
 /** Every twin whose parent is a member of the zoo. */
 export function twinsOfZoo(db: ZooDb, zooId: number): TwinRecord[] {
   return db
-    .stmt<TwinRow>(`${TWIN_SELECT} JOIN zoo_models zm ON zm.model_id = m.parent_id WHERE zm.zoo_id = ? ORDER BY m.parent_id, t.method, t.pattern, t.level, m.id`)
+    .stmt<TwinDbRow>(`${TWIN_SELECT} JOIN zoo_models zm ON zm.model_id = m.parent_id WHERE zm.zoo_id = ? ORDER BY m.parent_id, t.method, t.pattern, t.level, m.id`)
     .all(zooId)
     .map(toTwin);
 }
@@ -126,7 +127,7 @@ export function existingGridKeys(db: ZooDb, keys: string[]): Set<string> {
 
 /** Twins with exactly this connectivity (same overall mask hash): candidates for a sparse soup. */
 export function twinsWithMask(db: ZooDb, maskHash: string): TwinRecord[] {
-  return db.stmt<TwinRow>(`${TWIN_SELECT} WHERE t.mask_hash = ? ORDER BY m.id`).all(maskHash).map(toTwin);
+  return db.stmt<TwinDbRow>(`${TWIN_SELECT} WHERE t.mask_hash = ? ORDER BY m.id`).all(maskHash).map(toTwin);
 }
 
 /** Groups of two or more twins sharing a mask hash, largest first. */
