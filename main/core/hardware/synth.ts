@@ -1,24 +1,9 @@
 // Probe models: tiny ONNX graphs built in memory so the latency model can be calibrated and the
 // explainer's verdicts measured on the real runtime (one op at a time, dense vs variant). This is
 // not the model writer: it builds only the few single-op graphs that timing needs.
-import { create, toBinary } from '@bufbuild/protobuf';
-import {
-  AttributeProtoSchema,
-  AttributeProto_AttributeType,
-  GraphProtoSchema,
-  ModelProtoSchema,
-  NodeProtoSchema,
-  OperatorSetIdProtoSchema,
-  TensorProtoSchema,
-  TensorProto_DataType,
-  TensorShapeProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TypeProtoSchema,
-  TypeProto_TensorSchema,
-  ValueInfoProtoSchema,
-  type AttributeProto,
-  type GraphProto,
-} from 'onnx-buf';
+import { toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type GraphProto } from 'onnx-buf';
+import { graphProto, modelProto, node, tensorProto, valueInfo, type AttrInit } from '../model/onnx/build';
 
 export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'float16' | 'bfloat16' | 'bool';
 
@@ -54,77 +39,31 @@ export interface ProbeGraph {
   nodes: ProbeNode[];
 }
 
-const DT: Record<ProbeDtype, TensorProto_DataType> = {
-  float32: TensorProto_DataType.FLOAT,
-  int8: TensorProto_DataType.INT8,
-  uint8: TensorProto_DataType.UINT8,
-  int32: TensorProto_DataType.INT32,
-  int64: TensorProto_DataType.INT64,
-  float16: TensorProto_DataType.FLOAT16,
-  bfloat16: TensorProto_DataType.BFLOAT16,
-  bool: TensorProto_DataType.BOOL,
-};
-
-function valueInfo(name: string, dims: number[], dtype: ProbeDtype = 'float32') {
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, {
-      value: {
-        case: 'tensorType',
-        value: create(TypeProto_TensorSchema, {
-          elemType: DT[dtype],
-          shape: create(TensorShapeProtoSchema, {
-            dim: dims.map((d) => create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } })),
-          }),
-        }),
-      },
-    }),
-  });
+// Probe attributes are typed by their form: a number is INT, an array INTS, {float} FLOAT.
+function attr(key: string, v: ProbeAttr): AttrInit {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return { i: v };
+  if (Array.isArray(v)) return { ints: v };
+  return 'graph' in v ? graphOf(v.graph, key) : { f: v.float };
 }
 
-function attribute(name: string, v: ProbeAttr): AttributeProto {
-  if (typeof v === 'string') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(v) });
-  if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
-  if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map((x) => BigInt(x)) });
-  if ('graph' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: graphOf(v.graph, name) });
-  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.float });
-}
-
+// Built with the one ONNX graph builder (model/onnx/build.ts).
 function graphOf(g: ProbeGraph, name: string): GraphProto {
-  return create(GraphProtoSchema, {
+  const bytes = (t: ProbeTensor) => new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength);
+  return graphProto({
     name,
-    input: g.inputs.map((i) => valueInfo(i.name, i.dims, i.dtype)),
-    output: g.outputs.map((o) => valueInfo(o.name, o.dims, o.dtype)),
-    initializer: g.initializers.map((t) =>
-      create(TensorProtoSchema, {
-        name: t.name,
-        dims: t.dims.map((d) => BigInt(d)),
-        dataType: DT[t.dtype],
-        rawData: new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength),
-      }),
-    ),
-    node: g.nodes.map((n, i) =>
-      create(NodeProtoSchema, {
-        name: `${name}_${n.op}_${i}`,
-        opType: n.op,
-        domain: n.domain ?? '',
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
-      }),
+    inputs: g.inputs.map((i) => valueInfo(i.name, i.dtype ?? 'float32', i.dims)),
+    outputs: g.outputs.map((o) => valueInfo(o.name, o.dtype ?? 'float32', o.dims)),
+    initializers: g.initializers.map((t) => tensorProto(t.name, t.dtype, t.dims, { bytes: bytes(t) })),
+    nodes: g.nodes.map((n, i) =>
+      node(n.op, n.inputs, n.outputs, Object.fromEntries(Object.entries(n.attrs ?? {}).map(([k, v]) => [k, attr(k, v)])), { name: `${name}_${n.op}_${i}`, ...(n.domain ? { domain: n.domain } : {}) }),
     ),
   });
 }
 
 /** Serialises a probe graph to ONNX bytes (opset 17 + com.microsoft 1). */
 export function buildProbeModel(g: ProbeGraph): Uint8Array {
-  const graph = graphOf(g, 'twinforge-probe');
-  const model = create(ModelProtoSchema, {
-    irVersion: 8n,
-    producerName: 'twinforge-probe',
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n }), create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n })],
-    graph,
-  });
+  const model = modelProto({ graph: graphOf(g, 'twinforge-probe'), opsets: { '': 17, 'com.microsoft': 1 }, irVersion: 8, producer: { name: 'twinforge-probe', version: '' } });
   return toBinary(ModelProtoSchema, model);
 }
 
