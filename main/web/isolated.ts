@@ -5,7 +5,7 @@ import { engineModule, forkWorker, sendToWorker } from '../core/jobs/worker-laun
 import { TwinforgeError, isEnvelope, fromEnvelope } from '../core/errors';
 
 /** Calls that read a model file the caller names: these never run in the host's own process. */
-export const ISOLATED_CALLS = new Set(['model.inspect', 'model.weightHistogram', 'model.groups']);
+export const ISOLATED_CALLS = new Set(['model.inspect', 'model.weightHistogram', 'model.groups', 'data.inspect']);
 
 export interface IsolationLimits {
   /** V8 heap cap of the worker (MiB). */

@@ -3,13 +3,14 @@
 // a twin made from that twin shows three generations and compares side by side with its parent
 // twin; the twin file, its archive and the zoo copy download through the browser and load in
 // ONNX Runtime. Screenshots: tests/e2e/artifacts/real-5-twin-page.png, real-6-download.png.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { extract } from 'tar-stream';
+import { writeNpy } from '../../main/core/data/npy';
 import { artifacts, describeE2E, root, startApp, type App } from './support/harness';
 
 const TORCH = path.join(root, 'tests', 'fixtures', 'torch');
@@ -61,6 +62,10 @@ describeE2E('a twin in the zoo and in the browser', () => {
       prepare: (dataDir) => {
         mkdirSync(path.join(dataDir, 'models'), { recursive: true });
         copyFileSync(path.join(TORCH, MODEL), path.join(dataDir, 'models', MODEL));
+        // Samples for the Data step: ten of the model's [64] input, and ten of a wrong width.
+        mkdirSync(path.join(dataDir, 'samples'), { recursive: true });
+        writeFileSync(path.join(dataDir, 'samples', 'good.npy'), writeNpy({ dtype: 'float32', shape: [10, 64], data: new Float32Array(640).map((_, i) => Math.cos(i)) }));
+        writeFileSync(path.join(dataDir, 'samples', 'bad.npy'), writeNpy({ dtype: 'float32', shape: [10, 63], data: new Float32Array(630) }));
       },
     });
   });
@@ -100,8 +105,11 @@ describeE2E('a twin in the zoo and in the browser', () => {
       // follow the pruning): the bars fill as stages finish, not when the run ends.
       const seen = await page.waitForFunction(
         () => {
-          const jp = document.querySelector('[data-test=job-progress]');
-          const cells = [...document.querySelectorAll('[data-test=layer-progress] .cell')];
+          // Runs in the page (the test's own tsconfig has no DOM types).
+          type El = { getAttribute(n: string): string | null };
+          const doc = (globalThis as unknown as { document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> } }).document;
+          const jp = doc.querySelector('[data-test=job-progress]');
+          const cells = [...doc.querySelectorAll('[data-test=layer-progress] .cell')];
           if (!jp || !cells.length) return null;
           if (jp.getAttribute('data-state') !== 'running') return jp.getAttribute('data-state');
           return cells.every((c) => c.getAttribute('data-done') === '1') ? 'live' : null;
@@ -240,6 +248,15 @@ describeE2E('a twin in the zoo and in the browser', () => {
 
   it('"My samples" without a file blocks Next with a plain sentence, and the Run step says it in words', async () => {
     const { page } = app;
+    // The twin open in the wizard was just deleted: back to the original model file.
+    await page.getByTestId('nav-wizard').click();
+    await goStep(1, 'model');
+    await page.getByTestId('open-file').click();
+    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
+    await page.locator('[data-test=file-picker] [data-name="models"]').dblclick();
+    await page.locator(`[data-test=file-picker] [data-name="${MODEL}"]`).click();
+    await page.getByTestId('picker-choose').click();
+    await expect.poll(() => page.getByTestId('model-path').textContent(), { timeout: 60_000 }).toContain(MODEL);
     await goStep(4, 'data');
     await page.getByTestId('data-files').check();
     await page.getByTestId('next').click();
@@ -247,6 +264,15 @@ describeE2E('a twin in the zoo and in the browser', () => {
     expect(await step()).toBe('data');
     expect(await page.getByTestId('data-blocked').textContent()).toMatch(/Choose your samples first/);
     await app.shot('real-7-no-samples');
+    // A sample file is read with the run's own loader as soon as it is named: its shape per input.
+    const cal = page.getByLabel('Calibration data path');
+    await cal.fill(path.join(app.dataDir, 'samples', 'good.npy'));
+    await expect.poll(() => page.getByTestId('held-calibration').textContent(), { timeout: 60_000 }).toContain('10 samples');
+    expect(await page.getByTestId('held-calibration').textContent()).toMatch(/x\s*one sample \[64\]/);
+    await app.shot('real-9-sample-shapes');
+    await cal.fill(path.join(app.dataDir, 'samples', 'bad.npy'));
+    await expect.poll(() => page.getByTestId('held-calibration').locator('[role=alert], .error, .notice').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await cal.fill('');
     // Jumping ahead with the keyboard is refused the same way; back to synthetic, it goes on.
     await page.keyboard.press('Alt+5');
     expect(await step()).toBe('data');
