@@ -9,6 +9,7 @@ import { getAppInfo } from './app';
 import { checkWritePath } from '../fs-policy';
 import { inspectModelCall } from './model-call';
 import { modelGroupsCall } from './groups-call';
+import { dataInspectCall } from './data-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
 import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
@@ -40,6 +41,7 @@ export const handlers: Handlers = {
   'jobs.selftest': (a, s) => s.jobs.submit('selftest', a, { title: 'Self-test' }),
   'model.inspect': (a) => inspectModelCall(a.path, a.inputShapes),
   'model.groups': (a) => modelGroupsCall(a.path),
+  'data.inspect': (a) => dataInspectCall(a),
   'model.weightHistogram': (a) => weightHistogram(a.path, a.layer, a.bins),
 
   'files.list': (a, s) => listFiles(s.dataDir, a, s.host),
