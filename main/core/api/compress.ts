@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
+import type { CompressResult } from '../../../preload/contract';
 import type { JobRunner } from '../jobs/runner';
 import type { JobSnapshot } from '../jobs/types';
 import { listMethods, type MethodDescription } from '../methods/registry';
@@ -87,7 +88,7 @@ export function compressStart(jobs: JobRunner, args: { recipe: Record<string, un
 }
 
 /** compress.result: the outcome of a finished compress job, in the contract's shape. */
-export function compressResult(jobs: JobRunner, args: { id: string }): Record<string, unknown> {
+export function compressResult(jobs: JobRunner, args: { id: string }): CompressResult {
   const snap = jobs.get(args.id);
   if (snap.kind !== 'compress') throw badInput(`id: job ${args.id} is a '${snap.kind}' job, not a compression`);
   if (snap.state !== 'done') {
@@ -100,7 +101,7 @@ export function compressResult(jobs: JobRunner, args: { id: string }): Record<st
 }
 
 /** Maps a pipeline result (and its report file) to the contract's CompressResult. */
-export function toContractResult(r: CompressJobResult['runs'][number], recipeYaml?: string, cells?: unknown[]): Record<string, unknown> {
+export function toContractResult(r: CompressJobResult['runs'][number], recipeYaml?: string, cells?: unknown[]): CompressResult {
   let report: CompressReport | undefined;
   try {
     report = JSON.parse(readFileSync(r.report, 'utf8')) as CompressReport;
@@ -139,11 +140,11 @@ export function toContractResult(r: CompressJobResult['runs'][number], recipeYam
     gates: r.gates.map((g) => ({ name: g.gate, ok: g.passed, value: g.value, limit: g.limit })),
     recipe: report?.recipe,
     ...(recipeYaml ? { recipeYaml } : {}),
-    zoo: (r as { zoo?: unknown }).zoo ?? null,
+    zoo: r.zoo ?? null,
     warnings: r.warnings,
     passed: r.passed,
     ...(r.sweep ? { sweep: r.sweep } : {}),
-    ...(report?.structured ? { structured: report.structured } : {}),
+    ...(report?.structured ? { structured: report.structured.map((s) => ({ ...s })) } : {}),
     ...(cells ? { cells } : {}),
   };
 }
