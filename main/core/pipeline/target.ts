@@ -1,22 +1,14 @@
 // --target / --budget against the hardware engineer's profiles: an unknown target is an error
 // naming the field (exit 2); 'this-machine' needs a measured profile from the zoo, so it is
-// recorded with a warning when none is at hand. Without the hardware module the target is only
-// recorded.
+// recorded with a warning when none is at hand.
 import { TwinforgeError } from '../errors';
-import type { MeasuredProfileLookup } from '../hardware/profile';
+import { resolveTarget, type MeasuredProfileLookup } from '../hardware/profile';
 import type { Recipe } from '../recipe/schema';
 
 export async function checkTarget(recipe: Recipe, warn: (w: string) => void, measured?: MeasuredProfileLookup): Promise<string | undefined> {
   if (!recipe.target) return undefined;
-  let resolveTarget: ((spec: string, lookup?: MeasuredProfileLookup) => { id: string }) | undefined;
   try {
-    ({ resolveTarget } = await import('../hardware/profile'));
-  } catch {
-    warn(`target '${recipe.target}' is recorded but not checked (no hardware profiles in this build)`);
-    return undefined;
-  }
-  try {
-    return resolveTarget!(recipe.target, measured).id;
+    return resolveTarget(recipe.target, measured).id;
   } catch (err) {
     if (recipe.target.split(':')[0] === 'this-machine') {
       warn(`target 'this-machine' has no measured profile yet (twinforge hw detect); recorded only`);
