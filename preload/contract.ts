@@ -773,6 +773,10 @@ export const calls = {
     'One model: lineage, twins, layer statistics, evaluations and benchmarks.',
   ),
   'zoo.remove': call<{ [k: string]: unknown }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
+  'zoo.exportModel': call<{ dir: string; files: { path: string; kind: string; bytes: number }[] }>()(
+    z.object({ model: ModelRef, dir: FilePath, overwrite: z.boolean().optional() }).strict(),
+    "Copies a zoo model's file (and a twin's recipe) into a folder; existing files only with overwrite: true.",
+  ),
   'zoo.removeTwin': call<{ twins: number; files: number; keptFiles: number }>()(
     z.object({ model: ModelRef }).strict(),
     'Deletes one twin and the twins made from it; their files go unless another model uses them.',

@@ -15,6 +15,7 @@ import { getTwin } from '../core/zoo/repo/twins';
 import { evaluationsOf } from '../core/zoo/repo/evaluations';
 import { benchmarksOf } from '../core/zoo/repo/benchmarks';
 import { ModelStore } from '../core/zoo/store';
+import { modelFileName } from '../core/api/zoo-export-model';
 
 export const DOWNLOAD_PATH = '/api/download/';
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -167,11 +168,6 @@ function outsideFail(file: string): Fail {
   };
 }
 
-/** A zoo model's file name with the extension of its format. */
-function modelFileName(name: string, format: string): string {
-  const ext = format === 'safetensors' ? '.safetensors' : '.onnx';
-  return name.toLowerCase().endsWith(ext) ? name : `${name}${ext}`;
-}
 
 async function zooDownload(req: IncomingMessage, res: ServerResponse, rest: string, dataDir: string): Promise<true> {
   const tar = rest.endsWith('.tar');

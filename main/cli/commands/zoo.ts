@@ -1,7 +1,9 @@
 // `twinforge zoo …`: the zoo registry from the command line, over the same core functions as
 // the contract's zoo.* calls. Every subcommand takes --json for one machine-readable object.
 import type { CliCommand, CliContext, ParsedCommandArgs } from '../command';
+import path from 'node:path';
 import { badInput } from '../../core/errors';
+import { zooExportModel } from '../../core/api/zoo-export-model';
 import {
   zooAnalyze,
   zooCreate,
@@ -32,6 +34,7 @@ const USAGE = `Usage: twinforge zoo <subcommand> [options]
   zoo model MODEL                                     one model: lineage, layers, evaluations, benchmarks
   zoo rm NAME                                         remove a zoo (files another zoo uses stay)
   zoo rm-twin MODEL                                   delete one twin and the twins made from it
+  zoo export-model MODEL DIR [--overwrite]            copy a model's file (and a twin's recipe) into DIR
   zoo export NAME FILE                                write a portable archive (.tar, or .tar.gz)
   zoo import-archive FILE [--as NAME]                 read an archive as a new zoo
   zoo analyze NAME [--dataset HASH] [--threshold X]   population statistics per method and level
@@ -102,6 +105,7 @@ export const zooCommand: CliCommand = {
     dataset: { type: 'string' },
     threshold: { type: 'string' },
     'grace-ms': { type: 'string' },
+    overwrite: { type: 'boolean' },
   },
   async run(args, ctx) {
     const sub = args.positionals[0];
@@ -163,6 +167,12 @@ export const zooCommand: CliCommand = {
         const [name] = need(args, 1, 'the zoo NAME');
         const r = zooRemove(c, { name });
         print(ctx, r, () => `removed zoo '${r.zoo}': ${r.models} model(s), ${r.twins} twin(s), ${r.files} file(s) deleted, ${r.keptFiles} kept (still used elsewhere)\n`);
+        return 0;
+      }
+      case 'export-model': {
+        const [model, dir] = need(args, 2, 'the MODEL (id, name or sha256 prefix) and the folder DIR');
+        const r = zooExportModel(c.dataDir, { model, dir: path.resolve(dir), overwrite: Boolean(args.values.overwrite) });
+        print(ctx, r, () => r.files.map((f) => `${f.path} (${mb(f.bytes)})\n`).join(''));
         return 0;
       }
       case 'rm-twin': {

@@ -16,6 +16,7 @@ import { compressResult, methodsList, recipeSave, recipeValidate } from './compr
 import { startCompression } from './compress-call';
 import { hwExplain, hwTargets, planMakeCall } from './hardware';
 import { zooModelFile } from './zoo-file-call';
+import { zooExportModel } from './zoo-export-model';
 import { exportRun, registerRun } from './twin-call';
 import { estimateStages } from './estimate-call';
 import { zooGrids } from '../cluster/progress';
@@ -71,6 +72,7 @@ export const handlers: Handlers = {
   'zoo.model': (a, s) => zooModel({ dataDir: s.dataDir }, a),
   'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
   'zoo.removeTwin': (a, s) => zooRemoveTwin({ dataDir: s.dataDir }, a),
+  'zoo.exportModel': (a, s) => zooExportModel(s.dataDir, { ...a, dir: checkWritePath(s, a.dir, 'dir') }),
   'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
   'zoo.grids': (a, s) => zooGrids(s.dataDir, a),
 };

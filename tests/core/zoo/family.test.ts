@@ -11,6 +11,9 @@ import { removeTwin } from '../../../main/core/zoo/maintenance';
 import { zooModel, zooRemoveTwin } from '../../../main/core/api/zoo';
 import { seedZoo, tempDir, tinyOnnx } from './helpers';
 import { main } from '../../../main/cli/main';
+import { zooExportModel } from '../../../main/core/api/zoo-export-model';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const dirs: (() => void)[] = [];
 afterEach(() => {
@@ -84,8 +87,26 @@ describe('model families', () => {
     const orig = await cli('zoo', 'rm-twin', String(parents[0]));
     expect(orig.code).toBe(2);
     expect(orig.out).toMatch(/original, not a twin/);
+    const out = path.join(d.dataDir, 'exported');
+    const ex = await cli('zoo', 'export-model', String(twins[0]), out, '--json');
+    expect(ex.code).toBe(0);
+    expect(JSON.parse(ex.out).files).toHaveLength(2);
+    expect((await cli('zoo', 'export-model', String(twins[0]), out)).code).toBe(2);
     const ok = await cli('zoo', 'rm-twin', String(twins[0]), '--json');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.out)).toEqual({ twins: 1, files: 1, keptFiles: 0 });
+  });
+
+  it('exports a twin file and its recipe to a folder, and never over an earlier export unasked', () => {
+    const d = db();
+    const { twins } = seedZoo(d, 'z', 1, [{ method: 'magnitude', pattern: 'unstructured', level: 0.5 }]);
+    const dir = path.join(d.dataDir, 'out');
+    const r = zooExportModel(d.dataDir, { model: String(twins[0]), dir });
+    expect(r.files.map((f) => path.basename(f.path)).sort()).toEqual(['m0-magnitude-0.5.onnx', 'recipe.yaml']);
+    const m = getModel(d, twins[0]!)!;
+    expect(Buffer.compare(readFileSync(path.join(dir, 'm0-magnitude-0.5.onnx')), readFileSync(new ModelStore(d.dataDir).pathOf(m.sha256)))).toBe(0);
+    expect(readFileSync(path.join(dir, 'recipe.yaml'), 'utf8')).toContain('method: magnitude');
+    expect(() => zooExportModel(d.dataDir, { model: String(twins[0]), dir })).toThrow(/already holds/);
+    expect(zooExportModel(d.dataDir, { model: String(twins[0]), dir, overwrite: true }).files).toHaveLength(2);
   });
 });
