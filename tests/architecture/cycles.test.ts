@@ -13,7 +13,6 @@ const KNOWN_BACK_EDGES: Record<string, string> = {
   'runtime -> pipeline': 'runtime/twin builds twins with pipeline/transform and pipeline/export, as above',
   'runtime -> methods': 'runtime/twin/export reads methods/sparsity/pattern, as above',
   'methods -> pipeline': 'methods/structured/prune.ts captures activations with pipeline/calibration; calibration capture belongs below methods',
-  'model -> llm': 'model/hf/folder.ts reads LLM configs through llm/; the config reader belongs in model/hf',
 };
 
 function describeCycle(cycle: string[], edges: Edge[]): string {

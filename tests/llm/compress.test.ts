@@ -11,7 +11,7 @@ import { main } from '../../main/cli/main';
 import { parseNpy, toFloat32 } from '../../main/core/data/npy';
 import { HfFolder, LINEARS, linearName, linearShape } from '../../main/core/model/hf/folder';
 import { SafetensorsModel } from '../../main/core/model/safetensors/reader';
-import { unpackBitmask, unpackInt8, unpackQuantized } from '../../main/core/llm/ct-format';
+import { unpackBitmask, unpackInt8, unpackQuantized } from '../../main/core/model/hf/ct-format';
 import { compressLlm } from '../../main/core/llm/compress';
 import { perplexity } from '../../main/core/llm/evaluate';
 import { loadTokens } from '../../main/core/llm/tokens';
@@ -110,7 +110,7 @@ describe('compress a Hugging Face folder', () => {
       const back = unpackQuantized(new Int32Array(packed.raw().buffer), scale.f32(), rows, cols);
       // The dense twin is stored in fp16: decoded values rounded the same way must agree.
       const d = dense.get(`${p}.weight`)!.f32();
-      const { roundTo } = await import('../../main/core/llm/ct-format');
+      const { roundTo } = await import('../../main/core/model/hf/ct-format');
       expect(sameValues(roundTo('float16', back), d)).toBe(true);
       expect(new Set(Array.from(back.subarray(0, 128), (v, i) => Math.round(v / scale.f32()[Math.floor(i / 128)]))).size).toBeLessThanOrEqual(16);
     }
@@ -143,7 +143,7 @@ describe('compress a Hugging Face folder', () => {
     const ct = tensors(out);
     const dense = tensors(path.join(out, 'dense'));
     const c = HfFolder.open(MODEL).config;
-    const { roundTo } = await import('../../main/core/llm/ct-format');
+    const { roundTo } = await import('../../main/core/model/hf/ct-format');
     for (const lin of LINEARS) {
       const [rows, cols] = linearShape(c, lin);
       const p = linearName(0, lin).replace(/\.weight$/, '');

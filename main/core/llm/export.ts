@@ -10,7 +10,7 @@ import type { DType } from '../model/dtype';
 import { encodeFromNumbers } from '../model/dtype';
 import { type HfFolder, LINEARS, linearName, linearShape } from '../model/hf/folder';
 import { type SafetensorsTensor, saveSafetensors } from '../model/safetensors/writer';
-import { type CtFormat, type CtSchemeInput, type CtTensor, intQuantized, packQuantized, quantizationConfig, roundTo, sparse24Bitmask, unpackInt8, unpackQuantized } from './ct-format';
+import { type CtFormat, type CtSchemeInput, type CtTensor, intQuantized, packQuantized, quantizationConfig, roundTo, sparse24Bitmask, unpackInt8, unpackQuantized } from '../model/hf/ct-format';
 import type { CompressedBlock } from './sequential';
 
 const COPIED = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'tokenizer.model'];

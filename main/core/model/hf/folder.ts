@@ -9,7 +9,7 @@ import type { DType } from '../dtype';
 import type { Weight } from '../ir';
 import { SafetensorsModel } from '../safetensors/reader';
 import { type LlmConfig, parseLlmConfig } from './config';
-import { unpackBitmask, unpackInt8, unpackQuantized } from '../../llm/ct-format';
+import { unpackBitmask, unpackInt8, unpackQuantized } from './ct-format';
 
 /** The linear layers of one decoder block, in the order a forward pass meets them. */
 export const LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;

@@ -9,9 +9,9 @@
 //    row order), PREFIX.bitmask uint8 [out, ceil(in/8)] (numpy packbits, little bit order: bit
 //    k of byte b is column 8b+k), PREFIX.shape int64 [2, 1].
 // Everything else (norms, embeddings, lm_head, dense linears) is stored as usual.
-import type { DType } from '../model/dtype';
-import { decodeToFloat32, encodeFromNumbers } from '../model/dtype';
-import { TwinforgeError } from '../errors';
+import type { DType } from '../dtype';
+import { decodeToFloat32, encodeFromNumbers } from '../dtype';
+import { TwinforgeError } from '../../errors';
 
 export const CT_QUANT_METHOD = 'compressed-tensors';
 
