@@ -12,7 +12,6 @@ const KNOWN_BACK_EDGES: Record<string, string> = {
   'runtime -> hardware': 'runtime/twin (twin check) sits above the cost model while runtime/threads and inputs sit below it; runtime/twin wants a folder of its own',
   'runtime -> pipeline': 'runtime/twin builds twins with pipeline/transform and pipeline/export, as above',
   'runtime -> methods': 'runtime/twin/export reads methods/sparsity/pattern, as above',
-  'methods -> pipeline': 'methods/structured/prune.ts captures activations with pipeline/calibration; calibration capture belongs below methods',
 };
 
 function describeCycle(cycle: string[], edges: Edge[]): string {

@@ -9,7 +9,7 @@ import ort from 'onnxruntime-node';
 import { badInput } from '../errors';
 import { ModelEditor } from '../model/onnx/editor';
 import { analyzeModel } from '../model/analysis';
-import { pruneStructured } from '../methods/structured/prune';
+import { pruneStructured } from '../pipeline/structured-prune';
 import { measureLatency } from '../runtime/latency';
 import { packageRoot } from '../paths';
 import { registerBench, type BenchArgs, type BenchContext } from './registry';

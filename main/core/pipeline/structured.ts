@@ -6,7 +6,7 @@
 import type { LayerTarget } from '../methods/layers';
 import { analyzeModel } from '../model/analysis';
 import type { ModelIR } from '../model/ir';
-import { pruneStructured, type GroupReport, type RefitReport } from '../methods/structured/prune';
+import { pruneStructured, type GroupReport, type RefitReport } from './structured-prune';
 import type { Allocation, Importance } from '../methods/structured/importance';
 import type { StagePlan } from './plan';
 import type { LayerRecord, TransformContext } from './transform';

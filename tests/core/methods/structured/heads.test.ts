@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { ModelEditor } from '../../../../main/core/model/onnx/editor';
 import { buildGroups } from '../../../../main/core/methods/structured/depgraph';
 import { removeGroupChannels } from '../../../../main/core/methods/structured/apply';
-import { pruneStructured } from '../../../../main/core/methods/structured/prune';
+import { pruneStructured } from '../../../../main/core/pipeline/structured-prune';
 import { cosine, runOrt, tempDir, torchFixture } from './helpers';
 
 const tmp = tempDir();

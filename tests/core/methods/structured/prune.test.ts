@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { ModelEditor } from '../../../../main/core/model/onnx/editor';
 import { findLayers } from '../../../../main/core/methods/layers';
-import { pruneStructured, type StructuredOptions } from '../../../../main/core/methods/structured/prune';
+import { pruneStructured, type StructuredOptions } from '../../../../main/core/pipeline/structured-prune';
 import { cosine, floatDataset, handmadeModel, normal, runOrt, tempDir, torchFixture } from './helpers';
 
 const tmp = tempDir();

@@ -2,17 +2,17 @@
 // channels (summed over its members), allocate removals (uniform or global), remove them
 // physically, and optionally re-fit the layers that read them by least squares. Returns the
 // honest per-group account: channels before -> after, or the reason and the blocking node.
-import type { ModelEditor } from '../../model/onnx/editor';
-import type { NodeInfo } from '../../model/ir';
-import type { Dataset } from '../../data/dataset';
-import { runPass } from '../../pipeline/calibration';
-import { tensorProto } from '../../model/onnx/build';
-import type { OnnxModel } from '../../model/onnx/reader';
-import { buildGroups, type ChannelGroup } from './depgraph';
-import { allocate, groupScores, type Allocation, type Importance } from './importance';
-import { entriesOf, removeGroupChannels } from './apply';
-import { convRows, denseRows, residual, solveRidge, type FitProblem } from './refit';
-import { rng } from '../../runtime/inputs';
+import type { ModelEditor } from '../model/onnx/editor';
+import type { NodeInfo } from '../model/ir';
+import type { Dataset } from '../data/dataset';
+import { runPass } from './calibration';
+import { tensorProto } from '../model/onnx/build';
+import type { OnnxModel } from '../model/onnx/reader';
+import { buildGroups, type ChannelGroup } from '../methods/structured/depgraph';
+import { allocate, groupScores, type Allocation, type Importance } from '../methods/structured/importance';
+import { entriesOf, removeGroupChannels } from '../methods/structured/apply';
+import { convRows, denseRows, residual, solveRidge, type FitProblem } from '../methods/structured/refit';
+import { rng } from '../runtime/inputs';
 
 export interface StructuredOptions {
   /** Share of channels to remove per group (the producers' level). */
