@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { TwinforgeError } from '../errors';
 import { generateInputs, resolveInputs } from '../runtime/inputs';
 import { defaultThreads } from '../runtime/threads';
+import { loadSession } from '../runtime/ort';
 
 export type ModelSource = string | Uint8Array;
 
@@ -69,12 +70,9 @@ export function timingSessionOptions(threads = defaultThreads(), extra: ort.Infe
   };
 }
 
-export async function openSession(src: ModelSource, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  try {
-    return typeof src === 'string' ? await ort.InferenceSession.create(src, opts) : await ort.InferenceSession.create(src, opts);
-  } catch (err) {
-    throw new TwinforgeError('CORRUPT_MODEL', `ONNX Runtime could not load the model: ${(err as Error).message}`, 'Check that the file is a valid ONNX model ONNX Runtime 1.30 supports.');
-  }
+/** A timing session: the runtime's one session loader with the timing options. */
+export function openSession(src: ModelSource, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return loadSession(src, opts);
 }
 
 /** Seeded feeds of the given shapes (any input dtype) for every input of the session. */

@@ -23,6 +23,15 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
   if (opts.allowSpinning === false) {
     options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   }
+  return loadSession(model, options);
+}
+
+/**
+ * The one place a session is created from full ORT options (timing uses its own thread and
+ * spinning settings): a model ORT refuses becomes UNSUPPORTED (an op or type the CPU runtime
+ * lacks) or CORRUPT_MODEL, with the first line of ORT's message.
+ */
+export async function loadSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
     return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (err) {
