@@ -50,29 +50,3 @@ describe('one stage resolver', () => {
   });
 });
 
-describe('one int4 packer for the timing probes', () => {
-  it('packs W [k, n] per block of rows per column, low nibble first, zero point 8, tail padded', async () => {
-    const { packInt4Blocks } = await import('../../main/core/hardware/synth');
-    const k = 40;
-    const n = 3;
-    const block = 32;
-    const w = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 5)));
-    const { packed, scales, blocks } = packInt4Blocks(w, k, n, block);
-    expect(blocks).toBe(2);
-    expect(packed.length).toBe(n * blocks * (block / 2));
-    for (let c = 0; c < n; c++) {
-      for (let r = 0; r < blocks * block; r++) {
-        const b = Math.floor(r / block);
-        const j = r % block;
-        const byte = packed[(c * blocks + b) * (block / 2) + (j >> 1)];
-        const q = (j & 1) === 0 ? byte & 0xf : byte >> 4;
-        if (r >= k) {
-          expect(q).toBe(8);
-          continue;
-        }
-        const s = scales[c * blocks + b];
-        expect(Math.abs((q - 8) * s - w[r * n + c])).toBeLessThanOrEqual(s / 2 + 1e-6);
-      }
-    }
-  });
-});

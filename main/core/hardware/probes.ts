@@ -3,7 +3,8 @@
 // inputs and outputs that does no work: `hw validate` times layer = probe - floor, in ONNX Runtime.
 import type { GraphNodeView } from './costs';
 import { effectiveLevel, parsePattern, type LayerOption } from './options';
-import { applyZeros, buildProbeModel, packInt4Blocks, quantizeInt8PerColumn, type ProbeNode, type ProbeTensor } from './synth';
+import { applyZeros, buildProbeModel, quantizeInt8PerColumn, type ProbeNode, type ProbeTensor } from './synth';
+import { nBlocks, quantizeNBits } from '../model/onnx/nbits';
 
 export interface LayerData {
   node: GraphNodeView;
@@ -80,7 +81,9 @@ function matmulProbe(d: LayerData, o: LayerOption | undefined): Probe {
   } else if (prec === 'int4') {
     if (k % 2) return { ok: false, why: 'odd K for int4 packing' };
     const block = k >= 128 ? 128 : k >= 64 ? 64 : 32;
-    const { packed, scales, blocks } = packInt4Blocks(wk, k, n, block);
+    // The one JS int4 packer (model/onnx/nbits.ts), in MatMulNBits' layout.
+    const { packed, scales } = quantizeNBits(wk, k, n, block);
+    const blocks = nBlocks(k, block);
     inits.push({ name: 'Wq', dims: [n, blocks, block / 2], dtype: 'uint8', data: packed }, { name: 'Ws', dims: [n * blocks], dtype: 'float32', data: scales });
     nodes.push({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws'], outputs: [mmOut], attrs: { K: k, N: n, bits: 4, block_size: block, accuracy_level: 4 } });
   } else if (prec === 'fp16' || prec === 'bf16') {

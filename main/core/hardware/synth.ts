@@ -4,6 +4,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type GraphProto } from 'onnx-buf';
 import { graphProto, modelProto, node, tensorProto, valueInfo, type AttrInit } from '../model/onnx/build';
+import { nBlocks, quantizeNBits } from '../model/onnx/nbits';
 
 export type ProbeDtype = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'float16' | 'bfloat16' | 'bool';
 
@@ -163,36 +164,12 @@ export function int8MatmulProbe(m: number, k: number, n: number, weights?: Float
   });
 }
 
-/**
- * The one JS int4 packer of the timing probes: W [k, n] (row-major) symmetric per block of `block`
- * rows per column, as MatMulNBits reads it ([n, blocks, block/2] uint8, low nibble first, zero
- * point 8, the tail padded with 8). The pipeline's int4 goes through the native kernel instead.
- */
-export function packInt4Blocks(w: Float32Array, k: number, n: number, block: number): { packed: Uint8Array; scales: Float32Array; blocks: number } {
-  const blocks = Math.ceil(k / block);
-  const packed = new Uint8Array(n * blocks * (block / 2));
-  const scales = new Float32Array(n * blocks);
-  for (let c = 0; c < n; c++) {
-    for (let b = 0; b < blocks; b++) {
-      let mx = 0;
-      for (let r = b * block; r < Math.min(k, (b + 1) * block); r++) mx = Math.max(mx, Math.abs(w[r * n + c]));
-      const s = mx > 0 ? mx / 7 : 1;
-      scales[c * blocks + b] = s;
-      for (let j = 0; j < block; j++) {
-        const r = b * block + j;
-        const v = r < k ? Math.max(-8, Math.min(7, Math.round(w[r * n + c] / s))) + 8 : 8;
-        const idx = (c * blocks + b) * (block / 2) + (j >> 1);
-        packed[idx] |= (j & 1) === 0 ? v & 0xf : (v & 0xf) << 4;
-      }
-    }
-  }
-  return { packed, scales, blocks };
-}
-
 /** y = x·W with W int4 group-wise (block 32..128) through ORT's MatMulNBits, accuracy_level 4 (int8 compute). */
 export function int4MatmulProbe(m: number, k: number, n: number, block = 128, weights?: Float32Array): Uint8Array {
   const w = weights ?? randomWeights(k * n, k + n);
-  const { packed, scales, blocks } = packInt4Blocks(w, k, n, block);
+  // The one JS int4 packer (model/onnx/nbits.ts), in MatMulNBits' layout.
+  const { packed, scales } = quantizeNBits(w, k, n, block);
+  const blocks = nBlocks(k, block);
   return buildProbeModel({
     inputs: [{ name: 'x', dims: [m, k] }],
     outputs: [{ name: 'y', dims: [m, n] }],
