@@ -372,9 +372,12 @@ export interface PlanResult {
   recipe?: string;
   recipeData?: unknown;
   estimated: { latencyMs: number; sizeBytes: number; fidelityLoss: number };
-  plan?: { feasible: boolean; budgetLabel: string; notes: string[]; dense: { latencyMs: number; sizeBytes: number }; [extra: string]: unknown };
+  plan?: { feasible: boolean; budgetLabel: string; notes: string[]; dense: { latencyMs: number; sizeBytes: number } };
   pareto: PlanPoint[];
-  [extra: string]: unknown;
+  /** The sensitivity table the plan used. */
+  sensitivity?: { key: string; method: string; entries: number };
+  /** plan --verify: the twin compressed, exported and timed as the target runs it. */
+  verification?: unknown;
 }
 
 // ---------- zoo ----------
@@ -772,7 +775,7 @@ export const calls = {
     z.object({ model: ModelRef }).strict(),
     'One model: lineage, twins, layer statistics, evaluations and benchmarks.',
   ),
-  'zoo.remove': call<{ [k: string]: unknown }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
+  'zoo.remove': call<{ zoo: string; models: number; twins: number; files: number; keptFiles: number }>()(z.object({ name: Name }).strict(), 'Removes a zoo and the models only it held.'),
   'zoo.exportModel': call<{ dir: string; files: { path: string; kind: string; bytes: number }[] }>()(
     z.object({ model: ModelRef, dir: FilePath, overwrite: z.boolean().optional() }).strict(),
     "Copies a zoo model's file (and a twin's recipe) into a folder; existing files only with overwrite: true.",

@@ -12,7 +12,7 @@ import { modelGroupsCall } from './groups-call';
 import { dataInspectCall } from './data-call';
 import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
-import { compressResult, methodsList, recipeSave, recipeValidate } from './compress';
+import { compressResult, methodsList, recipeCheck, recipeSave } from './compress';
 import { startCompression } from './compress-call';
 import { hwExplain, hwTargets, planMakeCall } from './hardware';
 import { zooModelFile } from './zoo-file-call';
@@ -48,10 +48,10 @@ export const handlers: Handlers = {
   'files.list': (a, s) => listFiles(s.dataDir, a, s.host),
 
   'methods.list': (a) => methodsList(a) as MethodInfo[],
-  'recipe.validate': (a) => recipeValidate(a),
+  'recipe.validate': (a) => recipeCheck(a),
   'recipe.save': (a, s) => recipeSave({ ...a, path: checkWritePath(s, a.path, 'path') }),
   'compress.start': (a, s) => startCompression(s.jobs, checkedExport(s, a)),
-  'compress.result': (a, s) => compressResult(s.jobs, a) as unknown as CompressResult,
+  'compress.result': (a, s) => compressResult(s.jobs, a),
 
   'compress.export': (a, s) => exportRun(s.jobs, { ...a, dir: checkWritePath(s, a.dir, 'dir') }),
   'compress.register': (a, s) => registerRun(s.jobs, s.dataDir, a),
@@ -60,7 +60,7 @@ export const handlers: Handlers = {
   'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: 'Measure this machine' }),
   'hw.explain': (a, s) => hwExplain(a, { dataDir: s.dataDir }),
   'hw.estimate': (a, s) => estimateStages(s.dataDir, a),
-  'plan.make': async (a, s) => (await planMakeCall(a, { dataDir: s.dataDir })) as unknown as PlanResult,
+  'plan.make': (a, s) => planMakeCall(a, { dataDir: s.dataDir }),
   'sensitivity.start': (a, s) => s.jobs.submit('sensitivity', a, { title: 'Sensitivity analysis' }),
 
   'zoo.list': (_a, s) => zooList({ dataDir: s.dataDir }),
@@ -70,7 +70,7 @@ export const handlers: Handlers = {
   'zoo.twins': (a, s) => zooTwins({ dataDir: s.dataDir }, a),
   'zoo.file': (a, s) => zooModelFile(s.dataDir, a.model),
   'zoo.model': (a, s) => zooModel({ dataDir: s.dataDir }, a),
-  'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a) as unknown as Record<string, unknown>,
+  'zoo.remove': (a, s) => zooRemove({ dataDir: s.dataDir }, a),
   'zoo.removeTwin': (a, s) => zooRemoveTwin({ dataDir: s.dataDir }, a),
   'zoo.exportModel': (a, s) => zooExportModel(s.dataDir, { ...a, dir: checkWritePath(s, a.dir, 'dir') }),
   'zoo.analyze': (a, s) => zooAnalyze({ dataDir: s.dataDir }, a),
