@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E, root, startApp, type App } from './support/harness';
+import { wizardSteps } from './support/wizard-steps';
 
 const TORCH = path.join(root, 'tests', 'fixtures', 'torch');
 const MODELS = ['resnet_tiny_op13.onnx', 'mlp_batch2_op9.onnx', 'mobilenetv3_small_op9.onnx'];
@@ -38,52 +39,10 @@ describeE2E('real models in the wizard', () => {
     await app?.close();
   });
 
-  const step = () => app.page.locator('[aria-current="step"]').getAttribute('data-step');
-  async function goStep(n: number, id: string): Promise<void> {
-    await app.page.keyboard.press(`Alt+${n}`);
-    await expect.poll(step).toBe(id);
-  }
-  async function openModel(name: string): Promise<void> {
-    const { page } = app;
-    await goStep(1, 'model');
-    await page.getByTestId('open-file').click();
-    await page.getByTestId('file-picker').waitFor();
-    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
-    await page.locator('[data-test=file-picker] [data-name="models"]').dblclick();
-    await page.locator(`[data-test=file-picker] [data-name="${name}"]`).click();
-    await page.getByTestId('picker-choose').click();
-    await expect.poll(() => page.getByTestId('model-path').textContent(), { timeout: 60_000 }).toContain(name);
-    await page.getByTestId('model-summary').waitFor();
-    await expect.poll(() => page.getByText('Reading the model…').count(), { timeout: 60_000 }).toBe(0);
-  }
-  async function setShape(input: string, dims: Record<number, number>): Promise<void> {
-    for (const [i, v] of Object.entries(dims)) await app.page.getByTestId(`dim-${input}-${i}`).fill(String(v));
-    await app.page.getByTestId('shape-apply').click();
-    // Model reads run in a fresh worker process (the host survives hostile files): give it time.
-    await expect.poll(() => app.page.getByTestId('flops').textContent(), { timeout: 60_000 }).not.toBe('unknown');
-  }
-  async function chooseMethod(prune: string | undefined, quant: string | undefined): Promise<void> {
-    const { page } = app;
-    await goStep(3, 'method');
-    await page.locator('label.mode', { hasText: 'Advanced' }).click();
-    if (prune) {
-      await page.getByTestId('prune-enabled').check();
-      await page.getByTestId('prune-method').selectOption('magnitude');
-      await page.getByTestId('prune-pattern').selectOption(prune);
-    } else await page.getByTestId('prune-enabled').uncheck();
-    if (quant) {
-      await page.getByTestId('quant-enabled').check();
-      await page.getByTestId('quant-method').selectOption(quant);
-    } else await page.getByTestId('quant-enabled').uncheck();
-    await page.getByTestId('recipe-ok').waitFor();
-  }
+  const { step, goStep, openModel, setShape, chooseMethod, startSynthetic } = wizardSteps(() => app);
   async function runIt(): Promise<void> {
-    const { page } = app;
-    await goStep(4, 'data');
-    await page.locator('label.kind', { hasText: 'Synthetic inputs' }).click();
-    await goStep(5, 'run');
-    await page.getByTestId('start').click();
-    await page.locator('[data-test=job-progress][data-state=done]').waitFor({ timeout: 180_000 });
+    await startSynthetic();
+    await app.page.locator('[data-test=job-progress][data-state=done]').waitFor({ timeout: 180_000 });
   }
 
   it('real-1: open height and width are set in the shape editor, and the FLOPs follow', async () => {

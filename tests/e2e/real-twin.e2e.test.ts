@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { extract } from 'tar-stream';
 import { writeNpy } from '../../main/core/data/npy';
 import { artifacts, describeE2E, root, startApp, type App } from './support/harness';
+import { wizardSteps } from './support/wizard-steps';
 
 const TORCH = path.join(root, 'tests', 'fixtures', 'torch');
 const MODEL = 'mlp_batch2_op9.onnx'; // a PyTorch export: input x [2, 64]
@@ -74,32 +75,10 @@ describeE2E('a twin in the zoo and in the browser', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  const step = () => app.page.locator('[aria-current="step"]').getAttribute('data-step');
-  async function goStep(n: number, id: string): Promise<void> {
-    await app.page.keyboard.press(`Alt+${n}`);
-    await expect.poll(step).toBe(id);
-  }
-  async function chooseMethod(prune: string | undefined, quant: string | undefined): Promise<void> {
-    const { page } = app;
-    await goStep(3, 'method');
-    await page.locator('label.mode', { hasText: 'Advanced' }).click();
-    if (prune) {
-      await page.getByTestId('prune-enabled').check();
-      await page.getByTestId('prune-method').selectOption('magnitude');
-      await page.getByTestId('prune-pattern').selectOption(prune);
-    } else await page.getByTestId('prune-enabled').uncheck();
-    if (quant) {
-      await page.getByTestId('quant-enabled').check();
-      await page.getByTestId('quant-method').selectOption(quant);
-    } else await page.getByTestId('quant-enabled').uncheck();
-    await page.getByTestId('recipe-ok').waitFor();
-  }
+  const { step, goStep, chooseMethod, startSynthetic } = wizardSteps(() => app);
   async function runIt(checkLive = false): Promise<void> {
     const { page } = app;
-    await goStep(4, 'data');
-    await page.locator('label.kind', { hasText: 'Synthetic inputs' }).click();
-    await goStep(5, 'run');
-    await page.getByTestId('start').click();
+    await startSynthetic();
     if (checkLive) {
       // Every layer's bar is full while the run is still going (export, evaluation, report
       // follow the pruning): the bars fill as stages finish, not when the run ends.
