@@ -16,7 +16,7 @@ import { badInput, TwinforgeError } from '../errors';
 import { parseNpy, toFloat32, toInt64, type NpyArray } from './npy';
 import { listZip, readZipEntry } from './zip';
 import { Rng } from './rng';
-import { buildInputModel, requireResolved, roleWarnings, type InputModel, type InputPlan } from '../model/input-model';
+import { buildInputModel, requireResolved, roleWarnings, type DeclaredInput, type InputModel, type InputPlan } from '../model/input-model';
 
 export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
@@ -294,7 +294,12 @@ interface Fill {
 }
 
 function inputModelOf(opts: LoadOptions): InputModel {
-  return opts.inputModel ?? buildInputModel({ inputs: opts.inputs.map((i) => ({ name: i.name, dtype: tensorTypeOrRaw(i.type), dims: i.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) })), nodes: [], constDims: new Map() }, { inputShapes: opts.inputShapes });
+  return opts.inputModel ?? buildInputModel({ inputs: declaredInputs(opts.inputs), nodes: [], constDims: new Map() }, { inputShapes: opts.inputShapes });
+}
+
+/** Inputs as ORT reports them, in the input model's terms (dtype names normalised, open dims as names or null). */
+export function declaredInputs(specs: InputSpec[]): DeclaredInput[] {
+  return specs.map((i) => ({ name: i.name, dtype: tensorTypeOrRaw(i.type), dims: i.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) }));
 }
 
 function tensorTypeOrRaw(t: string): string {

@@ -15,7 +15,7 @@ import type { ModelIR } from '../model/ir';
 import { forEachTensor } from '../model/onnx/writer';
 import type { Recipe } from '../recipe/schema';
 import { validateRecipeData } from '../recipe/recipe';
-import { loadDataset, type Dataset, type InputSpec } from '../data/dataset';
+import { declaredInputs, loadDataset, type Dataset, type InputSpec } from '../data/dataset';
 import { buildInputModel, factsFromIR, requireResolved, type InputModel } from '../model/input-model';
 import { findLayers } from '../methods/layers';
 import { appVersion } from '../version';
@@ -369,13 +369,8 @@ function externalDataFiles(editor: ModelEditor): string[] {
 /** The input model of the run: graph facts from the IR, inputs as ORT sees them, the recipe's shapes and values. */
 export function inputModelFor(ir: ModelIR, specs: InputSpec[], recipe: Pick<Recipe, 'inputShapes' | 'dims' | 'inputValues'>): InputModel {
   const facts = factsFromIR(ir);
-  facts.inputs = specs.map((s) => ({ name: s.name, dtype: tensorTypeName(s.type), dims: s.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) }));
+  facts.inputs = declaredInputs(specs);
   return buildInputModel(facts, { inputShapes: recipe.inputShapes, dims: recipe.dims, inputValues: recipe.inputValues });
-}
-
-function tensorTypeName(t: string): string {
-  const s = t.replace(/^tensor\(|\)$/g, '');
-  return s === 'float' ? 'float32' : s === 'double' ? 'float64' : s;
 }
 
 /** The model's inputs as ORT will see them (dtype names as ORT spells them). */
