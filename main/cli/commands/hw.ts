@@ -3,7 +3,8 @@
 import type { CliCommand, CliContext, ParsedCommandArgs } from '../command';
 import { badInput } from '../../core/errors';
 import { hwDetect, hwEstimate, hwExplain, hwTargets, targetFor } from '../../core/api/hardware';
-import { validateModel, type ValidationReport } from '../../core/hardware/validate';
+import { validateModel } from '../../core/hardware/validate';
+import { validateTarget, type TargetValidation } from '../../core/twin-runtime/validate';
 import type { Explanation } from '../../core/hardware/explain';
 import { parseInputShapes } from './inspect';
 
@@ -68,7 +69,7 @@ function explanationText(e: Explanation): string {
   return out.join('');
 }
 
-function validationText(r: ValidationReport): string {
+function validationText(r: TargetValidation): string {
   const out: string[] = [`validated ${r.model} on ${r.target} (${r.engine}); load ${r.load.map((x) => x.toFixed(1)).join(' -> ')}\n`];
   out.push(
     table([
@@ -150,7 +151,7 @@ export const hwCommand: CliCommand = {
       case 'validate': {
         const model = modelArg(args, sub);
         const target = targetFor(targetArg(args, sub), ctx.dataDir);
-        const r = await validateModel({ model, target, inputShapes, effort, options, signal: ctx.signal, log: ctx.json ? undefined : (l) => ctx.err(`${l}\n`) });
+        const r = await validateTarget({ model, target, inputShapes, effort, options, signal: ctx.signal, log: ctx.json ? undefined : (l) => ctx.err(`${l}\n`) });
         print(ctx, r, () => validationText(r));
         return 0;
       }

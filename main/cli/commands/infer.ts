@@ -12,7 +12,7 @@ import { TwinforgeError, badInput } from '../../core/errors';
 import { parseNpy, writeNpy, type NpyArray, type NpyDtype } from '../../core/data/npy';
 import { timingSessionOptions } from '../../core/hardware/ort-time';
 import { defaultThreads } from '../../core/runtime/threads';
-import { isTwinFolder, loadTwin } from '../../core/runtime/twin';
+import { isTwinFolder, loadTwin } from '../../core/twin-runtime';
 import { hfInferBackend } from './infer-llm';
 
 const USAGE = `twinforge infer MODEL|TWIN_DIR --input NAME=FILE.npy [--input ...] [--out OUT.npy|DIR] [--threads N] [--runs N] [--json]

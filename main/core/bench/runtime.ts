@@ -1,5 +1,5 @@
 // `twinforge bench runtime`: a GEMV-bound MLP twin (hidden >= 1024) exported for the Twinforge
-// target and run end to end by the twin runtime (runtime/twin) against the dense parent in plain
+// target and run end to end by the twin runtime (twin-runtime/) against the dense parent in plain
 // ONNX Runtime at batch 1, interleaved in the same run, same threads, steady protocol; for 90%
 // unstructured (CSR kernels) and 90% 4x4 blocks (BSR kernels). Next to each measurement the
 // synthesized estimate the planner used before the runtime existed (planning/plan-check.ts) and
@@ -12,10 +12,10 @@ import { costGraph } from '../hardware/costs';
 import { readModelView } from '../hardware/onnx-view';
 import { synthesizeTwinforgeMs } from '../planning/plan-check';
 import { defaultThreads } from '../runtime/threads';
-import { exportTwin } from '../runtime/twin/export';
-import { timeParentAndTwin } from '../runtime/twin/time';
+import { exportTwin } from '../twin-runtime/export';
+import { timeParentAndTwin } from '../twin-runtime/time';
 import { registerBench, type BenchArgs, type BenchContext } from './registry';
-import { mlpPair, type Zeros } from '../runtime/twin/models';
+import { mlpPair, type Zeros } from '../twin-runtime/models';
 
 export interface RuntimeBenchRow {
   case: string;

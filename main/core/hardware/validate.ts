@@ -2,7 +2,8 @@
 // target names, and reports the share of verdicts measurement confirms. ONNX Runtime targets are
 // timed here as one-node probe models (layer = probe - a do-nothing floor with the same outputs),
 // interleaved with the dense probe; the same verdict rule is applied to both sides. On a Twinforge
-// target the sparse options its kernels take are timed natively against ORT's dense layer.
+// target the sparse options its kernels take are timed natively against ORT's dense layer; whole
+// twins run end to end through the twin runtime are added above this layer (twin-runtime/validate.ts).
 import os from 'node:os';
 import { TwinforgeError } from '../errors';
 import { costGraph, type GraphNodeView, type LayerCost } from './costs';
@@ -14,7 +15,6 @@ import { medianOfRounds, timeModels, timeSteady } from './ort-time';
 import { floorProbe, layerProbe, type LayerData } from './probes';
 import type { Target } from './profile';
 import { measureNativeOption, measureNativeVariant } from './calibrate-native';
-import { checkTwinsEndToEnd, type TwinRuntimeCheck } from '../runtime/twin/check';
 
 export interface Judgement {
   layer: string;
@@ -45,8 +45,6 @@ export interface ValidationReport {
   /** Confirmation share per verdict class. */
   byVerdict: Record<Verdict, { measured: number; confirmed: number }>;
   skipped: string[];
-  /** Twinforge targets: whole twins run end to end through the twin runtime vs the estimate (runtime/twin/check.ts). */
-  twinRuntime?: TwinRuntimeCheck[];
   /** Whole-model estimate against ORT's measured latency (ONNX Runtime targets). */
   latency?: { estimatedMs: number; measuredMs: number; measuredP10Ms: number; error: number };
   load: [number, number];
@@ -65,6 +63,8 @@ export interface ValidateArgs {
   log?: (line: string) => void;
   /** Only the largest N layers (by estimated time); default all. */
   maxLayers?: number;
+  /** The model already read (with inputShapes applied), so a caller that also needs it reads it once. */
+  view?: ModelView;
 }
 
 /** The float weight behind a layer's weight input, following folded Cast/Identity nodes. */
@@ -125,7 +125,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
   const { target } = args;
   const effort = args.effort ?? 1;
   const load0 = os.loadavg()[0];
-  const view = await readModelView(args.model, args.inputShapes);
+  const view = args.view ?? (await readModelView(args.model, args.inputShapes));
   const cost = costGraph(view);
   const options = args.parsedOptions ?? args.options?.map((s) => parseOptionSpec(s, target));
   const explanation = explainCost(cost, target, { options });
@@ -245,8 +245,7 @@ export async function validateModel(args: ValidateArgs): Promise<ValidationRepor
     args.log?.(`layer ${li + 1}/${layers.length} ${l.name}: dense ${(denseS * 1e6).toFixed(1)} µs (estimated ${(l.denseMs * 1e3).toFixed(1)} µs)`);
   }
   for (const j of judgements) if (j.confirmed === null && j.why && !skipped.some((s) => s.startsWith(`${j.layer}:`))) skipped.push(`${j.layer} ${j.label}: ${j.why}`);
-  const twinRuntime = engine === 'twinforge' ? await checkTwinsEndToEnd(view, cost, target, { effort, signal: args.signal, log: args.log }) : undefined;
-  return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, ...(latency ? { latency } : {}), ...(twinRuntime ? { twinRuntime } : {}), load: [load0, os.loadavg()[0]] };
+  return { model: args.model, target: target.id, engine, judgements, ...summarize(judgements), skipped, ...(latency ? { latency } : {}), load: [load0, os.loadavg()[0]] };
 }
 
 function round3(x: number): number {

@@ -7,7 +7,7 @@ import { batchRanges, firstBatch } from '../data/dataset';
 import { TwinforgeError } from '../errors';
 import { timeSteadyMany } from '../hardware/ort-time';
 import type { LatencyEstimate } from './latency-estimate';
-import type { TwinforgeRuntimeLatency } from '../runtime/twin/format';
+import type { TwinforgeRuntimeLatency } from '../twin-runtime/format';
 import { FidelityAccumulator, type Fidelity } from './metrics';
 import { asFloat32, feedsOf, openSession } from './ort';
 

@@ -31,8 +31,8 @@ import { runSweep, type SweepResult } from './sweep';
 import { checkTarget } from './target';
 import { disagreement, estimateLatency, type LatencyEstimate } from './latency-estimate';
 import type { MeasuredProfileLookup } from '../hardware/profile';
-import { exportTwinforgeTarget } from '../runtime/twin/target';
-import type { TwinforgeRuntimeLatency } from '../runtime/twin/format';
+import { exportTwinforgeTarget } from './twinforge-target';
+import type { TwinforgeRuntimeLatency } from '../twin-runtime/format';
 
 export interface CompressOptions {
   signal?: AbortSignal;

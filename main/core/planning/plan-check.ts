@@ -2,7 +2,7 @@
 // a latency budget is met. ONNX Runtime targets: parent and twin timed in ORT with the target's
 // thread count (the quietest of fresh sessions, as hw detect checks models). Twinforge targets:
 // the twin is exported as a twin folder and timed end to end through the twin runtime
-// (runtime/twin: ORT segments + Twinforge's sparse kernels), interleaved with the parent in plain
+// (twin-runtime/: ORT segments + Twinforge's sparse kernels), interleaved with the parent in plain
 // ORT, same threads, steady protocol. Next to it stays the synthesized estimate (ORT's whole-twin
 // time with each sparse layer's one-node ORT probe swapped for the native kernel's time at that
 // shape), labelled as an estimate, with its error against the measurement.
@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
-import { exportTwin } from '../runtime/twin/export';
-import { timeParentAndTwin } from '../runtime/twin/time';
+import { exportTwin } from '../twin-runtime/export';
+import { timeParentAndTwin } from '../twin-runtime/time';
 import { costGraph } from '../hardware/costs';
 import { measureNativeVariant } from '../hardware/calibrate-native';
 import { readModelView, type ModelView } from '../hardware/onnx-view';

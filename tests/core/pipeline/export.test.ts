@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chooseFormat, encodeTwsp, packLayer, unpackLayer } from '../../../main/core/pipeline/export';
+import { chooseFormat } from '../../../main/core/pipeline/export';
+import { encodeTwsp, packLayer, unpackLayer } from '../../../main/core/twin-runtime/twsp';
 import { StagedOutput } from '../../../main/core/pipeline/atomic';
 import { findKnee } from '../../../main/core/pipeline/sweep';
 import { FidelityAccumulator, classOf } from '../../../main/core/pipeline/metrics';

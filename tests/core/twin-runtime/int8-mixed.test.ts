@@ -8,9 +8,9 @@ import { fromBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
 import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compressModel } from '../../main/core/pipeline/runner';
-import { exportTwin, loadTwin } from '../../main/core/runtime/twin';
-import { mlpPair } from '../../main/core/runtime/twin/models';
+import { compressModel } from '../../../main/core/pipeline/runner';
+import { exportTwin, loadTwin } from '../../../main/core/twin-runtime';
+import { mlpPair } from '../../../main/core/twin-runtime/models';
 import { FP32_TOL, compare, runOrt } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-int8-mixed-'));

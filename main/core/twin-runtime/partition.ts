@@ -5,7 +5,7 @@
 // layers (the Q, K, V projections of attention) share one stage instead of cutting the graph
 // three times. ONNX requires topologically sorted nodes, so one pass in file order suffices.
 import type { GraphProto, NodeProto } from 'onnx-buf';
-import { TwinforgeError } from '../../errors';
+import { TwinforgeError } from '../errors';
 import { SPARSE_DOMAIN, SPARSE_OP } from './format';
 
 export interface OrtStage {

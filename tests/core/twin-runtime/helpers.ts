@@ -1,8 +1,8 @@
 // Shared by the twin runtime tests: prune an ONNX model's linear weights in place of a compress
 // run (so the tests need no planner), run a model in plain ONNX Runtime, compare outputs.
 import * as ort from 'onnxruntime-node';
-import { pruneModelLinears, type Zeros } from '../../main/core/runtime/twin/models';
-import { makeFeeds } from '../../main/core/hardware/ort-time';
+import { pruneModelLinears, type Zeros } from '../../../main/core/twin-runtime/models';
+import { makeFeeds } from '../../../main/core/hardware/ort-time';
 
 /** The model with every float MatMul / Gemm / 1x1 Conv weight pruned (a compress run without the planner). */
 export const pruneLinears = (bytes: Uint8Array, zeros: Zeros) => pruneModelLinears(bytes, zeros);

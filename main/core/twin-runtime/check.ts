@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TwinforgeError } from '../../errors';
-import type { ModelCost } from '../../hardware/costs';
-import { estimateModel, runsOnTwinforge, type Plan } from '../../hardware/latency';
-import type { ModelView } from '../../hardware/onnx-view';
-import type { LayerOption } from '../../hardware/options';
-import type { Target } from '../../hardware/profile';
+import { TwinforgeError } from '../errors';
+import type { ModelCost } from '../hardware/costs';
+import { estimateModel, runsOnTwinforge, type Plan } from '../hardware/latency';
+import type { ModelView } from '../hardware/onnx-view';
+import type { LayerOption } from '../hardware/options';
+import type { Target } from '../hardware/profile';
 import { exportTwin } from './export';
 import { pruneModelLinears, type Zeros } from './models';
 import { timeParentAndTwin } from './time';

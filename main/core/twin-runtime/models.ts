@@ -4,7 +4,7 @@
 // zeros) and what exportTwin turns into a Twinforge-target folder.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
-import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../../hardware/synth';
+import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
 
 export type Zeros = { kind: 'unstructured'; level: number } | { kind: 'block'; level: number; rows: number; cols: number };
 

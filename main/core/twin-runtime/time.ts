@@ -3,8 +3,8 @@
 // interleaved round by round (machine noise hits both), `sessions` passes each with a fresh
 // parent session and a freshly loaded twin, and per model the quietest block of rounds kept.
 import type * as ort from 'onnxruntime-node';
-import { makeFeeds, medianOfRounds, openSession, timeInterleaved, timingSessionOptions, type ModelSource, type TimedModel, type TimingOptions } from '../../hardware/ort-time';
-import { defaultThreads } from '../threads';
+import { makeFeeds, medianOfRounds, openSession, timeInterleaved, timingSessionOptions, type ModelSource, type TimedModel, type TimingOptions } from '../hardware/ort-time';
+import { defaultThreads } from '../runtime/threads';
 import { loadTwin } from './twin';
 
 export interface TwinTiming {

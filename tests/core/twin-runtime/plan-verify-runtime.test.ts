@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hwPlan } from '../../main/core/api/hardware';
-import { mlpProbe } from '../../main/core/hardware/synth';
+import { hwPlan } from '../../../main/core/api/hardware';
+import { mlpProbe } from '../../../main/core/hardware/synth';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-plan-rt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,9 +9,9 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
 import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mlpPair, transformerPair, type Zeros } from '../../main/core/runtime/twin/models';
-import { buildProbeModel, randomWeights } from '../../main/core/hardware/synth';
-import { exportTwin, loadTwin, type TwinManifest } from '../../main/core/runtime/twin';
+import { mlpPair, transformerPair, type Zeros } from '../../../main/core/twin-runtime/models';
+import { buildProbeModel, randomWeights } from '../../../main/core/hardware/synth';
+import { exportTwin, loadTwin, type TwinManifest } from '../../../main/core/twin-runtime';
 import { FP32_TOL, compare, feedsFor, pruneLinears, runOrt } from './helpers';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-twin-rt-'));
@@ -21,7 +21,7 @@ const folder = () => path.join(tmp, `twin${seq++}`);
 
 const CSR: Zeros = { kind: 'unstructured', level: 0.9 };
 const BSR: Zeros = { kind: 'block', level: 0.9, rows: 4, cols: 4 };
-const torch = (f: string) => new Uint8Array(readFileSync(path.join(__dirname, '..', 'fixtures', 'torch', f)));
+const torch = (f: string) => new Uint8Array(readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'torch', f)));
 
 async function roundTrip(twinBytes: Uint8Array, feeds: Record<string, ort.Tensor>, opts: Parameters<typeof exportTwin>[2] = {}) {
   const dir = folder();

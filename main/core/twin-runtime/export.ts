@@ -7,10 +7,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
-import { TwinforgeError, badInput } from '../../errors';
-import { node as makeNode } from '../../model/onnx/build';
-import type { Pattern } from '../../methods/sparsity/pattern';
-import { encodeTwsp, packLayer, type PackedFormat, type PackedLayer } from '../../pipeline/export';
+import { TwinforgeError, badInput } from '../errors';
+import { node as makeNode } from '../model/onnx/build';
+import type { Pattern } from '../methods/sparsity/pattern';
+import { encodeTwsp, packLayer, type PackedFormat, type PackedLayer } from './twsp';
 import { MANIFEST_FILE, MODEL_FILE, SPARSE_DOMAIN, SPARSE_OP, TWIN_FORMAT, TWIN_FORMAT_VERSION, WEIGHTS_FILE, sha256, type TwinLayerInfo, type TwinManifest } from './format';
 
 export interface ExportTwinOptions {

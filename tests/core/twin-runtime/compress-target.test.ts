@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compressModel } from '../../main/core/pipeline/runner';
-import { loadTwin } from '../../main/core/runtime/twin';
-import { mlpPair } from '../../main/core/runtime/twin/models';
+import { compressModel } from '../../../main/core/pipeline/runner';
+import { loadTwin } from '../../../main/core/twin-runtime';
+import { mlpPair } from '../../../main/core/twin-runtime/models';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-compress-target-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,20 +1,20 @@
 // The Twinforge-target branch of a compress run (pipeline/runner.ts calls it after evaluation):
 // the twin is also written as a runtime folder and timed end to end through the twin runtime, so
-// the report's Twinforge figure is measured, not synthesized. Kept here, not in pipeline/export.ts,
-// because the runtime's exporter itself builds on pipeline/export.ts (no import cycle).
+// the report's Twinforge figure is measured, not synthesized. The twin runtime sits below the
+// pipeline, so the pipeline calls it and never the other way round.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { TwinforgeError } from '../../errors';
-import { resolveTarget, type MeasuredProfileLookup } from '../../hardware/profile';
-import type { StagedOutput } from '../../pipeline/atomic';
-import type { TransformResult } from '../../pipeline/transform';
-import type { TwinforgeRuntimeLatency } from './format';
-import { exportTwin } from './export';
-import { timeParentAndTwin } from './time';
+import { TwinforgeError } from '../errors';
+import { resolveTarget, type MeasuredProfileLookup } from '../hardware/profile';
+import type { StagedOutput } from './atomic';
+import type { TransformResult } from './transform';
+import type { TwinforgeRuntimeLatency } from '../twin-runtime/format';
+import { exportTwin } from '../twin-runtime/export';
+import { timeParentAndTwin } from '../twin-runtime/time';
 
 /**
  * Twinforge targets (engine 'twinforge'): writes the twin as a runtime folder `<name>.twin/`
- * (runtime/twin: SparseLinear graph, .twsp, sha256 manifest) into staging and, when latency is
+ * (twin-runtime/: SparseLinear graph, .twsp, sha256 manifest) into staging and, when latency is
  * measured, times it end to end through the twin runtime against the parent in plain ORT.
  * Undefined for other targets; a note instead of a folder when no layer is sparse enough to be
  * worth a kernel (the twin then runs in ORT as it is).

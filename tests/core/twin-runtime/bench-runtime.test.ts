@@ -2,9 +2,9 @@
 // (measured twin, parent, synthesized estimate and its error). No assertion on speed: the
 // benchmark prints ratios, the machine decides them.
 import { describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/main';
-import { getBench } from '../../main/core/bench/registry';
-import { benchRuntime, formatBenchRuntime } from '../../main/core/bench/runtime';
+import { main } from '../../../main/cli/main';
+import { getBench } from '../../../main/core/bench/registry';
+import { benchRuntime, formatBenchRuntime } from '../../../main/core/bench/runtime';
 
 async function run(argv: string[]) {
   let out = '';

@@ -1,9 +1,9 @@
 // Partition of a twin graph into stages: sparse layers cut the graph only where a path needs it,
 // parallel ones share a stage, every stage reads only earlier stages, dead nodes never run.
 import { describe, expect, it } from 'vitest';
-import { graphProto, node, valueInfo } from '../../main/core/model/onnx/build';
-import { SPARSE_DOMAIN, SPARSE_OP } from '../../main/core/runtime/twin';
-import { partition } from '../../main/core/runtime/twin/partition';
+import { graphProto, node, valueInfo } from '../../../main/core/model/onnx/build';
+import { SPARSE_DOMAIN, SPARSE_OP } from '../../../main/core/twin-runtime';
+import { partition } from '../../../main/core/twin-runtime/partition';
 
 const sparse = (x: string, y: string) => node(SPARSE_OP, [x], [y], { layer: y }, { name: y, domain: SPARSE_DOMAIN });
 

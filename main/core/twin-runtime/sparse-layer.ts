@@ -3,8 +3,8 @@
 // never reach C++), then run as Y = X·Wᵀ (+ b) (then ReLU) by the addon's sparse products on the
 // caller's Float32Array without copying it. N:M weights arrive bit-packed in the file and are
 // widened to one index byte per value here, once.
-import { loadAddon } from '../../native/addon';
-import { TwinforgeError } from '../../errors';
+import { loadAddon } from '../native/addon';
+import { TwinforgeError } from '../errors';
 import type { TwinLayerInfo } from './format';
 import type { TwspLayer } from './format';
 

@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/main';
-import { INFER_BACKENDS, backendFor } from '../../main/cli/commands/infer';
-import { mlpPair } from '../../main/core/runtime/twin/models';
-import { parseNpy, writeNpy } from '../../main/core/data/npy';
-import { exportTwin } from '../../main/core/runtime/twin';
+import { main } from '../../../main/cli/main';
+import { INFER_BACKENDS, backendFor } from '../../../main/cli/commands/infer';
+import { mlpPair } from '../../../main/core/twin-runtime/models';
+import { parseNpy, writeNpy } from '../../../main/core/data/npy';
+import { exportTwin } from '../../../main/core/twin-runtime';
 import { FP32_TOL } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-infer-'));

@@ -3,7 +3,7 @@
 // weights, layout in pipeline/export.ts) and manifest.json (what the folder holds, with the
 // sha256 of every file so a changed byte is refused before anything runs).
 import { createHash } from 'node:crypto';
-import { TwinforgeError } from '../../errors';
+import { TwinforgeError } from '../errors';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
