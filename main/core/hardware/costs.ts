@@ -210,30 +210,41 @@ export function markFusions(layers: LayerCost[], nodes: GraphNodeView[], tensors
     }
     if (c !== undefined && ACTIVATIONS.has(nodes[c].op) && n.op !== 'ConvTranspose') fuse(c);
   });
-  const seen = new Set<number>();
+  // Elementwise chains that spell out LayerNorm / GELU: grown from a seed (a light node with one
+  // activation input X) by closure — a light consumer joins when every activation it reads is X or
+  // made inside the group. A residual Add (two activations from outside) never joins, so
+  // consecutive LayerNorms stay separate kernels, as ONNX Runtime runs them.
+  const grouped = new Set<number>();
+  const activationInputs = (j: number) => nodes[j].inputs.filter((x) => x && !isConst(x));
   for (let i = 0; i < nodes.length; i++) {
-    if (seen.has(i) || !isLight(i) || layers[i].fusedInto) continue;
-    const group: number[] = [];
-    const stack = [i];
-    seen.add(i);
-    while (stack.length) {
-      const j = stack.pop()!;
-      group.push(j);
-      const nbrs = [...nodes[j].inputs.map((x) => producer.get(x)), ...nodes[j].outputs.flatMap((o) => consumers.get(o) ?? [])];
-      for (const nb of nbrs) {
-        if (nb === undefined || seen.has(nb) || !isLight(nb) || layers[nb].fusedInto) continue;
-        seen.add(nb);
-        stack.push(nb);
+    if (grouped.has(i) || !isLight(i) || layers[i].fusedInto) continue;
+    const ext = activationInputs(i);
+    if (ext.length !== 1 && !(ext.length === 2 && ext[0] === ext[1])) continue;
+    const x = ext[0];
+    const group = [i];
+    const made = new Set(nodes[i].outputs);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const o of [...made]) {
+        for (const c of consumers.get(o) ?? []) {
+          if (group.includes(c) || grouped.has(c) || !isLight(c) || layers[c].fusedInto) continue;
+          if (!activationInputs(c).every((a) => a === x || made.has(a))) continue;
+          group.push(c);
+          nodes[c].outputs.forEach((out) => made.add(out));
+          grew = true;
+        }
       }
     }
-    if (group.length >= 4) {
-      group.sort((a, b) => a - b);
-      const headIdx = group[group.length - 1];
-      const head = layers[headIdx].name;
-      for (const j of group.slice(0, -1)) layers[j].fusedInto = head;
-      const ops = new Set(group.map((j) => nodes[j].op));
-      layers[headIdx].execOp = ops.has('Erf') || ops.has('Tanh') ? 'Gelu' : ops.has('ReduceMean') && (ops.has('Sqrt') || ops.has('Reciprocal')) ? 'LayerNormalization' : 'FusedElementwise';
-    }
+    group.sort((a, b) => a - b);
+    const ops = new Set(group.map((j) => nodes[j].op));
+    const kind = ops.has('Erf') || ops.has('Tanh') ? 'Gelu' : ops.has('ReduceMean') && (ops.has('Sqrt') || ops.has('Reciprocal')) ? 'LayerNormalization' : 'FusedElementwise';
+    // a bias Add in front of GELU stays its own node (ORT fuses Add+GELU only on some providers)
+    if (kind === 'Gelu' && nodes[group[0]].op === 'Add' && nodes[group[0]].inputs.some((v) => isConst(v) && (tensors.get(v)!.dims.reduce((a, b) => a * b, 1) > 1))) group.shift();
+    if (group.length < 4) continue;
+    const headIdx = group[group.length - 1];
+    for (const j of group) grouped.add(j);
+    for (const j of group.slice(0, -1)) layers[j].fusedInto = layers[headIdx].name;
+    layers[headIdx].execOp = kind;
   }
 }
 
