@@ -1,13 +1,16 @@
-// Portable zoo archives: a tar (gzipped when the name ends in .gz/.tgz) holding one JSON
-// manifest of the zoo's rows and the model files under store/ab/<sha256>. Import unpacks into a
+// Portable zoo archives: a tar (gzipped when the name ends in .gz/.tgz; tar-stream reads and
+// writes it) holding one JSON manifest of the zoo's rows and the model files under
+// store/ab/<sha256>. Import unpacks into a
 // temp folder inside the store, checks every entry name, hash and reference, and only then
 // moves files into place and writes all rows in one transaction: a bad archive changes nothing.
 import { closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { extract as tarExtract, pack as tarPack, type Pack } from 'tar-stream';
 import { TwinforgeError, badInput } from '../errors';
 import { appVersion } from '../version';
 import { now, type ZooDb } from './db';
@@ -17,7 +20,6 @@ import { findOriginalBySha, getModel, insertModel, layerStatsOf, putLayerStats, 
 import { getTwin } from './repo/twins';
 import { addMember, checkZooName, createZoo, findZoo, memberIds, requireZoo } from './repo/zoos';
 import { ModelStore } from './store';
-import { readTar, tarEnd, tarHeader, tarPadding, type EntrySink } from './tar';
 import type { BenchmarkRecord, EvaluationRecord, LayerStat, ModelRecord, TwinInfo, ZooRecord } from './types';
 import { toJson } from './repo/json';
 import { manifestProblems, manifestSchema } from './manifest-schema';
@@ -96,25 +98,23 @@ export async function exportZoo(db: ZooDb, zooName: string, file: string): Promi
   const tmp = `${target}.partial-${process.pid}`;
   const gz = /\.(t?gz)$/i.test(target);
   let bytes = 0;
-  async function* entries(): AsyncGenerator<Buffer> {
+  const pack = tarPack();
+  const fill = (async () => {
     const json = Buffer.from(JSON.stringify(manifest, null, 1));
-    yield tarHeader(MANIFEST, json.length);
-    yield json;
-    yield tarPadding(json.length);
+    await addEntry(pack, MANIFEST, json.length, [json]);
     for (const sha of shas) {
       const p = store.pathOf(sha);
       const size = statSync(p).size;
-      yield tarHeader(`store/${sha.slice(0, 2)}/${sha}`, size);
-      for await (const chunk of createReadStream(p)) yield chunk as Buffer;
-      yield tarPadding(size);
+      await addEntry(pack, `store/${sha.slice(0, 2)}/${sha}`, size, createReadStream(p));
       bytes += size;
     }
-    yield tarEnd();
-  }
+    pack.finalize();
+  })();
+  fill.catch((e: Error) => pack.destroy(e));
   try {
     const out = createWriteStream(tmp);
-    if (gz) await pipeline(Readable.from(entries()), createGzip(), out);
-    else await pipeline(Readable.from(entries()), out);
+    const tar = Readable.from(pack);
+    await Promise.all([gz ? pipeline(tar, createGzip(), out) : pipeline(tar, out), fill]);
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);
@@ -131,6 +131,20 @@ export async function exportZoo(db: ZooDb, zooName: string, file: string): Promi
     files: shas.length,
     bytes,
   };
+}
+
+/** One tar entry of `size` bytes taken from `chunks`; resolves when the pack has all of it. */
+async function addEntry(pack: Pack, name: string, size: number, chunks: AsyncIterable<Buffer | string> | Buffer[]): Promise<void> {
+  let written: (() => void) | undefined;
+  let failed: ((e: Error) => void) | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    written = resolve;
+    failed = reject;
+  });
+  const sink = pack.entry({ name, size, mode: 0o644 }, (err) => (err ? failed!(err) : written!()));
+  for await (const c of chunks) if (!sink.write(c as Buffer)) await once(sink, 'drain');
+  sink.end(undefined);
+  await done;
 }
 
 export interface ArchiveImportResult {
@@ -202,8 +216,6 @@ export function checkEntryName(name: string): { kind: 'manifest' } | { kind: 'fi
 async function unpack(src: string, work: string): Promise<{ manifest: Manifest; files: Map<string, string> }> {
   const files = new Map<string, string>();
   let manifestBytes: Buffer[] | undefined;
-  let manifestSize = 0;
-  const mismatches: TwinforgeError[] = [];
   let openFd: number | undefined;
   const head = Buffer.alloc(2);
   {
@@ -214,21 +226,23 @@ async function unpack(src: string, work: string): Promise<{ manifest: Manifest; 
   const gz = head[0] === 0x1f && head[1] === 0x8b;
   const input = createReadStream(src);
   const stream = gz ? input.pipe(createGunzip()) : input;
+  const tar = tarExtract();
+  // a read or gunzip error ends the extraction with that error
+  input.on('error', (e) => tar.destroy(e));
+  if (gz) stream.on('error', (e: Error) => tar.destroy(e));
+  stream.pipe(tar);
   try {
-    await readTar(stream, (h): EntrySink => {
-      if (h.type !== '0') throw badInput(`Archive entry '${h.name}' is not a regular file (type '${h.type}'); nothing was imported.`, 'A zoo archive holds regular files only.');
+    for await (const entry of tar) {
+      const h = entry.header;
+      if (h.type !== 'file') throw badInput(`Archive entry '${h.name}' is not a regular file (type '${h.type ?? 'unknown'}'); nothing was imported.`, 'A zoo archive holds regular files only.');
       const what = checkEntryName(h.name);
       if (what.kind === 'manifest') {
         if (manifestBytes) throw badInput(`The archive holds ${MANIFEST} twice; nothing was imported.`);
+        // refused by its declared size, before a byte of it is read
         if (h.size > MAX_MANIFEST_BYTES) throw badInput(`The archive manifest is too large (${h.size} bytes).`);
         manifestBytes = [];
-        return {
-          write: (c) => {
-            manifestBytes!.push(Buffer.from(c));
-            manifestSize += c.length;
-          },
-          end: () => {},
-        };
+        for await (const c of entry) manifestBytes.push(Buffer.from(c as Uint8Array));
+        continue;
       }
       if (files.has(what.sha256)) throw badInput(`The archive holds file ${what.sha256.slice(0, 12)}… twice; nothing was imported.`);
       const tmp = path.join(work, what.sha256);
@@ -236,35 +250,31 @@ async function unpack(src: string, work: string): Promise<{ manifest: Manifest; 
       openFd = fd;
       const hash = createHash('sha256');
       files.set(what.sha256, tmp);
-      return {
-        write: (c) => {
-          hash.update(c);
-          let off = 0;
-          while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-        },
-        end: () => {
-          fsyncSync(fd);
-          closeSync(fd);
-          openFd = undefined;
-          const got = hash.digest('hex');
-          if (got !== what.sha256) {
-            mismatches.push(badInput(`Archive file ${h.name} does not match its hash (content ${got.slice(0, 12)}…); nothing was imported.`, 'The archive is damaged: export it again.'));
-          }
-        },
-      };
-    });
+      // model files stream to disk: a big one never sits in memory
+      for await (const chunk of entry) {
+        const c = chunk as Uint8Array;
+        hash.update(c);
+        let off = 0;
+        while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+      }
+      fsyncSync(fd);
+      closeSync(fd);
+      openFd = undefined;
+      const got = hash.digest('hex');
+      if (got !== what.sha256) throw badInput(`Archive file ${h.name} does not match its hash (content ${got.slice(0, 12)}…); nothing was imported.`, 'The archive is damaged: export it again.');
+    }
   } catch (e) {
     if (openFd !== undefined) closeSync(openFd);
+    tar.destroy();
     stream.destroy();
     input.destroy();
     if (e instanceof TwinforgeError) throw e;
-    throw badInput(`${src} is not a readable zoo archive: ${(e as Error).message}.`, 'Give a file written by `twinforge zoo export`.');
+    throw badInput(`${src} is not a readable zoo archive (${tarProblem(e as Error)}); nothing was imported.`, 'Give a file written by `twinforge zoo export` (.tar or .tar.gz).');
   }
-  if (mismatches.length) throw mismatches[0];
   if (!manifestBytes) throw badInput(`${src} has no ${MANIFEST}: not a zoo archive; nothing was imported.`, 'Give a file written by `twinforge zoo export`.');
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.concat(manifestBytes, manifestSize).toString('utf8'));
+    raw = JSON.parse(Buffer.concat(manifestBytes).toString('utf8'));
   } catch (e) {
     throw badInput(`The archive manifest is not valid JSON: ${(e as Error).message}; nothing was imported.`);
   }
@@ -277,6 +287,15 @@ async function unpack(src: string, work: string): Promise<{ manifest: Manifest; 
     throw badInput(`The archive manifest is malformed (${manifestProblems(parsed.error)}); nothing was imported.`, 'The archive is damaged or was not written by `twinforge zoo export`: export it again.');
   }
   return { manifest: parsed.data as unknown as Manifest, files };
+}
+
+/** tar-stream's error, said in terms of the archive (its own wording suggests gunzip, which import does itself). */
+function tarProblem(e: Error): string {
+  if (/invalid tar header/i.test(e.message)) return 'not a tar archive, or a damaged entry header';
+  if (/unexpected end of data/i.test(e.message)) return 'it ends in the middle of an entry: truncated';
+  if (/header exceeds max size/i.test(e.message)) return 'an extended (long name) header over 4 MiB';
+  if ((e as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || /incorrect header check|unexpected end of file/i.test(e.message)) return `damaged gzip data: ${e.message}`;
+  return e.message.replace(/[.\s]+$/, '');
 }
 
 function validateManifest(m: Manifest): void {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closeZoo, openZoo } from '../../../main/core/zoo/db';
 import { exportZoo, importArchive, checkEntryName } from '../../../main/core/zoo/archive';
-import { tarEnd, tarHeader, tarPadding } from '../../../main/core/zoo/tar';
+import { craftTar } from '../../../main/core/bench/fuzz/tar-craft';
 import { removeZoo } from '../../../main/core/zoo/maintenance';
 import { listZoos } from '../../../main/core/zoo/repo/zoos';
 import { twinsOfZoo } from '../../../main/core/zoo/repo/twins';
@@ -26,12 +26,6 @@ const CELLS = [
   { method: 'sparsegpt', pattern: '2:4', level: 0.5 },
 ];
 
-function tarOf(entries: { name: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) parts.push(tarHeader(e.name, e.data.length), e.data, tarPadding(e.data.length));
-  parts.push(tarEnd());
-  return Buffer.concat(parts);
-}
 
 function snapshot(db: ReturnType<typeof openZoo>): string {
   return JSON.stringify({
@@ -86,7 +80,7 @@ describe('zoo archives', () => {
     const manifest = Buffer.from(JSON.stringify({ format: 'twinforge-zoo-archive', version: 1, zoo: { name: 'evil' }, members: [], models: [] }));
     for (const name of ['../../evil.sh', '/etc/cron.d/evil', 'store/../../../evil', 'store\\..\\evil', 'C:/evil']) {
       const file = path.join(dir(), 'evil.tar');
-      writeFileSync(file, tarOf([{ name: 'twinforge-zoo.json', data: manifest }, { name, data: Buffer.from('#!/bin/sh\n') }]));
+      writeFileSync(file, await craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name, data: Buffer.from('#!/bin/sh\n') }]));
       await expect(importArchive(db, file)).rejects.toThrow(/outside the data folder/);
       expect(snapshot(db)).toBe(before);
     }
@@ -100,10 +94,10 @@ describe('zoo archives', () => {
     const before = snapshot(db);
     const manifest = Buffer.from(JSON.stringify({ format: 'twinforge-zoo-archive', version: 1, zoo: { name: 'x' }, members: [], models: [] }));
     const file = path.join(dir(), 'a.tar');
-    writeFileSync(file, tarOf([{ name: 'twinforge-zoo.json', data: manifest }, { name: 'readme.txt', data: Buffer.from('hi') }]));
+    writeFileSync(file, await craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: 'readme.txt', data: Buffer.from('hi') }]));
     await expect(importArchive(db, file)).rejects.toThrow(/not part of a Twinforge zoo archive/);
     const sha = 'ab' + '0'.repeat(62);
-    writeFileSync(file, tarOf([{ name: 'twinforge-zoo.json', data: manifest }, { name: `store/ab/${sha}`, data: Buffer.from('not that') }]));
+    writeFileSync(file, await craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: `store/ab/${sha}`, data: Buffer.from('not that') }]));
     await expect(importArchive(db, file)).rejects.toThrow(/does not match its hash/);
     const withModel = Buffer.from(
       JSON.stringify({
@@ -114,7 +108,7 @@ describe('zoo archives', () => {
         models: [{ id: 1, sha256: sha, name: 'm', format: 'onnx', parentId: null, twin: null, layers: [], evaluations: [], benchmarks: [] }],
       }),
     );
-    writeFileSync(file, tarOf([{ name: 'twinforge-zoo.json', data: withModel }]));
+    writeFileSync(file, await craftTar([{ name: 'twinforge-zoo.json', data: withModel }]));
     await expect(importArchive(db, file)).rejects.toThrow(/does not contain it/);
     writeFileSync(file, 'just some text, not a tar archive at all'.repeat(20));
     await expect(importArchive(db, file)).rejects.toThrow(/not a readable zoo archive/);

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { closeZoo, openZoo, now } from '../../../main/core/zoo/db';
 import { importArchive } from '../../../main/core/zoo/archive';
-import { tarEnd, tarHeader, tarPadding } from '../../../main/core/zoo/tar';
+import { craftTar } from '../../../main/core/bench/fuzz/tar-craft';
 import { collectGarbage } from '../../../main/core/zoo/maintenance';
 import { ModelStore } from '../../../main/core/zoo/store';
 import { exitCodeFor } from '../../../main/core/errors';
@@ -24,12 +24,6 @@ function dir(): string {
   dirs.push(t.cleanup);
   return t.dir;
 }
-function tarOf(entries: { name: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) parts.push(tarHeader(e.name, e.data.length), e.data, tarPadding(e.data.length));
-  parts.push(tarEnd());
-  return Buffer.concat(parts);
-}
 const sha = 'ab'.padEnd(64, '0');
 const base = { format: 'twinforge-zoo-archive', version: 1, app: 't', exportedAt: 'x', zoo: { name: 'z' }, members: [] as number[], models: [] as unknown[] };
 const goodModel = { id: 1, sha256: sha, name: 'm', format: 'onnx', sourcePath: null, producer: null, task: null, parameters: 1, bytes: 1, meta: {}, parentId: null, twin: null };
@@ -37,7 +31,7 @@ const goodModel = { id: 1, sha256: sha, name: 'm', format: 'onnx', sourcePath: n
 async function importManifest(manifest: unknown): Promise<{ code?: string; exit: number; message?: string }> {
   const db = openZoo(dir());
   const file = path.join(dir(), 'a.tar');
-  writeFileSync(file, tarOf([{ name: 'twinforge-zoo.json', data: Buffer.from(JSON.stringify(manifest)) }]));
+  writeFileSync(file, await craftTar([{ name: 'twinforge-zoo.json', data: Buffer.from(JSON.stringify(manifest)) }]));
   try {
     await importArchive(db, file);
     return { exit: 0 };
@@ -77,12 +71,39 @@ describe('hostile zoo archives', () => {
   it('refuses a .tar.gz whose manifest claims 300 MB, by its header, without reading it', async () => {
     const db = openZoo(dir());
     const file = path.join(dir(), 'big.tar.gz');
-    const head = tarHeader('twinforge-zoo.json', 300 * 2 ** 20);
-    writeFileSync(file, gzipSync(Buffer.concat([head, Buffer.alloc(4096, 0x20)])));
+    // the header declares 300 MB; 4 KB follow
+    writeFileSync(file, gzipSync(await craftTar([{ name: 'twinforge-zoo.json', data: Buffer.alloc(4096, 0x20), size: 300 * 2 ** 20 }])));
     const rss0 = process.memoryUsage().rss;
     await expect(importArchive(db, file)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/too large/) });
     expect(process.memoryUsage().rss - rss0).toBeLessThan(200 * 2 ** 20);
   });
+});
+
+describe('hostile tar structure', () => {
+  const manifest = Buffer.from(JSON.stringify(base));
+  const storeName = `store/ab/${sha}`;
+  const cases: [string, () => Promise<Buffer>, RegExp][] = [
+    ['a symlink entry', () => craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: storeName, data: Buffer.from('/etc/passwd'), type: '2' }]), /not a regular file/],
+    ['a directory entry', () => craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: 'store/ab', data: Buffer.alloc(0), type: '5' }]), /not a regular file/],
+    ['a long (pax) name that climbs out', () => craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: `store/${'../'.repeat(40)}evil`, data: Buffer.from('x') }]), /outside the data folder/],
+    ['a store file declared 8 GiB with 1 KB following', () => craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: storeName, data: Buffer.alloc(1024), size: 2 ** 33 }]), /not a readable zoo archive \(it ends in the middle of an entry: truncated\)/],
+    ['a truncated archive', async () => (await craftTar([{ name: 'twinforge-zoo.json', data: manifest }, { name: storeName, data: Buffer.alloc(4096) }])).subarray(0, 2048), /truncated/],
+    ['a damaged header checksum', async () => {
+      const b = await craftTar([{ name: 'twinforge-zoo.json', data: manifest }]);
+      b[0] ^= 1;
+      return b;
+    }, /not a readable zoo archive \(not a tar archive, or a damaged entry header\)/],
+  ];
+  for (const [what, bytes, message] of cases) {
+    it(`refuses ${what} as BAD_INPUT and writes nothing`, async () => {
+      const db = openZoo(dir());
+      const file = path.join(dir(), 'h.tar');
+      writeFileSync(file, await bytes());
+      await expect(importArchive(db, file)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(message) });
+      expect(db.stmt('SELECT count(*) AS n FROM zoos').get()).toEqual({ n: 0 });
+      expect(new ModelStore(db.dataDir).list()).toEqual([]);
+    });
+  }
 });
 
 describe('after a SIGKILL', () => {

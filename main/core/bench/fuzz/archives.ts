@@ -3,34 +3,9 @@
 // byte-level damage, gzipped or not.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { tarEnd, tarHeader, tarPadding } from '../../zoo/tar';
+import { craftTar, type CraftEntry } from './tar-craft';
 import { cleanMlp } from './hostile';
 import { int, mutateBytes, pick, type Rand } from './mutate';
-
-interface Entry {
-  name: string;
-  data: Buffer;
-  type?: string;
-  size?: number;
-}
-
-function tar(entries: Entry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const h = tarHeader(e.name.length > 100 && !e.name.includes('/') ? e.name.slice(0, 100) : e.name, e.size ?? e.data.length);
-    if (e.type) {
-      h[156] = e.type.charCodeAt(0);
-      // recompute the checksum for the new type
-      h.fill(0x20, 148, 156);
-      let sum = 0;
-      for (let i = 0; i < 512; i++) sum += h[i];
-      h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'binary');
-    }
-    parts.push(h, e.data, tarPadding(e.data.length));
-  }
-  parts.push(tarEnd());
-  return Buffer.concat(parts);
-}
 
 function validParts(): { manifest: Record<string, unknown>; file: Buffer; sha: string } {
   const file = Buffer.from(cleanMlp());
@@ -80,10 +55,10 @@ function mutateJson(v: unknown, r: Rand, depth = 0): unknown {
 }
 
 /** One archive input: valid, manifest-mutated, hostile entries, or byte-damaged; maybe gzipped. */
-export function archiveInput(r: Rand): { bytes: Uint8Array; how: string } {
+export async function archiveInput(r: Rand): Promise<{ bytes: Uint8Array; how: string }> {
   const { manifest, file, sha } = validParts();
   const storeName = `store/${sha.slice(0, 2)}/${sha}`;
-  let entries: Entry[] = [
+  let entries: CraftEntry[] = [
     { name: 'twinforge-zoo.json', data: Buffer.from(JSON.stringify(manifest)) },
     { name: storeName, data: file },
   ];
@@ -117,7 +92,7 @@ export function archiveInput(r: Rand): { bytes: Uint8Array; how: string } {
     default:
       how = 'bytes';
   }
-  let bytes: Uint8Array = tar(entries);
+  let bytes: Uint8Array = await craftTar(entries);
   if (how === 'bytes') {
     const m = mutateBytes(bytes, r);
     bytes = m.bytes;

@@ -44,7 +44,7 @@ const FIXED: Array<() => Omit<FuzzCase, 'index'>> = [
 ];
 
 /** Case `index` of the corpus for `seed`. */
-export function fuzzCase(seed: number, index: number): FuzzCase {
+export async function fuzzCase(seed: number, index: number): Promise<FuzzCase> {
   if (index < FIXED.length) return { index, ...FIXED[index]() };
   const r = seeded((seed * 0x9e3779b1 + index * 0x85ebca77) >>> 0);
   const s = seedFiles();
@@ -63,7 +63,7 @@ export function fuzzCase(seed: number, index: number): FuzzCase {
     return { index, kind: 'safetensors', how: `safetensors ${m.how}`, bytes: m.bytes };
   }
   if (roll < 80) return { index, kind: 'safetensors', how: 'hostile header', bytes: hostileSafetensors(r) };
-  const a = archiveInput(r);
+  const a = await archiveInput(r);
   return { index, kind: 'archive', how: `archive ${a.how}`, bytes: a.bytes };
 }
 

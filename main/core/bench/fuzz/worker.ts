@@ -31,7 +31,7 @@ onParentMessage<FuzzWorkerStart>((msg) => {
     const db = openZoo(dataDir);
     const env: FuzzEnv = { dir: path.join(msg.dir, `cases-${process.pid}`), importArchive: (f, as) => importArchive(db, f, { as }), removeZoo: (n) => void removeZoo(db, n) };
     for (let i = msg.start; i < msg.end; i++) {
-      const c = fuzzCase(msg.seed, i);
+      const c = await fuzzCase(msg.seed, i);
       await send({ type: 'begin', index: i, kind: c.kind, how: c.how } satisfies FuzzWorkerReport);
       const r = await runCase(c, env);
       await send({ type: 'end', index: i, ...r, maxRssBytes: process.resourceUsage().maxRSS * 1024 } satisfies FuzzWorkerReport);
