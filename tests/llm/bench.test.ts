@@ -14,7 +14,12 @@ describe('bench llm', () => {
     expect(r.sparsity).toBeCloseTo(0.5, 2);
     expect(r.peakRssMb).toBeGreaterThan(0);
     for (const k of ['forward', 'hessians', 'solves', 'io']) expect(r.seconds[k]).toBeGreaterThanOrEqual(0);
-    expect(r.shapes.map((s: { rows: number; cols: number }) => [s.rows, s.cols])).toEqual([[64, 64], [128, 64], [64, 128]]);
+    // The block's seven linears: q/o, k/v (kv heads x head dim), gate/up, down.
+    expect(r.shapes.map((s: { rows: number; cols: number; linears: string[] }) => [s.rows, s.cols, s.linears.length])).toEqual([[64, 64, 2], [16, 64, 2], [128, 64, 2], [64, 128, 1]]);
+    expect(r.block.solveMs).toBeGreaterThan(0);
+    // --layers 1 of the 4-block --quick shape: the full depth is extrapolated, times x 4.
+    expect(r.extrapolated.blocks).toBe(4);
+    expect(r.extrapolated.seconds.total).toBeCloseTo(r.seconds.total * 4, 6);
     expect(r.torch).toMatch(/skipped/);
   }, 120_000);
 });

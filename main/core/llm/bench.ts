@@ -132,32 +132,52 @@ async function run(args: BenchArgs, ctx: BenchContext): Promise<number> {
     log(`model written (${(writeMs / 1000).toFixed(1)} s); compressing ${shape.layers} blocks, SparseGPT 2:4, ${batch}x${seq} calibration tokens`);
     const res = await compressLlm({ model, out: path.join(work, 'twin'), method: 'sparsegpt', pattern: '2:4', calib: path.join(work, 'calib.npy'), samples: batch, seqLen: seq, signal: ctx.signal, onProgress: (p) => p.detail && log(p.detail) });
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    // The seven linears of one block (q and o, k and v, gate and up share a shape).
+    const kv = shape.kvHeads * (shape.hidden / shape.heads);
     const layerShapes = [
-      { rows: shape.hidden, cols: shape.hidden },
-      { rows: shape.intermediate, cols: shape.hidden },
-      { rows: shape.hidden, cols: shape.intermediate },
+      { rows: shape.hidden, cols: shape.hidden, linears: ['q_proj', 'o_proj'] },
+      { rows: kv, cols: shape.hidden, linears: ['k_proj', 'v_proj'] },
+      { rows: shape.intermediate, cols: shape.hidden, linears: ['gate_proj', 'up_proj'] },
+      { rows: shape.hidden, cols: shape.intermediate, linears: ['down_proj'] },
     ];
     const compareTokens = Math.min(tokens, 4096);
-    log(`timing the solver on the layer shapes against PyTorch (${compareTokens} tokens)`);
-    const ours = nativeShapes(layerShapes, compareTokens);
-    const ref = v['no-torch'] ? 'skipped (--no-torch)' : torchShapes(layerShapes, compareTokens, String(v.python ?? '/usr/bin/python3'));
+    log(`timing the solver on the block's linear shapes against PyTorch (${compareTokens} tokens)`);
+    const plain = layerShapes.map(({ rows, cols }) => ({ rows, cols }));
+    const ours = nativeShapes(plain, compareTokens);
+    const ref = v['no-torch'] ? 'skipped (--no-torch)' : torchShapes(plain, compareTokens, String(v.python ?? '/usr/bin/python3'));
     const t = res.timings;
+    const seconds = { total: t.totalMs / 1000, forward: t.forwardMs / 1000, hessians: t.statsMs / 1000, solves: t.solveMs / 1000, io: t.ioMs / 1000, writeParent: writeMs / 1000 };
+    // --layers N below the shape's block count: every part of the run but the embedding gather
+    // and the head's write is per block, so the full model's time is the measured time scaled
+    // by blocks (a slight overestimate); peak memory is per block and does not grow with depth.
+    const fullLayers = (v.quick ? SHAPE_QUICK : SHAPE_1B).layers;
+    const extrapolated =
+      shape.layers < fullLayers
+        ? { blocks: fullLayers, measuredBlocks: shape.layers, seconds: Object.fromEntries(Object.entries(seconds).map(([k, x]) => [k, (x * fullLayers) / shape.layers])) as typeof seconds }
+        : undefined;
+    const shapes = ours.map((o, i) => ({ ...o, linears: layerShapes[i].linears, ...(typeof ref === 'string' ? {} : { torchHessianMs: ref[i].hessianMs, torchSolveMs: ref[i].solveMs, solveRatio: ref[i].solveMs / o.solveMs }) }));
+    const blockSolveMs = shapes.reduce((a, x) => a + x.solveMs * x.linears.length, 0);
+    const torchBlockSolveMs = typeof ref === 'string' ? undefined : shapes.reduce((a, x) => a + x.torchSolveMs! * x.linears.length, 0);
     const out = {
       shape,
       calibrationTokens: batch * seq,
-      seconds: { total: t.totalMs / 1000, forward: t.forwardMs / 1000, hessians: t.statsMs / 1000, solves: t.solveMs / 1000, io: t.ioMs / 1000, writeParent: writeMs / 1000 },
+      seconds,
+      ...(extrapolated ? { extrapolated } : {}),
       peakRssMb,
       sparsity: res.sparsity,
       loadAverage: os.loadavg()[0],
-      shapes: ours.map((o, i) => ({ ...o, ...(typeof ref === 'string' ? {} : { torchHessianMs: ref[i].hessianMs, torchSolveMs: ref[i].solveMs, solveRatio: ref[i].solveMs / o.solveMs }) })),
+      shapes,
+      block: { solveMs: blockSolveMs, ...(torchBlockSolveMs !== undefined ? { torchSolveMs: torchBlockSolveMs, solveRatio: torchBlockSolveMs / blockSolveMs } : {}) },
       ...(typeof ref === 'string' ? { torch: ref } : {}),
     };
     if (ctx.json) ctx.out(JSON.stringify(out) + '\n');
     else {
-      const s = out.seconds;
+      const split = (s: typeof seconds) => `${s.total.toFixed(1)} s (forward ${s.forward.toFixed(1)}, Hessians ${s.hessians.toFixed(1)}, solves ${s.solves.toFixed(1)}, I/O ${s.io.toFixed(1)})`;
       ctx.out(`Llama-shaped ${shape.layers}x(hidden ${shape.hidden}, intermediate ${shape.intermediate}), vocab ${shape.vocab}; ${out.calibrationTokens} calibration tokens; load average ${out.loadAverage.toFixed(1)}\n`);
-      ctx.out(`SparseGPT 2:4 layer by layer: ${s.total.toFixed(1)} s (forward ${s.forward.toFixed(1)}, Hessians ${s.hessians.toFixed(1)}, solves ${s.solves.toFixed(1)}, I/O ${s.io.toFixed(1)}); peak RSS ${peakRssMb.toFixed(0)} MB\n`);
-      for (const x of out.shapes) ctx.out(`  [${x.rows}x${x.cols}] native Hessian ${x.hessianMs.toFixed(0)} ms, solve ${x.solveMs.toFixed(0)} ms${'torchSolveMs' in x ? `; PyTorch Hessian ${x.torchHessianMs!.toFixed(0)} ms, solve ${x.torchSolveMs!.toFixed(0)} ms: ${x.solveRatio!.toFixed(2)}x` : ''}\n`);
+      ctx.out(`SparseGPT 2:4 layer by layer: ${split(seconds)}; peak RSS ${peakRssMb.toFixed(0)} MB (writing the random parent: ${seconds.writeParent.toFixed(1)} s)\n`);
+      if (extrapolated) ctx.out(`EXTRAPOLATED to ${fullLayers} blocks from the ${shape.layers} measured (time x ${(fullLayers / shape.layers).toFixed(2)}; not a measurement): ${split(extrapolated.seconds)}; peak RSS is per block and stays ${peakRssMb.toFixed(0)} MB\n`);
+      for (const x of out.shapes) ctx.out(`  ${x.linears.join('/')} [${x.rows}x${x.cols}] native Hessian ${x.hessianMs.toFixed(0)} ms, solve ${x.solveMs.toFixed(0)} ms${'torchSolveMs' in x ? `; PyTorch Hessian ${x.torchHessianMs!.toFixed(0)} ms, solve ${x.torchSolveMs!.toFixed(0)} ms: ${x.solveRatio!.toFixed(2)}x` : ''}\n`);
+      ctx.out(`  one block's seven solves: native ${(blockSolveMs / 1000).toFixed(2)} s${torchBlockSolveMs !== undefined ? `, PyTorch ${(torchBlockSolveMs / 1000).toFixed(2)} s: ${(torchBlockSolveMs / blockSolveMs).toFixed(2)}x` : ''}\n`);
       if (typeof ref === 'string') ctx.out(`PyTorch: ${ref}\n`);
     }
     return 0;
@@ -170,6 +190,6 @@ registerBench({
   name: 'llm',
   summary: 'SparseGPT 2:4 layer by layer on a random Llama-shaped model (1B by default): time split, peak RSS, ratio vs PyTorch',
   options: { quick: { type: 'boolean' }, layers: { type: 'string' }, hidden: { type: 'string' }, intermediate: { type: 'string' }, vocab: { type: 'string' }, tokens: { type: 'string' }, seq: { type: 'string' }, 'no-torch': { type: 'boolean' }, python: { type: 'string' } },
-  usage: '  --quick (4 blocks, hidden 512), --layers/--hidden/--intermediate/--vocab N, --tokens N (16384), --seq N (512), --no-torch, --python PATH',
+  usage: '  --quick (4 blocks, hidden 512), --layers N (fewer blocks; the time is also extrapolated to the full depth, labelled so), --hidden/--intermediate/--vocab N, --tokens N (16384), --seq N (512), --no-torch, --python PATH',
   run,
 });

@@ -3,13 +3,14 @@
 // statistics / solves / I/O, perplexity parent vs twin, KL, top-1 agreement).
 import fs from 'node:fs';
 import path from 'node:path';
-import { badInput } from '../errors';
+import { TwinforgeError, badInput } from '../errors';
 import { HfFolder } from '../model/hf/folder';
 import { parsePattern } from '../methods/sparsity/pattern';
 import { LlmTwinWriter, type TwinPaths } from './export';
 import { evaluateTwin, type LlmEvaluation } from './evaluate';
 import { type LayerReport, type LlmCompressOptions, type LlmPruneMethod, type Timings, compressSequential, defaultDevice } from './sequential';
 import { loadTokens, type TokenBatch } from './tokens';
+import { StagedFolder } from './staged-folder';
 
 export interface LlmCompressRequest {
   model: string;
@@ -98,43 +99,50 @@ export async function compressLlm(r: LlmCompressRequest): Promise<LlmCompressRes
       ...(opts.quant ? { quant: opts.quant } : {}),
       ...(opts.prune ? { sparsity: { structure: opts.prune.n !== undefined ? `${opts.prune.n}:${opts.prune.m}` : 'unstructured', global: 0 } } : {}),
     };
-    fs.mkdirSync(out, { recursive: true });
-    const writer = new LlmTwinWriter(folder, out, scheme);
-    const { layers, timings } = compressSequential(folder, calib, { ...opts, signal: r.signal, onProgress: r.onProgress }, (b) => writer.writeBlock(b));
-    const tw = performance.now();
-    const written = writer.finish();
-    timings.ioMs += performance.now() - tw;
-    let evaluation: LlmEvaluation | undefined;
-    const te = performance.now();
-    if (r.eval) {
-      r.onProgress?.({ stage: 'evaluate', done: 0, total: 1 });
-      const data = await loadTokens(r.eval, cfg, { seqLen: r.seqLen, maxSequences: 64, tokenizerPath: folder.tokenizerPath });
-      const twin = HfFolder.open(writer.paths.dense);
-      try {
-        evaluation = evaluateTwin(folder, twin, data);
-      } finally {
-        twin.close();
+    // Everything is written into a staging folder next to --out and swapped in at the end.
+    const stage = new StagedFolder(out);
+    try {
+      const writer = new LlmTwinWriter(folder, stage.staging, scheme);
+      const { layers, timings } = compressSequential(folder, calib, { ...opts, signal: r.signal, onProgress: r.onProgress }, (b) => writer.writeBlock(b));
+      const tw = performance.now();
+      const written = writer.finish();
+      timings.ioMs += performance.now() - tw;
+      let evaluation: LlmEvaluation | undefined;
+      const te = performance.now();
+      if (r.eval) {
+        r.onProgress?.({ stage: 'evaluate', done: 0, total: 1 });
+        const data = await loadTokens(r.eval, cfg, { seqLen: r.seqLen, maxSequences: 64, tokenizerPath: folder.tokenizerPath });
+        const twin = HfFolder.open(writer.paths.dense);
+        try {
+          evaluation = evaluateTwin(folder, twin, data);
+        } finally {
+          twin.close();
+        }
+        r.onProgress?.({ stage: 'evaluate', done: 1, total: 1 });
       }
-      r.onProgress?.({ stage: 'evaluate', done: 1, total: 1 });
+      const evalMs = performance.now() - te;
+      const recipe = { model: folder.dir, method: opts.prune?.method ?? null, pattern: r.pattern ?? (opts.prune ? 'unstructured' : null), sparsity: opts.prune?.sparsity ?? null, dsnot: !!opts.prune?.dsnot, quant: r.quant ?? null, groupSize: opts.quant?.groupSize ?? null, sequential: opts.sequential !== false, device: defaultDevice(), calibration: { source: path.resolve(r.calib), sequences: calib.batch, seqLen: calib.seq } };
+      const result: LlmCompressResult = {
+        paths: { compressed: out, dense: path.join(out, 'dense') },
+        report: path.join(out, 'report.json'),
+        reportMarkdown: path.join(out, 'report.md'),
+        recipe,
+        layers,
+        timings: { ...timings, evalMs, totalMs: performance.now() - t0 },
+        sparsity: written.sparsity,
+        bytes: { parent: folder.shards.reduce((n, s) => n + fs.statSync(path.join(folder.dir, s)).size, 0), compressed: dirBytes(writer.paths.compressed), dense: dirBytes(writer.paths.dense) },
+        ...(evaluation ? { evaluation } : {}),
+        calibrationTokens: calib.batch * calib.seq,
+      };
+      const { paths, report, reportMarkdown, ...rest } = result;
+      fs.writeFileSync(stage.staged(report), JSON.stringify({ paths, ...rest }, null, 2));
+      fs.writeFileSync(stage.staged(reportMarkdown), markdown(result, cfg.className));
+      if (r.signal?.aborted) throw new TwinforgeError('CANCELLED', 'compression cancelled');
+      stage.commit();
+      return result;
+    } finally {
+      stage.abort();
     }
-    const evalMs = performance.now() - te;
-    const recipe = { model: folder.dir, method: opts.prune?.method ?? null, pattern: r.pattern ?? (opts.prune ? 'unstructured' : null), sparsity: opts.prune?.sparsity ?? null, dsnot: !!opts.prune?.dsnot, quant: r.quant ?? null, groupSize: opts.quant?.groupSize ?? null, sequential: opts.sequential !== false, device: defaultDevice(), calibration: { source: path.resolve(r.calib), sequences: calib.batch, seqLen: calib.seq } };
-    const result: LlmCompressResult = {
-      paths: writer.paths,
-      report: path.join(out, 'report.json'),
-      reportMarkdown: path.join(out, 'report.md'),
-      recipe,
-      layers,
-      timings: { ...timings, evalMs, totalMs: performance.now() - t0 },
-      sparsity: written.sparsity,
-      bytes: { parent: folder.shards.reduce((n, s) => n + fs.statSync(path.join(folder.dir, s)).size, 0), compressed: dirBytes(writer.paths.compressed), dense: dirBytes(writer.paths.dense) },
-      ...(evaluation ? { evaluation } : {}),
-      calibrationTokens: calib.batch * calib.seq,
-    };
-    const { paths, report, reportMarkdown, ...rest } = result;
-    fs.writeFileSync(result.report, JSON.stringify({ paths, ...rest }, null, 2));
-    fs.writeFileSync(result.reportMarkdown, markdown(result, cfg.className));
-    return result;
   } finally {
     folder.close();
   }

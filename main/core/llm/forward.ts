@@ -6,7 +6,8 @@
 import type { LlmConfig } from '../model/hf/config';
 import { ropeInvFreq, checkTokenIds } from '../model/hf/config';
 import type { BlockWeights, HfFolder, LinearName } from '../model/hf/folder';
-import { attention, linear, rmsNorm, rope, siluMul } from '../native/transformer';
+import { linear, rmsNorm, rope, siluMul } from '../native/transformer';
+import { causalAttention } from './attention';
 
 /** Which linears read one captured activation: q/k/v share theirs, gate/up theirs. */
 export const CAPTURE_POINTS: { point: 'attn_in' | 'o_in' | 'mlp_in' | 'down_in'; linears: LinearName[] }[] = [
@@ -56,7 +57,7 @@ export function blockForward(cfg: LlmConfig, w: BlockWeights, hidden: Float32Arr
   const v = linear(x, rows, h, w.linears.v_proj, kvd, w.bias?.v);
   rope(q, rows, cfg.numHeads, cfg.headDim, positions, invFreq);
   rope(k, rows, cfg.numKvHeads, cfg.headDim, positions, invFreq);
-  const a = attention(q, k, v, { batch: s.batch, seq: s.seq, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, window: cfg.slidingWindow });
+  const a = causalAttention(q, k, v, { batch: s.batch, seq: s.seq, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, window: cfg.slidingWindow });
   capture?.('o_in', a, rows, qd);
   const o = linear(a, rows, qd, w.linears.o_proj, h);
   for (let i = 0; i < hidden.length; i++) hidden[i] += o[i];
