@@ -24,7 +24,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
     std::string name = tf::bind::string(info[0], "isa");
     tf::Isa isa;
     if (!tf::parse_isa(name.c_str(), &isa))
-      tf::bind::throw_range("isa", "isa '" + name + "' is not one of scalar, avx2, avx512, neon");
+      tf::bind::throw_range("isa", "isa '" + name + "' is not one of " + tf::isa_names());
     tf::force_isa(isa);
   }
   return Isa(info);

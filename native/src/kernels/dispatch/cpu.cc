@@ -10,6 +10,15 @@
 namespace tf {
 namespace {
 
+constexpr bool rows_in_enum_order() {
+  for (size_t i = 0; i < kIsaCount; ++i)
+    if (static_cast<size_t>(kIsas[i].isa) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "kIsas rows must follow the Isa enum (isa_info indexes by value)");
+
+// Whether the CPU runs one kIsas row's variants (__builtin_cpu_supports takes only string
+// literals, so this is the one per-ISA switch; rows not built for this target never get here).
 bool detect(Isa isa) {
   switch (isa) {
     case Isa::Scalar:
@@ -35,14 +44,13 @@ bool detect(Isa isa) {
 }
 
 struct Detected {
-  bool has[4];
-  Isa best;
+  bool has[kIsaCount];
+  Isa best = Isa::Scalar;
   Detected() {
-    best = Isa::Scalar;
-    for (int i = 0; i < 4; ++i) has[i] = detect(static_cast<Isa>(i));
-    if (has[int(Isa::Neon)]) best = Isa::Neon;
-    if (has[int(Isa::Avx2)]) best = Isa::Avx2;
-    if (has[int(Isa::Avx512)]) best = Isa::Avx512;
+    for (const IsaInfo& i : kIsas) {
+      has[size_t(i.isa)] = i.built && detect(i.isa);
+      if (has[size_t(i.isa)] && i.rank > isa_info(best).rank) best = i.isa;
+    }
   }
 };
 
@@ -66,7 +74,7 @@ Isa from_env() {
   if (env_isa == -1) return detected().best;
   if (env_isa == -2)
     throw Error("UNSUPPORTED", std::string("TWINFORGE_ISA='") + std::getenv("TWINFORGE_ISA") +
-                                   "' is not one of scalar, avx2, avx512, neon");
+                                   "' is not one of " + isa_names());
   if (env_isa <= -3)
     throw Error("UNSUPPORTED", std::string("TWINFORGE_ISA=") + isa_name(static_cast<Isa>(-3 - env_isa)) +
                                    " is not available on this CPU/build");
@@ -82,25 +90,25 @@ Isa active_isa() {
 }
 
 bool isa_available(Isa isa) {
-  int i = static_cast<int>(isa);
-  return i >= 0 && i < 4 && detected().has[i];
+  const size_t i = static_cast<size_t>(isa);
+  return i < kIsaCount && detected().has[i];
 }
 
 const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-    case Isa::Neon: return "neon";
-  }
-  return "unknown";
+  const size_t i = static_cast<size_t>(isa);
+  return i < kIsaCount ? kIsas[i].name : "unknown";
+}
+
+std::string isa_names() {
+  std::string out;
+  for (const IsaInfo& i : kIsas) out += (out.empty() ? "" : ", ") + std::string(i.name);
+  return out;
 }
 
 bool parse_isa(const char* name, Isa* out) {
-  static const Isa all[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon};
-  for (Isa isa : all) {
-    if (std::strcmp(name, isa_name(isa)) == 0) {
-      *out = isa;
+  for (const IsaInfo& i : kIsas) {
+    if (std::strcmp(name, i.name) == 0) {
+      *out = i.isa;
       return true;
     }
   }
@@ -108,9 +116,10 @@ bool parse_isa(const char* name, Isa* out) {
 }
 
 std::vector<Isa> available_isas() {
-  std::vector<Isa> out{Isa::Scalar};
-  for (Isa isa : {Isa::Neon, Isa::Avx2, Isa::Avx512})
-    if (isa_available(isa)) out.push_back(isa);
+  std::vector<Isa> out;
+  for (int rank = 0; rank <= isa_info(detected().best).rank; ++rank)
+    for (const IsaInfo& i : kIsas)
+      if (i.rank == rank && isa_available(i.isa)) out.push_back(i.isa);
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Packing, the threaded driver and the ISA table of the packed-B products.
+// Packing and the threaded driver of the packed-B products (variants: pgemm.h kVariants).
 #include "kernels/pgemm/pgemm.h"
 
 #include <algorithm>
@@ -25,19 +25,6 @@ PackedB pack_b(const float* b, size_t k, size_t n, size_t ldb) {
     }
   });
   return p;
-}
-
-const Kernels& kernels(Isa isa) {
-  IsaTable<const Kernels*> t;
-  t.scalar = &kScalar;
-#if defined(__x86_64__)
-  t.avx2 = &kAvx2;
-  t.avx512 = &kAvx512;
-#endif
-#if defined(__aarch64__)
-  t.neon = &kNeon;
-#endif
-  return *t.get(isa);
 }
 
 namespace {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch/cpu.h"
+#include "kernels/dispatch/variants.h"
 
 namespace tf {
 namespace quant {
@@ -38,8 +38,23 @@ extern const Kernels kAvx512;
 extern const Kernels kNeon;
 #endif
 
-const Kernels& kernels(Isa isa);
-const Kernels& kernels();
+// Every variant of the family, scalar reference first (kernels/dispatch/variants.h): the
+// dispatch, the tests and the bench all walk this list.
+inline constexpr Variant<const Kernels*> kVariants[] = {
+    {Isa::Scalar, "scalar", &kScalar},
+#if defined(__x86_64__)
+    {Isa::Avx2, "avx2", &kAvx2},
+    {Isa::Avx512, "avx512", &kAvx512},
+#endif
+#if defined(__aarch64__)
+    {Isa::Neon, "neon", &kNeon},
+#endif
+};
+static_assert(scalar_first(kVariants));
+
+// The variant for the active ISA (or the one given).
+inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
+inline const Kernels& kernels() { return kernels(active_isa()); }
 
 // Shared by every variant so scales and zero points are computed identically.
 inline float int8_scale(float amax) { return amax > 0.f ? amax / 127.f : 1.f; }

@@ -57,7 +57,7 @@ void quantize_int8(const float* w, size_t rows, size_t cols, int axis, int8_t* q
   // axis 1: column maxima, then quantize rows with the per-column scales.
   ChunkPlan plan = row_plan(cols, "quantize int8 (ranges)");
   plan.progress_total = 2 * rows * cols;
-  const size_t parts = rows * cols ? chunk_parts(rows * cols, plan) : 0;
+  const size_t parts = rows * cols != 0 ? chunk_parts(rows * cols, plan) : 0;
   std::vector<ScratchLease> acc(parts);
   for (auto& a : acc) {
     a = scratch<uint32_t>(cols);

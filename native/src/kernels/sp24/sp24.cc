@@ -1,4 +1,4 @@
-// 2:4 packing, validation, the threaded product driver and the ISA table.
+// 2:4 packing, validation and the threaded product driver (variants: sp24.h kVariants).
 #include "kernels/sp24/sp24.h"
 
 #include <algorithm>
@@ -141,19 +141,6 @@ void validate_idx(const Packed& p) {
                             std::to_string(nib & 3) + ", " + std::to_string(nib >> 2) + ")",
                         "meta");
     }
-}
-
-const Kernels& kernels(Isa isa) {
-  IsaTable<const Kernels*> t;
-  t.scalar = &kScalar;
-#if defined(__x86_64__)
-  t.avx2 = &kAvx2;
-  t.avx512 = &kAvx512;
-#endif
-#if defined(__aarch64__)
-  t.neon = &kNeon;
-#endif
-  return *t.get(isa);
 }
 
 namespace {

@@ -136,8 +136,6 @@ TF_BATCH_DISPATCH(bsr_batch, Bsr)
 
 }  // namespace
 
-Kernels kernels_avx2() {
-  return {csr_gemv_avx2, nm_gemv_avx2, bsr_gemv_portable, csr_batch, nm_batch, bsr_batch};
-}
+const Kernels kAvx2 = {csr_gemv_avx2, nm_gemv_avx2, bsr_gemv_portable, csr_batch, nm_batch, bsr_batch};
 
 }  // namespace tf::spmm

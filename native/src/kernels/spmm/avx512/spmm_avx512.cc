@@ -209,8 +209,6 @@ void bsr_gemv_avx512(const Bsr& w, const float* x, size_t br0, size_t br1, float
 
 }  // namespace
 
-Kernels kernels_avx512() {
-  return {csr_gemv_avx512, nm_gemv_avx512, bsr_gemv_avx512, csr_batch, nm_batch, bsr_batch};
-}
+const Kernels kAvx512 = {csr_gemv_avx512, nm_gemv_avx512, bsr_gemv_avx512, csr_batch, nm_batch, bsr_batch};
 
 }  // namespace tf::spmm

@@ -3,7 +3,6 @@
 #include "kernels/spmm/spmm_impl.h"
 
 namespace tf::spmm {
-Kernels kernels_neon() {
-  return {csr_gemv_portable, nm_gemv_portable, bsr_gemv_portable, csr_batch_portable, nm_batch_portable, bsr_batch_portable};
-}
+const Kernels kNeon = {csr_gemv_portable,  nm_gemv_portable,  bsr_gemv_portable,
+                    csr_batch_portable, nm_batch_portable, bsr_batch_portable};
 }  // namespace tf::spmm

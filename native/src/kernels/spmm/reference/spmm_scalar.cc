@@ -3,9 +3,8 @@
 
 namespace tf::spmm {
 
-Kernels kernels_scalar() {
-  return {csr_gemv_portable, nm_gemv_portable, bsr_gemv_portable, csr_batch_portable, nm_batch_portable, bsr_batch_portable};
-}
+const Kernels kScalar = {csr_gemv_portable,  nm_gemv_portable,  bsr_gemv_portable,
+                      csr_batch_portable, nm_batch_portable, bsr_batch_portable};
 
 void csr_f32_gemm_ref(const Csr& w, const float* x, size_t batch, float* y) {
   for (size_t b = 0; b < batch; ++b)

@@ -16,39 +16,7 @@ namespace {
 // sgemm's peak, small enough that the double-precision block work stays a few percent.
 constexpr size_t kNb = 192;
 
-// Unblocked lower Cholesky of a jb x jb block held in double; false on a bad pivot.
-bool potrf_block(double* a, size_t n) {
-  for (size_t j = 0; j < n; ++j) {
-    double d = a[j * n + j];
-    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0.0) || !std::isfinite(d)) return false;
-    d = std::sqrt(d);
-    a[j * n + j] = d;
-    for (size_t i = j + 1; i < n; ++i) {
-      double s = a[i * n + j];
-      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / d;
-    }
-    for (size_t i = 0; i < j; ++i) a[i * n + j] = 0.0;
-  }
-  return true;
-}
-
 }  // namespace
-
-// Inverse of a lower triangular matrix in double (column by column forward substitution).
-void trtri_block_double(double* a, size_t n) {
-  std::vector<double> inv(n * n, 0.0);
-  for (size_t j = 0; j < n; ++j) {
-    inv[j * n + j] = 1.0 / a[j * n + j];
-    for (size_t i = j + 1; i < n; ++i) {
-      double s = 0.0;
-      for (size_t k = j; k < i; ++k) s += a[i * n + k] * inv[k * n + j];
-      inv[i * n + j] = -s / a[i * n + i];
-    }
-  }
-  std::copy(inv.begin(), inv.end(), a);
-}
 
 bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* ctl) {
   std::vector<double> blk(kNb * kNb);
@@ -60,7 +28,7 @@ bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobContro
     const size_t jb = std::min(kNb, n - j);
     for (size_t r = 0; r < jb; ++r)
       for (size_t c = 0; c < jb; ++c) blk[r * jb + c] = c <= r ? a[(j + r) * lda + j + c] : 0.0;
-    if (!potrf_block(blk.data(), jb)) return false;
+    if (!cholesky_lower_ref(blk.data(), jb)) return false;
     for (size_t r = 0; r < jb; ++r)
       for (size_t c = 0; c < jb; ++c) a[(j + r) * lda + j + c] = float(blk[r * jb + c]);
     const size_t rest = n - j - jb;
@@ -91,8 +59,6 @@ bool cholesky_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobContro
   for (size_t i = 0; i < n; ++i) std::fill(a + i * lda + i + 1, a + i * lda + n, 0.0f);
   return true;
 }
-
-bool cholesky_lower_ref(double* a, size_t n) { return potrf_block(a, n); }
 
 void mirror_lower_to_upper_f32(float* a, size_t n, size_t lda) {
   constexpr size_t kT = 64;  // tile: both the read and the write side stay in L1

@@ -34,15 +34,6 @@ void hessian_f32_accumulate(float* h, const float* x, size_t n_samples, size_t d
   linalg::mirror_lower_to_upper_f32(h, dim, dim);
 }
 
-void hessian_f32_accumulate_ref(float* h, const float* x, size_t n_samples, size_t dim, float alpha) {
-  for (size_t i = 0; i < dim; ++i)
-    for (size_t j = 0; j < dim; ++j) {
-      double acc = 0;
-      for (size_t s = 0; s < n_samples; ++s) acc += double(x[s * dim + i]) * double(x[s * dim + j]);
-      h[i * dim + j] = float(double(h[i * dim + j]) + double(alpha) * acc);
-    }
-}
-
 void feature_sqnorm_f32_accumulate(float* norms, const float* x, size_t n_samples, size_t dim,
                                    const JobControl* ctl) {
   if (dim == 0 || n_samples == 0) return;
@@ -68,14 +59,6 @@ void feature_sqnorm_f32_accumulate(float* norms, const float* x, size_t n_sample
   for (size_t j = 0; j < dim; ++j) {
     double s = norms[j];
     for (size_t p = 0; p < parts; ++p) s += partial[p * dim + j];
-    norms[j] = float(s);
-  }
-}
-
-void feature_sqnorm_f32_accumulate_ref(float* norms, const float* x, size_t n_samples, size_t dim) {
-  for (size_t j = 0; j < dim; ++j) {
-    double s = norms[j];
-    for (size_t i = 0; i < n_samples; ++i) s += double(x[i * dim + j]) * double(x[i * dim + j]);
     norms[j] = float(s);
   }
 }

@@ -1,6 +1,6 @@
 // The blocked sgemm driver (Goto/BLIS layout): C is cut into mc x nc tiles handed to threads
 // from an atomic counter; each tile walks K in kc slices, packs its A block into MR-row panels
-// and its B block into NR-column panels, and runs the ISA's register-tile microkernel.
+// and its B block into NR-column panels, and runs the register-tile microkernel of the ISA's variant (sgemm.h kVariants).
 // Compiled without ISA flags: packing is memory-bound, the microkernels carry the SIMD.
 #include <algorithm>
 #include <atomic>
@@ -138,26 +138,6 @@ void scale_c(const SgemmArgs& g, Part part) {
 
 }  // namespace
 
-SgemmUkernelInfo sgemm_ukernel_for(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case Isa::Avx512:
-      if (isa_available(Isa::Avx512)) return {sgemm_ukernel_8x32_avx512, 8, 32, 256, 128, 512};
-      [[fallthrough]];
-    case Isa::Avx2:
-      if (isa_available(Isa::Avx2)) return {sgemm_ukernel_6x16_avx2, 6, 16, 256, 120, 512};
-      break;
-#endif
-#if defined(__aarch64__)
-    case Isa::Neon:
-      return {sgemm_ukernel_8x12_neon, 8, 12, 256, 128, 384};
-#endif
-    default:
-      break;
-  }
-  return {sgemm_ukernel_4x16_scalar, 4, 16, 256, 64, 256};
-}
-
 void sgemm(const SgemmArgs& g, Isa isa, Part part) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0.0f) {
@@ -230,22 +210,6 @@ void sgemm(const SgemmArgs& g, Isa isa, Part part) {
       }
     }
   });
-}
-
-void sgemm_ukernel_4x16_scalar(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc, size_t mr,
-                               size_t nr, float alpha, float beta) {
-  constexpr size_t MR = 4, NR = 16;
-  float acc[MR][NR] = {};
-  for (size_t k = 0; k < kc; ++k) {
-    const float* ak = a + k * MR;
-    const float* bk = b + k * bstride;
-    for (size_t i = 0; i < MR; ++i)
-      for (size_t j = 0; j < NR; ++j) acc[i][j] += ak[i] * bk[j];
-  }
-  for (size_t i = 0; i < mr; ++i) {
-    float* ci = c + i * ldc;
-    for (size_t j = 0; j < nr; ++j) ci[j] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * ci[j];
-  }
 }
 
 }  // namespace tf::gemm

@@ -1,22 +1,10 @@
-// Sweep variant per ISA, and the grid parameters shared by the sweep and the per-row setup.
+// The grid parameters shared by every sweep variant and the per-row setup (one definition, so
+// all variants snap to the same grid).
 #include <cmath>
 
 #include "kernels/solvers/obs_sweep.h"
 
 namespace tf::solvers::detail {
-
-SweepFn obs_sweep_for(Isa isa) {
-  IsaTable<SweepFn> t;
-  t.scalar = obs_sweep_scalar;
-#if defined(__x86_64__) || defined(_M_X64)
-  t.avx2 = obs_sweep_avx2;
-  t.avx512 = obs_sweep_avx512;
-#endif
-#if defined(__aarch64__)
-  t.neon = obs_sweep_neon;
-#endif
-  return t.get(isa);
-}
 
 void quant_params(const float* w, const uint8_t* keep, size_t n, size_t stride, uint32_t bits, bool symmetric,
                   float* scale, float* zero) {

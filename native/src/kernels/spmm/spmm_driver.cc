@@ -1,4 +1,4 @@
-// Sparse product drivers: pick the ISA's kernels, split output rows over threads (CSR by
+// Sparse product drivers: pick the ISA's variant (spmm.h kVariants), split output rows over threads (CSR by
 // nonzeros, so skewed rows still balance), and for batch > 1 transpose X into tiles of
 // kBatchTile columns so every nonzero multiplies a contiguous vector.
 #include <algorithm>
@@ -9,18 +9,6 @@
 
 namespace tf::spmm {
 namespace {
-
-Kernels kernels_for(Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::Avx512 && isa_available(Isa::Avx512)) return kernels_avx512();
-  if ((isa == Isa::Avx512 || isa == Isa::Avx2) && isa_available(Isa::Avx2)) return kernels_avx2();
-#endif
-#if defined(__aarch64__)
-  if (isa == Isa::Neon) return kernels_neon();
-#endif
-  (void)isa;
-  return kernels_scalar();
-}
 
 // Splits rows [0, rows) into `parts` ranges of about equal work (cost(r) cumulative).
 template <typename Cum>
@@ -74,7 +62,7 @@ void batched(size_t rows_out, size_t cols, size_t batch, const float* x, float* 
 
 void csr_f32_gemm(const Csr& w, const float* x, size_t batch, float* y, Isa isa) {
   if (w.rows == 0 || batch == 0) return;
-  const Kernels k = kernels_for(isa);
+  const Kernels& k = *select(kVariants, isa);
   auto cum = [&](size_t r) { return size_t(w.row_ptr[r]); };
   const size_t nnz = w.row_ptr[w.rows];
   if (batch == 1) {
@@ -87,7 +75,7 @@ void csr_f32_gemm(const Csr& w, const float* x, size_t batch, float* y, Isa isa)
 
 void nm_f32_gemm(const NmPacked& w, const float* x, size_t batch, float* y, Isa isa) {
   if (w.rows == 0 || batch == 0) return;
-  const Kernels k = kernels_for(isa);
+  const Kernels& k = *select(kVariants, isa);
   const size_t per = w.per_row();
   auto cum = [&](size_t r) { return r * per; };
   if (batch == 1) {
@@ -100,7 +88,7 @@ void nm_f32_gemm(const NmPacked& w, const float* x, size_t batch, float* y, Isa 
 
 void bsr_f32_gemm(const Bsr& w, const float* x, size_t batch, float* y, Isa isa) {
   if (w.rows == 0 || batch == 0) return;
-  const Kernels k = kernels_for(isa);
+  const Kernels& k = *select(kVariants, isa);
   const size_t block_rows = w.rows / w.br, bsz = w.br * w.bc;
   auto cum = [&](size_t R) { return size_t(w.block_row_ptr[R]) * bsz; };
   const size_t work = size_t(w.block_row_ptr[block_rows]) * bsz;

@@ -54,8 +54,6 @@ void trtri_lower_f32(float* a, size_t n, size_t lda, Isa isa, const JobControl* 
   }
 }
 
-void trtri_lower_ref(double* a, size_t n) { trtri_block_double(a, n); }
-
 bool inverse_cholesky_upper_f32(float* h, size_t n, Isa isa, const JobControl* ctl) {
   // Reversing the row-major array maps (i, j) to (n-1-i, n-1-j): P·H·P with P the reversal.
   std::reverse(h, h + n * n);
