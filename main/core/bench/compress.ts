@@ -1,7 +1,10 @@
 // `twinforge bench compress`: end-to-end time of magnitude 50% + int8 on a generated
 // ~100M-parameter MLP (MatMul 4096x4096 layers), and the share of it spent in native kernels,
-// in ONNX Runtime (calibration, evaluation, latency) and in file I/O; the rest is JavaScript.
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+// in ONNX Runtime (calibration, evaluation, latency, the latency model's estimate) and in file
+// I/O; the rest is JavaScript. Every step of a real compress run runs (nothing is skipped for
+// the bench); the machine's copy bandwidth is measured first (not counted), as `bench native`
+// does, since every figure here scales with it.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -9,6 +12,7 @@ import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema } fro
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
 import { Rng } from '../data/rng';
 import { compressModel, type CompressRun } from '../pipeline/runner';
+import { copyBandwidth } from '../native/measure';
 
 export interface BenchCompressOptions {
   /** Target parameter count (default 100M). */
@@ -33,7 +37,16 @@ export interface BenchCompressResult {
   ortMs: number;
   ioMs: number;
   otherMs: number;
+  /** Parts of ortMs (and the calibration's wall time, its temporary model's write included). */
+  ortParts: { calibrationMs: number; evaluationMs: number; latencyMs: number; estimateMs: number };
   shares: { native: number; ort: number; io: number; other: number };
+  /** In-process copy bandwidth (read + write), GB/s, measured before the run as `bench native --quick` does. */
+  copyGBps: number;
+  /** Fresh session pairs the latency protocol ran in, and its rounds. */
+  latencySessions?: number;
+  latencyRounds?: number;
+  /** The report's warnings (e.g. estimate vs measurement), so nothing the run said is hidden. */
+  warnings: string[];
   metrics: CompressRun['metrics'];
   sizes: CompressRun['sizes'];
   latencyMs?: CompressRun['latencyMs'];
@@ -106,6 +119,8 @@ export async function benchCompress(opts: BenchCompressOptions = {}): Promise<Be
   const log = opts.log ?? (() => {});
   try {
     const file = path.join(dir, 'mlp.onnx');
+    const copyGBps = copyBandwidth(64 << 20, 5);
+    log(`copy bandwidth ${copyGBps.toFixed(1)} GB/s (read + write)`);
     let t = performance.now();
     const modelBytes = generateMlp(file, layers, width);
     const generateMs = performance.now() - t;
@@ -130,6 +145,8 @@ export async function benchCompress(opts: BenchCompressOptions = {}): Promise<Be
     const totalMs = performance.now() - t;
     const { nativeMs, ortMs, ioMs } = r.timings as { nativeMs: number; ortMs: number; ioMs: number };
     const otherMs = Math.max(0, totalMs - nativeMs - ortMs - ioMs);
+    const part = (k: string) => r.timings[k] ?? 0;
+    const report = JSON.parse(readFileSync(r.report, 'utf8')) as { latencyMs?: { sessions?: number; runs?: number } };
     return {
       params: layers * width * (width + 1),
       layers,
@@ -141,7 +158,12 @@ export async function benchCompress(opts: BenchCompressOptions = {}): Promise<Be
       ortMs,
       ioMs,
       otherMs,
+      ortParts: { calibrationMs: part('calibrationMs'), evaluationMs: part('evaluationMs'), latencyMs: part('latencyMs'), estimateMs: part('estimateMs') },
       shares: { native: nativeMs / totalMs, ort: ortMs / totalMs, io: ioMs / totalMs, other: otherMs / totalMs },
+      copyGBps,
+      ...(report.latencyMs?.sessions !== undefined ? { latencySessions: report.latencyMs.sessions } : {}),
+      ...(report.latencyMs?.runs !== undefined ? { latencyRounds: report.latencyMs.runs } : {}),
+      warnings: r.warnings,
       metrics: r.metrics,
       sizes: r.sizes,
       ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
@@ -154,11 +176,14 @@ export async function benchCompress(opts: BenchCompressOptions = {}): Promise<Be
 /** The text report of a run. */
 export function formatBenchCompress(r: BenchCompressResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const o = r.ortParts;
+  const calOrt = Math.max(0, r.ortMs - o.evaluationMs - o.latencyMs - o.estimateMs);
   return [
-    `compress bench: magnitude 50% + int8 on a ${(r.params / 1e6).toFixed(1)}M-parameter MLP (${r.layers} x ${r.width}x${r.width})`,
+    `compress bench: magnitude 50% + int8 on a ${(r.params / 1e6).toFixed(1)}M-parameter MLP (${r.layers} x ${r.width}x${r.width}); copy bandwidth ${r.copyGBps.toFixed(1)} GB/s`,
     `  end to end   ${(r.totalMs / 1000).toFixed(2)} s   (model generation ${(r.generateMs / 1000).toFixed(2)} s, not counted)`,
     `  native       ${(r.nativeMs / 1000).toFixed(2)} s   ${pct(r.shares.native)}`,
-    `  ORT          ${(r.ortMs / 1000).toFixed(2)} s   ${pct(r.shares.ort)}   (calibration, evaluation, latency)`,
+    `  ORT          ${(r.ortMs / 1000).toFixed(2)} s   ${pct(r.shares.ort)}   (calibration ${s(calOrt)}, fidelity ${s(o.evaluationMs)}, latency ${s(o.latencyMs)}${r.latencySessions !== undefined ? ` in ${r.latencySessions} session pair(s), ${r.latencyRounds} rounds` : ''}, estimate ${s(o.estimateMs)})`,
     `  file I/O     ${(r.ioMs / 1000).toFixed(2)} s   ${pct(r.shares.io)}`,
     `  JavaScript   ${(r.otherMs / 1000).toFixed(2)} s   ${pct(r.shares.other)}   (layout, graph edits, metrics)`,
     `  twin: cosine ${r.metrics.cosine.toFixed(5)}, SQNR ${r.metrics.sqnrDb.toFixed(1)} dB, ${(r.sizes.parentBytes / 2 ** 20).toFixed(0)} -> ${(r.sizes.twinBytes / 2 ** 20).toFixed(0)} MiB` +

@@ -1,7 +1,7 @@
 // A GraphView of an ONNX model for costing: nodes from the file, every tensor's shape from ONNX
 // Runtime itself (the model runs once with all intermediates exposed as outputs), so the costs
 // hold for any op ORT can run, with no shape inference of our own to drift from the runtime's.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, ValueInfoProtoSchema, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { badInput, TwinforgeError } from '../errors';
 import { buildInputModel, concreteShapes, requireResolved, type GraphFacts } from '../model/input-model';
 import type { GraphNodeView, GraphView, Subgraph, TensorInfo } from './costs';
+import { countNonzero } from '../native';
 
 const ELEMENT_BYTES: Record<number, number> = {
   [TensorProto_DataType.FLOAT]: 4,
@@ -39,6 +40,18 @@ export interface ModelView extends GraphView {
   weightData(name: string): Float32Array | undefined;
 }
 
+export interface ModelViewOptions {
+  /**
+   * 'inline' (default): external-data weights are read into the view's bytes (timing and
+   * variant building need a self-contained model). 'reference': they stay in their files — ORT
+   * reads them from the model's folder without prepacking, nonzeros are counted from the files —
+   * for a view used only for costing (shapes, bytes, nonzeros): one read of the weights instead
+   * of several copies and two protobuf encodes of them. `bytes` is then the file as it is and
+   * weightData() knows only inline weights.
+   */
+  externalData?: 'inline' | 'reference';
+}
+
 /** Reads external-data initializers into raw_data (ORT sessions from bytes cannot find them). */
 function inlineExternalData(model: ModelProto, dir: string): boolean {
   let changed = false;
@@ -56,6 +69,54 @@ function inlineExternalData(model: ModelProto, dir: string): boolean {
     changed = true;
   }
   return changed;
+}
+
+/**
+ * Nonzeros of the float32 initializers kept in external data files, read in bounded chunks
+ * (one reused buffer) and counted natively. Files are resolved inside the model's folder only.
+ */
+function externalNonzeros(model: ModelProto, dir: string): Map<TensorProto, number> {
+  const out = new Map<TensorProto, number>();
+  const fds = new Map<string, number>();
+  let buf = new Float32Array(0);
+  try {
+    for (const t of model.graph?.initializer ?? []) {
+      if (t.dataLocation !== TensorProto_DataLocation.EXTERNAL || t.dataType !== TensorProto_DataType.FLOAT) continue;
+      const kv = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
+      const file = path.resolve(dir, kv.location ?? '');
+      if (!file.startsWith(path.resolve(dir) + path.sep)) throw new TwinforgeError('CORRUPT_MODEL', `External data '${kv.location}' points outside the model's folder.`, 'Keep external data files next to the model.');
+      let fd = fds.get(file);
+      if (fd === undefined) {
+        try {
+          fd = openSync(file, 'r');
+        } catch {
+          throw new TwinforgeError('NOT_FOUND', `External data file ${file} of tensor '${t.name}' cannot be read.`, 'Keep the data file next to the model.');
+        }
+        fds.set(file, fd);
+      }
+      const numel = t.dims.reduce((a, d) => a * Number(d), 1);
+      const length = kv.length !== undefined ? Number(kv.length) : numel * 4;
+      let offset = Number(kv.offset ?? 0);
+      let nz = 0;
+      for (let left = length; left > 0; ) {
+        const n = Math.min(left, 16 * 2 ** 20);
+        if (buf.byteLength < n) buf = new Float32Array(16 * 2 ** 18);
+        const view = new Uint8Array(buf.buffer, 0, n);
+        for (let done = 0; done < n; ) {
+          const got = readSync(fd, view, done, n - done, offset + done);
+          if (got === 0) throw new TwinforgeError('CORRUPT_MODEL', `External data of '${t.name}' ends early in ${file}.`, 'Re-export the model.');
+          done += got;
+        }
+        nz += countNonzero(buf.subarray(0, n >> 2));
+        offset += n;
+        left -= n;
+      }
+      out.set(t, nz);
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+  return out;
 }
 
 function countNonzeros(t: TensorProto): number | undefined {
@@ -169,7 +230,7 @@ export function resolveInputShapes(bytesOrModel: Uint8Array, given: Record<strin
  * Reads an ONNX model and measures every tensor's shape by running it once in ONNX Runtime with
  * all intermediates exposed. `inputShapes` fixes dynamic dimensions.
  */
-export async function readModelView(src: string | Uint8Array, inputShapes: Record<string, number[]> = {}): Promise<ModelView> {
+export async function readModelView(src: string | Uint8Array, inputShapes: Record<string, number[]> = {}, opts: ModelViewOptions = {}): Promise<ModelView> {
   let bytes: Uint8Array;
   try {
     bytes = typeof src === 'string' ? new Uint8Array(readFileSync(src)) : src;
@@ -182,13 +243,16 @@ export async function readModelView(src: string | Uint8Array, inputShapes: Recor
   } catch (e) {
     throw new TwinforgeError('CORRUPT_MODEL', `Not an ONNX model: ${(e as Error).message}`, 'Pass an .onnx file.');
   }
-  if (typeof src === 'string' && inlineExternalData(model, path.dirname(path.resolve(src)))) bytes = toBinary(ModelProtoSchema, model);
+  const folder = typeof src === 'string' ? path.dirname(path.resolve(src)) : undefined;
+  const reference = folder !== undefined && opts.externalData === 'reference';
+  if (folder !== undefined && !reference && inlineExternalData(model, folder)) bytes = toBinary(ModelProtoSchema, model);
   if (!model.graph) throw new TwinforgeError('CORRUPT_MODEL', 'The ONNX model has no graph.', 'Re-export the model.');
   const { shapes, notes } = resolveInputShapes(bytes, inputShapes);
   const g = model.graph;
   const tensors = new Map<string, TensorInfo>();
+  const external = reference ? externalNonzeros(model, folder) : new Map<TensorProto, number>();
   for (const t of g.initializer) {
-    tensors.set(t.name, { dims: t.dims.map(Number), elementBytes: ELEMENT_BYTES[t.dataType] ?? 4, constant: true, nonzeros: countNonzeros(t) });
+    tensors.set(t.name, { dims: t.dims.map(Number), elementBytes: ELEMENT_BYTES[t.dataType] ?? 4, constant: true, nonzeros: external.get(t) ?? countNonzeros(t) });
   }
   const nodes: GraphNodeView[] = g.node.map((n, i) => ({
     name: n.name || `${n.opType}_${i}`,
@@ -203,21 +267,39 @@ export async function readModelView(src: string | Uint8Array, inputShapes: Recor
     const v = n.attribute.find((a) => a.name === 'value')?.t;
     tensors.set(n.output[0], { dims: v ? v.dims.map(Number) : [], elementBytes: v ? (ELEMENT_BYTES[v.dataType] ?? 4) : 4, constant: true, nonzeros: v ? countNonzeros(v) : undefined });
   }
-  // Expose every intermediate, run once, read the shapes.
-  const probe = fromBinary(ModelProtoSchema, bytes);
-  const pg = probe.graph!;
-  const have = new Set(pg.output.map((o) => o.name));
-  for (const n of pg.node) {
+  // A weight's DequantizeLinear output has the weight's shape, in float32 when its scale is:
+  // known without exposing it (a weight-sized output would be copied out of ORT for nothing).
+  const floatInits = new Set(g.initializer.filter((t) => t.dataType === TensorProto_DataType.FLOAT).map((t) => t.name));
+  for (const n of g.node) {
+    const w = n.opType === 'DequantizeLinear' && (n.domain === '' || n.domain === 'ai.onnx') ? tensors.get(n.input[0]) : undefined;
+    if (w?.constant && floatInits.has(n.input[1]) && !n.attribute.some((a) => a.name === 'output_dtype') && n.output[0]) {
+      tensors.set(n.output[0], { dims: [...w.dims], elementBytes: 4, constant: false });
+    }
+  }
+  // Expose every intermediate, run once, read the shapes. The extra outputs go in a second
+  // `graph` field appended to the bytes: protobuf parsers merge a repeated occurrence of a
+  // message field into the first (repeated fields concatenate), so ORT reads the model with
+  // the outputs added and the weights are never re-encoded.
+  const have = new Set(g.output.map((o) => o.name));
+  const extra = create(ModelProtoSchema, { graph: { output: [] } });
+  for (const n of g.node) {
     for (const o of n.output) {
-      if (o && !have.has(o) && !tensors.get(o)?.constant) {
-        pg.output.push(create(ValueInfoProtoSchema, { name: o }));
+      if (o && !have.has(o) && !tensors.has(o)) {
+        extra.graph!.output.push(create(ValueInfoProtoSchema, { name: o }));
         have.add(o);
       }
     }
   }
+  const tail = toBinary(ModelProtoSchema, extra);
+  const probe = new Uint8Array(bytes.byteLength + tail.byteLength);
+  probe.set(bytes);
+  probe.set(tail, bytes.byteLength);
   let session: ort.InferenceSession | undefined;
   try {
-    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, probe), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 2, extra: { session: { 'intra_op.allow_spinning': '0' } } });
+    // With weights by reference ORT maps them from the model's folder; prepacking (a copy of
+    // every weight) buys nothing for one run.
+    const session_ = reference ? { model_external_initializers_file_folder_path: folder, disable_prepacking: '1' } : {};
+    session = await ort.InferenceSession.create(probe, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 2, extra: { session: { 'intra_op.allow_spinning': '0', ...session_ } } });
     for (const name of session.inputNames) if (!shapes[name]) throw badInput(`No shape for input '${name}'.`, `Give --input-shape ${name}=d1,d2,...`);
     const specs = resolveInputs(session, { inputShapes: shapes });
     const feeds = generateInputs(specs, { seed: 7 });

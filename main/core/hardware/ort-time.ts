@@ -41,6 +41,8 @@ export interface TimedModel {
    * shared machine only ever adds time, so this is the steadiest figure of what the model costs.
    */
   bestBlockMs: number;
+  /** Fresh sessions the model was timed in (timeSteadyMany). */
+  sessions?: number;
 }
 
 /**
@@ -137,16 +139,25 @@ export interface TimedSource {
   src: ModelSource;
   shapes?: Record<string, number[]>;
   feeds?: Record<string, ort.Tensor>;
+  /**
+   * A session of `src` the caller opened with timingSessionOptions and has not timed yet (e.g.
+   * the evaluation's, which computed fidelity): used as it is instead of opening one, for the
+   * first pass of timeSteadyMany; the caller keeps it and releases it.
+   */
+  session?: ort.InferenceSession;
 }
 
-/** Opens each model, times them interleaved, releases the sessions. */
+/** Opens each model (or takes the caller's session), times them interleaved, releases the sessions it opened. */
 export async function timeModels(srcs: TimedSource[], opts: TimingOptions = {}): Promise<TimedModel[]> {
   const sessions: ort.InferenceSession[] = [];
   try {
     const models = [];
     for (const s of srcs) {
-      const session = await openSession(s.src, timingSessionOptions(opts.threads ?? defaultThreads()));
-      sessions.push(session);
+      let session = s.session;
+      if (!session) {
+        session = await openSession(s.src, timingSessionOptions(opts.threads ?? defaultThreads()));
+        sessions.push(session);
+      }
       models.push({ session, feeds: s.feeds ?? makeFeeds(session, s.shapes ?? {}) });
     }
     return await timeInterleaved(models, opts);
@@ -167,19 +178,29 @@ export async function timeSteady(src: ModelSource, shapes: Record<string, number
 
 /**
  * The steady protocol for several models compared with each other (a parent and its twin): each
- * of `sessions` passes opens fresh sessions of all of them and times them interleaved, so a busy
- * stretch of the machine hits every model alike; per model the quietest block is kept.
+ * of up to `sessions` passes opens fresh sessions of all of them (the first pass may take the
+ * caller's untimed ones, TimedSource.session) and times them interleaved, so a busy stretch of
+ * the machine hits every model alike; per model the quietest block is kept. The budget bounds
+ * the whole protocol, opening sessions included: a later pass starts only while the time spent
+ * is under it. Small models get every pass; a model whose sessions take a second to open and
+ * whose rounds outlast the budget is timed in fewer fresh sessions, and `sessions` says how many.
  */
 export async function timeSteadyMany(srcs: TimedSource[], opts: TimingOptions & { sessions?: number } = {}): Promise<TimedModel[]> {
   const n = Math.max(1, opts.sessions ?? 3);
-  const budget = (opts.budgetMs ?? 1500) / n;
+  const total = opts.budgetMs ?? 1500;
+  const budget = total / n;
   const passes: TimedModel[][] = [];
-  for (let i = 0; i < n; i++) passes.push(await timeModels(srcs, { ...opts, budgetMs: budget }));
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && performance.now() - start >= total) break;
+    const fresh = i === 0 ? srcs : srcs.map((s) => ({ src: s.src, shapes: s.shapes, feeds: s.feeds }));
+    passes.push(await timeModels(fresh, { ...opts, budgetMs: budget }));
+  }
   return srcs.map((_, k) => {
     const runs = passes.map((p) => p[k]);
     const all = runs.flatMap((r) => r.samples).sort((a, b) => a - b);
     const best = runs.reduce((a, r) => (r.bestBlockMs < a.bestBlockMs ? r : a));
-    return { ...best, medianMs: quantile(all, 0.5), p10Ms: quantile(all, 0.1), p90Ms: quantile(all, 0.9), rounds: all.length, samples: runs.flatMap((r) => r.samples) };
+    return { ...best, medianMs: quantile(all, 0.5), p10Ms: quantile(all, 0.1), p90Ms: quantile(all, 0.9), rounds: all.length, samples: runs.flatMap((r) => r.samples), sessions: passes.length };
   });
 }
 

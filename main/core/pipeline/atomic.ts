@@ -1,13 +1,15 @@
 // Outputs are written atomically: every file of a run goes into a staging folder next to its
 // destination and is renamed into place only when the whole run succeeded. A cancelled or failed
 // run removes the staging folder, so no half-written twin or report is ever left behind.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export class StagedOutput {
   readonly staging: string;
   private files: string[] = [];
+  /** Adopted files written without fsync: synced once, at commit, before any rename. */
+  private unsynced = new Set<string>();
   private done = false;
 
   constructor(readonly dir: string) {
@@ -34,10 +36,15 @@ export class StagedOutput {
     return path.join(this.dir, name);
   }
 
-  /** Registers a file another writer put into the staging folder (e.g. the model saver). */
-  adopt(name: string): string {
+  /**
+   * Registers a file another writer put into the staging folder (e.g. the model saver).
+   * `synced: false` when that writer skipped fsync: commit syncs it first, so the kernel writes
+   * it back while the run evaluates and the sync at the end finds little left to do.
+   */
+  adopt(name: string, opts: { synced?: boolean } = {}): string {
     if (!existsSync(path.join(this.staging, name))) throw new Error(`${name} is not in staging`);
     if (!this.files.includes(name)) this.files.push(name);
+    if (opts.synced === false) this.unsynced.add(name);
     return path.join(this.dir, name);
   }
 
@@ -49,6 +56,8 @@ export class StagedOutput {
   /** Moves every staged file into place (each rename is atomic), then removes staging. */
   commit(overwrite = true): string[] {
     if (this.done) return this.paths;
+    for (const f of this.unsynced) syncFile(path.join(this.staging, f));
+    this.unsynced.clear();
     for (const f of this.files) {
       const dest = path.join(this.dir, f);
       if (!overwrite && existsSync(dest)) throw new Error(`${dest} exists`);
@@ -65,5 +74,16 @@ export class StagedOutput {
     if (this.done) return;
     this.done = true;
     rmSync(this.staging, { recursive: true, force: true });
+  }
+}
+
+/** fsync of a staged file (a folder adopted whole is left to its writer). */
+function syncFile(file: string): void {
+  if (statSync(file).isDirectory()) return;
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

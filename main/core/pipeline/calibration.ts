@@ -3,7 +3,7 @@
 // feature norms) and into running min/max (and histograms) of activations. Memory stays bounded:
 // one batch of activations at a time, and the layers are split into passes so that the
 // accumulators of one pass fit the budget; no activation is kept after its batch.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema } from 'onnx-buf';
@@ -200,13 +200,14 @@ export async function runPass(
   const outputNames = new Set(graph.output.map((o) => o.name));
   const extra = tensors.filter((t) => !inputNames.has(t) && !outputNames.has(t));
   const fetch = tensors.filter((t) => !inputNames.has(t));
-  const file = path.join(opts.tmpDir, `calibration-${process.pid}-${Date.now().toString(36)}.onnx`);
+  const file = path.join(scratchDir(editor, opts.tmpDir), `calibration-${process.pid}-${Date.now().toString(36)}.onnx`);
   const saved = graph.output;
   graph.output = [...saved, ...extra.map((name) => create(ValueInfoProtoSchema, { name }))];
   const tSave = performance.now();
   try {
-    // Weights in a side file: written raw (no protobuf encoding) and loaded faster by ORT.
-    editor.save(file, { externalData: 'always', dataFileName: `${path.basename(file)}.data` });
+    // Weights in a side file: written raw (no protobuf encoding) and mapped by ORT. A temporary
+    // file: no fsync.
+    editor.save(file, { externalData: 'always', dataFileName: `${path.basename(file)}.data`, durable: false });
   } finally {
     graph.output = saved;
   }
@@ -214,7 +215,8 @@ export async function runPass(
   let session;
   try {
     const tOpen = performance.now();
-    session = await openSession(file);
+    // Untimed: no prepacking (a second copy of every weight ORT would make before the first run).
+    session = await openSession(file, { prepack: false });
     result.ortMs += performance.now() - tOpen;
     for (const [start, n] of batchRanges(data, opts.batchSize)) {
       throwIfAborted(opts.signal);
@@ -236,5 +238,23 @@ export async function runPass(
     await session?.release();
     rmSync(file, { force: true });
     rmSync(`${file}.data`, { force: true });
+  }
+}
+
+const RAM_DIR = '/dev/shm';
+
+/**
+ * Where the temporary calibration model goes: a RAM-backed folder when there is one with room
+ * for twice the model's weights (the copy ORT runs is never meant for the disk: written there,
+ * it competes with the twin's own write-back), else `fallback` (the run's staging folder).
+ */
+function scratchDir(editor: ModelEditor, fallback: string): string {
+  try {
+    if (process.platform !== 'linux' || !existsSync(RAM_DIR)) return fallback;
+    const need = editor.current().weights.reduce((a, w) => a + w.byteLength, 0);
+    const st = statfsSync(RAM_DIR);
+    return st.bavail * st.bsize > 2 * need + (64 << 20) ? RAM_DIR : fallback;
+  } catch {
+    return fallback;
   }
 }

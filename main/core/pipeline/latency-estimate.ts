@@ -21,7 +21,12 @@ export interface LatencyEstimate {
 
 /** Disagreements beyond this share between measured and estimated latency are flagged. */
 export const DISAGREEMENT = 0.3;
-/** Reading a model view runs it once with every intermediate exposed: skip models past this. */
+
+/**
+ * Reading a model view runs it once with every intermediate exposed and re-encodes the .onnx
+ * file: skip models whose .onnx file itself is past this (weights in external data files are
+ * read by reference and do not count).
+ */
 const MAX_ESTIMATE_BYTES = 256 * 2 ** 20;
 
 function closestShippedProfile(): string {
@@ -37,11 +42,14 @@ export async function estimateLatency(
   shapes: Record<string, number[]>,
   measured?: MeasuredProfileLookup,
 ): Promise<{ estimate?: LatencyEstimate; note?: string }> {
-  if (statSync(parentFile).size > MAX_ESTIMATE_BYTES) return { note: 'no latency estimate beside the measurement: the model is larger than 256 MiB (the estimate runs it once more to read its shapes).' };
+  if (statSync(parentFile).size > MAX_ESTIMATE_BYTES) return { note: 'no latency estimate beside the measurement: the .onnx file holds more than 256 MiB of weights (the estimate runs it once more to read its shapes; weights in external data would be read in place).' };
   const own = measured?.(THIS_MACHINE);
   const target = own ? resolveTarget(THIS_MACHINE, measured) : resolveTarget(closestShippedProfile());
   try {
-    const [p, t] = await Promise.all([readModelView(parentFile, shapes), readModelView(twinFile, shapes)]);
+    // Weights by reference: the view costs one run at the timed shapes and one read of the
+    // weights for their nonzeros, not a self-contained copy of each model.
+    const p = await readModelView(parentFile, shapes, { externalData: 'reference' });
+    const t = await readModelView(twinFile, shapes, { externalData: 'reference' });
     const parent = estimateModel(costGraph(p), target).seconds * 1e3;
     const twin = estimateModel(costGraph(t), target).seconds * 1e3;
     return { estimate: { target: target.id, staticProfile: !own, parent, twin, speedup: parent / twin } };

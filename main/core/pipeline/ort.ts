@@ -7,9 +7,13 @@ import { createSession } from '../runtime/ort';
 
 export type Session = ort.InferenceSession;
 
-/** A CPU session for a model file with spinning off (the runtime's executor). */
-export function openSession(file: string, threads?: number): Promise<Session> {
-  return createSession(file, { allowSpinning: false, ...(threads ? { intraOpNumThreads: threads } : {}) });
+/**
+ * A CPU session for a model file with spinning off (the runtime's executor). `prepack: false`
+ * for sessions that are never timed (calibration, input specs): they load without copying weights.
+ */
+export function openSession(file: string, opts: number | { threads?: number; prepack?: boolean } = {}): Promise<Session> {
+  const o = typeof opts === 'number' ? { threads: opts } : opts;
+  return createSession(file, { allowSpinning: false, ...(o.threads ? { intraOpNumThreads: o.threads } : {}), ...(o.prepack === false ? { prepack: false } : {}) });
 }
 
 export function toOrt(t: TensorData): ort.Tensor {

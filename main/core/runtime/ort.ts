@@ -11,6 +11,12 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** "0" stops ORT's worker threads from spinning between runs (needed for fair latency numbers). */
   allowSpinning?: boolean;
+  /**
+   * false: ORT does not prepack weights at load (a second copy of every weight, made before
+   * the first run) and maps external data in place: for sessions that run a few times and are
+   * never timed. Default true.
+   */
+  prepack?: boolean;
 }
 
 /** Loads a model (path or bytes) into an ORT session; a model ORT refuses is UNSUPPORTED / CORRUPT_MODEL. */
@@ -20,9 +26,10 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: opts.intraOpNumThreads || defaultThreads(),
   };
-  if (opts.allowSpinning === false) {
-    options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
-  }
+  const session: Record<string, unknown> = {};
+  if (opts.allowSpinning === false) Object.assign(session, { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } });
+  if (opts.prepack === false) session.disable_prepacking = '1';
+  if (Object.keys(session).length) options.extra = { session };
   return loadSession(model, options);
 }
 

@@ -23,6 +23,11 @@ export interface OnnxSaveOptions {
   externalMinBytes?: number;
   /** Name of the data file next to the model (default: the model's file name + '.data'). */
   dataFileName?: string;
+  /**
+   * false: no fsync — for temporary files, or when the caller fsyncs once before committing
+   * (pipeline/atomic.ts), so the kernel writes back while other work runs. Default true.
+   */
+  durable?: boolean;
 }
 
 export interface SaveResult {
@@ -202,7 +207,7 @@ export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOption
       try {
         for (const { ref, offset } of toData) copyRange(ref, fd, offset);
         if (dataSize > 0) fs.ftruncateSync(fd, dataSize);
-        fs.fsyncSync(fd);
+        if (opts.durable !== false) fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
@@ -219,7 +224,7 @@ export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOption
           at += p.length;
         }
       }
-      fs.fsyncSync(fd);
+      if (opts.durable !== false) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
