@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { badInput, TwinforgeError } from '../errors';
 import { packageRoot } from '../paths';
-import { checkSchema, type SchemaNode, type SchemaProblem } from './schema-check';
+import type { SchemaProblem } from '../json-schema';
+import { HARDWARE_DIR, profileSchemaProblems } from './profile-schema';
 import { parseQuantity, type QuantityKind } from './units';
 
 export const PRECISIONS = ['fp32', 'tf32', 'fp16', 'bf16', 'fp8', 'int8', 'int4'] as const;
@@ -67,10 +68,16 @@ export interface RuntimeProfile {
   perOp: Record<string, number>;
   /** Seconds per iteration of a Loop/Scan body beyond its nodes (undefined: perNode). */
   perIteration?: number;
+  /**
+   * Fixed seconds of a threaded GEMM node (M > 1) in a chain, threads warm: partitioning, packing
+   * the activations, the barrier. Transformer-sized MatMuls (64..256 wide) are dominated by it.
+   */
+  perGemmNode?: number;
   /** Bytes/s at which outputs are handed back per call (undefined: free), and the fixed cost per output. */
   outputBandwidth?: number;
   perOutput: number;
-  efficiency: { compute: number; memory: number; overlap: number; elementwise: number; conv: number };
+  /** smallGemm: share of peak a transformer-sized GEMM (M = 64, 64..128 wide) reaches, beyond perGemmNode. */
+  efficiency: { compute: number; memory: number; overlap: number; elementwise: number; conv: number; smallGemm?: number };
   speedups: SpeedupEntry[];
   source: Source;
 }
@@ -118,17 +125,8 @@ export interface Target {
   runtime: RuntimeProfile;
 }
 
-export const HARDWARE_DIR = path.join(packageRoot, 'resources', 'hardware');
-export const SCHEMA_FILE = path.join(HARDWARE_DIR, 'profile.schema.json');
 /** The profile `hw detect` measures and stores in the zoo. */
 export const THIS_MACHINE = 'this-machine';
-
-let schemaCache: SchemaNode | undefined;
-/** The profile JSON Schema (resources/hardware/profile.schema.json). */
-export function profileSchema(): SchemaNode {
-  schemaCache ??= JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as SchemaNode;
-  return schemaCache;
-}
 
 function q(text: unknown, kind: QuantityKind, allowZero = false): number {
   const r = parseQuantity(text, kind, allowZero);
@@ -189,8 +187,7 @@ function formatProblems(problems: SchemaProblem[]): string {
  * field (wrong unit, missing, negative, unknown) and the file it came from.
  */
 export function validateProfile(doc: unknown, origin = '(profile)'): HardwareProfile {
-  const schema = profileSchema();
-  let problems = checkSchema(doc, schema);
+  let problems = profileSchemaProblems(doc);
   if (problems.length === 0) problems = semanticProblems(doc as Record<string, any>);
   if (problems.length) {
     const name = typeof (doc as any)?.name === 'string' ? `'${(doc as any).name}' ` : '';
@@ -235,6 +232,7 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
       parallelElements: rt.overhead.parallelElements ?? Infinity,
       perOp: Object.fromEntries(Object.entries((rt.overhead.perOp ?? {}) as Record<string, string>).map(([k, v]) => [k, q(v, 'time', true)])),
       ...(rt.overhead.perIteration === undefined ? {} : { perIteration: q(rt.overhead.perIteration, 'time', true) }),
+      ...(rt.overhead.perGemmNode === undefined ? {} : { perGemmNode: q(rt.overhead.perGemmNode, 'time', true) }),
       outputBandwidth: rt.overhead.outputBandwidth === undefined ? undefined : q(rt.overhead.outputBandwidth, 'bandwidth'),
       perOutput: rt.overhead.perOutput === undefined ? 0 : q(rt.overhead.perOutput, 'time', true),
       efficiency: {
@@ -243,6 +241,7 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
         overlap: rt.efficiency.overlap,
         elementwise: rt.efficiency.elementwise ?? rt.efficiency.memory,
         conv: rt.efficiency.conv ?? rt.efficiency.compute,
+        ...(rt.efficiency.smallGemm === undefined ? {} : { smallGemm: rt.efficiency.smallGemm }),
       },
       speedups: (rt.speedups as any[]).map((sp) => ({
         pattern: sp.pattern,
