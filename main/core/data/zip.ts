@@ -1,6 +1,10 @@
 // A small zip reader for .npz files: the central directory is read from the end record (zip64
 // too, which numpy.savez always writes locally), each entry is located through its local header,
 // and stored or deflated data is returned after a CRC check. Enough for numpy, not a general unzip.
+// Kept instead of fflate's unzipSync, which checks no CRC (numpy.savez stores entries
+// uncompressed, so a flipped byte would come back as a wrong number), returns an entry that runs
+// past the end of the file silently short, and allocates the size a header declares before
+// inflating. Writing zips (tests) is fflate's zipSync.
 import { inflateRawSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { badInput, TwinforgeError } from '../errors';
 
@@ -119,54 +123,4 @@ export function crc32(data: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
-}
-
-/** Writes a stored (uncompressed) zip: enough to produce .npz files in tests and exports. */
-export function writeZip(files: { name: string; data: Uint8Array }[]): Uint8Array {
-  const enc = new TextEncoder();
-  const locals: Uint8Array[] = [];
-  const centrals: Uint8Array[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = enc.encode(f.name);
-    const crc = crc32(f.data);
-    const lh = new Uint8Array(30 + name.length);
-    const lv = new DataView(lh.buffer);
-    lv.setUint32(0, LOCAL, true);
-    lv.setUint16(4, 20, true);
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, f.data.length, true);
-    lv.setUint32(22, f.data.length, true);
-    lv.setUint16(26, name.length, true);
-    lh.set(name, 30);
-    const ch = new Uint8Array(46 + name.length);
-    const cv = new DataView(ch.buffer);
-    cv.setUint32(0, CENTRAL, true);
-    cv.setUint16(4, 20, true);
-    cv.setUint16(6, 20, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, f.data.length, true);
-    cv.setUint32(24, f.data.length, true);
-    cv.setUint16(28, name.length, true);
-    cv.setUint32(42, offset, true);
-    ch.set(name, 46);
-    locals.push(lh, f.data);
-    centrals.push(ch);
-    offset += lh.length + f.data.length;
-  }
-  const cdSize = centrals.reduce((a, c) => a + c.length, 0);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, EOCD, true);
-  ev.setUint16(8, files.length, true);
-  ev.setUint16(10, files.length, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + cdSize + 22);
-  let p = 0;
-  for (const part of [...locals, ...centrals, end]) {
-    out.set(part, p);
-    p += part.length;
-  }
-  return out;
 }

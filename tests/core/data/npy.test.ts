@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseNpy, writeNpy, toFloat32, listZip, readZipEntry, writeZip, loadDataset, syntheticDataset, batchRanges, SYNTHETIC_WARNING } from '../../../main/core/data';
+import { zipSync } from 'fflate';
+import { parseNpy, writeNpy, toFloat32, listZip, readZipEntry, loadDataset, syntheticDataset, batchRanges, SYNTHETIC_WARNING } from '../../../main/core/data';
 
 const dir = path.join(import.meta.dirname, 'files');
 const file = (f: string) => readFileSync(path.join(dir, f));
@@ -65,10 +66,14 @@ describe('npz (zip) reader', () => {
     bad[e.localOffset + 30 + 'x.npy'.length + 20 + 200] ^= 0xff; // inside the data (after the zip64 extra)
     expect(() => readZipEntry(bad, e, 'bad.npz')).toThrow(/bad\.npz.*CRC/);
   });
-  it('writes stored zips that it reads back', () => {
-    const z = writeZip([{ name: 'a.npy', data: writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([7, 8]) }) }]);
-    const [e] = listZip(z);
-    expect(Array.from(parseNpy(readZipEntry(z, e)).data as Int32Array)).toEqual([7, 8]);
+  it('reads zips another writer made (fflate, stored and deflated)', () => {
+    const a = writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([7, 8]) });
+    for (const level of [0, 6] as const) {
+      const z = zipSync({ 'a.npy': a }, { level });
+      const [e] = listZip(z);
+      expect(e.method).toBe(level ? 8 : 0);
+      expect(Array.from(parseNpy(readZipEntry(z, e)).data as Int32Array)).toEqual([7, 8]);
+    }
   });
 });
 
@@ -86,11 +91,14 @@ describe('datasets', () => {
   });
   it('does not mistake per-sample subgroup ids for a second input', () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'tf-ds-'));
-    const z = writeZip([
-      { name: 'pixels.npy', data: writeNpy({ dtype: 'float32', shape: [2, 4, 5], data: new Float32Array(40).fill(3) }) },
-      { name: 'labels.npy', data: writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([1, 0]) }) },
-      { name: 'subgroups.npy', data: writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([0, 1]) }) },
-    ]);
+    const z = zipSync(
+      {
+        'pixels.npy': writeNpy({ dtype: 'float32', shape: [2, 4, 5], data: new Float32Array(40).fill(3) }),
+        'labels.npy': writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([1, 0]) }),
+        'subgroups.npy': writeNpy({ dtype: 'int32', shape: [2], data: Int32Array.from([0, 1]) }),
+      },
+      { level: 0 },
+    );
     writeFileSync(path.join(d, 'eval.npz'), z);
     const ds = loadDataset(path.join(d, 'eval.npz'), { field: 'evaluation.source', inputs: spec });
     expect(ds.count).toBe(2);
