@@ -107,7 +107,10 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const fused = !!layer.fusedInto || layer.kind === 'free';
   if (fused) return { name: layer.name, op: layer.op, seconds: 0, computeSeconds: 0, memorySeconds: 0, overheadSeconds: 0, bound: 'overhead', fused: true };
   const heavy = layer.kind === 'matmul' || layer.kind === 'conv';
-  const peak = (hw.peak[rt.basePrecision] ?? hw.peak.fp32 ?? Object.values(hw.peak)[0]!) * (layer.kind === 'conv' ? rt.efficiency.conv : rt.efficiency.compute);
+  const peakRaw = hw.peak[rt.basePrecision] ?? hw.peak.fp32 ?? Object.values(hw.peak)[0]!;
+  const peak = peakRaw * (layer.kind === 'conv' ? rt.efficiency.conv : rt.efficiency.compute);
+  // a GEMM (M > 1) on a profile that measured transformer-sized ones: its own fixed cost and rate
+  const gemm = layer.kind === 'matmul' && (layer.m ?? 1) > 1 && rt.perGemmNode !== undefined;
   const memBw = bandwidth * (heavy ? rt.efficiency.memory : rt.efficiency.elementwise);
   const actBytes = layer.activationBytes * activationScale(target);
   let flops = layer.flops;
@@ -128,6 +131,8 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   let tc = heavy ? flops / peak : 0;
   let tmWeights = weightBytes / memBw;
   const tmAct = actOut / memBw;
+  // small GEMMs run below the large-GEMM rate the roofline uses: the slower of the two holds
+  if (gemm && rt.efficiency.smallGemm) tc = Math.max(tc, flops / (peakRaw * rt.efficiency.smallGemm));
   if (factors) {
     tc /= factors.compute;
     tmWeights /= factors.memory;
@@ -137,7 +142,8 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const opCost = (rt.perOp[layer.execOp ?? layer.op] ?? rt.perNode) + subgraphSeconds(layer, target);
   // an op whose tiny-tensor cost already exceeds the pool's wake-up was threaded when measured: it includes it
   const wake = parallel && opCost < rt.perParallelNode ? rt.perParallelNode : 0;
-  const overhead = opCost + wake + (factors?.overhead ?? 0);
+  // perGemmNode was measured on whole threaded GEMM nodes: it already holds the node's and the wake-up's cost
+  const overhead = (gemm ? Math.max(opCost + wake, rt.perGemmNode!) : opCost + wake) + (factors?.overhead ?? 0);
   const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
   const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
   return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, threaded: parallel, factors };
