@@ -290,6 +290,17 @@ export interface CompressResult {
 
 // ---------- hardware ----------
 
+/** One way to measure this machine (hw.detect mode), with the duration its timing budgets add up to. */
+export interface DetectModeInfo {
+  mode: 'full' | 'quick';
+  passes: number;
+  effort: number;
+  /** Seconds the probes are timed for (the sum of their budgets). */
+  timingSeconds: number;
+  /** Seconds to expect on an idle machine (timing plus measured setup); a busy one takes longer. */
+  expectedSeconds: number;
+}
+
 export interface TargetInfo {
   /** What targets are called by: "profile:runtime". */
   id: string;
@@ -557,8 +568,22 @@ export interface ZooBenchmark {
 /** What a sample file or folder holds for a model (data.inspect). */
 export interface DataInspection {
   samples: number;
+  /** Per-input form: false while an input that needs data has no file or a file cannot be used (its `file.problem` says why); samples is then 0. */
+  complete?: boolean;
   /** Per model input: its shape in the model, and the dims of one sample the data gives it (null: filled by the engine, e.g. state or a control value). */
-  inputs: { name: string; modelShape: (number | string | null)[]; sampleDims: number[] | null }[];
+  inputs: {
+    name: string;
+    modelShape: (number | string | null)[];
+    sampleDims: number[] | null;
+    /** Element type the model takes (float32, int64, ...). */
+    dtype?: string;
+    /** Role the engine gives the input (features, token-ids, mask, state, control). */
+    role?: string;
+    /** How the engine fills the input when no file is given (masks, state, control values); absent: a file is needed. */
+    fill?: string;
+    /** Per-input form: the file chosen for this input, what it holds, or what is wrong with it. */
+    file?: { path: string; dtype?: string; shape?: number[]; samples?: number; problem?: string; hint?: string };
+  }[];
   /** Number of labels found (labels.npy, an npz key, or the labels file), null when none. */
   labels: number | null;
   warnings: string[];
@@ -687,8 +712,8 @@ export const calls = {
     'Reads a model file: format, producer, inputs/outputs, totals and the per-layer table.',
   ),
   'data.inspect': call<DataInspection>()(
-    z.object({ path: FilePath, model: FilePath, inputShapes: InputShapes.optional(), labels: FilePath.optional() }).strict(),
-    'What a sample file or folder holds for a model: samples, the shape of one sample per input, labels.',
+    z.object({ path: z.union([FilePath, z.record(z.string().min(1).max(256), FilePath)]), model: FilePath, inputShapes: InputShapes.optional(), labels: FilePath.optional() }).strict(),
+    'What a sample file, folder or set of per-input files ({input: .npy}) holds for a model: samples, the shape of one sample per input, labels.',
   ),
   'model.groups': call<ModelGroups>()(
     z.object({ path: FilePath }).strict(),
@@ -733,9 +758,10 @@ export const calls = {
 
   'hw.targets': call<TargetInfo[]>()(NoArgs, 'The hardware targets (profiles shipped with Twinforge and measured ones).'),
   'hw.detect': call<JobSnapshot>()(
-    z.object({ effort: z.number().gt(0).max(10).optional(), native: z.boolean().optional() }).strict(),
+    z.object({ mode: z.enum(['full', 'quick']).optional(), effort: z.number().gt(0).max(10).optional(), native: z.boolean().optional() }).strict(),
     'Measures this machine (bandwidth, dense/sparse/int8 kernels) as a job; stores the profile.',
   ),
+  'hw.detectModes': call<DetectModeInfo[]>()(NoArgs, 'The ways to measure this machine (full, quick): passes, probe budget and the duration to expect, from the constants the measurement runs on.'),
   'hw.explain': call<Explanation>()(
     z.object({ model: FilePath, target: Name, inputShapes: InputShapes.optional() }).strict(),
     'Per layer and pattern/precision option: estimated speedup on the target, verdict and reason.',

@@ -11,8 +11,10 @@ import { parseInputShapes } from './inspect';
 const USAGE = `Usage: twinforge hw <subcommand> [options]
 
   hw targets                               every target (profile:runtime) and what it accelerates
-  hw detect [--effort X] [--check MODEL ...]
+  hw detect [--quick] [--effort X] [--check MODEL ...]
                                            measure this machine; stores the 'this-machine' profile
+                                           (--quick: one pass of small probes at a quarter budget,
+                                           checked on one sample model: rougher figures, ~1/4 the time)
   hw explain MODEL --target T [--input-shape NAME=D1,D2,...] [--option SPEC ...] [--measure]
                                            per layer and option: estimated speedup, verdict, reason
                                            (--measure: also time every option here: measuredSpeedup)
@@ -99,6 +101,7 @@ export const hwCommand: CliCommand = {
     effort: { type: 'string' },
     check: { type: 'string', multiple: true },
     measure: { type: 'boolean' },
+    quick: { type: 'boolean' },
   },
   async run(args, ctx) {
     const sub = args.positionals[0];
@@ -118,6 +121,7 @@ export const hwCommand: CliCommand = {
         const checks = (args.values.check as string[] | undefined)?.map((p) => ({ path: p, inputShapes }));
         const r = await hwDetect(
           {
+            mode: args.values.quick ? 'quick' : 'full',
             effort,
             models: checks,
             progress: ctx.isTTY && !ctx.json ? (d, t, stage, detail) => ctx.err(`\r${stage} ${detail ?? ''} ${d}/${t}`.padEnd(60)) : undefined,

@@ -1,11 +1,13 @@
 // Hardware awareness as the contract, the CLI and the wizard see it: hw.targets, hw.explain,
 // hw.estimate, hw.detect (a job), plan.make, sensitivity (a job). Adapters only: the planning
 // loop is planning/plan-loop.ts, measured profiles in the zoo are hardware/profile-store.ts.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors';
 import { parseRecipe } from '../recipe/recipe';
 import { costGraph } from '../hardware/costs';
+import { DETECT_PLANS, detectBudget, type DetectMode } from '../hardware/detect-plan';
+import { samplesDir } from '../paths';
 import { explainCost, type Explanation } from '../hardware/explain';
 import { estimateModel } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
@@ -33,6 +35,15 @@ export interface TargetRow {
   measuredAt?: string;
   /** Patterns/precisions the runtime accelerates. */
   accelerates: string[];
+}
+
+/** hw.detectModes: full and quick measurement with the duration their budgets add up to (the shipped sample models are the checks). */
+export function detectModes(): { mode: DetectMode; passes: number; effort: number; timingSeconds: number; expectedSeconds: number }[] {
+  const shipped = existsSync(samplesDir) ? readdirSync(samplesDir).filter((f) => f.endsWith('.onnx')).length : 0;
+  return (['full', 'quick'] as const).map((mode) => {
+    const plan = DETECT_PLANS[mode];
+    return { mode, passes: plan.passes, effort: plan.effort, ...detectBudget(plan, shipped) };
+  });
 }
 
 /** hw.targets: every target (shipped profiles x runtimes, plus this-machine once measured). */

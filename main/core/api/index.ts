@@ -14,7 +14,7 @@ import { listFiles } from './files-call';
 import { weightHistogram } from './histogram-call';
 import { compressResult, methodsList, recipeCheck, recipeSave } from './compress';
 import { startCompression } from './compress-call';
-import { hwExplain, hwTargets, planMakeCall } from './hardware';
+import { detectModes, hwExplain, hwTargets, planMakeCall } from './hardware';
 import { zooModelFile } from './zoo-file-call';
 import { zooExportModel } from './zoo-export-model';
 import { exportRun, registerRun } from './twin-call';
@@ -57,7 +57,8 @@ export const handlers: Handlers = {
   'compress.register': (a, s) => registerRun(s.jobs, s.dataDir, a),
 
   'hw.targets': (_a, s) => hwTargets({ dataDir: s.dataDir }),
-  'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: 'Measure this machine' }),
+  'hw.detect': (a, s) => s.jobs.submit('hw.detect', a, { title: a.mode === 'quick' ? 'Measure this machine (quick)' : 'Measure this machine' }),
+  'hw.detectModes': () => detectModes(),
   'hw.explain': (a, s) => hwExplain(a, { dataDir: s.dataDir }),
   'hw.estimate': (a, s) => estimateStages(s.dataDir, a),
   'plan.make': (a, s) => planMakeCall(a, { dataDir: s.dataDir }),

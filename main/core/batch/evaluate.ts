@@ -12,12 +12,13 @@ import { listZip, readZipEntry } from '../data/zip';
 import { classOf, FidelityAccumulator } from '../pipeline/metrics';
 import { asFloat32, feedsOf, inputSpecs, openSession } from '../pipeline/ort';
 import type { GroupScore } from '../zoo/types';
+import { sourceFiles, type DataSource } from '../data/source';
 
 const SUBGROUP_KEYS = ['subgroups', 'subgroup', 'groups'];
 const BATCH = 64;
 
 export interface EvalSpec {
-  source: string;
+  source: DataSource;
   labels?: string;
   samples?: number;
   batchSize?: number;
@@ -54,9 +55,14 @@ interface Outputs {
 export function datasetHash(spec: EvalSpec): string {
   const h = createHash('sha256');
   const files: string[] = [];
-  if (spec.source === 'synthetic') h.update(`synthetic:${spec.seed ?? 0}`);
-  else if (statSync(spec.source).isDirectory()) files.push(...readdirSync(spec.source).filter((f) => /\.(npy|npz)$/i.test(f)).sort().map((f) => path.join(spec.source, f)));
-  else files.push(spec.source);
+  const src = spec.source;
+  if (src === 'synthetic') h.update(`synthetic:${spec.seed ?? 0}`);
+  else if (typeof src !== 'string') {
+    // one file per input: which input a file feeds is part of what the data is
+    for (const k of Object.keys(src).sort()) h.update(`input:${k}\0`);
+    files.push(...sourceFiles(src));
+  } else if (statSync(src).isDirectory()) files.push(...readdirSync(src).filter((f) => /\.(npy|npz)$/i.test(f)).sort().map((f) => path.join(src, f)));
+  else files.push(src);
   if (spec.labels) files.push(spec.labels);
   for (const f of files) {
     h.update(`${path.basename(f)}\0`);
@@ -171,10 +177,10 @@ export class TwinEvaluator {
       t.data,
     );
     const f = acc.result();
-    const subgroups = readSubgroups(spec.source);
+    const subgroups = typeof spec.source === 'string' ? readSubgroups(spec.source) : undefined;
     return {
       datasetHash: p.hash,
-      datasetName: spec.source === 'synthetic' ? 'synthetic' : path.basename(spec.source),
+      datasetName: spec.source === 'synthetic' ? 'synthetic' : sourceFiles(spec.source).map((f) => path.basename(f)).join('+'),
       samples: p.ds.count,
       agreement: f.top1Agreement ?? null,
       cosine: f.cosine,

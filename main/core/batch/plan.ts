@@ -17,6 +17,7 @@ import { existingGridKeys } from '../zoo/repo/twins';
 import { requireZoo } from '../zoo/repo/zoos';
 import { ModelStore } from '../zoo/store';
 import type { TwinTask } from './queue';
+import { sourceFiles } from '../data/source';
 
 export interface BatchCell {
   id: string;
@@ -189,7 +190,9 @@ export function planBatch(db: ZooDb, input: string | Record<string, unknown>, zo
     const data = (m.meta as { data?: { calibration?: string; evaluation?: string } }).data;
     for (const c of cells) {
       const filled = withModelData(c.recipe, data);
-      const used = [filled.calibration !== c.recipe.calibration ? filled.calibration?.source : undefined, filled.evaluation !== c.recipe.evaluation ? filled.evaluation?.source : undefined].filter((x): x is string => !!x && x !== 'synthetic' && existsSync(x));
+      const used = [filled.calibration !== c.recipe.calibration ? filled.calibration?.source : undefined, filled.evaluation !== c.recipe.evaluation ? filled.evaluation?.source : undefined]
+        .flatMap((x) => (x ? sourceFiles(x) : []))
+        .filter((x) => existsSync(x));
       const cellRecipe = { ...filled, model: `zoo:${m.sha256}` } as Recipe;
       tasks.push({
         key: gridKey(m.sha256, c.recipe, used.length ? digestOf(used, digests) : ''),

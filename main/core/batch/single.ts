@@ -18,6 +18,7 @@ import { registerResult } from './index';
 import { cellFacets, gridKey } from './plan';
 import type { TwinResult } from './protocol';
 import type { TwinTask } from './queue';
+import { mapSource } from '../data/source';
 
 export interface SingleTwinInput {
   dataDir: string;
@@ -69,7 +70,7 @@ export async function registerSingleTwin(input: SingleTwinInput): Promise<{ zoo:
     const abs = (p: string) => (p === 'synthetic' || path.isAbsolute(p) ? p : path.resolve(baseDir, p));
     const e = input.recipe.evaluation ?? input.recipe.calibration;
     const spec: EvalSpec = e
-      ? { source: abs(e.source), ...(e.labels ? { labels: abs(e.labels) } : {}), ...(e.samples ? { samples: e.samples } : {}), ...(input.recipe.inputShapes ? { inputShapes: input.recipe.inputShapes } : {}) }
+      ? { source: mapSource(e.source, abs), ...(e.labels ? { labels: abs(e.labels) } : {}), ...(e.samples ? { samples: e.samples } : {}), ...(input.recipe.inputShapes ? { inputShapes: input.recipe.inputShapes } : {}) }
       : { source: 'synthetic', samples: 64, seed: (input.recipe.seed ?? 0) + 1, ...(input.recipe.inputShapes ? { inputShapes: input.recipe.inputShapes } : {}) };
     const ev = await evaluator.evaluate(store.pathOf(parentSha), store.pathOf(stored.sha256), spec);
     const cellRecipe = { ...input.recipe, model: `zoo:${parentSha}` } as Recipe;

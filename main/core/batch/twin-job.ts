@@ -14,6 +14,7 @@ import { TwinEvaluator, type EvalSpec } from './evaluate';
 import { cellFacets } from './plan';
 import type { MakeTwin, TwinResult } from './protocol';
 import type { LayerStat } from '../zoo/types';
+import { mapSource } from '../data/source';
 
 const evaluator = new TwinEvaluator();
 /** Runtime name recorded with latencies measured by the pipeline. */
@@ -24,7 +25,7 @@ function evalSpecOf(recipe: Recipe, baseDir: string): EvalSpec {
   const e = recipe.evaluation ?? recipe.calibration;
   if (!e) return { source: 'synthetic', samples: 64, seed: (recipe.seed ?? 0) + 1, inputShapes: recipe.inputShapes };
   return {
-    source: abs(e.source),
+    source: mapSource(e.source, abs),
     ...(e.labels ? { labels: abs(e.labels) } : {}),
     ...(e.samples ? { samples: e.samples } : {}),
     ...(e.batchSize ? { batchSize: e.batchSize } : {}),

@@ -8,14 +8,19 @@
 //  - a folder: files named <input>.npy feed that input; otherwise every file holds samples
 //    (of the one input, or an .npz as above) and they are concatenated in name order;
 //  - dim 0 of an array counts samples; an array one rank short of the input is one sample;
+//  - one .npy per input ({input name: file}, what the Data step picks file by file): each feeds
+//    the input it is named for; inputs filled by role (masks, state) may be left out;
 //  - labels: an array named 'labels' (or 'label', 'y') in an .npz, labels.npy in a folder, or
 //    an explicit labels file.
+//  - an array of fractional numbers never feeds an integer input (token ids, indices): that is
+//    a mix-up of files, not something to round away.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { badInput, TwinforgeError } from '../errors';
 import { parseNpy, toFloat32, toInt64, type NpyArray } from './npy';
 import { listZip, readZipEntry } from './zip';
 import { Rng } from './rng';
+import { describeSource, type DataSource } from './source';
 import { buildInputModel, requireResolved, roleWarnings, type DeclaredInput, type InputModel, type InputPlan } from '../model/input-model';
 
 export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
@@ -81,12 +86,13 @@ export interface LoadOptions {
   seed?: number;
 }
 
-/** Opens a dataset from a file, a folder or 'synthetic'. Errors name the field and the file. */
-export function loadDataset(source: string, opts: LoadOptions): Dataset {
-  if (source === 'synthetic') return syntheticDataset(opts);
+/** Opens a dataset from a file, a folder, one file per input or 'synthetic'. Errors name the field and the file. */
+export function loadDataset(src: DataSource, opts: LoadOptions): Dataset {
+  if (src === 'synthetic') return syntheticDataset(opts);
   const im = inputModelOf(opts);
-  if (!existsSync(source)) {
-    throw new TwinforgeError('NOT_FOUND', `${opts.field}: '${source}' does not exist`, 'Give a .npy/.npz file, a folder of them, or synthetic.');
+  const source = describeSource(src);
+  if (typeof src === 'string' && !existsSync(src)) {
+    throw new TwinforgeError('NOT_FOUND', `${opts.field}: '${src}' does not exist`, 'Give a .npy/.npz file, a folder of them, or synthetic.');
   }
   const arrays = new Map<string, NpyArray[]>(); // key -> chunks along dim 0
   const add = (key: string, arr: NpyArray) => {
@@ -95,7 +101,9 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
     arrays.set(key, list);
   };
   const inputNames = opts.inputs.map((i) => i.name);
-  if (statSync(source).isDirectory()) {
+  if (typeof src !== 'string') {
+    for (const [name, file] of Object.entries(src)) add(name, readInputFile(name, file, inputNames, opts.field));
+  } else if (statSync(source).isDirectory()) {
     const files = readdirSync(source)
       .filter((f) => /\.(npy|npz)$/i.test(f))
       .sort();
@@ -147,7 +155,12 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
   if (needed.some((n) => !byInput.has(n))) {
     const open = needed.filter((n) => !byInput.has(n));
     if (open.length === 1 && rest.length === 1) byInput.set(open[0], arrays.get(rest[0])!);
-    else {
+    else if (typeof src !== 'string') {
+      throw badInput(
+        `${opts.field}: no file for model input${open.length > 1 ? 's' : ''} ${open.map((m) => `'${m}'`).join(', ')}`,
+        'Every input the engine cannot fill by itself (a mask or a state it can) needs its own .npy file.',
+      );
+    } else {
       const missing = open;
       throw badInput(
         `${opts.field}: no data for model input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} in '${source}'`,
@@ -164,33 +177,21 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
     const plan = planOf(im, spec.name);
     if (!chunks) continue; // filled by role
     const fixed = opts.inputShapes?.[spec.name];
-    const full = fixed ?? spec.shape;
-    // One sample is the input without its batch axis (the whole tensor when it has none).
-    const want = plan.batchAxis === null ? [...full] : full.filter((_, i) => i !== plan.batchAxis);
-    const rank = want.length + 1;
     let dims: number[] | undefined;
     let n = 0;
     for (const c of chunks) {
-      const shape = c.shape.length === rank - 1 ? [1, ...c.shape] : c.shape;
-      if (shape.length !== rank) {
-        throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}); one sample of it is (${describeShape(want)}), so the array needs rank ${rank} with samples along dim 0`);
-      }
-      const d = shape.slice(1);
-      d.forEach((v, i) => {
-        const w = want[i];
-        if (typeof w === 'number' && w > 0 && w !== v) {
-          throw badInput(`${opts.field}: array for input '${spec.name}' has shape (${c.shape.join(', ')}), the model expects (${describeShape(fixed ?? spec.shape)})`, 'Give arrays of the model\'s shape, or set the open dims of the input shape to match the data.');
-        }
-      });
+      const got = checkInputArray(c, spec, plan, fixed, opts.field);
+      const d = got.sampleDims;
       if (dims && dims.join() !== d.join()) throw badInput(`${opts.field}: arrays for input '${spec.name}' disagree on their sample shape: (${dims.join(', ')}) vs (${d.join(', ')})`);
       dims = d;
-      n += shape[0];
+      n += got.samples;
     }
     sampleDims[spec.name] = dims!;
     const type = tensorType(spec.type);
     columns.set(spec.name, { type, data: concat(chunks, type), batchAxis: plan.batchAxis });
     count = Math.min(count, n);
   }
+  checkSharedSizes(im, opts.inputs, sampleDims, opts.field);
   if (!Number.isFinite(count)) throw badInput(`${opts.field}: '${source}' holds no array for any model input`, `Inputs: ${inputNames.join(', ')}.`);
   if (opts.samples !== undefined) count = Math.min(count, opts.samples);
   let labels: Int32Array | undefined;
@@ -203,6 +204,91 @@ export function loadDataset(source: string, opts: LoadOptions): Dataset {
   const fills = fillsOf(im, opts.inputs.filter((i) => !columns.has(i.name)), sampleDims);
   for (const f of fills) warnings.push(...roleWarnings({ ...im, inputs: [planOf(im, f.name)] }));
   return makeDataset(source, false, count, sampleDims, columns, fills, labels, im, warnings);
+}
+
+/**
+ * Checks one array against a model input — its number of dimensions, each dimension the model
+ * fixes, its element type — and says what it holds: samples (dim 0, or 1 when the array is one
+ * sample) and the dims of one sample. Every message says what is wrong in words.
+ */
+export function checkInputArray(a: NpyArray, spec: InputSpec, plan: InputPlan, fixed: readonly number[] | undefined, field: string): { samples: number; sampleDims: number[] } {
+  const full = fixed ?? spec.shape;
+  // One sample is the input without its batch axis (the whole tensor when it has none).
+  const want = plan.batchAxis === null ? [...full] : full.filter((_, i) => i !== plan.batchAxis);
+  const rank = want.length + 1;
+  const shape = a.shape.length === rank - 1 ? [1, ...a.shape] : a.shape;
+  if (shape.length !== rank) {
+    throw badInput(
+      `${field}: the array for input '${spec.name}' has ${a.shape.length} dimension${a.shape.length === 1 ? '' : 's'} (${a.shape.join(', ')}); the input needs ${rank}: the samples first, then one sample of (${describeShape(want)})`,
+      'Give an array of that shape (one sample alone, without the samples dimension, works too).',
+    );
+  }
+  const d = shape.slice(1);
+  d.forEach((v, i) => {
+    const w = want[i];
+    if (typeof w === 'number' && w > 0 && w !== v) {
+      throw badInput(
+        `${field}: the array for input '${spec.name}' has shape (${a.shape.join(', ')}): dimension ${i + 1} of a sample is ${v} where the model expects ${w} (input shape (${describeShape(full)}))`,
+        "Give arrays of the model's shape, or set the open sizes of the input's shape on the Model step to match the data.",
+      );
+    }
+  });
+  checkDtype(a, tensorType(spec.type), spec.name, field);
+  return { samples: shape[0], sampleDims: d };
+}
+
+/** Reads and checks one input's own file: what the Data step shows next to that input's picker. */
+export function checkInputFile(name: string, file: string, opts: LoadOptions): { dtype: string; shape: number[]; samples: number; sampleDims: number[] } {
+  const im = inputModelOf(opts);
+  const spec = opts.inputs.find((i) => i.name === name);
+  const a = readInputFile(name, file, opts.inputs.map((i) => i.name), opts.field);
+  const got = checkInputArray(a, spec!, planOf(im, name), opts.inputShapes?.[name], opts.field);
+  return { dtype: a.dtype, shape: a.shape, ...got };
+}
+
+/** Whether the engine fills an input by its role (masks of ones, state zeros, control values) when no data holds it. */
+export function fillOf(name: string, opts: LoadOptions): { role: string; fill?: string } {
+  const plan = planOf(inputModelOf(opts), name);
+  if (!FILL_ROLES.has(plan.role)) return { role: plan.role };
+  const fill = plan.role === 'mask' ? 'ones (nothing masked)' : plan.role === 'state' ? 'zeros (a fresh state)' : plan.value !== undefined ? `the value ${plan.value}` : 'the value set on the Model step';
+  return { role: plan.role, fill };
+}
+
+/** A size two inputs share by name (sequence) must be the same in both arrays: ORT would refuse the run. */
+function checkSharedSizes(im: InputModel, inputs: InputSpec[], sampleDims: Record<string, number[]>, field: string): void {
+  const seen = new Map<string, { input: string; size: number }>();
+  for (const spec of inputs) {
+    const sd = sampleDims[spec.name];
+    if (!sd) continue;
+    const plan = planOf(im, spec.name);
+    const declared = plan.dims.map((d) => d.declared).filter((_, i) => i !== plan.batchAxis);
+    declared.forEach((name, i) => {
+      if (typeof name !== 'string' || !name || sd[i] === undefined) return;
+      const prev = seen.get(name);
+      if (prev && prev.size !== sd[i]) {
+        throw badInput(`${field}: input '${spec.name}' has ${name} ${sd[i]} where input '${prev.input}' has ${name} ${prev.size}`, `The two inputs share the size '${name}': give arrays that agree on it.`);
+      }
+      seen.set(name, { input: spec.name, size: sd[i] });
+    });
+  }
+}
+
+/** One input's own file (the per-input form): a .npy that exists, for an input the model has. */
+function readInputFile(name: string, file: string, inputNames: string[], field: string): NpyArray {
+  if (!inputNames.includes(name)) throw badInput(`${field}: the model has no input named '${name}'`, `Its inputs are ${inputNames.map((n) => `'${n}'`).join(', ')}.`);
+  if (!existsSync(file)) throw new TwinforgeError('NOT_FOUND', `${field}: the file for input '${name}', '${file}', does not exist`, 'Pick the file again.');
+  if (statSync(file).isDirectory() || !file.toLowerCase().endsWith('.npy')) throw badInput(`${field}: the file for input '${name}' must be one .npy array; '${file}' is not`, 'A folder or an .npz holding every input is given as the whole source instead.');
+  return parseNpy(readFileSync(file), file);
+}
+
+const FLOAT_DTYPES = new Set(['float16', 'float32', 'float64']);
+
+/** Fractional numbers never feed an integer or boolean input: the file is the wrong one. */
+function checkDtype(a: NpyArray, type: TensorType, input: string, field: string): void {
+  if (FLOAT_DTYPES.has(a.dtype) && !FLOAT_DTYPES.has(type)) {
+    const what = type === 'bool' ? 'true/false values' : 'whole numbers (token ids or indices)';
+    throw badInput(`${field}: input '${input}' takes ${type} ${what}, but its array holds ${a.dtype} fractional numbers`, `Give an array of whole numbers for '${input}' (in numpy: .astype('${type === 'bool' ? 'bool' : type}')), or check that the file is the one meant for this input.`);
+  }
 }
 
 function readNpz(file: string): [string, NpyArray][] {

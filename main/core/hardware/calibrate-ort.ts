@@ -5,6 +5,7 @@
 import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
 import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
+import { GEMV_SHAPES, NODE_COST_REPS, ORT_BUDGET_MS as B, scaledBudget } from './detect-plan';
 import { layerProbe } from './probes';
 import {
   applyZeros,
@@ -68,10 +69,10 @@ function diff(a: TimedModel, b: TimedModel): number {
   return medianOfRounds([a, b], ([x, y]) => y - x) / 1e3;
 }
 
-/** Runs the probes; takes roughly 25 s at effort 1 on 2 cores. */
+/** Runs the probes; their timing budgets add up to detect-plan.ts ortPassMs (about 39 s at effort 1). */
 export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCalibration> {
   const effort = opts.effort ?? 1;
-  const budget = (msBase: number) => Math.max(150, msBase * effort);
+  const budget = (msBase: number) => scaledBudget(msBase, effort);
   const threads = opts.threads ?? defaultThreads();
   const log: string[] = [];
   const steps = 14;
@@ -80,26 +81,26 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
     opts.progress?.(step++, steps, name);
   };
-  const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b = 1500) =>
+  const time = (models: { src: Uint8Array; shapes: Record<string, number[]> }[], b: number) =>
     timeModels(models, { budgetMs: budget(b), threads, signal: opts.signal });
   // an empty call (one Relu on 16 floats): the reference control-flow and threaded probes are timed against
   const empty = { src: chainProbe(1, 16), shapes: { x: [1, 16] } };
 
   // 0. warm up: the first sessions of a process pay for thread-pool creation and lazy init
   stage('warm-up');
-  await timeModels([empty, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { budgetMs: 1200, threads, signal: opts.signal });
+  await timeModels([empty, { src: matmulProbe(16, 256, 256), shapes: { x: [16, 256] } }], { budgetMs: B.warmup, threads, signal: opts.signal });
 
   // 1. call and node costs: chains of tiny Relu nodes
   stage('fixed costs');
   // timed twice, the second kept: the first sessions of a process are measurably slower
-  await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
-  const [c1, c33] = await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })));
+  await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })), B.fixedCosts);
+  const [c1, c33] = await time([1, 33].map((n) => ({ src: chainProbe(n, 16), shapes: { x: [1, 16] } })), B.fixedCosts);
   const perNode = Math.max(0, diff(c1, c33) / 32);
   const perCall = Math.max(1e-6, ms(c1) - perNode);
   // every extra output tensor handed back costs its own wrapping
   const multi = (k: number) =>
     buildProbeModel({ inputs: [{ name: 'x', dims: [1, 16] }], outputs: Array.from({ length: k }, (_, i) => ({ name: `y${i}`, dims: [1, 16] })), initializers: [], nodes: Array.from({ length: k }, (_, i) => ({ op: 'Relu', inputs: ['x'], outputs: [`y${i}`] })) });
-  const [o1, o9] = await time([1, 9].map((k) => ({ src: multi(k), shapes: { x: [1, 16] } })));
+  const [o1, o9] = await time([1, 9].map((k) => ({ src: multi(k), shapes: { x: [1, 16] } })), B.outputs);
   const perOutput = Math.max(0, diff(o1, o9) / 8 - perNode);
   log.push(`call ${us(perCall)}, node ${us(perNode)}, output ${us(perOutput)}`);
 
@@ -107,7 +108,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('output copies');
   const W = 65536;
   const reduce = buildProbeModel({ inputs: [{ name: 'x', dims: [1, W] }], outputs: [{ name: 'y', dims: [1, 1] }], initializers: [], nodes: [{ op: 'ReduceMax', inputs: ['x'], outputs: ['y'], attrs: { keepdims: 1 } }] });
-  const [tRed, tRelu] = await time([{ src: reduce, shapes: { x: [1, W] } }, { src: chainProbe(1, W), shapes: { x: [1, W] } }]);
+  const [tRed, tRelu] = await time([{ src: reduce, shapes: { x: [1, W] } }, { src: chainProbe(1, W), shapes: { x: [1, W] } }], B.outputCopies);
   const outputBandwidth = (W * 4) / Math.max(1e-6, diff(tRed, tRelu));
   log.push(`outputs ${(outputBandwidth / 1e9).toFixed(2)} GB/s`);
 
@@ -115,8 +116,8 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('op costs');
   const perOp: Record<string, number> = {};
   const chains = CHAIN_OPS.flatMap((op) => [opChainProbe(op, 1), opChainProbe(op, 9)].map((p) => ({ src: p.bytes, shapes: p.shapes })));
-  await time(chains, 600);
-  const opTimes = await time(chains, 2500);
+  await time(chains, B.opWarm);
+  const opTimes = await time(chains, B.ops);
   CHAIN_OPS.forEach((op, i) => {
     const interleaved = opChainProbe(op, 1).interleaved;
     perOp[op] = Math.max(0, diff(opTimes[2 * i], opTimes[2 * i + 1]) / 8);
@@ -126,7 +127,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 2c. control flow: a Loop and a Scan of 1 and 9 iterations over a one-Relu body
   stage('control flow');
   const cfProbes = (['Loop', 'Scan'] as const).flatMap((op) => [1, 9].map((n) => controlFlowProbe(op, n)));
-  const [cf0, l1, l9, s1, s9] = await time([empty, ...cfProbes.map((p) => ({ src: p.bytes, shapes: p.shapes }))], 1200);
+  const [cf0, l1, l9, s1, s9] = await time([empty, ...cfProbes.map((p) => ({ src: p.bytes, shapes: p.shapes }))], B.controlFlow);
   const relu = perOp.Relu ?? perNode;
   // the Loop body also passes its condition through an Identity node
   const iterLoop = Math.max(0, diff(l1, l9) / 8 - relu - perNode);
@@ -145,10 +146,10 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // life and moves these wake-up figures by tens of percent: fresh sessions, several times, averaged.
   const per: Record<number, number> = { 256: 0, 512: 0 };
   const first: Record<number, number> = { 256: 0, 512: 0 };
-  const REPS = 3;
+  const REPS = NODE_COST_REPS;
   for (let rep = 0; rep < REPS; rep++) {
     for (const w of [256, 512]) {
-      const [e0, a, b] = await time([empty, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], 500);
+      const [e0, a, b] = await time([empty, ...[1, 9].map((n) => ({ src: matmulChainProbe(n, w), shapes: { x: [1, w] } }))], B.nodeCosts);
       per[w] += Math.max(0, diff(a, b) / 8) / REPS;
       first[w] += Math.max(0, diff(e0, a) + perNode) / REPS;
     }
@@ -163,10 +164,10 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // rest from single GEMVs with every fixed cost (call, node, wake-ups) subtracted
   stage('bandwidth');
   const fixed = perCall + mmNode + perParallelNode + perParallelCall;
-  const shapes: [number, number][] = opts.quick ? [[1024, 1024]] : [[1024, 1024], [1024, 2048], [2048, 4096], [4096, 4096], [4096, 8192]];
+  const shapes = GEMV_SHAPES[opts.quick ? 'quick' : 'full'];
   // timed one by one: interleaved, the larger GEMVs would evict the smaller ones' weights
   const gemvTimes: TimedModel[] = [];
-  for (const [k, n] of shapes) gemvTimes.push((await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], 1200))[0]);
+  for (const [k, n] of shapes) gemvTimes.push((await time([{ src: matmulProbe(1, k, n), shapes: { x: [1, k] } }], B.gemv))[0]);
   const raw = [{ bytes: 512 * 512 * 4, bandwidth: cacheBw }, ...shapes.map(([k, n], i) => ({ bytes: k * n * 4, bandwidth: (k * n * 4) / Math.max(1e-7, ms(gemvTimes[i]) - fixed) }))];
   // a larger working set is never read faster than a smaller one: what measurement says otherwise is
   // noise, pooled away (a least-squares non-increasing fit)
@@ -177,11 +178,11 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('compute');
   const gk = opts.quick ? 256 : 2048;
   const gm = opts.quick ? 256 : 128;
-  const [g] = await time([{ src: matmulProbe(gm, gk, gk), shapes: { x: [gm, gk] } }], 2500);
+  const [g] = await time([{ src: matmulProbe(gm, gk, gk), shapes: { x: [gm, gk] } }], B.gemm);
   const gFlops = 2 * gm * gk * gk;
   const gemmFlops = gFlops / Math.max(1e-7, ms(g) - fixed);
   const chans = [16, 32, 64, 64];
-  const [cv] = await time([{ src: convProbe(chans, 28), shapes: { x: [1, 16, 28, 28] } }], 1500);
+  const [cv] = await time([{ src: convProbe(chans, 28), shapes: { x: [1, 16, 28, 28] } }], B.conv);
   let convF = 0;
   for (let i = 0; i + 1 < chans.length; i++) convF += 2 * 28 * 28 * chans[i + 1] * chans[i] * 9;
   const convFlops = convF / Math.max(1e-7, ms(cv) - perCall - 3 * (perNode + perParallelNode) - 2 * perNode);
@@ -190,7 +191,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // 6. elementwise: 8 large Relus inside the graph (cache-resident activations)
   stage('elementwise');
   const E = 65536;
-  const [e1, e9] = await time([1, 9].map((n) => ({ src: chainProbe(n, E), shapes: { x: [1, E] } })), 1200);
+  const [e1, e9] = await time([1, 9].map((n) => ({ src: chainProbe(n, E), shapes: { x: [1, E] } })), B.elementwise);
   const elementwiseBandwidth = (8 * E * 8) / Math.max(1e-7, diff(e1, e9) - 8 * perNode);
   log.push(`elementwise ${(elementwiseBandwidth / 1e9).toFixed(0)} GB/s`);
 
@@ -198,7 +199,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('overlap');
   const mm = 16;
   const [ok, on] = opts.quick ? [512, 1024] : [2048, 4096];
-  const [o] = await time([{ src: matmulProbe(mm, ok, on), shapes: { x: [mm, ok] } }], 1500);
+  const [o] = await time([{ src: matmulProbe(mm, ok, on), shapes: { x: [mm, ok] } }], B.overlap);
   const dram = ladder[ladder.length - 1].bandwidth;
   const tc = (2 * mm * ok * on) / gemmFlops;
   const tm = (ok * on * 4) / dram;
@@ -230,7 +231,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     const dt = layerProbe(tinyConv);
     const qt = layerProbe(tinyConv, { pattern: 'dense', level: 0, precision: 'int8' });
     if (d.ok && q.ok && dt.ok && qt.ok) {
-      const [td, tq, tdt, tqt] = await time([d, q, dt, qt].map((p) => ({ src: p.bytes, shapes: p.shapes })), 2500);
+      const [td, tq, tdt, tqt] = await time([d, q, dt, qt].map((p) => ({ src: p.bytes, shapes: p.shapes })), B.int8Conv);
       const overhead = Math.max(0, diff(tdt, tqt));
       const f = clamp(medianOfRounds([td, tq], ([a, b]) => a / Math.max(0.1 * b, b - overhead * 1e3)), 0.02, 32);
       factors.push({ key: 'int8-conv', pattern: 'dense', precision: 'int8', memory: round3(f), compute: round3(f), overhead, conditions: `Conv ${ci}->${co} 3x3 at ${hw}x${hw}, QDQ (QLinearConv) vs fp32 (${us(ms(td))} dense); fixed cost from Conv 8->8 at 8x8` });
@@ -241,17 +242,17 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('format costs');
   // 64x64: small enough that neither the dense nor the int8 kernel goes threaded, so the difference is the format's own cost
   const tiny = variants(64, 64, randomWeights(64 * 64, 3));
-  const tinyTimes = await time([{ src: matmulProbe(1, 64, 64), shapes: { x: [1, 64] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 64] } }))], 1500);
+  const tinyTimes = await time([{ src: matmulProbe(1, 64, 64), shapes: { x: [1, 64] } }, ...tiny.map((v) => ({ src: v.src(1), shapes: { x: [1, 64] } }))], B.formatCosts);
   const extra = tinyTimes.slice(1).map((t) => Math.max(0, diff(tinyTimes[0], t)));
 
   stage('memory-bound formats');
   const [K1, N1] = opts.quick ? [512, 512] : [2048, 4096];
   const v1 = variants(K1, N1, randomWeights(K1 * N1, 9));
-  const gemv = await time([{ src: matmulProbe(1, K1, N1), shapes: { x: [1, K1] } }, ...v1.map((v) => ({ src: v.src(1), shapes: { x: [1, K1] } }))], 4000);
+  const gemv = await time([{ src: matmulProbe(1, K1, N1), shapes: { x: [1, K1] } }, ...v1.map((v) => ({ src: v.src(1), shapes: { x: [1, K1] } }))], B.memoryFormats);
   stage('compute-bound formats');
   const [M2, K2, N2] = opts.quick ? [64, 256, 256] : [128, 1024, 1024];
   const v2 = variants(K2, N2, randomWeights(K2 * N2, 11));
-  const gemm = await time([{ src: matmulProbe(M2, K2, N2), shapes: { x: [M2, K2] } }, ...v2.map((v) => ({ src: v.src(M2), shapes: { x: [M2, K2] } }))], 4000);
+  const gemm = await time([{ src: matmulProbe(M2, K2, N2), shapes: { x: [M2, K2] } }, ...v2.map((v) => ({ src: v.src(M2), shapes: { x: [M2, K2] } }))], B.computeFormats);
   v1.forEach((v, i) => {
     const ov = extra[i];
     // fixed costs come off both sides, but never more than 90% of a time (noise must not divide by ~0)

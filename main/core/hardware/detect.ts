@@ -11,6 +11,7 @@ import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
 import { calibrateOrt, mergeCalibrations, type OrtCalibration } from './calibrate-ort';
 import { costGraph } from './costs';
+import { CHECK_BUDGET_MS, DETECT_PLANS, type DetectMode } from './detect-plan';
 import { estimateModel } from './latency';
 import { measureNativeRuntime, type NativeCalibration } from './calibrate-native';
 import { readModelView } from './onnx-view';
@@ -20,13 +21,15 @@ import { THIS_MACHINE, targetOf, validateProfile, type HardwareProfile, type Pro
 import { formatQuantity } from './units';
 
 export interface DetectOptions {
-  /** Scales the timing budgets (1: ~75 s on a 2-core AVX-512 server, 0.3: ~60 s; tests use ~0.15). */
+  /** full (default) or quick: the budgets, passes and probe sizes of detect-plan.ts DETECT_PLANS. */
+  mode?: DetectMode;
+  /** Scales the timing budgets (overrides the mode's; tests use ~0.15). */
   effort?: number;
   /** Models to check the fresh profile against (ORT-measured vs estimated latency). */
   models?: { path: string; inputShapes?: Record<string, number[]> }[];
-  /** Small probes only (smoke runs and tests). */
+  /** Small probes only (overrides the mode's). */
   quick?: boolean;
-  /** Calibration passes taken apart in time and merged (default 2; 1 when quick). */
+  /** Calibration passes taken apart in time and merged (overrides the mode's: full 2, quick 1). */
   passes?: number;
   /** Measure Twinforge's native kernels too (when the addon is built). */
   native?: boolean;
@@ -238,8 +241,11 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const cores = os.cpus().length;
   if (load0 > cores) warnings.push(`the machine is busy (load ${load0.toFixed(1)} on ${cores} cores): figures will be slow and noisy; run hw detect again when it is idle`);
   const log = (l: string) => opts.log?.(l);
-  // two passes apart in time (the native kernels run in between) unless asked to be quick
-  const passes = opts.passes ?? (opts.quick ? 1 : 2);
+  // the mode's plan (detect-plan.ts), each figure overridable; full: two passes apart in time
+  // (the native kernels run in between), quick: one pass of small probes at a quarter budget
+  const plan = DETECT_PLANS[opts.mode ?? (opts.quick ? 'quick' : 'full')];
+  opts = { ...opts, effort: opts.effort ?? plan.effort, quick: opts.quick ?? plan.quick };
+  const passes = opts.passes ?? plan.passes;
   const cals = [await calibrateOrt({ effort: opts.effort, quick: opts.quick, signal: opts.signal, threads, progress: (d, t, s) => opts.progress?.(d, t + 3, 'ort', s) })];
   let native: NativeCalibration | undefined;
   if (opts.native !== false) {
@@ -260,13 +266,15 @@ export async function detectThisMachine(opts: DetectOptions = {}): Promise<Detec
   const checks: ModelCheck[] = [];
   // real models to check the fresh profile on: the ones given, else the sample models the app ships
   const owDir = samplesDir;
-  const models: { path: string; inputShapes?: Record<string, number[]> }[] = opts.models ?? (existsSync(owDir) ? readdirSync(owDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: path.join(owDir, f) })) : []);
+  const shipped = existsSync(owDir) ? readdirSync(owDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: path.join(owDir, f) })) : [];
+  const models: { path: string; inputShapes?: Record<string, number[]> }[] = opts.models ?? shipped.slice(0, plan.maxChecks);
   for (const [i, m] of models.entries()) {
-    opts.progress?.(i, models.length, 'models', m.path);
+    // the file name only: where the app is installed (a node_modules folder) is nobody's business
+    opts.progress?.(i, models.length, 'checking on a real model', path.basename(m.path));
     checks.push(await checkModel(profile, m.path, m.inputShapes, { threads, effort: opts.effort, signal: opts.signal }));
-    log(`model ${m.path}: estimated ${checks[i].estimatedMs.toFixed(4)} ms, measured ${checks[i].measuredMs.toFixed(4)} ms (${(checks[i].error * 100).toFixed(0)}%)`);
+    log(`model ${opts.models ? m.path : path.basename(m.path)}: estimated ${checks[i].estimatedMs.toFixed(4)} ms, measured ${checks[i].measuredMs.toFixed(4)} ms (${(checks[i].error * 100).toFixed(0)}%)`);
   }
-  if (checks.length) (doc.measured as { notes: string[] }).notes.push(...checks.map((c) => `check ${c.model}: estimated ${c.estimatedMs.toFixed(4)} ms vs ORT ${c.measuredMs.toFixed(4)} ms (${(c.error * 100).toFixed(0)}%)`));
+  if (checks.length) (doc.measured as { notes: string[] }).notes.push(...checks.map((c) => `check ${path.basename(c.model)}: estimated ${c.estimatedMs.toFixed(4)} ms vs ORT ${c.measuredMs.toFixed(4)} ms (${(c.error * 100).toFixed(0)}%)`));
   const load1 = os.loadavg()[0];
   return { profile: doc, checks, ort, native, load: [load0, load1], warnings };
 }
@@ -286,9 +294,9 @@ export async function checkModel(profile: HardwareProfile, file: string, inputSh
   ];
   // the model is timed as a user's benchmark loop would run it, not next to the heavy reference
   // probes: interleaved with them, a sub-0.1 ms model measurably pays for their evicted caches
-  const t = await timeSteady(view.bytes, view.inputShapes, { budgetMs: 2000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
-  const [e] = await timeModels([refs[0]], { budgetMs: 500 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
-  const [gv, gm] = await timeModels(refs.slice(1), { budgetMs: 2000 * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
+  const t = await timeSteady(view.bytes, view.inputShapes, { budgetMs: CHECK_BUDGET_MS.model * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
+  const [e] = await timeModels([refs[0]], { budgetMs: CHECK_BUDGET_MS.emptyCall * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
+  const [gv, gm] = await timeModels(refs.slice(1), { budgetMs: CHECK_BUDGET_MS.references * (opts.effort ?? 1), threads: opts.threads, signal: opts.signal });
   const perCallNow = Math.max(1e-7, e.bestBlockMs / 1e3 - (target.runtime.perOp.Relu ?? target.runtime.perNode));
   const rt = target.runtime;
   const work = (ms: number) => Math.max(1e-7, ms / 1e3 - perCallNow - rt.perNode - rt.perParallelNode);

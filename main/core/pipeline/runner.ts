@@ -33,6 +33,7 @@ import { disagreement, estimateLatency, type LatencyEstimate } from './latency-e
 import type { MeasuredProfileLookup } from '../hardware/profile';
 import { exportTwinforgeTarget } from './twinforge-target';
 import type { TwinforgeRuntimeLatency } from '../twin-runtime/format';
+import { mapSource, type DataSource } from '../data/source';
 
 export interface CompressOptions {
   signal?: AbortSignal;
@@ -85,8 +86,8 @@ export interface CompressRun {
 export interface ResolvedInputs {
   model: string;
   format: 'onnx' | 'safetensors';
-  calibration: { source: string; labels?: string };
-  evaluation: { source: string; labels?: string };
+  calibration: { source: DataSource; labels?: string };
+  evaluation: { source: DataSource; labels?: string };
   outDir: string;
 }
 
@@ -110,9 +111,9 @@ export async function resolveInputs(recipe: Recipe, opts: CompressOptions = {}):
   exists(model, 'model');
   if (statSync(model).isDirectory()) throw badInput(`model: '${model}' is a folder`, 'Give the .onnx or .safetensors file.');
   const format = detectFormat(model);
-  const data = (spec: { source: string; labels?: string } | undefined, field: string) => {
+  const data = (spec: { source: DataSource; labels?: string } | undefined, field: string) => {
     if (!spec) return undefined;
-    const source = spec.source === 'synthetic' ? 'synthetic' : exists(abs(spec.source), `${field}.source`);
+    const source = mapSource(spec.source, (p) => exists(abs(p), `${field}.source`));
     const labels = spec.labels ? exists(abs(spec.labels), `${field}.labels`) : undefined;
     return { source, ...(labels ? { labels } : {}) };
   };

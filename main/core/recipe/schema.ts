@@ -74,7 +74,9 @@ export const StageSchema = z.discriminatedUnion('type', [PruneStageSchema, Quant
 
 export const DataSchema = strictObject(
   {
-    source: z.string().min(1).describe("a .npy/.npz file or a folder of them (relative to the recipe), or 'synthetic'"),
+    source: z
+      .union([z.string().min(1), z.record(z.string().min(1), z.string().min(1))])
+      .describe("a .npy/.npz file or a folder of them (relative to the recipe), 'synthetic', or one .npy per model input ({input name: file})"),
     labels: z.string().min(1).optional().describe('a .npy file of integer class labels (evaluation accuracy)'),
     samples: z.number().int().positive().optional().describe('how many samples to use (default: calibration 32, evaluation 64)'),
     batchSize: z.number().int().positive().optional().describe('samples per ORT run (default 8)'),

@@ -48,6 +48,10 @@ export interface MethodSettings {
 
 export interface DataSettings {
   kind: 'synthetic' | 'files';
+  /** My samples as one path (a folder or an .npz holding every input), or one .npy per model input. */
+  layout?: 'single' | 'perInput';
+  /** The .npy chosen for each model input (layout perInput). */
+  inputFiles?: Record<string, string>;
   calibration: string;
   evaluation: string;
   labels: string;
@@ -112,7 +116,7 @@ export const useRecipeStore = defineStore('recipe', () => {
   // Layer overrides, layer globs, a budget plan and data files belong to the model they were made for.
   onNewModel(() => {
     method.value = { ...method.value, overrides: {}, planPick: undefined, prune: { ...method.value.prune, include: '', exclude: '' } };
-    data.value = { ...data.value, calibration: '', evaluation: '', labels: '' };
+    data.value = { ...data.value, calibration: '', evaluation: '', labels: '', inputFiles: {}, layout: undefined };
     if (data.value.kind === 'files') data.value.kind = 'synthetic';
     touched.value = { method: touched.value.method, data: false };
     plan.value = undefined;
@@ -222,11 +226,27 @@ export const useRecipeStore = defineStore('recipe', () => {
     return list;
   });
 
+  /** The calibration samples as the recipe names them: a path, or {input: .npy} per input; '' when none is chosen. */
+  const calibrationSource = computed<string | Record<string, string>>(() => {
+    const d = data.value;
+    if (d.layout !== 'perInput') return d.calibration.trim();
+    const files = Object.entries(d.inputFiles ?? {})
+      .map(([k, v]) => [k, v.trim()] as const)
+      .filter(([, v]) => v);
+    return files.length ? Object.fromEntries(files) : '';
+  });
+  /** What the Run step and the recipe summary say about the samples. */
+  const samplesText = computed(() => {
+    const c = calibrationSource.value;
+    return typeof c === 'string' ? c : Object.entries(c).map(([k, v]) => `${k}: ${v.split(/[\\/]/).pop()}`).join(', ');
+  });
+
   function dataSpec(which: 'calibration' | 'evaluation'): Record<string, unknown> {
     const d = data.value;
     const samples = which === 'calibration' ? d.samples : d.evalSamples;
     if (d.kind === 'synthetic') return { source: 'synthetic', samples, seed: d.seed };
-    const src = which === 'calibration' ? d.calibration : d.evaluation || d.calibration;
+    const cal = calibrationSource.value;
+    const src = which === 'calibration' ? cal : d.evaluation.trim() || cal;
     const spec: Record<string, unknown> = { source: src, samples };
     if (which === 'evaluation' && d.labels) spec.labels = d.labels;
     return spec;
@@ -391,11 +411,11 @@ export const useRecipeStore = defineStore('recipe', () => {
   }
 
   const ready = computed(() => touched.value.method && stages.value.length > 0);
-  const dataReady = computed(() => touched.value.data && (data.value.kind === 'synthetic' || !!data.value.calibration));
+  const dataReady = computed(() => touched.value.data && (data.value.kind === 'synthetic' || !!calibrationSource.value));
 
   return {
     method, data, out, touched, methods, methodsError, pruneMethods, quantMethods, fastestChoice, stages, describe,
-    check, checkError, estimate, estimateError, estimating, sizeEstimate, plan, planError, planning, ready, dataReady,
+    check, checkError, estimate, estimateError, estimating, sizeEstimate, plan, planError, planning, ready, dataReady, calibrationSource, samplesText,
     loadMethods, applyPreset, buildRecipe, runChecks, makePlan, pickPlan, editPlan,
   };
 });

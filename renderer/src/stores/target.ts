@@ -59,7 +59,7 @@ export const useTargetStore = defineStore('target', () => {
   async function detect(quick = false): Promise<void> {
     detectError.value = undefined;
     try {
-      const snap = jobs.track(await call('hw.detect', quick ? { effort: 0.3 } : {}));
+      const snap = jobs.track(await call('hw.detect', { mode: quick ? 'quick' : 'full' }));
       state.value.detectJob = snap.id;
       const end = await jobs.wait(snap.id);
       if (end.state === 'done') {

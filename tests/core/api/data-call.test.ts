@@ -21,7 +21,7 @@ describe('data.inspect', () => {
     writeFileSync(path.join(dir, 'x.npy'), writeNpy({ dtype: 'float32', shape: [12, 64], data: new Float32Array(12 * 64) }));
     writeFileSync(path.join(dir, 'labels.npy'), writeNpy({ dtype: 'int64', shape: [12], data: new BigInt64Array(12) }));
     const r = await invoke({ dataDir: dir, host: 'cli', jobs }, 'data.inspect', { path: path.join(dir, 'x.npy'), model: MODEL, labels: path.join(dir, 'labels.npy') });
-    expect(r).toEqual({ samples: 12, inputs: [{ name: 'x', modelShape: [2, 64], sampleDims: [64] }], labels: 12, warnings: [] });
+    expect(r).toEqual({ samples: 12, complete: true, inputs: [{ name: 'x', modelShape: [2, 64], dtype: 'float32', role: 'features', sampleDims: [64] }], labels: 12, warnings: [] });
   });
 
   it('refuses samples of the wrong shape with the message the run would give', async () => {

@@ -119,7 +119,7 @@ describe('datasets', () => {
   });
   it('names the field and the shape when data does not fit the model', () => {
     expect(() => loadDataset(path.join(dir, 'two.npz'), { field: 'calibration.source', inputs: [{ name: 'x', type: 'float32', shape: [1, 4, 6] }] })).toThrow(
-      /calibration\.source: array for input 'x' has shape \(3, 4, 5\), the model expects \(1, 4, 6\)/,
+      /calibration\.source: the array for input 'x' has shape \(3, 4, 5\): dimension 2 of a sample is 5 where the model expects 6 \(input shape \(1, 4, 6\)\)/,
     );
     expect(() => loadDataset('/nonexistent/x.npy', { field: 'evaluation.source', inputs: spec })).toThrow(/evaluation\.source: '\/nonexistent\/x\.npy' does not exist/);
   });

@@ -8,6 +8,8 @@ export interface WizardSteps {
   step(): Promise<string | null>;
   goStep(n: number, id: string): Promise<void>;
   openModel(name: string): Promise<void>;
+  /** In the open browser-mode picker: the data folder, then `folder`, then choose `name`. */
+  pickInDataFolder(folder: string, name: string): Promise<void>;
   setShape(input: string, dims: Record<number, number>): Promise<void>;
   chooseMethod(prune: string | undefined, quant: string | undefined): Promise<void>;
   /** Data (synthetic) → Run → start; returns once the job is running or done (the caller waits). */
@@ -20,6 +22,14 @@ export function wizardSteps(app: () => App): WizardSteps {
     await app().page.keyboard.press(`Alt+${n}`);
     await expect.poll(step).toBe(id);
   }
+  async function pickInDataFolder(folder: string, name: string): Promise<void> {
+    const { page } = app();
+    await page.getByTestId('file-picker').waitFor();
+    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
+    await page.locator(`[data-test=file-picker] [data-name="${folder}"]`).dblclick();
+    await page.locator(`[data-test=file-picker] [data-name="${name}"]`).click();
+    await page.getByTestId('picker-choose').click();
+  }
   return {
     step,
     goStep,
@@ -27,16 +37,13 @@ export function wizardSteps(app: () => App): WizardSteps {
       const { page } = app();
       await goStep(1, 'model');
       await page.getByTestId('open-file').click();
-      await page.getByTestId('file-picker').waitFor();
-      await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
-      await page.locator('[data-test=file-picker] [data-name="models"]').dblclick();
-      await page.locator(`[data-test=file-picker] [data-name="${name}"]`).click();
-      await page.getByTestId('picker-choose').click();
+      await pickInDataFolder('models', name);
       // Model reads run in a fresh worker process (the host survives hostile files): give it time.
       await expect.poll(() => page.getByTestId('model-path').textContent(), { timeout: 60_000 }).toContain(name);
       await page.getByTestId('model-summary').waitFor();
       await expect.poll(() => page.getByText('Reading the model…').count(), { timeout: 60_000 }).toBe(0);
     },
+    pickInDataFolder,
     async setShape(input, dims) {
       const { page } = app();
       for (const [i, v] of Object.entries(dims)) await page.getByTestId(`dim-${input}-${i}`).fill(String(v));
