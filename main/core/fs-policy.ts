@@ -22,11 +22,6 @@ export function notePickedFolder(p: string): void {
   }
 }
 
-/** The folders picked so far (for tests and the refusal message). */
-export function pickedFolders(): string[] {
-  return [...picked];
-}
-
 /** Forgets every pick (tests only: a new "launch"). */
 export function forgetPickedFolders(): void {
   picked.clear();

@@ -12,7 +12,7 @@ import { explainCost, type Explanation } from '../hardware/explain';
 import { estimateModel } from '../hardware/latency';
 import { readModelView } from '../hardware/onnx-view';
 import { parseOptionSpec } from '../hardware/options';
-import { builtinProfiles, type HardwareProfile } from '../hardware/profile';
+import { builtinProfiles } from '../hardware/profile';
 import { measuredProfile, targetFor, type HwCallContext } from '../hardware/profile-store';
 import { hwPlan, type PlanCallResult } from '../planning/plan-loop';
 import type { SensitivityOptions } from '../planning/sensitivity';
@@ -65,11 +65,6 @@ export function hwTargets(ctx: HwCallContext): TargetRow[] {
       accelerates: r.speedups.filter((s) => s.accelerated).map((s) => `${s.pattern === 'dense' ? '' : `${s.pattern} `}${s.precision}`.trim()),
     })),
   );
-}
-
-/** One profile as its document (hw.targets detail view). */
-export function hwProfile(name: string, ctx: HwCallContext): HardwareProfile['document'] {
-  return targetFor(name, ctx.dataDir).profile.document;
 }
 
 export interface ExplainArgs {

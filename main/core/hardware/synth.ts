@@ -148,22 +148,6 @@ export function quantizeInt8PerColumn(w: Float32Array, k: number, n: number): { 
   return { q, scales };
 }
 
-/** y = x·W with W int8 per-channel through ORT's DynamicQuantizeMatMul (what QDQ/dynamic export fuses into). */
-export function int8MatmulProbe(m: number, k: number, n: number, weights?: Float32Array): Uint8Array {
-  const w = weights ?? randomWeights(k * n, k + n);
-  const { q, scales } = quantizeInt8PerColumn(w, k, n);
-  return buildProbeModel({
-    inputs: [{ name: 'x', dims: [m, k] }],
-    outputs: [{ name: 'y', dims: [m, n] }],
-    initializers: [
-      { name: 'Wq', dims: [k, n], dtype: 'int8', data: q },
-      { name: 'Ws', dims: [n], dtype: 'float32', data: scales },
-      { name: 'Wz', dims: [n], dtype: 'int8', data: new Int8Array(n) },
-    ],
-    nodes: [{ op: 'DynamicQuantizeMatMul', domain: 'com.microsoft', inputs: ['x', 'Wq', 'Ws', 'Wz'], outputs: ['y'] }],
-  });
-}
-
 /** y = x·W with W int4 group-wise (block 32..128) through ORT's MatMulNBits, accuracy_level 4 (int8 compute). */
 export function int4MatmulProbe(m: number, k: number, n: number, block = 128, weights?: Float32Array): Uint8Array {
   const w = weights ?? randomWeights(k * n, k + n);

@@ -65,18 +65,6 @@ export function formatSeconds(s: number): string {
   return `${(s * 1e9).toPrecision(3)} ns`;
 }
 
-/** Formats a byte count: 1536 -> "1.5 KiB". */
-export function formatBytes(b: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = b;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toPrecision(3)} ${units[i]}`;
-}
-
 /** Writes a number back with a unit of `kind`, choosing a readable prefix ("31.5 GB/s"). */
 export function formatQuantity(value: number, kind: QuantityKind): string {
   const ladders: Record<QuantityKind, [number, string][]> = {

@@ -144,15 +144,6 @@ export function fromMatrix(layer: LayerTarget, m: Float32Array): Float32Array {
   return out;
 }
 
-/** Same as fromMatrix for any per-element array (masks: Uint8Array). */
-export function fromMatrixBytes(layer: LayerTarget, m: Uint8Array): Uint8Array {
-  const idx = gatherIndex(layer);
-  if (!idx) return m;
-  const out = new Uint8Array(m.length);
-  for (let i = 0; i < idx.length; i++) out[idx[i]] = m[i];
-  return out;
-}
-
 /** Glob over layer names: '*' any run (also across '.' and '/'), '?' one character. */
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');

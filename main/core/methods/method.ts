@@ -41,10 +41,6 @@ export interface ActivationRange {
   hist?: Float64Array;
 }
 
-export interface ProgressFn {
-  (done: number, total: number, detail?: string): void;
-}
-
 export interface MethodContext {
   signal: AbortSignal;
   log(line: string): void;

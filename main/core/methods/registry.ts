@@ -52,8 +52,3 @@ export function describeMethod(m: MethodDefinition): MethodDescription {
 export function listMethods(kind?: MethodKind): MethodDescription[] {
   return METHODS.filter((m) => !kind || m.kind === kind).map(describeMethod);
 }
-
-/** Validated config (defaults filled) for a method; issues name `field`.args.* */
-export function methodConfig<C>(def: MethodDefinition<C>, args: unknown): C {
-  return def.config.parse(args ?? {});
-}

@@ -363,11 +363,6 @@ export function encodeFromNumbers(dtype: DType, values: ArrayLike<number> | BigI
   }
 }
 
-/** Little-endian bytes of a typed array as a view (no copy). */
-export function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 // safetensors dtype names (the format's header strings) and their dtypes.
 export const SAFETENSORS_DTYPES: Record<string, DType> = {
   F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',

@@ -6,7 +6,7 @@ import { loadAddon } from './addon';
 import { callNative, runNativeJob, type NativeAsyncOptions, type NativeJobHandle } from './jobs';
 import { count, fraction, options } from './validate';
 import { parseNm } from './nm';
-import { cudaInfo, requireCuda } from './cuda';
+import { requireCuda } from './cuda';
 import { badInput } from '../errors';
 
 export { cudaInfo } from './cuda';
@@ -131,9 +131,4 @@ export async function measureAsync(kernel: MeasureKernel, params: MeasureParams 
 /** The in-process copy bandwidth in GB/s (bytes read + written), the yardstick of every ratio. */
 export function copyBandwidth(bytes = 64 << 20, repeats = 10): number {
   return measure('copy', { bytes, repeats }).GBps;
-}
-
-/** Whether measure('cuda_copy') can run here. */
-export function cudaAvailable(): boolean {
-  return cudaInfo().devices > 0;
 }

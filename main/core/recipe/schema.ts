@@ -174,10 +174,4 @@ export const RecipeSchema = strictObject(
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 export type Stage = z.infer<typeof StageSchema>;
-export type PruneStage = z.infer<typeof PruneStageSchema>;
-export type QuantizeStage = z.infer<typeof QuantizeStageSchema>;
-export type DataSpec = z.infer<typeof DataSchema>;
-export type EvaluationSpec = z.infer<typeof EvaluationSchema>;
 export type Gates = z.infer<typeof GatesSchema>;
-export type ExportSpec = z.infer<typeof ExportSchema>;
-export type SweepSpec = z.infer<typeof SweepSchema>;

@@ -110,8 +110,6 @@ export const manifestSchema = z.object({
   models: z.array(model).max(MAX_ARCHIVE_MODELS),
 });
 
-export type ArchiveManifest = z.infer<typeof manifestSchema>;
-
 /** The first few problems of a manifest, each naming its field (for the error message). */
 export function manifestProblems(err: z.ZodError): string {
   return err.issues

@@ -11,10 +11,3 @@ export function channelMask(scores: Float32Array, rows: number, cols: number, sp
   for (let k = 0; k < prune; k++) mask.fill(0, order[k] * cols, (order[k] + 1) * cols);
   return mask;
 }
-
-/** Kept row indices of a channel mask (row kept when its first element is). */
-export function keptRows(mask: Uint8Array, rows: number, cols: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < rows; r++) if (mask[r * cols]) out.push(r);
-  return out;
-}

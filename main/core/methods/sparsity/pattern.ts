@@ -10,9 +10,6 @@ export type Pattern =
 
 export type PatternKind = Pattern['kind'];
 
-/** Named N:M patterns the UI offers first (any N:M parses). */
-export const NAMED_NM = ['2:4', '4:8', '1:4', '2:8'] as const;
-
 export const PATTERN_HELP = "'unstructured', 'N:M' (keep N of every M along the input axis, e.g. '2:4', '4:8'), 'block:RxC' (e.g. 'block:4x4', 'block:1x16') or 'channel' (whole output channels / filters)";
 
 /** Parses a pattern string; `field` names the recipe field or flag in the error. */

@@ -16,8 +16,3 @@ export function unstructuredMask(scores: Float32Array, rows: number, cols: numbe
   }
   return mask;
 }
-
-/** Packed format that pays for unstructured zeros: a bitmap up to ~70% sparsity, CSR beyond. */
-export function unstructuredPacking(sparsity: number): 'bitmap' | 'csr' {
-  return sparsity >= 0.7 ? 'csr' : 'bitmap';
-}

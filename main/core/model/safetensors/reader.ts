@@ -238,8 +238,3 @@ export class SafetensorsModel implements ModelIR {
     this.src.close();
   }
 }
-
-/** Size of a file without opening it (for callers that check before reading). */
-export function fileSize(file: string): number {
-  return fs.statSync(file).size;
-}

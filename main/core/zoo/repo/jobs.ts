@@ -96,10 +96,3 @@ export function listJobs(db: ZooDb, filter: { kind?: string; state?: JobState } 
     .all(filter.kind ?? null, filter.kind ?? null, filter.state ?? null, filter.state ?? null)
     .map(toJob);
 }
-
-/** Jobs left 'running' or 'queued' by a process that died: marked failed (returns how many). */
-export function failStaleJobs(db: ZooDb, kind: string, message: string): number {
-  return db
-    .stmt(`UPDATE jobs SET state = 'failed', ended_at = ?, error = ? WHERE kind = ? AND state IN ('queued', 'running')`)
-    .run(now(), toJson({ code: 'INTERNAL', message }), kind).changes;
-}
