@@ -22,10 +22,3 @@ export function sourceFiles(src: DataSource): string[] {
 export function describeSource(src: DataSource): string {
   return typeof src === 'string' ? src : Object.entries(src).map(([k, v]) => `${k}: ${v}`).join(', ');
 }
-
-/** Whether two sources name the same files for the same inputs. */
-export function sameSource(a: DataSource, b: DataSource): boolean {
-  if (typeof a === 'string' || typeof b === 'string') return a === b;
-  const ka = Object.keys(a).sort();
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
