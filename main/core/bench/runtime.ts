@@ -1,9 +1,10 @@
 // `twinforge bench runtime`: a GEMV-bound MLP twin (hidden >= 1024) exported for the Twinforge
 // target and run end to end by the twin runtime (twin-runtime/) against the dense parent in plain
 // ONNX Runtime at batch 1, interleaved in the same run, same threads, steady protocol; for 90%
-// unstructured (CSR kernels) and 90% 4x4 blocks (BSR kernels). Next to each measurement the
-// synthesized estimate the planner used before the runtime existed (planning/plan-check.ts) and
-// its error. Targets (issue): >= 1.5x at CSR 90%, >= 2x at BSR 4x4 90%.
+// unstructured (CSR kernels), 90% 4x4 blocks (BSR kernels) and 2:4 (the packed 2:4 kernels,
+// fp32 values: random weights are not fp16 numbers). Next to each measurement the synthesized
+// estimate the planner used before the runtime existed (planning/plan-check.ts) and its error.
+// Targets (issues): >= 1.5x at CSR 90%, >= 2x at BSR 4x4 90%, >= 1.5x at 2:4 (the 2:4 GEMV's).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,8 @@ export interface RuntimeBenchRow {
   /** What the issue asks of this case. */
   target: number;
   layers: number;
+  /** The packed format(s) the exporter chose for the layers (what the runtime ran). */
+  format: string;
   sparsity: number;
   parentMs: number;
   twinMs: number;
@@ -49,9 +52,10 @@ export interface RuntimeBenchResult {
   rows: RuntimeBenchRow[];
 }
 
-const CASES: { name: string; zeros: Zeros; pattern: string; target: number }[] = [
-  { name: 'CSR 90% unstructured', zeros: { kind: 'unstructured', level: 0.9 }, pattern: 'unstructured', target: 1.5 },
-  { name: 'BSR 4x4 90% blocks', zeros: { kind: 'block', level: 0.9, rows: 4, cols: 4 }, pattern: 'block4x4', target: 2 },
+const CASES: { name: string; zeros: Zeros; pattern: string; level: number; target: number }[] = [
+  { name: 'CSR 90% unstructured', zeros: { kind: 'unstructured', level: 0.9 }, pattern: 'unstructured', level: 0.9, target: 1.5 },
+  { name: 'BSR 4x4 90% blocks', zeros: { kind: 'block', level: 0.9, rows: 4, cols: 4 }, pattern: 'block4x4', level: 0.9, target: 2 },
+  { name: '2:4 packed (fp32)', zeros: { kind: 'nm', n: 2, m: 4 }, pattern: '2:4', level: 0.5, target: 1.5 },
 ];
 
 export async function benchRuntime(opts: { hidden?: number; depth?: number; budgetMs?: number; signal?: AbortSignal; log?: (l: string) => void } = {}): Promise<RuntimeBenchResult> {
@@ -74,13 +78,14 @@ export async function benchRuntime(opts: { hidden?: number; depth?: number; budg
       const twinOrt = t.others[0];
       log(`${c.name}: synthesizing the estimate`);
       const view = await readModelView(pair.twin, pair.inputShapes);
-      const sparse = costGraph(view).layers.filter((l) => l.op === 'MatMul' && l.weight).map((l) => ({ node: l.name, pattern: c.pattern, level: c.zeros.level, precision: 'fp32' }));
+      const sparse = costGraph(view).layers.filter((l) => l.op === 'MatMul' && l.weight).map((l) => ({ node: l.name, pattern: c.pattern, level: c.level, precision: 'fp32' }));
       const synth = await synthesizeTwinforgeMs(view, twinOrt.bestBlockMs, sparse, { effort: budgetMs / 4000, threads, signal: opts.signal });
       const speedup = t.parent.bestBlockMs / t.twin.bestBlockMs;
       rows.push({
         case: c.name,
         target: c.target,
         layers: exp.manifest.layers.length,
+        format: [...new Set(exp.manifest.layers.map((l) => l.format))].join('+'),
         sparsity: exp.manifest.layers.reduce((a, l) => a + l.sparsity, 0) / exp.manifest.layers.length,
         parentMs: t.parent.bestBlockMs,
         twinMs: t.twin.bestBlockMs,
@@ -106,11 +111,11 @@ export function formatBenchRuntime(r: RuntimeBenchResult): string {
     `runtime bench: ${r.depth}-layer MLP, hidden ${r.hidden}, batch ${r.batch}, ${r.threads} thread(s); load average ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
     `  twin = exported twin folder run end to end by loadTwin (ORT segments + Twinforge sparse kernels); parent = dense model in plain ONNX Runtime; same run, interleaved`,
     '',
-    `  ${'case'.padEnd(22)} ${'parent ms'.padStart(10)} ${'twin ms'.padStart(9)} ${'speedup'.padStart(8)} ${'target'.padStart(7)}   ${'estimate ms'.padStart(11)} ${'est. x'.padStart(7)} ${'est. error'.padStart(10)}   twin in ORT`,
+    `  ${'case'.padEnd(22)} ${'format'.padEnd(6)} ${'parent ms'.padStart(10)} ${'twin ms'.padStart(9)} ${'speedup'.padStart(8)} ${'target'.padStart(7)}   ${'estimate ms'.padStart(11)} ${'est. x'.padStart(7)} ${'est. error'.padStart(10)}   twin in ORT`,
   ];
   for (const x of r.rows) {
     lines.push(
-      `  ${x.case.padEnd(22)} ${x.parentMs.toFixed(3).padStart(10)} ${x.twinMs.toFixed(3).padStart(9)} ${`${x.speedup.toFixed(2)}x`.padStart(8)} ${`${x.target}x`.padStart(7)}   ${x.estimateMs.toFixed(3).padStart(11)} ${(Number.isFinite(x.estimateSpeedup) ? `${x.estimateSpeedup.toFixed(2)}x` : 'n/a').padStart(7)} ${`${(x.estimateError * 100).toFixed(1)}%`.padStart(10)}   ${x.twinOrtMs.toFixed(3)} ms  ${x.met ? 'MET' : 'MISSED'}`,
+      `  ${x.case.padEnd(22)} ${x.format.padEnd(6)} ${x.parentMs.toFixed(3).padStart(10)} ${x.twinMs.toFixed(3).padStart(9)} ${`${x.speedup.toFixed(2)}x`.padStart(8)} ${`${x.target}x`.padStart(7)}   ${x.estimateMs.toFixed(3).padStart(11)} ${(Number.isFinite(x.estimateSpeedup) ? `${x.estimateSpeedup.toFixed(2)}x` : 'n/a').padStart(7)} ${`${(x.estimateError * 100).toFixed(1)}%`.padStart(10)}   ${x.twinOrtMs.toFixed(3)} ms  ${x.met ? 'MET' : 'MISSED'}`,
     );
   }
   lines.push('', '  estimate = synthesized (ORT twin time with each sparse layer swapped for its kernel time alone), not run; error = (estimate - measured) / measured');

@@ -22,7 +22,8 @@ export interface TwinLayerInfo {
   layer: string;
   /** What the node replaced: MatMul, Gemm or Conv (1x1). */
   from: 'MatMul' | 'Gemm' | 'Conv';
-  format: 'csr' | 'bsr' | 'nm';
+  /** The packed form in weights.twsp: '2:4' runs on the packed 2:4 kernels (fp16 values when exact). */
+  format: 'csr' | 'bsr' | 'nm' | '2:4';
   rows: number;
   cols: number;
   nnz: number;

@@ -6,7 +6,11 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
 import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
 
-export type Zeros = { kind: 'unstructured'; level: number } | { kind: 'block'; level: number; rows: number; cols: number };
+export type Zeros =
+  | { kind: 'unstructured'; level: number }
+  | { kind: 'block'; level: number; rows: number; cols: number }
+  /** N:M along the layer's inputs: the n largest |w| of every m consecutive inputs kept (e.g. 2:4). */
+  | { kind: 'nm'; n: number; m: number };
 
 /** The |w| below which a fraction `level` of the values lie (quantile of a strided sample). */
 function threshold(abs: Float32Array, level: number): number {
@@ -17,9 +21,27 @@ function threshold(abs: Float32Array, level: number): number {
   return s[Math.min(s.length - 1, Math.floor(level * s.length))];
 }
 
-/** A copy of a [K, N] weight pruned by magnitude: single values, or whole blocks by their L1 norm. */
-export function pruneWeight(w: Float32Array, k: number, n: number, z: Zeros): Float32Array {
+/** Keeps the n largest |v| of `len` values at `at`, `at + stride`, ... (zeros the rest). */
+function keepLargest(w: Float32Array, at: number, stride: number, len: number, keep: number): void {
+  const idx = Array.from({ length: len }, (_, i) => at + i * stride).sort((a, b) => Math.abs(w[b]) - Math.abs(w[a]));
+  for (let i = keep; i < len; i++) w[idx[i]] = 0;
+}
+
+/**
+ * A copy of a [K, N] weight pruned by magnitude: single values, whole blocks by their L1 norm,
+ * or N:M groups along the inputs (`inputAxis` 0: the K rows, as a MatMul weight stores them;
+ * 1: the N columns, as a Conv or transposed Gemm weight does).
+ */
+export function pruneWeight(w: Float32Array, k: number, n: number, z: Zeros, inputAxis: 0 | 1 = 0): Float32Array {
   const out = w.slice();
+  if (z.kind === 'nm') {
+    if (inputAxis === 0) {
+      for (let c = 0; c < n; c++) for (let g = 0; g < k; g += z.m) keepLargest(out, g * n + c, n, Math.min(z.m, k - g), z.n);
+    } else {
+      for (let r = 0; r < k; r++) for (let g = 0; g < n; g += z.m) keepLargest(out, r * n + g, 1, Math.min(z.m, n - g), z.n);
+    }
+    return out;
+  }
   if (z.kind === 'unstructured') {
     const t = threshold(out.map(Math.abs), z.level);
     for (let i = 0; i < out.length; i++) if (Math.abs(out[i]) < t) out[i] = 0;
@@ -61,7 +83,10 @@ export function pruneModelLinears(bytes: Uint8Array, zeros: Zeros, only?: Set<st
     const dims = t.dims.map(Number);
     if (!(dims.length === 2 || (n.opType === 'Conv' && dims.length === 4 && dims[2] === 1 && dims[3] === 1))) continue;
     const w = new Float32Array(Uint8Array.from(t.rawData).buffer);
-    t.rawData = new Uint8Array(pruneWeight(w, dims[0], w.length / dims[0], zeros).buffer as ArrayBuffer);
+    // the inputs are the first axis of a MatMul weight, the second of a Conv or transB Gemm one
+    const transB = n.attribute.find((a) => a.name === 'transB')?.i;
+    const inputAxis = n.opType === 'Conv' || (n.opType === 'Gemm' && Number(transB ?? 0n) === 1) ? 1 : 0;
+    t.rawData = new Uint8Array(pruneWeight(w, dims[0], w.length / dims[0], zeros, inputAxis).buffer as ArrayBuffer);
     pruned.push(t.name);
   }
   return { twin: toBinary(ModelProtoSchema, m), pruned };

@@ -2,8 +2,11 @@
 // (row pointers monotone, column indices in range — the kernels trust them, so a bad index must
 // never reach C++), then run as Y = X·Wᵀ (+ b) (then ReLU) by the addon's sparse products on the
 // caller's Float32Array without copying it. N:M weights arrive bit-packed in the file and are
-// widened to one index byte per value here, once.
+// widened to one index byte per value here, once. 2:4 weights run as they are stored (values +
+// 4 bits of positions per group) by the packed 2:4 kernels (native/sp24.ts), with fp16 values
+// when every kept value is exactly an fp16 number (half the bytes read, same results), else fp32.
 import { loadAddon } from '../native/addon';
+import { sp24Matmul, sp24Weights, type Sp24Weights } from '../native/sp24';
 import { TwinforgeError } from '../errors';
 import type { TwinLayerInfo } from './format';
 import type { TwspLayer } from './format';
@@ -33,22 +36,10 @@ function checkPointers(layer: string, rowPtr: Int32Array, nRows: number, nIdx: n
   for (let i = 0; i < colIdx.length; i++) if (colIdx[i] < 0 || colIdx[i] >= nCols) throw corrupt(layer, `column index ${colIdx[i]} out of range [0, ${nCols})`);
 }
 
-/** Widens bit-packed N:M indices (pipeline/export.ts layout) or 2:4 nibble metadata to one byte per value. */
+/** Widens bit-packed N:M indices (pipeline/export.ts layout) to one byte per value. */
 function nmIndices(l: TwspLayer, sec: Section, n: number, m: number): Uint8Array {
   const kept = (l.rows * l.cols * n) / m;
   const out = new Uint8Array(kept);
-  if (l.format === '2:4') {
-    // meta: per group of 4, 4 bits idx0 | idx1 << 2, group 2k in the low nibble of byte k, rows padded to whole bytes.
-    const meta = sec(l, 'meta') as Uint8Array;
-    const rowBytes = Math.ceil(l.cols / 8);
-    const groups = l.cols / 4;
-    for (let r = 0; r < l.rows; r++) for (let gi = 0; gi < groups; gi++) {
-      const nib = (meta[r * rowBytes + (gi >> 1)] >> ((gi & 1) * 4)) & 15;
-      out[(r * groups + gi) * 2] = nib & 3;
-      out[(r * groups + gi) * 2 + 1] = nib >> 2;
-    }
-    return out;
-  }
   const idx = sec(l, 'indices') as Uint8Array;
   const bits = Math.max(1, Math.ceil(Math.log2(m)));
   for (let k = 0; k < kept; k++) {
@@ -61,9 +52,36 @@ function nmIndices(l: TwspLayer, sec: Section, n: number, m: number): Uint8Array
   return out;
 }
 
+let halfTable: Float32Array | undefined;
+
+/** Every fp16 bit pattern's value (built once: 256 KiB). */
+function halves(): Float32Array {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const e = (h >> 10) & 31;
+    const f = h & 1023;
+    const mag = e === 0 ? f * 2 ** -24 : e === 31 ? (f ? NaN : Infinity) : (1 + f / 1024) * 2 ** (e - 15);
+    halfTable[h] = h & 0x8000 ? -mag : mag;
+  }
+  return halfTable;
+}
+
+/** The 2:4 weights with fp16 values when that loses nothing (each value converts back to itself), else as given. */
+function halfIfExact(w: Sp24Weights): Sp24Weights {
+  const values = w.values as Float32Array;
+  const h = sp24Weights({ values, meta: w.meta }, { rows: w.rows, cols: w.cols, fp16: true });
+  const t = halves();
+  const hv = h.values as Uint16Array;
+  for (let i = 0; i < values.length; i++) if (t[hv[i]] !== values[i]) return w; // NaN never equals: stays fp32
+  return h;
+}
+
 export class SparseLayer {
   readonly rows: number;
   readonly cols: number;
+  /** The kernel that runs the layer: 'csr', 'bsr', 'nm', or 'sp24 fp16' / 'sp24 fp32' (packed 2:4). */
+  readonly kernel: string;
   private readonly run: (x: Float32Array, batch: number, y: Float32Array) => void;
 
   constructor(readonly info: TwinLayerInfo, l: TwspLayer, sec: Section) {
@@ -79,6 +97,7 @@ export class SparseLayer {
       const rowPtr = sec(l, 'rowPtr') as Int32Array;
       const colIdx = sec(l, 'colIdx') as Int32Array;
       checkPointers(l.name, rowPtr, rows, values.length, colIdx, cols);
+      this.kernel = 'csr';
       this.run = (x, b, y) => a.spmmCsr(rowPtr, colIdx, values, rows, cols, x, b, y, bias);
     } else if (l.format === 'bsr') {
       const br = l.blockRows ?? 0;
@@ -88,13 +107,28 @@ export class SparseLayer {
       const colIdx = sec(l, 'colIdx') as Int32Array;
       if (values.length !== colIdx.length * br * bc) throw corrupt(l.name, 'block values do not match the block count');
       checkPointers(l.name, rowPtr, rows / br, colIdx.length, colIdx, cols / bc);
+      this.kernel = 'bsr';
       this.run = (x, b, y) => a.spmmBsr(rowPtr, colIdx, values, rows, cols, br, bc, x, b, y, bias);
-    } else if (l.format === 'nm' || l.format === '2:4') {
-      const n = l.format === '2:4' ? 2 : (l.n ?? 0);
-      const m = l.format === '2:4' ? 4 : (l.m ?? 0);
+    } else if (l.format === '2:4') {
+      if (cols % 4 !== 0) throw corrupt(l.name, `2:4 does not fit ${cols} inputs`);
+      const meta = sec(l, 'meta') as Uint8Array;
+      let w: Sp24Weights;
+      try {
+        // checks lengths and every group's positions (idx0 < idx1) once: the kernels trust them
+        w = halfIfExact(sp24Weights({ values, meta }, { rows, cols }));
+      } catch (e) {
+        if (e instanceof TwinforgeError && e.code === 'BAD_INPUT') throw corrupt(l.name, e.message);
+        throw e;
+      }
+      this.kernel = w.values instanceof Uint16Array ? 'sp24 fp16' : 'sp24 fp32';
+      this.run = (x, b, y) => sp24Matmul(w, x, b, { out: y, bias });
+    } else if (l.format === 'nm') {
+      const n = l.n ?? 0;
+      const m = l.m ?? 0;
       if (!(n > 0 && m >= n && m <= 255 && cols % m === 0)) throw corrupt(l.name, `N:M ${n}:${m} does not fit ${cols} inputs`);
       if (values.length !== (rows * cols * n) / m) throw corrupt(l.name, 'N:M values do not match the shape');
       const idx = nmIndices(l, sec, n, m);
+      this.kernel = 'nm';
       this.run = (x, b, y) => a.spmmNm(values, idx, rows, cols, n, m, x, b, y, bias);
     } else {
       throw corrupt(l.name, `format '${l.format}' has no Twinforge kernel`);

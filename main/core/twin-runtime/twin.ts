@@ -98,10 +98,12 @@ export class Twin {
   }
 
   /** Summary of how the graph runs: ORT segments and Twinforge sparse layers, in order. */
-  get plan(): { ortSegments: number; sparseLayers: number; stages: { kind: Stage['kind']; nodes: number }[] } {
+  get plan(): { ortSegments: number; sparseLayers: number; kernels: string[]; stages: { kind: Stage['kind']; nodes: number }[] } {
     return {
       ortSegments: this.stages.filter((s) => s.kind === 'ort').length,
       sparseLayers: this.layers.size,
+      // per sparse layer, in the manifest's order: which kernel runs it (e.g. 'sp24 fp16')
+      kernels: [...this.layers.values()].map((l) => l.kernel),
       stages: this.stages.map((s) => ({ kind: s.kind, nodes: s.nodes.length })),
     };
   }

@@ -21,12 +21,13 @@ describe('twinforge bench runtime', () => {
     expect(r.err).toMatch(/--hidden must be an integer >= 1024/);
   });
 
-  it('measures both cases end to end and prints them beside the estimate', async () => {
+  it('measures every case end to end and prints them beside the estimate', async () => {
     const r = await benchRuntime({ hidden: 128, depth: 2, budgetMs: 300 });
-    expect(r.rows.map((x) => x.case)).toEqual(['CSR 90% unstructured', 'BSR 4x4 90% blocks']);
+    expect(r.rows.map((x) => x.case)).toEqual(['CSR 90% unstructured', 'BSR 4x4 90% blocks', '2:4 packed (fp32)']);
+    expect(r.rows.map((x) => x.format)).toEqual(['csr', 'bsr', '2:4']);
     for (const x of r.rows) {
       expect(x.layers).toBe(2);
-      expect(x.sparsity).toBeGreaterThan(0.85);
+      expect(x.sparsity).toBeGreaterThan(x.format === '2:4' ? 0.49 : 0.85);
       for (const v of [x.parentMs, x.twinMs, x.estimateMs, x.twinOrtMs]) expect(v).toBeGreaterThan(0);
       expect(x.speedup).toBeCloseTo(x.parentMs / x.twinMs, 9);
       expect(x.estimateError).toBeCloseTo((x.estimateMs - x.twinMs) / x.twinMs, 9);
@@ -34,6 +35,7 @@ describe('twinforge bench runtime', () => {
     }
     const text = formatBenchRuntime(r);
     expect(text).toMatch(/CSR 90% unstructured/);
+    expect(text).toMatch(/2:4 packed \(fp32\)\s+2:4/);
     expect(text).toMatch(/estimate = synthesized/);
   }, 120_000);
 });
