@@ -64,6 +64,7 @@ export const makeTwin: MakeTwin = async (task, ctx) => {
       baseDir: task.baseDir,
       recipeText: task.recipeYaml,
       resolveModel: () => task.parentFile,
+      singleFile: true, // the zoo store holds one file per model
     });
     if (result.files.some((f) => f !== result.twin && /\.(onnx_data|data|bin)$/i.test(f))) {
       throw new TwinforgeError('UNSUPPORTED', `The twin of ${task.parentName} has its weights in an external data file, which the zoo store cannot hold yet.`, 'Zoo batches work on models under 2 GB (weights inside the .onnx file).');
