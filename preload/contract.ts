@@ -485,7 +485,8 @@ export interface ZooModelRecord {
   id: number;
   sha256: string;
   name: string;
-  format: 'onnx' | 'safetensors';
+  /** 'hf': a Hugging Face model folder (meta.decoder holds its decoder structure). */
+  format: 'onnx' | 'safetensors' | 'hf';
   sourcePath: string | null;
   producer: string | null;
   task: string | null;

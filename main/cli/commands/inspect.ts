@@ -4,7 +4,7 @@ import type { CliCommand } from '../command';
 import { badInput } from '../../core/errors';
 import { type InspectResult, inspectModel } from '../../core/model/inspect';
 import { isHfFolder } from '../../core/model/hf/folder';
-import { formatLlmInspection, inspectLlm } from '../../core/llm/inspect';
+import { formatLlmInspection, inspectLlm } from '../../core/model/hf/inspect';
 
 const USAGE = `twinforge inspect MODEL [--json] [--input-shape NAME=D1,D2,... ...] [--dim NAME=N ...] [--weights]
 

@@ -19,13 +19,15 @@ import {
   zooTwins,
 } from '../../core/api/zoo';
 import type { ZooAnalysis } from '../../core/zoo/analytics';
+import type { DecoderSummary } from '../../core/zoo/hf-folder';
 import type { Distribution } from '../../core/zoo/stats';
 
 const USAGE = `Usage: twinforge zoo <subcommand> [options]
 
   zoo create NAME [--description TEXT] [--task TASK]   make an empty zoo
   zoo import NAME PATH... [--create] [--eval DATA] [--calib DATA]
-                                                      add model files or folders of them; DATA (.npz/.npy)
+                                                      add model files or folders of them (a Hugging Face
+                                                      model folder is one model); DATA (.npz/.npy)
                                                       is what batches evaluate them on when a recipe names none
                                                       (default: a manifest.json next to the models)
   zoo list                                            every zoo with its counts
@@ -157,6 +159,7 @@ export const zooCommand: CliCommand = {
         print(ctx, r, () =>
           `#${r.model.id} ${r.model.name} (${r.model.format}, ${r.model.parameters ?? '?'} params, ${mb(r.model.bytes)}) sha256 ${r.model.sha256}\n` +
           `lineage: ${r.lineage.map((l) => `#${l.id} ${l.name}`).join(' <- ')}\nzoos: ${r.zoos.join(', ') || '-'}\n` +
+          decoderLine(r.model.meta) +
           (r.twin ? `twin: ${r.twin.method} ${r.twin.pattern ?? ''} ${fmt(r.twin.level, 2)} ${r.twin.quantization ?? ''} sparsity ${pct(r.twin.sparsity)}\n` : '') +
           `twins: ${r.twins.length}, layers: ${r.layers.length}, evaluations: ${r.evaluations.length}, benchmarks: ${r.benchmarks.length}\n`,
         );
@@ -217,3 +220,13 @@ export const zooCommand: CliCommand = {
     }
   },
 };
+
+/** A model folder's decoder structure (zoo/hf-folder.ts keeps it in meta.decoder). */
+function decoderLine(meta: Record<string, unknown>): string {
+  const d = meta.decoder as DecoderSummary | undefined;
+  if (!d) return '';
+  return (
+    `decoder: ${d.architecture}, ${d.layers} layers, ${d.heads} heads / ${d.kvHeads} kv heads (head dim ${d.headDim}), hidden ${d.hidden}, intermediate ${d.intermediate}, vocab ${d.vocab}${d.tiedEmbeddings ? ' (tied head)' : ''}, ${d.dtype}\n` +
+    `parameters: ${d.parameters.total} (${d.parameters.perBlock} per block, embedding ${d.parameters.embedding}, lm head ${d.parameters.lmHead})\n`
+  );
+}

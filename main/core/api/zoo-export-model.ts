@@ -1,7 +1,7 @@
 // zoo.exportModel: copies one zoo model's stored file (named after the model) into a folder, with
 // the recipe that made it when it is a twin — the twin page's "Export to folder". Files already
 // in the folder are never replaced unasked, the same rule as compress.export.
-import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { badInput, TwinforgeError } from '../errors';
 import { StagedOutput } from '../pipeline/atomic';
@@ -10,9 +10,9 @@ import { resolveModel } from '../zoo/repo/models';
 import { getTwin } from '../zoo/repo/twins';
 import { ModelStore } from '../zoo/store';
 
-/** A model's file name: its zoo name made safe, with the extension of its format. */
+/** A model's file name: its zoo name made safe, with the extension of its format (a model folder has none). */
 export function modelFileName(name: string, format: string): string {
-  const ext = format === 'safetensors' ? '.safetensors' : '.onnx';
+  const ext = format === 'safetensors' ? '.safetensors' : format === 'hf' ? '' : '.onnx';
   const safe = name.replace(/[^A-Za-z0-9._+~-]+/g, '_').replace(/^\.+/, '').slice(0, 180) || 'model';
   return safe.toLowerCase().endsWith(ext) ? safe : `${safe}${ext}`;
 }
@@ -35,13 +35,26 @@ export function zooExportModel(dataDir: string, args: { model: string; dir: stri
   }
   const out = new StagedOutput(dest);
   try {
-    copyFileSync(src, path.join(out.staging, fileName));
-    out.adopt(fileName);
+    if (m.format === 'hf') {
+      // A model folder: its files into DIR/NAME/, each staged and renamed like a single file.
+      for (const f of readdirSync(src)) {
+        copyFileSync(path.join(src, f), path.join(mkdirp(path.join(out.staging, fileName)), f));
+        out.adopt(`${fileName}/${f}`);
+      }
+    } else {
+      copyFileSync(src, path.join(out.staging, fileName));
+      out.adopt(fileName);
+    }
     if (twin) out.write(names[1]!, twin.recipe);
     const written = out.commit(args.overwrite === true);
-    return { dir: dest, files: written.map((p) => ({ path: p, kind: p.endsWith(fileName) ? 'model' : 'recipe', bytes: statSync(p).size })) };
+    return { dir: dest, files: written.map((p) => ({ path: p, kind: p.endsWith(fileName) || path.basename(path.dirname(p)) === fileName ? 'model' : 'recipe', bytes: statSync(p).size })) };
   } catch (err) {
     out.abort();
     throw err;
   }
+}
+
+function mkdirp(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

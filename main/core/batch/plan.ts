@@ -187,6 +187,8 @@ export function planBatch(db: ZooDb, input: string | Record<string, unknown>, zo
   const tasks: TwinTask[] = [];
   const digests = new Map<string, string>();
   for (const m of models) {
+    // Model folders are compressed layer by layer by core/llm, not by the grid's graph pipeline.
+    if (m.format === 'hf') throw badInput(`Zoo '${zoo.name}' holds the Hugging Face folder '${m.name}'; batch grids run ONNX and safetensors models.`, 'Compress a model folder with `twinforge compress FOLDER --calib TOKENS`, or use a zoo without model folders.');
     const data = (m.meta as { data?: { calibration?: string; evaluation?: string } }).data;
     for (const c of cells) {
       const filled = withModelData(c.recipe, data);

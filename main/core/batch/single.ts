@@ -3,6 +3,7 @@
 // store, and its rows are written exactly as a batch would (same grid key, statistics and
 // evaluation), so a later batch over the zoo skips this cell.
 import path from 'node:path';
+import { badInput } from '../errors';
 import { openModel } from '../model/index';
 import type { Recipe } from '../recipe/schema';
 import { serializeRecipe } from '../recipe/recipe';
@@ -79,13 +80,16 @@ export async function registerSingleTwin(input: SingleTwinInput): Promise<{ zoo:
     const s = input.pipeline?.sizes;
     const effective = s?.twinBytes !== undefined && s.denseWeightBytes !== undefined && s.packedWeightBytes !== undefined ? Math.max(0, s.twinBytes - s.denseWeightBytes + s.packedWeightBytes) : stored.bytes;
     const target = input.recipe.target ?? 'this-machine';
+    // Twins registered here come from the graph pipeline, whose parents are model files.
+    const parentFormat = parent.format;
+    if (parentFormat === 'hf') throw badInput(`'${parent.name}' is a Hugging Face folder; its twins are made by \`twinforge compress FOLDER\`, not registered here.`);
     const task: TwinTask = {
       key: gridKey(parentSha, cellRecipe),
       parentId: parent.id,
       parentSha256: parentSha,
       parentName: parent.name,
       parentFile: store.pathOf(parentSha),
-      parentFormat: parent.format,
+      parentFormat,
       cellId: '',
       cellValues: {},
       recipe: cellRecipe as unknown as Record<string, unknown>,

@@ -88,6 +88,8 @@ export async function exportZoo(db: ZooDb, zooName: string, file: string): Promi
     return { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, app: appVersion, exportedAt: now(), zoo, members, models };
   });
 
+  const folders = manifest.models.filter((m) => m.format === 'hf');
+  if (folders.length) throw new TwinforgeError('UNSUPPORTED', `Zoo '${zooName}' holds Hugging Face model folders (${folders.map((m) => m.name).join(', ')}); archives carry model files only.`, 'Export those with `twinforge zoo export-model MODEL DIR`, or archive a zoo without them.');
   const store = new ModelStore(db.dataDir);
   const shas = [...new Set(manifest.models.map((m) => m.sha256))].sort();
   for (const sha of shas) {

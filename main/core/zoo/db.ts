@@ -131,13 +131,24 @@ function migrate(conn: Database.Database, list: Migration[]): void {
   conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   checkVersion(conn, list, false);
   for (const m of list) {
-    conn
-      .transaction(() => {
-        if (currentVersion(conn) >= m.version) return;
-        conn.exec(m.sql);
-        conn.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-      })
-      .immediate();
+    // A table rebuild must not cascade its drop: foreign keys off (outside the transaction,
+    // where SQLite honours it), and every reference checked before the commit.
+    if (m.foreignKeysOff && currentVersion(conn) < m.version) conn.pragma('foreign_keys = OFF');
+    try {
+      conn
+        .transaction(() => {
+          if (currentVersion(conn) >= m.version) return;
+          conn.exec(m.sql);
+          if (m.foreignKeysOff) {
+            const broken = conn.pragma('foreign_key_check') as unknown[];
+            if (broken.length) throw new TwinforgeError('INTERNAL', `Migration ${m.name} would leave ${broken.length} broken reference(s); the database is unchanged.`);
+          }
+          conn.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+        })
+        .immediate();
+    } finally {
+      if (m.foreignKeysOff) conn.pragma('foreign_keys = ON');
+    }
   }
 }
 

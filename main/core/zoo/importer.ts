@@ -9,6 +9,7 @@ import { MODEL_EXTENSIONS, readModelFacts, type ModelFacts } from './model-facts
 import { findOriginalBySha, insertModel, putLayerStats, shaRefCount } from './repo/models';
 import { addMember, isMember, requireZoo } from './repo/zoos';
 import { ModelStore, hashFile } from './store';
+import { hashHfFolder, isHfFolder, readHfFacts } from './hf-folder';
 import type { ImportedModel } from '../../../preload/contract';
 // Contract types (preload/contract.ts is their one definition).
 export type { ImportedModel };
@@ -34,6 +35,13 @@ interface Candidate {
   bytes: number;
   facts: ModelFacts;
   data?: ModelData;
+  /** A Hugging Face model folder: its files and their hashes (sha256 is their tree hash). */
+  folderFiles?: { name: string; sha: string }[];
+}
+
+/** The zoo name of a model file or folder. */
+function modelName(file: string): string {
+  return path.basename(file).replace(/\.(onnx|safetensors)$/i, '');
 }
 
 /**
@@ -69,7 +77,10 @@ export function dataFromManifest(file: string): ModelData | undefined {
   return undefined;
 }
 
-/** Turns the given files and folders into a list of model files; every path must exist. */
+/**
+ * Turns the given files and folders into a list of models: model files, and Hugging Face model
+ * folders (config.json + safetensors) as one entry each; every path must exist.
+ */
 export function expandPaths(paths: string[]): string[] {
   if (!paths.length) throw badInput('No model files given.', 'Name one or more .onnx / .safetensors files or folders.');
   const files: string[] = [];
@@ -81,7 +92,9 @@ export function expandPaths(paths: string[]): string[] {
     } catch {
       throw new TwinforgeError('NOT_FOUND', `${p}: no such file or folder.`, 'Check the path; nothing was imported.');
     }
-    if (st.isDirectory()) {
+    if (st.isDirectory() && isHfFolder(abs)) {
+      files.push(abs);
+    } else if (st.isDirectory()) {
       const found = walk(abs);
       if (!found.length) throw badInput(`${p} holds no model files.`, `A folder import picks up ${MODEL_EXTENSIONS.join(' and ')} files; nothing was imported.`);
       files.push(...found);
@@ -99,7 +112,8 @@ function walk(dir: string): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
+    if (e.isDirectory() && isHfFolder(p)) out.push(p);
+    else if (e.isDirectory()) out.push(...walk(p));
     else if (e.isFile() && MODEL_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
   }
   return out;
@@ -130,8 +144,10 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
   const seen = new Map<string, string>();
   for (const [i, file] of files.entries()) {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Import cancelled; nothing was imported.');
-    const facts = await readFacts(file);
-    const { sha, bytes } = hashFile(file);
+    const folder = statSync(file).isDirectory();
+    const facts = folder ? readHfFacts(file) : await readFacts(file);
+    const tree = folder ? hashHfFolder(file) : undefined;
+    const { sha, bytes } = tree ?? hashFile(file);
     const twice = seen.get(sha);
     if (twice) throw badInput(`${file} has the same content as ${twice}.`, 'Import each model once; nothing was imported.');
     seen.set(sha, file);
@@ -139,7 +155,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
     if (existing && isMember(db, zoo.id, existing.id)) {
       throw badInput(`${file} is already in zoo '${zoo.name}' as model #${existing.id} '${existing.name}' (sha256 ${sha.slice(0, 12)}…).`, 'Nothing was imported. Leave the duplicate out.');
     }
-    candidates.push({ file, sha256: sha, bytes, facts, data: given ?? dataFromManifest(file) });
+    candidates.push({ file, sha256: sha, bytes, facts, data: given ?? dataFromManifest(file), ...(tree ? { folderFiles: tree.files } : {}) });
     opts.onProgress?.(i + 1, files.length, file);
   }
 
@@ -148,7 +164,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
   const added: string[] = [];
   try {
     for (const c of candidates) {
-      const stored = store.importFile(c.file);
+      const stored = c.folderFiles ? store.importFolder(c.file, c.folderFiles, c.sha256) : store.importFile(c.file);
       if (stored.sha256 !== c.sha256) throw badInput(`${c.file} changed while it was being imported.`, 'Import it again once nothing writes to it.');
       if (stored.added) added.push(stored.sha256);
     }
@@ -168,7 +184,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
         } else {
           id = insertModel(db, {
             sha256: c.sha256,
-            name: path.basename(c.file).replace(/\.(onnx|safetensors)$/i, ''),
+            name: modelName(c.file),
             format: c.facts.format,
             sourcePath: c.file,
             producer: c.facts.producer,
@@ -182,7 +198,7 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
         addMember(db, zoo.id, id);
         return {
           id,
-          name: existing?.name ?? path.basename(c.file).replace(/\.(onnx|safetensors)$/i, ''),
+          name: existing?.name ?? modelName(c.file),
           sha256: c.sha256,
           format: c.facts.format,
           parameters: existing?.parameters ?? c.facts.parameters,

@@ -1,6 +1,7 @@
 // The content-addressed model store: every file lives once under <dataDir>/store/ab/abcdef…
-// (its sha256). Files arrive by atomic rename from a temp file in the same folder tree, so a
-// reader sees either nothing or the whole file, even if the writer is killed midway.
+// (its sha256); a Hugging Face model folder lives there as a folder under its tree hash. Files
+// and folders arrive by atomic rename from a temp path in the same folder tree, so a reader
+// sees either nothing or the whole file, even if the writer is killed midway.
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -71,6 +72,40 @@ export class ModelStore {
     return this.commitTemp(tmp, sha, bytes);
   }
 
+  /**
+   * Copies a model folder's files in as one stored folder named by `treeSha` (hf-folder.ts
+   * treeHash over the files' names and hashes). Each file is hashed while copied; a file that
+   * changed since it was hashed fails the import. Leaves the source untouched.
+   */
+  importFolder(source: string, files: { name: string; sha: string }[], treeSha: string): StoredFile {
+    const dest = this.pathOf(treeSha);
+    let bytes = 0;
+    if (existsSync(dest)) {
+      for (const f of files) bytes += statSync(path.join(dest, f.name)).size;
+      return { sha256: treeSha, bytes, path: dest, added: false };
+    }
+    const tmp = this.tempPath('.dir');
+    try {
+      mkdirSync(tmp);
+      for (const f of files) {
+        const got = copyHashing(path.join(source, f.name), path.join(tmp, f.name));
+        if (got.sha !== f.sha) throw new TwinforgeError('BAD_INPUT', `${path.join(source, f.name)} changed while it was being imported.`, 'Import it again once nothing writes to it.');
+        bytes += got.bytes;
+      }
+      if (existsSync(dest)) {
+        rmSync(tmp, { recursive: true, force: true });
+        return { sha256: treeSha, bytes, path: dest, added: false };
+      }
+      mkdirSync(path.dirname(dest), { recursive: true });
+      renameSync(tmp, dest);
+      fsyncPath(path.dirname(dest));
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    return { sha256: treeSha, bytes, path: dest, added: true };
+  }
+
   /** Moves a finished temp file (written by this process or a worker) into place under its hash. */
   adoptTemp(tmp: string): StoredFile {
     const { sha, bytes } = hashFile(tmp);
@@ -105,7 +140,8 @@ export class ModelStore {
   remove(sha256: string): boolean {
     const p = this.pathOf(sha256);
     if (!existsSync(p)) return false;
-    unlinkSync(p);
+    if (statSync(p).isDirectory()) rmSync(p, { recursive: true, force: true });
+    else unlinkSync(p);
     return true;
   }
 
@@ -123,9 +159,15 @@ export class ModelStore {
       const st = statSync(p);
       // A file just written by a batch worker gets its row moments later: spare young files.
       if (st.mtimeMs > cutoff) continue;
-      unlinkSync(p);
+      if (st.isDirectory()) {
+        // a model folder (hf-folder.ts): its files' sizes
+        for (const f of readdirSync(p)) bytes += statSync(path.join(p, f)).size;
+        rmSync(p, { recursive: true, force: true });
+      } else {
+        unlinkSync(p);
+        bytes += st.size;
+      }
       removed.push(sha);
-      bytes += st.size;
     }
     let temps = 0;
     if (existsSync(this.tmpDir)) {

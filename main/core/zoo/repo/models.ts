@@ -8,7 +8,7 @@ export interface ModelRow {
   id: number;
   sha256: string;
   name: string;
-  format: 'onnx' | 'safetensors';
+  format: 'onnx' | 'safetensors' | 'hf';
   source_path: string | null;
   producer: string | null;
   task: string | null;

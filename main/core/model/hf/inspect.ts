@@ -1,8 +1,8 @@
 // The decoder structure of a Hugging Face model folder, for `twinforge inspect FOLDER`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parameterCounts } from '../model/hf/config';
-import { HfFolder } from '../model/hf/folder';
+import { parameterCounts } from './config';
+import { HfFolder } from './folder';
 
 export interface LlmInspection {
   path: string;

@@ -1,0 +1,63 @@
+// Hugging Face model folders in the zoo: one model made of several files (config.json, the
+// safetensors shards and their index, tokenizer and generation files). The store keeps such a
+// model as a folder under the hash of its file list (each file's name and sha256), so the same
+// checkpoint imported twice is one stored copy, and a changed shard is a different model.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TwinforgeError, badInput } from '../errors';
+import { HfFolder, isHfFolder } from '../model/hf/folder';
+import { inspectLlm, type LlmInspection } from '../model/hf/inspect';
+import type { ModelFacts } from './model-facts';
+import { hashFile } from './store';
+
+export { isHfFolder };
+
+/** Files of a model folder besides the weights that a loader reads (copied with it). */
+const SIDE_FILES = ['config.json', 'model.safetensors.index.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'tokenizer.model'];
+
+/** The files that make up the model (names relative to the folder), in a fixed order. */
+export function hfModelFiles(dir: string): string[] {
+  const f = HfFolder.open(dir);
+  try {
+    const names = new Set([...SIDE_FILES.filter((n) => fs.existsSync(path.join(dir, n))), ...f.shards]);
+    return [...names].sort();
+  } finally {
+    f.close();
+  }
+}
+
+/** sha256 of the folder: over "sha256  name" lines of its model files, sorted by name. */
+export function hashHfFolder(dir: string, files = hfModelFiles(dir)): { sha: string; bytes: number; files: { name: string; sha: string; bytes: number }[] } {
+  const listed = files.map((name) => ({ name, ...hashFile(path.join(dir, name)) }));
+  return { sha: treeHash(listed), bytes: listed.reduce((n, x) => n + x.bytes, 0), files: listed };
+}
+
+export function treeHash(files: { name: string; sha: string }[]): string {
+  const lines = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => `${f.sha}  ${f.name}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
+/** The decoder structure the zoo keeps in a model's meta (and the UI shows). */
+export type DecoderSummary = Omit<LlmInspection, 'path'>;
+
+/** What the zoo records about a model folder: the decoder structure, no per-layer stats. */
+export function readHfFacts(dir: string): ModelFacts {
+  let r: LlmInspection;
+  try {
+    r = inspectLlm(dir);
+  } catch (e) {
+    if (e instanceof TwinforgeError) throw badInput(`${dir} is not a model folder Twinforge can import: ${e.message}`, `${e.hint ?? ''} Nothing was imported.`.trim());
+    throw e;
+  }
+  const { path: _path, ...decoder } = r;
+  return {
+    format: 'hf',
+    producer: r.architecture,
+    parameters: r.parameters.total,
+    meta: { decoder },
+    layers: [],
+    maskHash: null,
+    sparsity: null,
+  };
+}
