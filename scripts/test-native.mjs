@@ -5,14 +5,17 @@
 //   arm64   build/native-tests-arm64  aarch64 cross build, run under qemu-user (NEON variants)
 // CUDA kernels are left out of these builds (slow to compile; there is no GPU here): the npm
 // build compiles them and the GPU machine runs their own test binary.
-// The last line printed is exactly `N passed, N failed` (ctest test counts summed).
+// Counts are test units, summed over the binaries and configurations: a case, or one variant of
+// a case that loops over a family's variants (native/tests/test_util.h). A variant whose ISA the
+// CPU lacks, a case that needs a GPU, or a configuration whose tools are missing counts as
+// skipped, not passed. The last line printed is exactly `N passed, N failed, N skipped`.
 //
 //   node scripts/test-native.mjs [--only host,asan,arm64] [--clean] [--build-root DIR]
 // --build-root puts the three build folders under DIR instead of build/ (a second checkout or a
 // helper working beside others keeps its own builds).
 // env CI=true: a missing cross compiler or qemu is a failure instead of a skip.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +38,20 @@ function run(cmd, argv, opts = {}) {
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+// Each test binary ends its output with `N passed, N failed, N skipped`; ctest keeps every
+// binary's full output (also of passing ones) in LastTest.log, one section per test.
+function unitTotals(dir) {
+  const log = path.join(root, dir, 'Testing', 'Temporary', 'LastTest.log');
+  const out = new Map();
+  if (!existsSync(log)) return out;
+  for (const section of readFileSync(log, 'utf8').split(/^\d+\/\d+ Testing: /m).slice(1)) {
+    const name = section.slice(0, section.indexOf('\n')).trim();
+    const m = [...section.matchAll(/^(\d+) passed, (\d+) failed, (\d+) skipped\s*$/gm)].pop();
+    if (m) out.set(name, { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]) });
+  }
+  return out;
+}
+
 const generator = has('ninja') ? ['-G', 'Ninja'] : [];
 const configs = [
   { name: 'host', dir: `${buildRoot}/native-tests`, defs: ['-DCMAKE_BUILD_TYPE=Release'], env: {} },
@@ -55,6 +72,7 @@ const configs = [
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 for (const c of configs) {
   if (only && !only.has(c.name)) continue;
   const missing = (c.needs ?? []).filter((t) => !has(t));
@@ -65,6 +83,7 @@ for (const c of configs) {
       failed += 1;
     } else {
       console.log(why);
+      skipped += 1;
     }
     continue;
   }
@@ -88,13 +107,30 @@ for (const c of configs) {
     failed += 1;
     continue;
   }
-  const nFailed = Number(summary[2]);
-  const nTotal = Number(summary[3]);
-  passed += nTotal - nFailed;
-  failed += nFailed;
-  if (nFailed) console.log(test.out.split('\n').filter((l) => /FAIL|Failed|\*\*\*|ERROR|runtime error/.test(l)).slice(0, 60).join('\n'));
-  const perTest = [...test.out.matchAll(/Test\s+#\d+: (\S+) \.+\s*(\S+)\s+([\d.]+) sec/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}s`);
-  console.log(`${c.name}: ${nTotal - nFailed}/${nTotal} passed in ${seconds} s (${perTest.join(', ')})`);
+  // Per binary: its own unit counts; a binary that crashed before its summary, or exited non-zero
+  // with no failed unit (a sanitizer report at exit), is one failure more.
+  const units = unitTotals(c.dir);
+  const perTest = [...test.out.matchAll(/Test\s+#\d+: (\S+) \.+\s*(.*?)\s+([\d.]+) sec/g)].map((m) => ({ name: m[1], status: m[2], sec: m[3] }));
+  const cfg = { passed: 0, failed: 0, skipped: 0 };
+  for (const t of perTest) {
+    const u = units.get(t.name);
+    const ctestFailed = !/^(Passed|\*+Skipped)$/.test(t.status);
+    if (u) {
+      cfg.passed += u.passed;
+      cfg.failed += u.failed;
+      cfg.skipped += u.skipped;
+    }
+    if (!u || (ctestFailed && u.failed === 0)) cfg.failed += 1;
+  }
+  if (perTest.length !== Number(summary[3])) cfg.failed += 1;  // a test ctest counted but did not list
+  passed += cfg.passed;
+  failed += cfg.failed;
+  skipped += cfg.skipped;
+  if (cfg.failed) console.log(test.out.split('\n').filter((l) => /FAIL|Failed|\*\*\*|ERROR|runtime error/.test(l)).slice(0, 60).join('\n'));
+  console.log(
+    `${c.name}: ${cfg.passed} passed, ${cfg.failed} failed, ${cfg.skipped} skipped in ${perTest.length} binaries, ${seconds} s ` +
+      `(${perTest.map((t) => `${t.name} ${t.status} ${t.sec}s`).join(', ')})`,
+  );
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);

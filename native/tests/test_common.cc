@@ -1,6 +1,7 @@
 // Infrastructure: dispatch, parallel_for, job control.
 #include <atomic>
 #include <cstdlib>
+#include <string>
 
 #include "common/error.h"
 #include "common/job.h"
@@ -21,6 +22,37 @@ TF_TEST(isa_detection) {
   tf::Isa parsed;
   TF_CHECK(tf::parse_isa("avx512", &parsed) && parsed == tf::Isa::Avx512);
   TF_CHECK(!tf::parse_isa("sse", &parsed));
+}
+
+TF_TEST(isa_list_names_parse_and_rank) {
+  for (const tf::IsaInfo& i : tf::kIsas) {
+    tf::Isa parsed;
+    TF_CHECK(tf::parse_isa(i.name, &parsed) && parsed == i.isa);
+    TF_CHECK(std::string(tf::isa_name(i.isa)) == i.name);
+    TF_CHECK(tf::isa_names().find(i.name) != std::string::npos);
+    if (i.isa != tf::Isa::Scalar) TF_CHECK(tf::isa_info(i.fallback).rank < i.rank);
+    if (!i.built) TF_CHECK(!tf::isa_available(i.isa));
+  }
+  auto isas = tf::available_isas();
+  for (size_t k = 1; k < isas.size(); ++k) TF_CHECK(tf::isa_info(isas[k - 1]).rank <= tf::isa_info(isas[k]).rank);
+}
+
+// A list with gaps: select() falls back along kIsas' fallbacks to the scalar entry, never to a
+// variant this CPU cannot run.
+TF_TEST(select_falls_back_along_the_isa_list) {
+  static constexpr tf::Variant<int> only_scalar[] = {{tf::Isa::Scalar, "s", 0}};
+  static constexpr tf::Variant<int> with_avx512[] = {{tf::Isa::Scalar, "s", 0}, {tf::Isa::Avx512, "z", 2}};
+  static constexpr tf::Variant<int> with_avx2[] = {{tf::Isa::Scalar, "s", 0}, {tf::Isa::Avx2, "y", 1}};
+  static constexpr tf::Variant<int> with_neon[] = {{tf::Isa::Scalar, "s", 0}, {tf::Isa::Neon, "n", 3}};
+  for (const tf::IsaInfo& i : tf::kIsas) TF_CHECK_EQ(tf::select(only_scalar, i.isa), 0);
+  TF_CHECK_EQ(tf::select(with_avx512, tf::Isa::Avx2), 0);  // a lower ISA never runs a higher variant
+  TF_CHECK_EQ(tf::select(with_avx512, tf::Isa::Avx512), tf::isa_available(tf::Isa::Avx512) ? 2 : 0);
+  TF_CHECK_EQ(tf::select(with_avx2, tf::Isa::Avx512), tf::isa_available(tf::Isa::Avx2) ? 1 : 0);
+  TF_CHECK_EQ(tf::select(with_neon, tf::Isa::Neon), tf::isa_available(tf::Isa::Neon) ? 3 : 0);
+  TF_CHECK_EQ(tf::select(with_neon, tf::Isa::Avx512), 0);
+  int seen = 0;
+  tf::for_each_available(with_avx2, [&](const tf::Variant<int>& v) { seen += 1 + v.fns * 10; });
+  TF_CHECK_EQ(seen, tf::isa_available(tf::Isa::Avx2) ? 12 : 1);
 }
 
 TF_TEST(force_isa) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/gemm/sgemm.h"
 #include "kernels/hessian/hessian.h"
 #include "kernels/linalg/linalg.h"
 #include "test_util.h"
@@ -37,13 +38,13 @@ const size_t kSizes[] = {1, 2, 7, 64, 191, 192, 193, 385};
 }  // namespace
 
 TF_TEST(cholesky_matches_reference) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemm::kVariants, [&](const auto& v) {
     for (size_t n : kSizes) {
       auto h = spd(n, n);
       std::vector<double> ref(h.begin(), h.end());
       TF_CHECK(tf::linalg::cholesky_lower_ref(ref.data(), n));
       auto got = h;
-      TF_CHECK(tf::linalg::cholesky_lower_f32(got.data(), n, n, isa));
+      TF_CHECK(tf::linalg::cholesky_lower_f32(got.data(), n, n, v.isa));
       double err = 0, mag = 0;
       for (size_t i = 0; i < n * n; ++i) {
         err = std::max(err, std::fabs(got[i] - ref[i]));
@@ -57,26 +58,26 @@ TF_TEST(cholesky_matches_reference) {
 }
 
 TF_TEST(cholesky_rejects_indefinite_and_nan) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemm::kVariants, [&](const auto& v) {
     for (size_t n : {size_t(3), size_t(300)}) {
       auto h = spd(n, 7);
       auto bad = h;
       bad[(n - 1) * n + (n - 1)] = -1.0f;
-      TF_CHECK(!tf::linalg::cholesky_lower_f32(bad.data(), n, n, isa));
+      TF_CHECK(!tf::linalg::cholesky_lower_f32(bad.data(), n, n, v.isa));
       bad = h;
       bad[(n - 1) * n] = std::numeric_limits<float>::quiet_NaN();
-      TF_CHECK(!tf::linalg::cholesky_lower_f32(bad.data(), n, n, isa));
+      TF_CHECK(!tf::linalg::cholesky_lower_f32(bad.data(), n, n, v.isa));
     }
   });
 }
 
 TF_TEST(trtri_gives_inverse) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemm::kVariants, [&](const auto& v) {
     for (size_t n : kSizes) {
       auto l = spd(n, 3 * n);
-      TF_CHECK(tf::linalg::cholesky_lower_f32(l.data(), n, n, isa));
+      TF_CHECK(tf::linalg::cholesky_lower_f32(l.data(), n, n, v.isa));
       auto inv = l;
-      tf::linalg::trtri_lower_f32(inv.data(), n, n, isa);
+      tf::linalg::trtri_lower_f32(inv.data(), n, n, v.isa);
       double worst = 0;
       for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < n; ++j) {
@@ -92,11 +93,11 @@ TF_TEST(trtri_gives_inverse) {
 }
 
 TF_TEST(inverse_cholesky_upper_is_factor_of_inverse) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemm::kVariants, [&](const auto& v) {
     for (size_t n : kSizes) {
       auto h = spd(n, 5 * n + 1);
       auto u = h;
-      TF_CHECK(tf::linalg::inverse_cholesky_upper_f32(u.data(), n, isa));
+      TF_CHECK(tf::linalg::inverse_cholesky_upper_f32(u.data(), n, v.isa));
       // UᵀU = H⁻¹  <=>  U·H·Uᵀ = I (U upper, positive diagonal).
       std::vector<double> uh(n * n, 0.0);
       for (size_t i = 0; i < n; ++i)
@@ -118,7 +119,7 @@ TF_TEST(inverse_cholesky_upper_is_factor_of_inverse) {
 }
 
 TF_TEST(hessian_accumulate_matches_reference) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemm::kVariants, [&](const auto& v) {
     for (size_t dim : {size_t(0), size_t(1), size_t(5), size_t(33), size_t(200)})
       for (size_t ns : {size_t(0), size_t(1), size_t(17), size_t(2050)}) {
         tf::test::Rng rng(dim * 31 + ns);
@@ -128,7 +129,7 @@ TF_TEST(hessian_accumulate_matches_reference) {
         for (size_t i = 0; i < dim; ++i)
           for (size_t j = 0; j <= i; ++j) h0[i * dim + j] = h0[j * dim + i] = rng.uniform();
         auto got = h0, want = h0;
-        tf::hessian::hessian_f32_accumulate(got.data(), x.data(), ns, dim, 0.5f, isa);
+        tf::hessian::hessian_f32_accumulate(got.data(), x.data(), ns, dim, 0.5f, v.isa);
         tf::hessian::hessian_f32_accumulate_ref(want.data(), x.data(), ns, dim, 0.5f);
         for (size_t i = 0; i < dim * dim; ++i)
           TF_CHECK_NEAR(got[i], want[i], kHessianRelTol * (1.0 + double(ns)));

@@ -73,8 +73,8 @@ TF_TEST(kernels_match_reference) {
     std::sort(keys.begin(), keys.end());
     uint32_t t = n ? keys[n / 2] : 1;
     uint32_t lo = n ? keys[n / 4] : 0, hi = n ? keys[3 * n / 4] : 0;
-    tf::test::for_each_isa([&](Isa isa) {
-      const mag::Kernels& k = mag::kernels(isa);
+    tf::test::for_each_variant(mag::kVariants, [&](const auto& v) {
+      const mag::Kernels& k = *v.fns;
       // band
       std::vector<uint32_t> out_r(n + 16), out_k(n + 16);
       mag::BandCounts cr, ck;
@@ -133,8 +133,8 @@ TF_TEST(nan_is_seen_by_every_variant) {
   for (size_t n : {1, 17, 100, 1025}) {
     auto w = special_mix(n, 3);
     w[n - 1] = std::numeric_limits<float>::quiet_NaN();
-    tf::test::for_each_isa([&](Isa isa) {
-      const mag::Kernels& k = mag::kernels(isa);
+    tf::test::for_each_variant(mag::kVariants, [&](const auto& v) {
+      const mag::Kernels& k = *v.fns;
       std::vector<uint8_t> m(n);
       TF_CHECK(key_is_nan(k.mask_ge(w.data(), n, 5, m.data(), nullptr)));
       std::vector<uint32_t> out(n + 16);
@@ -148,7 +148,7 @@ TF_TEST(nan_is_seen_by_every_variant) {
 }
 
 TF_TEST(kth_small_and_ties) {
-  tf::test::for_each_isa([](Isa) {
+  tf::test::for_each_variant(mag::kVariants, [&](const auto&) {
     for (size_t n : {1, 2, 5, 16, 33, 1000}) {
       std::vector<std::vector<float>> ts = {special_mix(n, 11), special_mix(n / 2 + 1, 12)};
       uint64_t total = ts[0].size() + ts[1].size();
@@ -182,7 +182,7 @@ TF_TEST(kth_large_sampled) {
   const auto keys = sorted_keys(ts);
   for (size_t threads : {1, 3}) {
     tf::set_num_threads(threads);
-    tf::test::for_each_isa([&](Isa) {
+    tf::test::for_each_variant(mag::kVariants, [&](const auto&) {
       for (double q : {0.0, 0.1, 0.5, 0.9, 0.999})
         check_kth(ts, keys, std::max<uint64_t>(1, total - uint64_t(q * double(total))));
     });
@@ -204,7 +204,7 @@ TF_TEST(kth_fallback_exact) {
   }
   std::vector<std::vector<float>> ts = {w};
   const auto keys = sorted_keys(ts);
-  tf::test::for_each_isa([&](Isa) {
+  tf::test::for_each_variant(mag::kVariants, [&](const auto&) {
     auto got = mag::kth_largest_abs(views(ts), n / 2);
     TF_CHECK(got.fallback);
     check_kth(ts, keys, n / 2);
@@ -217,7 +217,7 @@ TF_TEST(global_threshold_prunes_exactly) {
   std::vector<std::vector<float>> ts = {special_mix(3000, 1), std::vector<float>(500, 0.f), r.floats(270000)};
   uint64_t total = 0;
   for (auto& t : ts) total += t.size();
-  tf::test::for_each_isa([&](Isa) {
+  tf::test::for_each_variant(mag::kVariants, [&](const auto&) {
     for (double s : {0.0, 0.1, 0.5, 0.95}) {
       auto g = mag::global_threshold(views(ts), s);
       TF_CHECK_EQ(g.prune_count, uint64_t(s * double(total)));
@@ -263,7 +263,7 @@ TF_TEST(tie_pruning_follows_index_order) {
   const uint32_t t = abs_key(0.25f);
   for (size_t threads : {1, 2, 3}) {
     tf::set_num_threads(threads);
-    tf::test::for_each_isa([&](Isa) {
+    tf::test::for_each_variant(mag::kVariants, [&](const auto&) {
       for (uint64_t ties : {uint64_t(0), uint64_t(1), uint64_t(7), uint64_t(100000), uint64_t(n / 3 + 1)}) {
         std::vector<uint8_t> m(n);
         auto wp = w;
@@ -289,7 +289,7 @@ TF_TEST(count_nonzero_matches) {
     auto w = special_mix(n, 21);
     uint64_t ref = 0;
     for (float x : w) ref += x != 0.f;
-    tf::test::for_each_isa([&](Isa) { TF_CHECK_EQ(mag::count_nonzero(w.data(), n), ref); });
+    tf::test::for_each_variant(mag::kVariants, [&](const auto&) { TF_CHECK_EQ(mag::count_nonzero(w.data(), n), ref); });
   }
 }
 

@@ -35,13 +35,13 @@ TF_TEST(copy_bytes_all_lengths) {
 }
 
 TF_TEST(gemv_f32_all_isas) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::gemv::kVariants, [&](const auto& v) {
     for (size_t k : {size_t(0), size_t(1), size_t(3), size_t(4), size_t(5), size_t(64), size_t(1027)})
       for (size_t n : {size_t(1), size_t(7), size_t(15), size_t(16), size_t(17), size_t(100), size_t(4099)}) {
         tf::test::Rng rng(k * 7919 + n);
         auto x = rng.floats(k), b = rng.floats(k * (n + 3));
         std::vector<float> got(n + 1, 7.0f), want(n);
-        tf::gemv::gemv_f32(x.data(), b.data(), k, n, n + 3, got.data(), isa);
+        tf::gemv::gemv_f32(x.data(), b.data(), k, n, n + 3, got.data(), v.isa);
         tf::gemv::gemv_f32_ref(x.data(), b.data(), k, n, n + 3, want.data());
         TF_CHECK(got[n] == 7.0f);
         got.resize(n);
@@ -51,7 +51,7 @@ TF_TEST(gemv_f32_all_isas) {
 }
 
 TF_TEST(csr_gemv_and_gemm_all_isas) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::spmm::kVariants, [&](const auto& v) {
     for (double density : {0.0, 0.01, 0.1, 0.5, 1.0})
       for (size_t cols : {size_t(1), size_t(17), size_t(64), size_t(1000)})
         for (size_t batch : {size_t(1), size_t(2), size_t(63), size_t(65)}) {
@@ -60,7 +60,7 @@ TF_TEST(csr_gemv_and_gemm_all_isas) {
           tf::test::Rng rng(batch);
           auto x = rng.floats(batch * cols);
           std::vector<float> got(batch * rows, std::numeric_limits<float>::quiet_NaN()), want(batch * rows);
-          tf::spmm::csr_f32_gemm(w.view(), x.data(), batch, got.data(), isa);
+          tf::spmm::csr_f32_gemm(w.view(), x.data(), batch, got.data(), v.isa);
           tf::spmm::csr_f32_gemm_ref(w.view(), x.data(), batch, want.data());
           TF_CHECK(max_abs_diff(got, want) <= kF32SumTol * std::sqrt(double(cols) + 1));
         }
@@ -68,7 +68,7 @@ TF_TEST(csr_gemv_and_gemm_all_isas) {
 }
 
 TF_TEST(nm_gemv_and_gemm_all_isas) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::spmm::kVariants, [&](const auto& v) {
     const std::pair<uint32_t, uint32_t> patterns[] = {{2, 4}, {1, 4}, {1, 10}, {3, 7}, {4, 8}, {5, 16}, {15, 16}, {1, 16}};
     for (auto nm : patterns)
       for (size_t groups : {size_t(1), size_t(3), size_t(16), size_t(100)})
@@ -78,7 +78,7 @@ TF_TEST(nm_gemv_and_gemm_all_isas) {
           tf::test::Rng rng(batch + groups);
           auto x = rng.floats(batch * cols);
           std::vector<float> got(batch * rows, std::numeric_limits<float>::quiet_NaN()), want(batch * rows);
-          tf::spmm::nm_f32_gemm(w.view(), x.data(), batch, got.data(), isa);
+          tf::spmm::nm_f32_gemm(w.view(), x.data(), batch, got.data(), v.isa);
           tf::spmm::nm_f32_gemm_ref(w.view(), x.data(), batch, want.data());
           TF_CHECK(max_abs_diff(got, want) <= kF32SumTol * std::sqrt(double(cols) + 1));
         }
@@ -86,7 +86,7 @@ TF_TEST(nm_gemv_and_gemm_all_isas) {
 }
 
 TF_TEST(bsr_gemm_all_isas) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::spmm::kVariants, [&](const auto& v) {
     const std::pair<size_t, size_t> blocks[] = {{1, 1}, {4, 4}, {1, 16}, {16, 1}, {8, 8}, {2, 3}};
     for (auto bl : blocks)
       for (double density : {0.0, 0.1, 0.5, 1.0})
@@ -96,7 +96,7 @@ TF_TEST(bsr_gemm_all_isas) {
           tf::test::Rng rng(batch * 3 + bl.first);
           auto x = rng.floats(batch * cols);
           std::vector<float> got(batch * rows, std::numeric_limits<float>::quiet_NaN()), want(batch * rows);
-          tf::spmm::bsr_f32_gemm(w.view(), x.data(), batch, got.data(), isa);
+          tf::spmm::bsr_f32_gemm(w.view(), x.data(), batch, got.data(), v.isa);
           tf::spmm::bsr_f32_gemm_ref(w.view(), x.data(), batch, want.data());
           TF_CHECK(max_abs_diff(got, want) <= kF32SumTol * std::sqrt(double(cols) + 1));
         }
@@ -120,7 +120,7 @@ TF_TEST(sparse_formats_match_their_dense_equivalents) {
 }
 
 TF_TEST(s8_gemm_all_isas_exact) {
-  tf::test::for_each_isa([&](tf::Isa isa) {
+  tf::test::for_each_variant(tf::int8gemm::kVariants, [&](const auto& v) {
     for (size_t m : {size_t(1), size_t(2), size_t(3), size_t(4), size_t(5), size_t(9)})
       for (size_t n : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(17), size_t(33)})
         for (size_t k : {size_t(0), size_t(1), size_t(15), size_t(16), size_t(31), size_t(32), size_t(63), size_t(64),
@@ -132,7 +132,7 @@ TF_TEST(s8_gemm_all_isas_exact) {
           // Extremes: the largest products must not saturate any path.
           if (k) a[0] = -128, b[0] = -127;
           std::vector<int32_t> got(m * n, 12345), want(m * n);
-          tf::int8gemm::s8_gemm(a.data(), b.data(), got.data(), m, n, k, isa);
+          tf::int8gemm::s8_gemm(a.data(), b.data(), got.data(), m, n, k, v.isa);
           tf::int8gemm::s8_gemm_ref(a.data(), b.data(), want.data(), m, n, k);
           TF_CHECK(got == want);
         }
@@ -140,7 +140,7 @@ TF_TEST(s8_gemm_all_isas_exact) {
     const size_t k = 4096;
     std::vector<int8_t> a(k, -128), b(k, -127);
     int32_t c = 0, r = 0;
-    tf::int8gemm::s8_gemm(a.data(), b.data(), &c, 1, 1, k, isa);
+    tf::int8gemm::s8_gemm(a.data(), b.data(), &c, 1, 1, k, v.isa);
     tf::int8gemm::s8_gemm_ref(a.data(), b.data(), &r, 1, 1, k);
     TF_CHECK_EQ(c, r);
   });

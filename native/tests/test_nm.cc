@@ -62,7 +62,7 @@ TF_TEST(nm_all_shapes_all_isas) {
           s.rows = rows, s.cols = cols, s.n = n, s.m = m, s.axis = axis, s.magnitude = magnitude;
           auto x = data(rows * cols, ++seed);
           auto ref = reference(x, s);
-          tf::test::for_each_isa([&](Isa) {
+          tf::test::for_each_variant(nm::kVariants, [&](const auto&) {
             std::vector<uint8_t> got(x.size(), 7);
             nm::nm_mask(x.data(), s, got.data());
             if (got != ref)
@@ -81,7 +81,7 @@ TF_TEST(nm_large_threads) {
   for (int axis : {0, 1}) {
     s.axis = axis;
     auto ref = reference(x, s);
-    tf::test::for_each_isa([&](Isa) {
+    tf::test::for_each_variant(nm::kVariants, [&](const auto&) {
       std::vector<uint8_t> got(x.size());
       nm::nm_mask(x.data(), s, got.data());
       TF_CHECK(got == ref);
@@ -100,9 +100,9 @@ TF_TEST(nm_kernels_direct_tails) {
       auto x = data(groups * size_t(m), size_t(m) * 100 + groups);
       std::vector<uint8_t> ref(x.size()), got(x.size());
       uint32_t mr = nm::kScalar.contig(x.data(), groups, m / 2, m, true, ref.data());
-      tf::test::for_each_isa([&](Isa isa) {
+      tf::test::for_each_variant(nm::kVariants, [&](const auto& v) {
         std::fill(got.begin(), got.end(), 5);
-        uint32_t mg = nm::kernels(isa).contig(x.data(), groups, m / 2, m, true, got.data());
+        uint32_t mg = v.fns->contig(x.data(), groups, m / 2, m, true, got.data());
         TF_CHECK(got == ref);
         TF_CHECK_EQ(mg, mr);
       });
@@ -124,7 +124,7 @@ TF_TEST(nm_errors) {
   TF_CHECK_THROWS_CODE(nm::nm_mask(x.data(), s, mask.data()), "BAD_INPUT");
   s.axis = 1;
   x[5] = std::numeric_limits<float>::quiet_NaN();
-  tf::test::for_each_isa([&](Isa) {
+  tf::test::for_each_variant(nm::kVariants, [&](const auto&) {
     TF_CHECK_THROWS_CODE(nm::nm_mask(x.data(), s, mask.data()), "BAD_INPUT");
     s.axis = 0;
     TF_CHECK_THROWS_CODE(nm::nm_mask(x.data(), s, mask.data()), "BAD_INPUT");

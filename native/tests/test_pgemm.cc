@@ -28,9 +28,9 @@ TF_TEST(packed_b_products_bit_exact_all_isas) {
           }
         for (size_t threads : {size_t(1), size_t(2)}) {
           tf::set_num_threads(threads);
-          tf::test::for_each_isa([&](Isa isa) {
+          tf::test::for_each_variant(pgemm::kVariants, [&](const auto& v) {
             std::vector<float> got(m * ldc, 7.f);
-            pgemm::gemm(a.data(), m, lda, pb, got.data(), ldc, isa);
+            pgemm::gemm(a.data(), m, lda, pb, got.data(), ldc, v.isa);
             TF_CHECK(tf::test::same_bits(got.data(), want.data(), got.size()));  // padding column untouched too
           });
         }

@@ -45,7 +45,7 @@ TF_TEST(int8_matches_reference_on_every_isa) {
       Int8Out ref = q8(w, rows, cols, axis);
       std::vector<float> dref(w.size());
       quant::dequantize_int8(ref.q.data(), ref.s.data(), rows, cols, axis, dref.data());
-      tf::test::for_each_isa([&](Isa) {
+      tf::test::for_each_variant(quant::kVariants, [&](const auto&) {
         Int8Out got = q8(w, rows, cols, axis);
         TF_CHECK(got.q == ref.q);
         TF_CHECK(tf::test::same_bits(got.s.data(), ref.s.data(), got.s.size()));
@@ -78,8 +78,8 @@ TF_TEST(int8_kernels_direct_lengths) {
     std::vector<uint32_t> cr(n, 5), cg(n, 5);
     quant::kScalar.colmax_key(x.data(), n, cr.data());
     uint32_t ar = quant::kScalar.amax_key(x.data(), n);
-    tf::test::for_each_isa([&](Isa isa) {
-      const auto& k = quant::kernels(isa);
+    tf::test::for_each_variant(quant::kVariants, [&](const auto& v) {
+      const auto& k = *v.fns;
       k.q8_scalar_scale(x.data(), n, 0.0007f, g1.data());
       k.q8_vector_scale(x.data(), n, scales.data(), g2.data());
       TF_CHECK(g1 == r1);
@@ -101,7 +101,7 @@ TF_TEST(int8_rounds_half_to_even_and_saturates) {
   std::vector<float> w = {127.f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f};
   std::vector<int8_t> q(w.size());
   std::vector<float> s(1);
-  tf::test::for_each_isa([&](Isa) {
+  tf::test::for_each_variant(quant::kVariants, [&](const auto&) {
     quant::quantize_int8(w.data(), 1, w.size(), 0, q.data(), s.data());
     TF_CHECK_EQ(s[0], 1.f);
     const int8_t want[] = {127, 0, 2, 2, 0, -2, -2, 126};
@@ -124,7 +124,7 @@ TF_TEST(int4_matches_reference_on_every_isa) {
         std::vector<float> sr(ng), dr(rows * cols);
         quant::quantize_int4(w.data(), rows, cols, group, sym, pr.data(), sr.data(), zr.data());
         quant::dequantize_int4(pr.data(), sr.data(), sym ? nullptr : zr.data(), rows, cols, group, dr.data());
-        tf::test::for_each_isa([&](Isa) {
+        tf::test::for_each_variant(quant::kVariants, [&](const auto&) {
           std::vector<uint8_t> p(pr.size(), 0xAA), z(ng, 0xAA);
           std::vector<float> s(ng), d(rows * cols);
           quant::quantize_int4(w.data(), rows, cols, group, sym, p.data(), s.data(), z.data());
@@ -172,7 +172,7 @@ TF_TEST(quant_errors) {
   TF_CHECK_THROWS_CODE(quant::quantize_int4(w.data(), 1, 128, 48, true, p.data(), s.data(), z.data()), "BAD_INPUT");
   TF_CHECK_THROWS_CODE(quant::quantize_int4(w.data(), 2, 64, 128, true, p.data(), s.data(), z.data()), "BAD_INPUT");
   TF_CHECK_THROWS_CODE(quant::quantize_int8(w.data(), 1, 128, 2, q.data(), s.data()), "BAD_INPUT");
-  tf::test::for_each_isa([&](Isa) {
+  tf::test::for_each_variant(quant::kVariants, [&](const auto&) {
     for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
       w[77] = bad;
       TF_CHECK_THROWS_CODE(quant::quantize_int8(w.data(), 1, 128, 0, q.data(), s.data()), "BAD_INPUT");

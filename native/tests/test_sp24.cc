@@ -104,10 +104,10 @@ TF_TEST(products_bit_exact_all_isas) {
             }
           for (size_t threads : {size_t(1), size_t(2)}) {
             tf::set_num_threads(threads);
-            tf::test::for_each_isa([&](Isa isa) {
+            tf::test::for_each_variant(sp24::kVariants, [&](const auto& v) {
               std::vector<float> got(batch * rows + 1, std::numeric_limits<float>::quiet_NaN());
               got.back() = 7.f;
-              sp24::gemm(p.view(), x.data(), batch, got.data(), isa);
+              sp24::gemm(p.view(), x.data(), batch, got.data(), v.isa);
               TF_CHECK(got.back() == 7.f);
               TF_CHECK(tf::test::same_bits(got.data(), want.data(), want.size()));
             });

@@ -95,10 +95,10 @@ TF_TEST(wanda_every_isa) {
     uint32_t mr = structured::kScalar.abs_mul_vector(w.data(), n, s.data(), ref.data());
     std::vector<float> ref2(n), got2(n);
     structured::kScalar.abs_mul_scalar(w.data(), n, 0.37f, ref2.data());
-    tf::test::for_each_isa([&](Isa isa) {
-      TF_CHECK_EQ(structured::kernels(isa).abs_mul_vector(w.data(), n, s.data(), got.data()), mr);
+    tf::test::for_each_variant(structured::kVariants, [&](const auto& v) {
+      TF_CHECK_EQ(v.fns->abs_mul_vector(w.data(), n, s.data(), got.data()), mr);
       TF_CHECK(tf::test::same_bits(got.data(), ref.data(), n));
-      structured::kernels(isa).abs_mul_scalar(w.data(), n, 0.37f, got2.data());
+      v.fns->abs_mul_scalar(w.data(), n, 0.37f, got2.data());
       TF_CHECK(tf::test::same_bits(got2.data(), ref2.data(), n));
     });
   }

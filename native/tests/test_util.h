@@ -3,8 +3,9 @@
 //   TF_TEST(magnitude_threshold) { TF_CHECK(x == 3); TF_CHECK_EQ(a, b); TF_CHECK_NEAR(x, y, 1e-6); }
 //   int main() { return tf::test::run_all(); }
 //
-// tf::test::for_each_isa(fn) runs fn once per available ISA with that ISA forced, so every
-// variant is compared with the scalar reference; tf::test::Rng gives reproducible data.
+// tf::test::for_each_variant(family::kVariants, fn) runs fn once per variant of a family's list
+// with its ISA forced, so every variant is compared with the scalar reference; TF_SKIP(why)
+// ends a case that cannot run here (skipped, not passed); tf::test::Rng gives reproducible data.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/dispatch/cpu.h"
+#include "kernels/dispatch/variants.h"
 
 namespace tf {
 namespace test {
@@ -46,35 +47,113 @@ inline void fail(const char* file, int line, const std::string& what) {
   ++failures();
 }
 
-// Runs every TF_TEST; prints one line per case; returns the process exit code.
+// What the totals count: a case, or one variant of a case that loops over variants (each
+// variant passes, fails or is skipped on its own: an ISA this CPU lacks is skipped, not passed).
+enum class Outcome { Passed, Failed, Skipped };
+struct Unit {
+  std::string name;  // variant name, "" for the case itself
+  Outcome outcome;
+  std::string why;   // reason of a skip
+};
+struct CaseState {
+  std::vector<Unit> units;
+  int loop_failures = 0;  // failures counted inside variant loops
+};
+inline CaseState& case_state() {
+  static CaseState s;
+  return s;
+}
+// A loop may visit a variant several times (once per size): it fails if any visit failed, is
+// skipped only if every visit was.
+inline void note_unit(const std::string& name, Outcome o, const std::string& why = "") {
+  for (Unit& u : case_state().units)
+    if (u.name == name) {
+      if (o == Outcome::Failed || (o == Outcome::Passed && u.outcome == Outcome::Skipped)) u.outcome = o;
+      return;
+    }
+  case_state().units.push_back({name, o, why});
+}
+
+// Thrown by TF_SKIP: the case cannot run here (no device, no such ISA); it counts as skipped.
+struct Skipped {
+  std::string why;
+};
+
+// Runs every TF_TEST; prints one line per case or per variant of a case (ok / FAIL / skip);
+// ends with `N passed, N failed, N skipped`. Exit 0, 1 when anything failed, 77 (ctest's
+// SKIP_RETURN_CODE) when nothing ran at all.
 inline int run_all() {
-  int failed_cases = 0;
+  int passed = 0, failed = 0, skipped = 0;
+  auto emit = [&](const std::string& name, Outcome o, const std::string& why) {
+    const char* tag = o == Outcome::Passed ? "ok  " : o == Outcome::Failed ? "FAIL" : "skip";
+    std::printf("%s %s%s%s\n", tag, name.c_str(), why.empty() ? "" : ": ", why.c_str());
+    (o == Outcome::Passed ? passed : o == Outcome::Failed ? failed : skipped) += 1;
+  };
   for (auto& c : cases()) {
     int before = failures();
     context() = c.name;
+    case_state() = CaseState{};
+    std::string skip_why;
     try {
       c.fn();
+    } catch (const Skipped& s) {
+      skip_why = s.why;
     } catch (const std::exception& e) {
       fail(__FILE__, __LINE__, std::string("uncaught exception: ") + e.what());
     } catch (...) {
       fail(__FILE__, __LINE__, "uncaught non-std exception");
     }
-    bool ok = failures() == before;
-    failed_cases += !ok;
-    std::printf("%s %s\n", ok ? "ok  " : "FAIL", c.name);
+    tf::clear_forced_isa();
+    const int case_failures = failures() - before;
+    const CaseState& st = case_state();
+    for (const Unit& u : st.units) emit(std::string(c.name) + "/" + u.name, u.outcome, u.why);
+    if (st.units.empty() || case_failures > st.loop_failures || !skip_why.empty()) {
+      const bool outside = case_failures > st.loop_failures;
+      emit(std::string(c.name) + (st.units.empty() ? "" : " (outside the variant loop)"),
+           outside ? Outcome::Failed : !skip_why.empty() ? Outcome::Skipped : Outcome::Passed, outside ? "" : skip_why);
+    }
   }
-  tf::clear_forced_isa();
-  std::printf("%zu cases, %d failed\n", cases().size(), failed_cases);
-  return failed_cases ? 1 : 0;
+  std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  return failed ? 1 : passed == 0 && skipped > 0 ? 77 : 0;
 }
 
-// Calls fn(isa) with each available ISA forced (scalar first); the context names the ISA.
+// Runs fn once per variant of a family's list (kernels/dispatch/variants.h) with that variant's
+// ISA forced, so family entry points run it too; variants this CPU cannot run are skipped.
+template <typename Fns, size_t N, typename Fn>
+void for_each_variant(const Variant<Fns> (&list)[N], Fn&& fn) {
+  const std::string outer = context();
+  for (const Variant<Fns>& v : list) {
+    if (!isa_available(v.isa)) {
+      note_unit(v.name, Outcome::Skipped, std::string("this CPU lacks ") + isa_name(v.isa));
+      continue;
+    }
+    force_isa(v.isa);
+    context() = outer + "/" + v.name;
+    const int before = failures();
+    fn(v);
+    case_state().loop_failures += failures() - before;
+    note_unit(v.name, failures() == before ? Outcome::Passed : Outcome::Failed);
+  }
+  clear_forced_isa();
+  context() = outer;
+}
+
+// Calls fn(isa) with each ISA this build has variants for forced (scalar first), for tests of
+// drivers that span families; ISAs this CPU lacks are skipped.
 inline void for_each_isa(const std::function<void(Isa)>& fn) {
-  std::string outer = context();
-  for (Isa isa : available_isas()) {
-    force_isa(isa);
-    context() = outer + "/" + isa_name(isa);
-    fn(isa);
+  const std::string outer = context();
+  for (const IsaInfo& info : kIsas) {
+    if (!info.built) continue;
+    if (!isa_available(info.isa)) {
+      note_unit(info.name, Outcome::Skipped, std::string("this CPU lacks ") + info.name);
+      continue;
+    }
+    force_isa(info.isa);
+    context() = outer + "/" + info.name;
+    const int before = failures();
+    fn(info.isa);
+    case_state().loop_failures += failures() - before;
+    note_unit(info.name, failures() == before ? Outcome::Passed : Outcome::Failed);
   }
   clear_forced_isa();
   context() = outer;
@@ -168,6 +247,8 @@ inline std::vector<size_t> lengths(size_t big = 4099) {
     }                                                                                          \
     if (!tf_thrown_) ::tf::test::fail(__FILE__, __LINE__, "expected throw: " #stmt);          \
   } while (0)
+
+#define TF_SKIP(why) throw ::tf::test::Skipped{why}
 
 #define TF_TEST_MAIN \
   int main() { return ::tf::test::run_all(); }
