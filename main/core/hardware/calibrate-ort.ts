@@ -38,6 +38,9 @@ export interface OrtCalibration {
   ladder: { bytes: number; bandwidth: number }[];
   /** Dense fp32 FLOP/s of a compute-bound MatMul and of convolutions. */
   gemmFlops: number;
+  /** A transformer-sized GEMM node (M = 64) inside a chain: fixed seconds and FLOP/s beyond them. */
+  perGemmNode: number;
+  smallGemmFlops: number;
   convFlops: number;
   /** Bandwidth elementwise nodes reach on cache-resident activations. */
   elementwiseBandwidth: number;
@@ -75,7 +78,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const budget = (msBase: number) => scaledBudget(msBase, effort);
   const threads = opts.threads ?? defaultThreads();
   const log: string[] = [];
-  const steps = 14;
+  const steps = 15;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -188,6 +191,21 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const convFlops = convF / Math.max(1e-7, ms(cv) - perCall - 3 * (perNode + perParallelNode) - 2 * perNode);
   log.push(`GEMM ${(gemmFlops / 1e9).toFixed(0)} GFLOP/s, conv ${(convFlops / 1e9).toFixed(0)} GFLOP/s`);
 
+  // 5b. transformer-sized GEMMs: chains of 1 and 9 MatMuls at M = 64, 64 and 128 wide, one node
+  // after another (threads awake, as inside a model). The marginal node time is fitted as
+  // fixed + flops / rate over the two widths: the fixed part (partitioning, packing, the barrier)
+  // and the rate of GEMMs far smaller than the large-GEMM probe dominate attention blocks.
+  stage('small GEMMs');
+  const sm = 64;
+  const smallTimes = await time([64, 128].flatMap((w) => [1, 9].map((n) => ({ src: matmulChainProbe(n, w, sm), shapes: { x: [sm, w] } }))), B.smallGemm);
+  const marginal = (i: number) => Math.max(1e-8, diff(smallTimes[2 * i], smallTimes[2 * i + 1]) / 8);
+  const [f64, f128] = [2 * sm * 64 * 64, 2 * sm * 128 * 128];
+  const [t64, t128] = [marginal(0), marginal(1)];
+  // noise can invert the two: then the larger chain alone gives the rate
+  const smallGemmFlops = t128 > t64 ? (f128 - f64) / (t128 - t64) : f128 / t128;
+  const perGemmNode = Math.max(0, t64 - f64 / smallGemmFlops);
+  log.push(`small GEMM (M=64) node 64:${us(t64)} 128:${us(t128)}: fixed ${us(perGemmNode)}, ${(smallGemmFlops / 1e9).toFixed(0)} GFLOP/s`);
+
   // 6. elementwise: 8 large Relus inside the graph (cache-resident activations)
   stage('elementwise');
   const E = 65536;
@@ -275,6 +293,8 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     outputBandwidth,
     ladder,
     gemmFlops,
+    perGemmNode,
+    smallGemmFlops,
     convFlops,
     elementwiseBandwidth,
     overlap,
@@ -341,6 +361,8 @@ export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
     outputBandwidth: mean((c) => c.outputBandwidth),
     ladder: cals[0].ladder.map((l, i) => ({ bytes: l.bytes, bandwidth: mean((c) => c.ladder[i]?.bandwidth ?? l.bandwidth) })),
     gemmFlops: mean((c) => c.gemmFlops),
+    perGemmNode: mean((c) => c.perGemmNode),
+    smallGemmFlops: mean((c) => c.smallGemmFlops),
     convFlops: mean((c) => c.convFlops),
     elementwiseBandwidth: mean((c) => c.elementwiseBandwidth),
     overlap: mean((c) => c.overlap),

@@ -21,6 +21,8 @@ export const ORT_BUDGET_MS = {
   /** Per GEMV of the bandwidth ladder. */
   gemv: 1200,
   gemm: 2500,
+  /** Chains of 64- and 128-wide MatMuls at M = 64 (the fixed cost and rate of transformer-sized GEMMs). */
+  smallGemm: 1500,
   conv: 1500,
   elementwise: 1200,
   overlap: 1500,
@@ -88,6 +90,7 @@ export function ortPassMs(effort: number, quick: boolean): number {
     NODE_COST_REPS * 2 * s(b.nodeCosts) +
     shapes * s(b.gemv) +
     s(b.gemm) +
+    s(b.smallGemm) +
     s(b.conv) +
     s(b.elementwise) +
     s(b.overlap) +

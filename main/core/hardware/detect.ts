@@ -190,6 +190,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         perOutput: fq(ort.perOutput, 'time').replace(/^0 \w+$/, '0 us'),
         perOp: Object.fromEntries(Object.entries(ort.perOp).map(([k, v]) => [k, v > 0 ? fq(v, 'time') : '0 us'])),
         perIteration: ort.perIteration > 0 ? fq(ort.perIteration, 'time') : '0 us',
+        perGemmNode: ort.perGemmNode > 0 ? fq(ort.perGemmNode, 'time') : '0 us',
         parallelElements: 32768,
       },
       efficiency: {
@@ -198,6 +199,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
         overlap: round3(ort.overlap),
         elementwise: round3(Math.min(1, Math.max(0.02, ort.elementwiseBandwidth / (l2bw / ortMemEff)))),
         conv: round3(Math.min(1, ort.convFlops / peak)),
+        smallGemm: round3(Math.min(1, Math.max(0.005, ort.smallGemmFlops / peak))),
       },
       speedups,
       source: src(`probe models (Relu/MatMul chains, GEMV ladder, GEMM, convolutions) timed interleaved; ${ort.log.join('; ')}`),

@@ -145,7 +145,7 @@ describe('latency model', () => {
   it('merges calibration passes: fixed costs from the quieter pass, rates averaged, µs overheads kept', () => {
     const pass = (call: number, bw: number, overhead: number): OrtCalibration => ({
       perParallelCall: 5e-6, perOp: { Relu: call / 40 }, perIteration: 3e-7, perCall: call, perOutput: 2e-6, perNode: 3e-7, perParallelNode: 2e-6, parallelWork: 131072,
-      outputBandwidth: 1e10, ladder: [{ bytes: 1 << 20, bandwidth: bw }], gemmFlops: 3e11, convFlops: 3e11, elementwiseBandwidth: 8e10, overlap: 0.5,
+      outputBandwidth: 1e10, ladder: [{ bytes: 1 << 20, bandwidth: bw }], gemmFlops: 3e11, perGemmNode: 3e-6, smallGemmFlops: 1e11, convFlops: 3e11, elementwiseBandwidth: 8e10, overlap: 0.5,
       factors: [{ key: 'int8', pattern: 'dense', precision: 'int8', memory: 2.5, compute: 2, overhead, conditions: '' }], log: [],
     });
     const m = mergeCalibrations([pass(18e-6, 80e9, 2e-6), pass(12e-6, 60e9, 3e-6)]);
@@ -153,5 +153,21 @@ describe('latency model', () => {
     expect(m.perOp.Relu).toBeCloseTo(12e-6 / 40, 12);
     expect(m.ladder[0].bandwidth).toBe(70e9);
     expect(m.factors[0].overhead).toBeCloseTo(2.5e-6, 12);
+  });
+});
+
+describe('transformer-sized GEMMs on a measured profile', () => {
+  const withGemm = (perGemmNode: number, smallGemm: number) => ({ ...ort, runtime: { ...ort.runtime, perGemmNode, efficiency: { ...ort.runtime.efficiency, smallGemm } } });
+  it('a GEMM (M > 1) pays the measured fixed cost and small-GEMM rate; a GEMV (M = 1) does not', () => {
+    const gemm = mlpCost(64, [64, 64]).layers.find((l) => l.op === 'MatMul')!;
+    const gemv = mlpCost(1, [64, 64]).layers.find((l) => l.op === 'MatMul')!;
+    const bw = 1e11;
+    const base = estimateLayer(gemm, ort, bw).seconds;
+    const slow = withGemm(20e-6, 0.01);
+    expect(estimateLayer(gemm, slow, bw).overheadSeconds).toBeGreaterThanOrEqual(20e-6);
+    expect(estimateLayer(gemm, slow, bw).seconds).toBeGreaterThan(base + 19e-6);
+    expect(estimateLayer(gemv, slow, bw).seconds).toBeCloseTo(estimateLayer(gemv, ort, bw).seconds, 12);
+    // a small-GEMM rate above the large-GEMM one never makes a GEMM cheaper than the roofline
+    expect(estimateLayer(gemm, withGemm(0, 1), bw).computeSeconds).toBeCloseTo(estimateLayer(gemm, ort, bw).computeSeconds, 12);
   });
 });

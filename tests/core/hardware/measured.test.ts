@@ -26,6 +26,10 @@ describe('measured runs', () => {
     expect(cal.outputBandwidth).toBeGreaterThan(1e6);
     for (const l of cal.ladder) expect(l.bandwidth).toBeGreaterThan(1e8);
     expect(cal.gemmFlops).toBeGreaterThan(1e8);
+    // transformer-sized GEMMs: a fixed cost under a millisecond and a positive rate
+    expect(cal.perGemmNode).toBeGreaterThanOrEqual(0);
+    expect(cal.perGemmNode).toBeLessThan(1e-3);
+    expect(cal.smallGemmFlops).toBeGreaterThan(1e8);
     expect(cal.overlap).toBeGreaterThanOrEqual(0);
     expect(cal.overlap).toBeLessThanOrEqual(1);
     expect(cal.perOp.Loop).toBeGreaterThanOrEqual(0);
