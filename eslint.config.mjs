@@ -42,9 +42,9 @@ export default [
     },
   },
   {
-    files: ['preload/contract.ts'],
+    files: ['preload/contract.ts', 'preload/contract/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$).*', message: 'preload/contract.ts is the one API contract: it imports nothing but zod, so every host and the renderer can include it.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$|\\./(contract/)?[a-z-]+$).*', message: 'preload/contract.ts (with its parts in preload/contract/) is the one API contract: it imports nothing but zod and its own parts, so every host and the renderer can include it.' }] }],
     },
   },
 ];

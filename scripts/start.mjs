@@ -61,7 +61,7 @@ if (electron && !process.env.TWINFORGE_BROWSER) {
       ? 'Twinforge: TWINFORGE_BROWSER is set, starting in browser mode.'
       : "Twinforge: Electron's binary is not installed on this machine (it cannot be downloaded here), so the UI runs in browser mode.",
   );
-  if (stale(path.join(root, 'out', 'web', 'index.html'), 'renderer', 'preload/contract.ts')) {
+  if (stale(path.join(root, 'out', 'web', 'index.html'), 'renderer', 'preload')) {
     console.log('Building the UI (npm run build:web)...');
     if (!run(npmBin, ['run', '--silent', 'build:web'])) {
       console.error('twinforge: the UI build failed (see above).');

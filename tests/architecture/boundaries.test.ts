@@ -40,9 +40,11 @@ describe('layer boundaries', () => {
     expect(bad).toEqual([]);
   });
 
-  it('preload/contract.ts imports nothing but zod', () => {
-    const specs = importSpecifiers(readFileSync(path.join(repoRoot, 'preload', 'contract.ts'), 'utf8'));
-    expect(specs.filter((s) => s !== 'zod')).toEqual([]);
+  it('the contract (preload/contract.ts and its parts in preload/contract/) imports nothing but zod and its own parts', () => {
+    const files = [path.join(repoRoot, 'preload', 'contract.ts'), ...tsFiles(path.join(repoRoot, 'preload', 'contract'))];
+    expect(files.length).toBeGreaterThan(5);
+    const bad = files.flatMap((f) => importSpecifiers(readFileSync(f, 'utf8')).filter((s) => s !== 'zod' && !/^\.\/(contract\/)?[a-z-]+$/.test(s)).map((s) => `${path.relative(repoRoot, f)} imports '${s}'`));
+    expect(bad).toEqual([]);
   });
 
   it('the import reader sees static, type-only, re-export and dynamic imports', () => {

@@ -14,7 +14,9 @@ import { invoke, type ApiServices } from '../../main/core/api/index';
 const contractFile = path.resolve(__dirname, '..', '..', 'preload', 'contract.ts');
 const program = ts.createProgram([contractFile], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true });
 const checker = program.getTypeChecker();
-const source = program.getSourceFile(contractFile)!;
+// the calls are declared per domain in preload/contract/*.ts, put together by preload/contract.ts
+const preloadDir = path.dirname(contractFile) + path.sep;
+const sources = program.getSourceFiles().filter((f) => path.resolve(f.fileName).startsWith(preloadDir));
 
 /** The result type a call declares: call<T>() in the `calls` table. */
 function resultTypeOf(call: string): ts.Type {
@@ -27,8 +29,8 @@ function resultTypeOf(call: string): ts.Type {
     }
     if (!found) ts.forEachChild(n, visit);
   };
-  visit(source);
-  if (!found) throw new Error(`no call<T>() for ${call} in preload/contract.ts`);
+  for (const s of sources) if (!found) visit(s);
+  if (!found) throw new Error(`no call<T>() for ${call} in preload/contract/`);
   return found;
 }
 
@@ -61,7 +63,7 @@ function check(value: unknown, type: ts.Type, where: string, depth = 0): string[
         if (!optional) out.push(`${where}.${prop.name}: missing`);
         continue;
       }
-      out.push(...check(v, checker.getTypeOfSymbolAtLocation(prop, source), `${where}.${prop.name}`, depth + 1));
+      out.push(...check(v, checker.getTypeOfSymbolAtLocation(prop, sources[0]!), `${where}.${prop.name}`, depth + 1));
     }
     return out;
   }

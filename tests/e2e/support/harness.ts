@@ -48,7 +48,7 @@ function newest(dir: string): number {
 /** Rebuilds out/web when any renderer source (or the contract) is newer than the build. */
 export function ensureWebBuild(): void {
   const index = path.join(webDir, 'index.html');
-  const sources = Math.max(newest(path.join(root, 'renderer')), statSync(path.join(root, 'preload', 'contract.ts')).mtimeMs, statSync(path.join(root, 'vite.web.config.ts')).mtimeMs);
+  const sources = Math.max(newest(path.join(root, 'renderer')), newest(path.join(root, 'preload')), statSync(path.join(root, 'vite.web.config.ts')).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 }
