@@ -5,7 +5,7 @@
 import { TwinforgeError } from '../errors';
 import { defaultThreads } from '../runtime/threads';
 import { medianOfRounds, timeModels, type TimedModel } from './ort-time';
-import { GEMV_SHAPES, NODE_COST_REPS, ORT_BUDGET_MS as B, scaledBudget } from './detect-plan';
+import { GEMM_PROBE, GEMV_SHAPES, NODE_COST_REPS, ORT_BUDGET_MS as B, scaledBudget, SMALL_GEMM_PROBE } from './detect-plan';
 import { layerProbe } from './probes';
 import {
   applyZeros,
@@ -179,8 +179,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
 
   // 5. compute: a GEMM that is compute-bound, and convolutions
   stage('compute');
-  const gk = opts.quick ? 256 : 2048;
-  const gm = opts.quick ? 256 : 128;
+  const { m: gm, k: gk } = GEMM_PROBE[opts.quick ? 'quick' : 'full'];
   const [g] = await time([{ src: matmulProbe(gm, gk, gk), shapes: { x: [gm, gk] } }], B.gemm);
   const gFlops = 2 * gm * gk * gk;
   const gemmFlops = gFlops / Math.max(1e-7, ms(g) - fixed);
@@ -196,10 +195,10 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   // fixed + flops / rate over the two widths: the fixed part (partitioning, packing, the barrier)
   // and the rate of GEMMs far smaller than the large-GEMM probe dominate attention blocks.
   stage('small GEMMs');
-  const sm = 64;
-  const smallTimes = await time([64, 128].flatMap((w) => [1, 9].map((n) => ({ src: matmulChainProbe(n, w, sm), shapes: { x: [sm, w] } }))), B.smallGemm);
+  const { m: sm, widths: sw } = SMALL_GEMM_PROBE;
+  const smallTimes = await time(sw.flatMap((w) => [1, 9].map((n) => ({ src: matmulChainProbe(n, w, sm), shapes: { x: [sm, w] } }))), B.smallGemm);
   const marginal = (i: number) => Math.max(1e-8, diff(smallTimes[2 * i], smallTimes[2 * i + 1]) / 8);
-  const [f64, f128] = [2 * sm * 64 * 64, 2 * sm * 128 * 128];
+  const [f64, f128] = sw.map((w) => 2 * sm * w * w);
   const [t64, t128] = [marginal(0), marginal(1)];
   // noise can invert the two: then the larger chain alone gives the rate
   const smallGemmFlops = t128 > t64 ? (f128 - f64) / (t128 - t64) : f128 / t128;

@@ -33,6 +33,14 @@ export const ORT_BUDGET_MS = {
 } as const;
 
 export const MIN_BUDGET_MS = 150;
+
+/** The compute-bound GEMM probe, M x K x K (full / quick), whose rate the roofline uses. */
+export const GEMM_PROBE: Record<DetectMode, { m: number; k: number }> = { full: { m: 128, k: 2048 }, quick: { m: 256, k: 256 } };
+/** The transformer-sized GEMM probes: chains at M = 64 of these widths (fixed cost + rate fitted over both). */
+export const SMALL_GEMM_PROBE = { m: 64, widths: [64, 128] as const };
+/** FLOPs of one node of the widest small-GEMM probe and of the full GEMM probe: the latency model's two anchors. */
+export const SMALL_GEMM_FLOPS = 2 * SMALL_GEMM_PROBE.m * SMALL_GEMM_PROBE.widths[1] ** 2;
+export const LARGE_GEMM_FLOPS = 2 * GEMM_PROBE.full.m * GEMM_PROBE.full.k ** 2;
 /** Fresh sessions of the threaded-matmul probes, each timed at two widths (256, 512). */
 export const NODE_COST_REPS = 3;
 

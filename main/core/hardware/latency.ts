@@ -3,6 +3,7 @@
 // per call. Fixed costs matter: a sub-0.05 ms model is mostly the cost of calling the runtime.
 import { opKindOf, type LayerCost, type ModelCost } from './costs';
 import { bitsPerWeight, effectiveLevel, factorsFor, parsePattern, type Factors, type LayerOption } from './options';
+import { LARGE_GEMM_FLOPS, SMALL_GEMM_FLOPS } from './detect-plan';
 import { PRECISION_BITS, type Target } from './profile';
 
 export type Bound = 'compute' | 'memory' | 'overhead';
@@ -131,8 +132,9 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   let tc = heavy ? flops / peak : 0;
   let tmWeights = weightBytes / memBw;
   const tmAct = actOut / memBw;
-  // small GEMMs run below the large-GEMM rate the roofline uses: the slower of the two holds
-  if (gemm && rt.efficiency.smallGemm) tc = Math.max(tc, flops / (peakRaw * rt.efficiency.smallGemm));
+  // a GEMM runs at the rate measured at its size: the small-GEMM probe's up to its FLOPs, the
+  // large-GEMM probe's from its FLOPs on, interpolated on a log scale between
+  if (gemm && rt.efficiency.smallGemm) tc = flops / gemmRate(flops, peakRaw * rt.efficiency.smallGemm, peak);
   if (factors) {
     tc /= factors.compute;
     tmWeights /= factors.memory;
@@ -147,6 +149,14 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const work = heavy ? combine(tc, tm, rt.efficiency.overlap) : Math.max(tm, tc);
   const bound: Bound = overhead > work ? 'overhead' : tc >= tm ? 'compute' : 'memory';
   return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, threaded: parallel, factors };
+}
+
+/** FLOP/s of a GEMM of `flops` between the two measured anchors (see SMALL_GEMM_FLOPS, LARGE_GEMM_FLOPS). */
+export function gemmRate(flops: number, smallRate: number, largeRate: number): number {
+  if (flops <= SMALL_GEMM_FLOPS) return smallRate;
+  if (flops >= LARGE_GEMM_FLOPS) return largeRate;
+  const t = Math.log(flops / SMALL_GEMM_FLOPS) / Math.log(LARGE_GEMM_FLOPS / SMALL_GEMM_FLOPS);
+  return Math.exp(Math.log(smallRate) + t * (Math.log(largeRate) - Math.log(smallRate)));
 }
 
 /**
