@@ -15,6 +15,7 @@ import { engineModule, forkWorker } from '../jobs/worker-launch';
 import { graphProto, modelProto, node, tensorProto, valueInfo } from '../model/onnx/build';
 import { OnnxModel } from '../model/onnx/reader';
 import { saveOnnx } from '../model/onnx/writer';
+import { copyBandwidth } from '../native/measure';
 
 export interface BenchIoOptions {
   /** Total weight bytes (default 1 GiB). */
@@ -51,6 +52,8 @@ export interface BenchIoCase {
 }
 
 export interface BenchIoResult {
+  /** In-process copy bandwidth (read + write), GB/s, measured first as `bench native --quick` does. */
+  copyGBps: number;
   generateMs: number;
   cases: BenchIoCase[];
   pass: boolean;
@@ -147,6 +150,7 @@ export async function benchIo(opts: BenchIoOptions = {}): Promise<BenchIoResult>
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinforge-bench-io-'));
   fs.mkdirSync(dir, { recursive: true });
   try {
+    const copyGBps = copyBandwidth(64 << 20, 5);
     const t0 = performance.now();
     const gen = generateIoModel(dir, opts.bytes ?? 2 ** 30, opts.width ?? 4096);
     // A tiny model for the worker's warm-up (loads and JITs the code before the baseline).
@@ -185,7 +189,7 @@ export async function benchIo(opts: BenchIoOptions = {}): Promise<BenchIoResult>
       log(formatCase(c));
       cases.push(c);
     }
-    return { generateMs, cases, pass: cases.every((c) => c.pass) };
+    return { copyGBps, generateMs, cases, pass: cases.every((c) => c.pass) };
   } finally {
     if (!opts.keep && !opts.dir) fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -207,5 +211,5 @@ function formatCase(c: BenchIoCase): string {
 
 /** Human-readable report of a bench io run. */
 export function formatBenchIo(r: BenchIoResult): string {
-  return [`bench io: inspect of a generated model, peak memory must stay under ${LIMIT * 100}% of the file size`, ...r.cases.map(formatCase), r.pass ? 'PASS' : 'FAIL', ''].join('\n');
+  return [`bench io: inspect of a generated model, peak memory must stay under ${LIMIT * 100}% of the file size; copy bandwidth ${r.copyGBps.toFixed(1)} GB/s`, ...r.cases.map(formatCase), r.pass ? 'PASS' : 'FAIL', ''].join('\n');
 }

@@ -17,6 +17,7 @@ import { exportTwin } from '../twin-runtime/export';
 import { timeParentAndTwin } from '../twin-runtime/time';
 import { registerBench, type BenchArgs, type BenchContext } from './registry';
 import { mlpPair, type Zeros } from '../twin-runtime/models';
+import { copyBandwidth } from '../native/measure';
 
 export interface RuntimeBenchRow {
   case: string;
@@ -49,6 +50,8 @@ export interface RuntimeBenchResult {
   batch: number;
   threads: number;
   load: [number, number];
+  /** In-process copy bandwidth (read + write), GB/s, measured first as `bench native --quick` does. */
+  copyGBps: number;
   rows: RuntimeBenchRow[];
 }
 
@@ -65,6 +68,7 @@ export async function benchRuntime(opts: { hidden?: number; depth?: number; budg
   const threads = defaultThreads();
   const log = opts.log ?? (() => {});
   const load0 = os.loadavg()[0];
+  const copyGBps = copyBandwidth(64 << 20, 5);
   const rows: RuntimeBenchRow[] = [];
   for (const c of CASES) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-bench-runtime-'));
@@ -103,12 +107,12 @@ export async function benchRuntime(opts: { hidden?: number; depth?: number; budg
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { hidden, depth, batch: 1, threads, load: [load0, os.loadavg()[0]], rows };
+  return { hidden, depth, batch: 1, threads, load: [load0, os.loadavg()[0]], copyGBps, rows };
 }
 
 export function formatBenchRuntime(r: RuntimeBenchResult): string {
   const lines = [
-    `runtime bench: ${r.depth}-layer MLP, hidden ${r.hidden}, batch ${r.batch}, ${r.threads} thread(s); load average ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
+    `runtime bench: ${r.depth}-layer MLP, hidden ${r.hidden}, batch ${r.batch}, ${r.threads} thread(s); load average ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}; copy bandwidth ${r.copyGBps.toFixed(1)} GB/s`,
     `  twin = exported twin folder run end to end by loadTwin (ORT segments + Twinforge sparse kernels); parent = dense model in plain ONNX Runtime; same run, interleaved`,
     '',
     `  ${'case'.padEnd(22)} ${'format'.padEnd(6)} ${'parent ms'.padStart(10)} ${'twin ms'.padStart(9)} ${'speedup'.padStart(8)} ${'target'.padStart(7)}   ${'estimate ms'.padStart(11)} ${'est. x'.padStart(7)} ${'est. error'.padStart(10)}   twin in ORT`,

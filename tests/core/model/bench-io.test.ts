@@ -34,5 +34,7 @@ describe('bench io', () => {
       expect(c.pass).toBe(c.peakRssBytes < 0.3 * c.fileBytes);
     }
     expect(formatBenchIo(res)).toContain('peak RSS');
+    expect(res.copyGBps).toBeGreaterThan(0);
+    expect(formatBenchIo(res)).toMatch(/copy bandwidth \d+\.\d GB\/s/);
   }, 120_000);
 });

@@ -36,6 +36,8 @@ describe('twinforge bench runtime', () => {
     const text = formatBenchRuntime(r);
     expect(text).toMatch(/CSR 90% unstructured/);
     expect(text).toMatch(/2:4 packed \(fp32\)\s+2:4/);
+    expect(r.copyGBps).toBeGreaterThan(0);
+    expect(text).toMatch(/copy bandwidth \d+\.\d GB\/s/);
     expect(text).toMatch(/estimate = synthesized/);
   }, 120_000);
 });
