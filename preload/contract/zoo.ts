@@ -196,7 +196,9 @@ export interface ZooModelDetail {
   family: ZooFamilyMember[];
   zoos: string[];
   twins: TwinRow[];
+  /** The model's layers (layerDefinition), with their statistics. */
   layers: ZooLayerStat[];
+  layerDefinition: string;
   evaluations: ZooEvaluation[];
   benchmarks: ZooBenchmark[];
 }

@@ -1,11 +1,16 @@
 // A model with two inputs in the wizard, in Chromium against the real engine and web host: the
 // Data step gives each input its own picker (its type and shape, what the chosen file holds, a
 // wrong file refused in words, the mask marked optional because the engine fills it), and the
-// chosen files carry a real int8 run to Results. Screenshot: real-10-per-input-samples.png.
+// chosen files carry a real int8 run to Results. Then the one layer count: the Model step's
+// figure (with its definition), Results and the twin page in the zoo all say the same number.
+// The Target step's measurement buttons state durations from the engine's budgets.
+// Screenshots: real-10-per-input-samples.png, real-11-layer-count.png, real-12-target-durations.png.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeNpy } from '../../main/core/data/npy';
+import { detectModes } from '../../main/core/api/hardware';
+import { duration } from '../../renderer/src/util/format';
 import { describeE2E, root, startApp, type App } from './support/harness';
 import { wizardSteps } from './support/wizard-steps';
 
@@ -84,6 +89,56 @@ describeE2E('one sample file per model input', () => {
     await page.getByTestId('step-results').waitFor();
     const results = (await page.getByTestId('step-results').textContent()) ?? '';
     expect(results).not.toMatch(/Measured on synthetic inputs/);
+    expect(app.problems).toEqual([]);
+  });
+
+  it('real-11: the Model step, Results, the zoo and the twin page give the model one layer count', async () => {
+    const { page } = app;
+    await goStep(1, 'model');
+    const n = Number(await page.getByTestId('layer-count').textContent());
+    expect(n).toBe(13); // 2 encoder blocks x (q, k, v, o, fc1, fc2) + the classifier
+    // its definition is shown, and the other counts are named for what they are
+    expect(await page.getByTestId('layer-figure').getAttribute('title')).toMatch(/^A layer is a weight matrix a compression method can change/);
+    expect(await page.getByTestId('layer-definition').textContent()).toContain(`Layers: ${n}.`);
+    expect(Number(await page.getByTestId('weight-tensors').textContent())).toBeGreaterThan(n);
+    expect(await page.getByTestId('weighted-nodes').textContent()).toMatch(new RegExp(`, of which ${n} use a layer`));
+    const marked = await page.locator('.grid-2.main table tbody tr').evaluateAll((rows) => rows.filter((r) => (r.textContent ?? '').includes('✓')).length);
+    expect(marked).toBe(n);
+    await page.getByTestId('layer-definition').scrollIntoViewIfNeeded();
+    await app.shot('real-11-layer-count');
+
+    await goStep(6, 'results');
+    expect(await page.getByTestId('results-layers').textContent()).toContain(`the model has ${n} layers`);
+
+    await goStep(7, 'export');
+    const reg = page.getByTestId('registered');
+    await reg.waitFor({ timeout: 60_000 });
+    await reg.getByRole('button', { name: 'Open in the zoo' }).click();
+    await page.getByTestId('view-zoo').waitFor();
+    await page.getByTestId('twin-page').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('twin-layer-count').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^${n} layers`));
+    expect(app.problems).toEqual([]);
+  });
+
+  it('real-12: the Target step states what each measurement takes from the engine\'s own budgets, and judges layers out of the same count', async () => {
+    const { page } = app;
+    await goStep(2, 'target');
+    const modes = detectModes();
+    const full = modes.find((m) => m.mode === 'full')!;
+    const quick = modes.find((m) => m.mode === 'quick')!;
+    expect(quick.expectedSeconds).toBeLessThan(full.expectedSeconds);
+    await expect.poll(() => page.getByTestId('detect-quick').textContent(), { timeout: 30_000 }).toBe(`Quick (≈ ${duration(quick.expectedSeconds)})`);
+    expect(await page.getByTestId('detect').textContent()).toContain(`(≈ ${duration(full.expectedSeconds)})`);
+    expect(await page.getByTestId('detect-quick').getAttribute('title')).toMatch(/One pass of small probes/);
+    await page.getByTestId('target-profile').selectOption('x86-avx512-vnni');
+    await page.getByTestId('explainer-summary').waitFor({ timeout: 60_000 });
+    const summary = (await page.getByTestId('explainer-summary').textContent()) ?? '';
+    for (const m of summary.matchAll(/(\d+)\/(\d+) layers/g)) expect(Number(m[2])).toBe(13);
+    // the explainer's rows are layers: never more than the model has
+    const rows = await page.getByTestId('explainer').locator('table tbody tr').count();
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThanOrEqual(13);
+    await app.shot('real-12-target-durations');
     expect(app.problems).toEqual([]);
   });
 });

@@ -133,16 +133,17 @@ export function formatInspect(r: InspectResult, opts: { weights?: boolean } = {}
     kv('input', `${i.name}  ${i.dtype} ${shape(i.shape)}${role}`);
   }
   for (const o of r.outputs) kv('output', `${o.name}  ${o.dtype} ${shape(o.shape)}`);
+  kv('layers', `${t.layers} (weight matrices a compression method can change); ${r.layers.length} nodes use weights, ${t.nodes} nodes in all`);
   kv('weights', `${t.weightTensors} tensors, ${t.parameters.toLocaleString('en-US')} parameters, ${(t.sparsity * 100).toFixed(1)}% zeros, ${bytes(t.bytes)} stored`);
   const assumed = Object.entries(r.assumedDims).map(([k, v]) => `${k}=${v}`).join(', ');
   if (!r.flopsKnown) kv('compute', `unknown: set the size of ${r.unresolvedDims.join(', ')} (--input-shape NAME=D1,D2,... or --dim NAME=N)`);
   else kv('compute', `${si(t.flops)} FLOPs (${si(t.macs)} MACs)${assumed ? ` with ${assumed}` : ''}${r.format === 'safetensors' ? ' per input row (no graph)' : ''}`);
   if (r.unknownShapes.length) kv('note', `${r.unknownShapes.length} node(s) with unknown shapes count 0 FLOPs; give --input-shape`);
   lines.push('');
-  const rows = [['layer', 'op', 'weight', 'shape', 'dtype', 'role', 'params', 'nonzero', 'sparsity', 'FLOPs']];
+  const rows = [['node', 'op', 'weight', 'shape', 'dtype', 'role', 'params', 'nonzero', 'sparsity', 'FLOPs']];
   for (const l of r.layers) {
     rows.push([
-      l.name,
+      l.layer ? `${l.name} *` : l.name,
       l.op,
       l.weight,
       `[${l.shape.join('x')}]`,
@@ -155,7 +156,7 @@ export function formatInspect(r: InspectResult, opts: { weights?: boolean } = {}
     ]);
   }
   let out = lines.join('\n') + '\n';
-  out += r.layers.length ? table(rows, new Set([6, 7, 8, 9])) : '(no layers with weights)\n';
+  out += r.layers.length ? table(rows, new Set([6, 7, 8, 9])) + '* a layer\n' : '(no nodes with weights)\n';
   if (opts.weights) {
     const wr = [['weight', 'dtype', 'shape', 'role', 'storage', 'elements', 'nonzero', 'bytes']];
     for (const w of r.weights) wr.push([w.id, w.dtype, `[${w.shape.join('x')}]`, w.role + (w.attention ? `:${w.attention}` : ''), w.storage, w.elements.toLocaleString('en-US'), w.nonzeros.toLocaleString('en-US'), bytes(w.bytes)]);

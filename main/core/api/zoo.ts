@@ -11,6 +11,7 @@ import { layerStatsOf, modelsOfZoo, resolveModel } from '../zoo/repo/models';
 import { familyOf, getTwin, lineage, twinsOf } from '../zoo/repo/twins';
 import { createZoo, listZoos, requireZoo, zooSummary, zoosOfModel } from '../zoo/repo/zoos';
 import type { TwinRow, ZooModelDetail, ZooModelRow, ZooShowResult } from '../../../preload/contract';
+import { LAYER_DEFINITION } from '../model/layers';
 import type { ZooSummary } from '../zoo/types';
 
 export interface ZooCallContext {
@@ -143,6 +144,7 @@ export function zooModel(ctx: ZooCallContext, args: { model: string }): ZooModel
       zoos: zoosOfModel(db, lineage(db, m.id).at(-1)!.id),
       twins: twinRows(db, m.id),
       layers: layerStatsOf(db, m.id),
+      layerDefinition: LAYER_DEFINITION,
       evaluations: evaluationsOf(db, m.id),
       benchmarks: benchmarksOf(db, m.id),
     };

@@ -7,11 +7,14 @@ import type { ModelIR, NodeInfo, Weight } from './ir';
 import { GraphIndex, followUses } from './roles';
 import { type ShapeOptions, inferShapes } from './shapes';
 import type { LayerRow } from '../../../preload/contract';
+import { modelLayers } from './layers';
 
 // Contract types (preload/contract.ts is their one definition).
 export type { LayerRow };
 
 export interface ModelTotals {
+  /** The model's layers (model/layers.ts LAYER_DEFINITION): the one layer count every screen shows. */
+  layers: number;
   /** Parameter weights (shapes, quantization scales and scalars excluded). */
   weightTensors: number;
   parameters: number;
@@ -167,7 +170,9 @@ export function analyzeModel(model: ModelIR, opts: AnalyzeOptions = {}): Analysi
   };
   const total = graphCost('');
 
-  // Layers: the nodes that really use parameter weights (through Cast / DQ / Transpose).
+  // Rows: the nodes that really use parameter weights (through Cast / DQ / Transpose); the rows
+  // whose weights include one of the model's layers (model/layers.ts) are marked as layers.
+  const layerIds = new Set(modelLayers(model).map((w) => w.id));
   const index = new GraphIndex(model.nodes);
   const layerWeights = new Map<string, { node: NodeInfo; weights: Weight[]; quantized: boolean }>();
   for (const w of model.weights) {
@@ -202,6 +207,7 @@ export function analyzeModel(model: ModelIR, opts: AnalyzeOptions = {}): Analysi
       };
       if (main.attention) row.attention = main.attention;
       if (quantized) row.quantized = true;
+      if (weights.some((w) => layerIds.has(w.id))) row.layer = true;
       const inShape = shapeOf(node, node.inputs[0] ?? '');
       const outShape = shapeOf(node, node.outputs[0] ?? '');
       if (inShape) row.inputShape = inShape;
@@ -223,6 +229,7 @@ function totals(model: ModelIR, nonzerosOf: (w: Weight) => number, cost: { macs:
   const parameters = params.reduce((s, w) => s + w.numel, 0);
   const nonzeros = params.reduce((s, w) => s + nonzerosOf(w), 0);
   return {
+    layers: modelLayers(model).length,
     weightTensors: params.length,
     parameters,
     nonzeros,
@@ -256,6 +263,7 @@ function analyzeWeightsOnly(model: ModelIR, opts: AnalyzeOptions): Analysis {
     groups.set(prefix, list);
   }
   let macsTotal = 0;
+  const layerIds = new Set(modelLayers(model).map((w) => w.id));
   const layers: LayerRow[] = [...groups.entries()].map(([name, ws]) => {
     const main = [...ws].sort((p, q) => rolePriority(p) - rolePriority(q) || q.numel - p.numel)[0];
     const op = main.role === 'gemm_b' ? 'Linear' : main.role === 'conv_w' ? 'Conv' : main.role === 'embedding' ? 'Embedding' : main.role === 'norm' ? 'Norm' : 'Tensor';
@@ -277,6 +285,7 @@ function analyzeWeightsOnly(model: ModelIR, opts: AnalyzeOptions): Analysis {
       graph: '',
     };
     if (main.attention) row.attention = main.attention;
+    if (ws.some((w) => layerIds.has(w.id))) row.layer = true;
     return row;
   });
   const flops = layers.reduce((s, l) => s + l.flops, 0);

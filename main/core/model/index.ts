@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
-import { type ModelFormat, type ModelIR, PRUNABLE_ROLES, type Weight } from './ir';
+import type { ModelFormat, ModelIR } from './ir';
 import { type OnnxOpenOptions, OnnxModel, matchOnnx } from './onnx/reader';
 import { SafetensorsModel, matchSafetensors } from './safetensors/reader';
 import { openForRead } from './source';
@@ -75,10 +75,7 @@ export function openModel(file: string, opts: OpenModelOptions = {}): ModelIR {
   return f.open(file, opts);
 }
 
-/** Weights a pruning or quantization method can change, with the axes that are the layer's inputs. */
-export function prunableWeights(model: ModelIR): Array<Weight & { layout: NonNullable<Weight['layout']> }> {
-  return model.weights.filter((w): w is Weight & { layout: NonNullable<Weight['layout']> } => PRUNABLE_ROLES.has(w.role) && w.layout !== undefined && w.isParameter);
-}
+export { modelLayers, modelLayers as prunableWeights, LAYER_DEFINITION } from './layers';
 
 export type { ModelIR, Weight } from './ir';
 export { OnnxModel } from './onnx/reader';

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { type Analysis, type LayerRow, type ModelTotals, analyzeModel } from './analysis';
 import type { Dim, WeightLayout } from './ir';
+import { LAYER_DEFINITION } from './layers';
 import { openModel } from './index';
 import { buildInputModel, concreteShapes, describeUnresolved, factsFromIR, type InputRole } from './input-model';
 import type { TensorSpec } from '../../../preload/contract';
@@ -65,6 +66,8 @@ export interface InspectResult {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   totals: ModelTotals;
+  /** What a layer is (model/layers.ts): totals.layers counts them. */
+  layerDefinition: string;
   layers: LayerRow[];
   weights: WeightRow[];
   /** Symbolic dims that were given values for the FLOPs (1 unless --input-shape said otherwise). */
@@ -106,6 +109,7 @@ export async function inspectModel(path: string, opts: InspectOptions = {}): Pro
       inputs: model.inputs.map(spec),
       outputs: model.outputs.map(spec),
       totals: analysis.totals,
+      layerDefinition: LAYER_DEFINITION,
       layers: analysis.layers,
       weights: model.weights.map((w) => {
         const row: WeightRow = {

@@ -3,7 +3,7 @@
 // twins with identical connectivity (same zero pattern) can be found by one index lookup.
 import { createHash } from 'node:crypto';
 import type { ModelIR, Weight } from '../model/ir';
-import { PRUNABLE_ROLES } from '../model/ir';
+import { modelLayers } from '../model/layers';
 import type { LayerStat } from './types';
 
 const CHUNK = 1 << 20;
@@ -82,7 +82,8 @@ export function weightStats(w: Weight): LayerStat {
 export function summarizeWeights(ir: ModelIR): WeightSummary {
   let parameters = 0;
   for (const w of ir.weights) if (w.isParameter) parameters += w.numel;
-  const layers = ir.weights.filter((w) => PRUNABLE_ROLES.has(w.role) && w.isParameter).map(weightStats);
+  // the model's layers as every screen counts them (model/layers.ts)
+  const layers = modelLayers(ir).map(weightStats);
   if (!layers.length) return { parameters, layers, maskHash: null, sparsity: null };
   const h = createHash('sha256');
   let total = 0;

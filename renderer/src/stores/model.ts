@@ -92,8 +92,8 @@ export const useModelStore = defineStore('model', () => {
   /** Layers that carry a weight (what compression acts on). */
   const weightLayers = computed(() => (summary.value?.layers ?? []).filter((l) => l.parameters > 0));
 
-  /** Layers whose weight pruning and quantization change (matmul, gemm, conv). */
-  const prunableLayers = computed(() => weightLayers.value.filter((l) => typeof l.role !== 'string' || /^(matmul|gemm|conv)/.test(l.role)));
+  /** The model's layers, as the engine defines and counts them (summary.layerDefinition, totals.layers). */
+  const prunableLayers = computed(() => weightLayers.value.filter((l) => l.layer));
 
   return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, fileName, weightLayers, open, loadHistogram, restore, clear };
 });
