@@ -10,6 +10,7 @@ import { writeNpy } from '../../../main/core/data/npy';
 import { loadDataset } from '../../../main/core/data/dataset';
 import { datasetHash } from '../../../main/core/batch/evaluate';
 import { invoke } from '../../../main/core/api/index';
+import type { DataInspection } from '../../../preload/contract';
 import { JobRunner } from '../../../main/core/jobs/runner';
 import { parseRecipe } from '../../../main/core/recipe/recipe';
 import { compressModel } from '../../../main/core/pipeline/runner';
@@ -86,19 +87,19 @@ describe('one file per input', () => {
 
   it('data.inspect says per input what its file holds, what is missing and what the engine fills', async () => {
     const s = { dataDir: dir, host: 'cli' as const, jobs };
-    const none = await invoke(s, 'data.inspect', { path: {}, model: MODEL });
+    const none = (await invoke(s, 'data.inspect', { path: {}, model: MODEL })) as DataInspection;
     expect(none.complete).toBe(false);
-    const byName = (r: typeof none) => Object.fromEntries(r.inputs.map((i) => [i.name, i]));
+    const byName = (r: DataInspection) => Object.fromEntries(r.inputs.map((i) => [i.name, i]));
     expect(byName(none).input_ids.fill).toBeUndefined();
     expect(byName(none).attention_mask.fill).toMatch(/ones/);
     expect(byName(none).input_ids.dtype).toBe('int64');
 
-    const bad = await invoke(s, 'data.inspect', { path: { input_ids: f('ids-float.npy'), attention_mask: f('mask.npy') }, model: MODEL });
+    const bad = (await invoke(s, 'data.inspect', { path: { input_ids: f('ids-float.npy'), attention_mask: f('mask.npy') }, model: MODEL })) as DataInspection;
     expect(bad.complete).toBe(false);
     expect(byName(bad).input_ids.file?.problem).toMatch(/takes int64 whole numbers/);
     expect(byName(bad).attention_mask.file).toEqual({ path: f('mask.npy'), dtype: 'int64', shape: [12, 16], samples: 12 });
 
-    const good = await invoke(s, 'data.inspect', { path: { input_ids: f('ids.npy'), attention_mask: f('mask.npy') }, model: MODEL });
+    const good = (await invoke(s, 'data.inspect', { path: { input_ids: f('ids.npy'), attention_mask: f('mask.npy') }, model: MODEL })) as DataInspection;
     expect(good.complete).toBe(true);
     expect(good.samples).toBe(12);
     expect(byName(good).input_ids.sampleDims).toEqual([16]);
