@@ -5,6 +5,22 @@ import { FilePath, Id, JobId, Name, RecipeData, call } from './args';
 import type { JobSnapshot } from './jobs';
 import type { ChannelGroupView } from './model';
 
+/** The result of an llm.compress job (jobs.get(id).result once done). */
+export interface LlmCompressOutcome {
+  /** OUT (compressed-tensors checkpoint) and OUT/dense (plain safetensors twin). */
+  paths: { compressed: string; dense: string };
+  report: string;
+  reportMarkdown: string;
+  sparsity: number;
+  calibrationTokens: number;
+  timings: { forwardMs: number; statsMs: number; solveMs: number; ioMs: number; evalMs: number; totalMs: number };
+  bytes: { parent: number; compressed: number; dense: number };
+  /** Per block: ‖block_c(x) − block(x)‖² / ‖block(x)‖² on its calibration inputs. */
+  layers: { layer: number; relError: number }[];
+  /** With held-out tokens: perplexity of parent and twin, KL(parent ‖ twin), top-1 agreement. */
+  evaluation?: { tokens: number; parentPerplexity: number; twinPerplexity: number; kl: number; top1Agreement: number };
+}
+
 /** A channel stage done by dependency groups, as the results screen shows it. */
 export interface StructuredView {
   stage: number;
@@ -56,5 +72,26 @@ export const compressCalls = {
   'compress.register': call<{ zoo: string; modelId: number; parentId: number }>()(
     z.object({ id: Id, zoo: Name }).strict(),
     "Registers a finished run's twin (with its parent, recipe and metrics) in a zoo.",
+  ),
+  'llm.compress': call<JobSnapshot>()(
+    z
+      .object({
+        model: FilePath,
+        out: FilePath,
+        calib: FilePath,
+        eval: FilePath.optional(),
+        method: z.enum(['sparsegpt', 'wanda', 'magnitude']).optional(),
+        pattern: z.string().min(1).max(32).optional(),
+        sparsity: z.number().min(0).lt(1).optional(),
+        quant: z.enum(['int4', 'int8']).optional(),
+        groupSize: z.number().int().min(0).max(65536).optional(),
+        dsnot: z.boolean().optional(),
+        samples: z.number().int().min(1).max(4096).optional(),
+        seqLen: z.number().int().min(2).max(131072).optional(),
+        sequential: z.boolean().optional(),
+        title: z.string().max(200).optional(),
+      })
+      .strict(),
+    'Compresses a Hugging Face model folder layer by layer (SparseGPT / Wanda / magnitude, GPTQ int4/int8, DSnoT) into a compressed-tensors checkpoint at `out` and a dense twin at out/dense, as a job; its result is an LlmCompressOutcome.',
   ),
 } as const;

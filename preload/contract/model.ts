@@ -13,8 +13,6 @@ export interface TensorSpec {
 export interface LayerRow {
   /** The node's name. */
   name: string;
-  /** The node's weight is one of the model's layers (ModelSummary.layerDefinition); other rows are weighted nodes (norms, embeddings, biases). */
-  layer?: boolean;
   op: string;
   /** The layer's main weight (id). */
   weight: string;
@@ -38,17 +36,36 @@ export interface LayerRow {
   outputShape?: number[];
 }
 
+/** A Hugging Face model folder's decoder structure (model.inspect's `decoder`; a zoo model's meta.decoder). */
+export interface LlmDecoderSummary {
+  format: 'huggingface';
+  architecture: string;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hidden: number;
+  intermediate: number;
+  vocab: number;
+  tiedEmbeddings: boolean;
+  attentionBias: boolean;
+  ropeTheta: number;
+  ropeScaling: string | null;
+  slidingWindow: number;
+  dtype: string;
+  shards: number;
+  bytes: number;
+  tokenizer: boolean;
+  parameters: { perBlock: number; embedding: number; lmHead: number; total: number };
+}
+
 export interface ModelSummary {
   format: string;
   producer: string;
   opsets: Record<string, number> | { domain: string; version: number }[];
   inputs: TensorSpec[];
   outputs: TensorSpec[];
-  /** layers: the model's layer count (the one every screen shows; see layerDefinition); weightTensors and nodes are other counts. */
-  totals: { layers: number; weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number; macs?: number; nodes?: number; sparsity?: number };
-  /** What a layer is, in one sentence (the engine's definition; the Model step shows it). */
-  layerDefinition?: string;
-  /** Every node that uses a parameter weight; the ones marked `layer` are the model's layers. */
+  totals: { weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number; macs?: number; nodes?: number; sparsity?: number };
   layers: LayerRow[];
   /** Size of the model file (weights plus graph). */
   fileBytes?: number;
@@ -61,6 +78,8 @@ export interface ModelSummary {
   /** Dims nobody has set yet ("'x' dim 2 (height)"); FLOPs are unknown until they are. */
   unresolvedDims?: string[];
   flopsKnown?: boolean;
+  /** A Hugging Face model folder (format 'hf'): its decoder structure. */
+  decoder?: LlmDecoderSummary;
 }
 
 export interface WeightHistogram {

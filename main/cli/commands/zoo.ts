@@ -19,7 +19,7 @@ import {
   zooTwins,
 } from '../../core/api/zoo';
 import type { ZooAnalysis } from '../../core/zoo/analytics';
-import type { DecoderSummary } from '../../core/zoo/hf-folder';
+import type { LlmDecoderSummary } from '../../../preload/contract';
 import type { Distribution } from '../../core/zoo/stats';
 
 const USAGE = `Usage: twinforge zoo <subcommand> [options]
@@ -223,7 +223,7 @@ export const zooCommand: CliCommand = {
 
 /** A model folder's decoder structure (zoo/hf-folder.ts keeps it in meta.decoder). */
 function decoderLine(meta: Record<string, unknown>): string {
-  const d = meta.decoder as DecoderSummary | undefined;
+  const d = meta.decoder as LlmDecoderSummary | undefined;
   if (!d) return '';
   return (
     `decoder: ${d.architecture}, ${d.layers} layers, ${d.heads} heads / ${d.kvHeads} kv heads (head dim ${d.headDim}), hidden ${d.hidden}, intermediate ${d.intermediate}, vocab ${d.vocab}${d.tiedEmbeddings ? ' (tied head)' : ''}, ${d.dtype}\n` +

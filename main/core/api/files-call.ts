@@ -9,6 +9,7 @@ import type { FileEntry, FileListing, FileRoot } from '../../../preload/contract
 import { TwinforgeError } from '../errors';
 import { packageRoot, samplesDir } from '../paths';
 import { notePickedFolder, type HostKind } from '../fs-policy';
+import { isHfFolder } from '../model/hf/folder';
 
 const MAX_ENTRIES = 2000;
 const MODEL_EXT = new Set(['.onnx', '.safetensors']);
@@ -97,6 +98,8 @@ export async function listFiles(dataDir: string, args: { path?: string; filter?:
       break;
     }
     const e: FileEntry = { name: d.name, path: full, kind: isDir ? 'dir' : 'file' };
+    // A Hugging Face model folder is a model the picker can choose (and still a folder to open).
+    if (isDir && isHfFolder(full)) e.type = 'model';
     if (!isDir) {
       try {
         const fst = await stat(full);

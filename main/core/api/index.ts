@@ -63,6 +63,7 @@ export const handlers: Handlers = {
   'hw.estimate': (a, s) => estimateStages(s.dataDir, a),
   'plan.make': (a, s) => planMakeCall(a, { dataDir: s.dataDir }),
   'sensitivity.start': (a, s) => s.jobs.submit('sensitivity', a, { title: 'Sensitivity analysis' }),
+  'llm.compress': ({ title, ...a }, s) => s.jobs.submit('llm.compress', { ...a, out: checkWritePath(s, a.out, 'out') }, { title: title ?? `Compress ${a.model.split(/[\\/]/).pop()} layer by layer` }),
 
   'zoo.list': (_a, s) => zooList({ dataDir: s.dataDir }),
   'zoo.create': (a, s) => zooCreate({ dataDir: s.dataDir }, a),

@@ -5,4 +5,5 @@ export const jobKinds: Record<string, string> = {
   'compress': '../batch/compress-job',
   'hw.detect': '../hardware/detect-job',
   'sensitivity': '../planning/sensitivity-job',
+  'llm.compress': '../llm/compress-job',
 };

@@ -10,6 +10,7 @@ import { HfFolder, isHfFolder } from '../model/hf/folder';
 import { inspectLlm, type LlmInspection } from '../model/hf/inspect';
 import type { ModelFacts } from './model-facts';
 import { hashFile } from './store';
+import type { LlmDecoderSummary } from '../../../preload/contract';
 
 export { isHfFolder };
 
@@ -38,9 +39,6 @@ export function treeHash(files: { name: string; sha: string }[]): string {
   return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
-/** The decoder structure the zoo keeps in a model's meta (and the UI shows). */
-export type DecoderSummary = Omit<LlmInspection, 'path'>;
-
 /** What the zoo records about a model folder: the decoder structure, no per-layer stats. */
 export function readHfFacts(dir: string): ModelFacts {
   let r: LlmInspection;
@@ -50,7 +48,8 @@ export function readHfFacts(dir: string): ModelFacts {
     if (e instanceof TwinforgeError) throw badInput(`${dir} is not a model folder Twinforge can import: ${e.message}`, `${e.hint ?? ''} Nothing was imported.`.trim());
     throw e;
   }
-  const { path: _path, ...decoder } = r;
+  const { path: _path, ...rest } = r;
+  const decoder: LlmDecoderSummary = rest;
   return {
     format: 'hf',
     producer: r.architecture,

@@ -3,28 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parameterCounts } from './config';
 import { HfFolder } from './folder';
+import type { LlmDecoderSummary } from '../../../../preload/contract';
 
-export interface LlmInspection {
+/** The decoder structure (the contract's LlmDecoderSummary) and where the folder is. */
+export interface LlmInspection extends LlmDecoderSummary {
   path: string;
-  format: 'huggingface';
-  architecture: string;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  hidden: number;
-  intermediate: number;
-  vocab: number;
-  tiedEmbeddings: boolean;
-  attentionBias: boolean;
-  ropeTheta: number;
-  ropeScaling: string | null;
-  slidingWindow: number;
-  dtype: string;
-  shards: number;
-  bytes: number;
-  tokenizer: boolean;
-  parameters: { perBlock: number; embedding: number; lmHead: number; total: number };
 }
 
 /** Reads config and headers only. */
