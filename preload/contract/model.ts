@@ -13,6 +13,8 @@ export interface TensorSpec {
 export interface LayerRow {
   /** The node's name. */
   name: string;
+  /** The node's weight is one of the model's layers (ModelSummary.layerDefinition); other rows are weighted nodes (norms, embeddings, biases). */
+  layer?: boolean;
   op: string;
   /** The layer's main weight (id). */
   weight: string;
@@ -65,7 +67,11 @@ export interface ModelSummary {
   opsets: Record<string, number> | { domain: string; version: number }[];
   inputs: TensorSpec[];
   outputs: TensorSpec[];
-  totals: { weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number; macs?: number; nodes?: number; sparsity?: number };
+  /** layers: the model's layer count (the one every screen shows; see layerDefinition); weightTensors and nodes are other counts. */
+  totals: { layers: number; weightTensors: number; parameters: number; nonzeros: number; bytes: number; flops: number; macs?: number; nodes?: number; sparsity?: number };
+  /** What a layer is, in one sentence (the engine's definition; the Model step shows it). */
+  layerDefinition?: string;
+  /** Every node that uses a parameter weight; the ones marked `layer` are the model's layers. */
   layers: LayerRow[];
   /** Size of the model file (weights plus graph). */
   fileBytes?: number;
