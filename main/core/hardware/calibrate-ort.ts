@@ -46,7 +46,7 @@ export interface OrtCalibration {
   elementwiseBandwidth: number;
   overlap: number;
   /** Measured speedups over dense fp32 in the memory-bound (GEMV) and compute-bound (GEMM) regimes. */
-  factors: { key: string; pattern: string; precision: 'fp32' | 'int8' | 'int4'; level?: number; memory: number; compute: number; overhead: number; conditions: string }[];
+  factors: { key: string; pattern: string; precision: 'fp32' | 'int8' | 'int4'; level?: number; memory: number; compute: number; overhead: number; conditions: string; small?: number }[];
   log: string[];
 }
 
@@ -78,7 +78,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   const budget = (msBase: number) => scaledBudget(msBase, effort);
   const threads = opts.threads ?? defaultThreads();
   const log: string[] = [];
-  const steps = 15;
+  const steps = 16;
   let step = 0;
   const stage = (name: string) => {
     if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Calibration cancelled.');
@@ -278,7 +278,27 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
     const sc = clamp(medianOfRounds([gemm[0], gemm[i + 1]], ratio), 0.02, 32);
     factors.push({ key: v.key, pattern: v.pattern, precision: v.precision, level: v.level, memory: round3(sm), compute: round3(sc), overhead: ov, conditions: `memory: M=1 ${K1}x${N1} (${us(ms(gemv[0]))} dense); compute: M=${M2} ${K2}x${N2} (${us(ms(gemm[0]))} dense); fixed cost from M=1 64x64` });
   });
-  log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute} +${us(f.overhead)}`).join(', ')}`);
+  // int8 / int4 on a transformer-sized GEMM: quantizing the activations and the kernels' own setup
+  // weigh far more there than on the large GEMM, so the factor is measured at that size too
+  stage('small-GEMM formats');
+  {
+    const { m: sm2, widths } = SMALL_GEMM_PROBE;
+    const w = widths[widths.length - 1];
+    const v3 = variants(w, w, randomWeights(w * w, 13)).filter((v) => v.precision !== 'fp32');
+    const st = await time([{ src: matmulProbe(sm2, w, w), shapes: { x: [sm2, w] } }, ...v3.map((v) => ({ src: v.src(sm2), shapes: { x: [sm2, w] } }))], B.smallFormats);
+    const callFixed = perCall + perParallelCall;
+    v3.forEach((v, i) => {
+      const entry = factors.find((x) => x.key === v.key);
+      if (!entry) return;
+      const ratio = ([d, x]: number[]) => {
+        const dense = Math.max(1e-7, d / 1e3 - callFixed - perGemmNode);
+        return dense / Math.max(0.1 * dense, x / 1e3 - callFixed - perGemmNode - entry.overhead);
+      };
+      entry.small = round3(clamp(medianOfRounds([st[0], st[i + 1]], ratio), 0.02, 32));
+      entry.conditions += `; small GEMM: M=${sm2} ${w}x${w} (${us(ms(st[0]))} dense)`;
+    });
+  }
+  log.push(`formats ${factors.map((f) => `${f.key} ${f.memory}/${f.compute}${f.small === undefined ? '' : `/${f.small}`} +${us(f.overhead)}`).join(', ')}`);
   opts.progress?.(steps, steps, 'done');
   return {
     perParallelCall,
@@ -369,7 +389,8 @@ export function mergeCalibrations(cals: OrtCalibration[]): OrtCalibration {
       const same = cals.map((c) => c.factors.find((g) => g.key === f.key)).filter((g): g is NonNullable<typeof g> => !!g);
       const avg = (h: (g: (typeof same)[number]) => number) => round3(same.reduce((a, g) => a + h(g), 0) / same.length);
       // overheads are seconds (µs-sized): not rounded like the factors
-      return { ...f, memory: avg((g) => g.memory), compute: avg((g) => g.compute), overhead: same.reduce((a, g) => a + g.overhead, 0) / same.length };
+      const small = same.every((g) => g.small !== undefined) ? { small: avg((g) => g.small!) } : {};
+      return { ...f, memory: avg((g) => g.memory), compute: avg((g) => g.compute), ...small, overhead: same.reduce((a, g) => a + g.overhead, 0) / same.length };
     }),
     log: cals.flatMap((c, i) => c.log.map((l) => `pass ${i + 1}: ${l}`)),
   };

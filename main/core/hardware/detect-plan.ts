@@ -23,6 +23,8 @@ export const ORT_BUDGET_MS = {
   gemm: 2500,
   /** Chains of 64- and 128-wide MatMuls at M = 64 (the fixed cost and rate of transformer-sized GEMMs). */
   smallGemm: 1500,
+  /** int8 / int4 against fp32 on the widest small-GEMM probe. */
+  smallFormats: 2000,
   conv: 1500,
   elementwise: 1200,
   overlap: 1500,
@@ -105,7 +107,8 @@ export function ortPassMs(effort: number, quick: boolean): number {
     s(b.int8Conv) +
     s(b.formatCosts) +
     s(b.memoryFormats) +
-    s(b.computeFormats)
+    s(b.computeFormats) +
+    s(b.smallFormats)
   );
 }
 

@@ -151,6 +151,7 @@ export function buildProfileDocument(ort: OrtCalibration, native: NativeCalibrat
       ...(key === 'int8' && f('int8-conv') ? { ops: ['matmul'] } : {}),
       accelerated: acc,
       points: [{ memory: acc ? q.memory : Math.min(q.memory, 1.25), compute: acc ? q.compute : Math.min(q.compute, 1.25) }],
+      ...(q.small === undefined ? {} : { smallGemm: acc ? q.small : Math.min(q.small, 1.25) }),
       overhead: fq(Math.max(q.overhead, 0), 'time').replace(/^0 \w+$/, '0 us'),
       note,
       source: src(`${key === 'int8' ? 'DynamicQuantizeMatMul' : 'MatMulNBits (block 128, accuracy_level 4)'} vs fp32 MatMul: ${q.memory}x memory-bound, ${q.compute}x compute-bound`, q.conditions),

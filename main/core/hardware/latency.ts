@@ -136,7 +136,8 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   // large-GEMM probe's from its FLOPs on, interpolated on a log scale between
   if (gemm && rt.efficiency.smallGemm) tc = flops / gemmRate(flops, peakRaw * rt.efficiency.smallGemm, peak);
   if (factors) {
-    tc /= factors.compute;
+    // on a GEMM the format's compute factor also depends on size (quantizing activations, packing)
+    tc /= gemm && factors.smallCompute !== undefined ? gemmRate(flops, factors.smallCompute, factors.compute) : factors.compute;
     tmWeights /= factors.memory;
   }
   const tm = tmWeights + tmAct;
@@ -151,7 +152,10 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   return { name: layer.name, op: layer.op, seconds: work + overhead, computeSeconds: tc, memorySeconds: tm, overheadSeconds: overhead, bound, fused: false, threaded: parallel, factors };
 }
 
-/** FLOP/s of a GEMM of `flops` between the two measured anchors (see SMALL_GEMM_FLOPS, LARGE_GEMM_FLOPS). */
+/**
+ * A per-size GEMM figure (FLOP/s, or a format's compute factor) at `flops`, between its values at
+ * the two measured anchors (SMALL_GEMM_FLOPS, LARGE_GEMM_FLOPS), on a log scale.
+ */
 export function gemmRate(flops: number, smallRate: number, largeRate: number): number {
   if (flops <= SMALL_GEMM_FLOPS) return smallRate;
   if (flops >= LARGE_GEMM_FLOPS) return largeRate;

@@ -105,6 +105,8 @@ export interface Factors {
   compute: number;
   /** Extra fixed seconds per layer. */
   overhead: number;
+  /** Compute factor on a transformer-sized GEMM, where a measured entry gives one (see SpeedupEntry.smallGemm). */
+  smallCompute?: number;
   /** Whether the runtime exploits the pattern (for channels: always). */
   accelerated: boolean;
   /** Whether the runtime stores the weight compressed (zeros dropped, fewer bits). */
@@ -163,6 +165,7 @@ export function factorsFor(target: Target, option: LayerOption, op?: OpKind): Fa
     // a pattern the runtime does not exploit can only cost time: a measured 1.01x is noise
     const cap = e.accelerated ? Infinity : 1;
     out.memory *= Math.min(cap, f.memory);
+    if (e.smallGemm !== undefined || out.smallCompute !== undefined) out.smallCompute = (out.smallCompute ?? out.compute) * Math.min(cap, e.smallGemm ?? f.compute);
     out.compute *= Math.min(cap, f.compute);
     out.overhead += e.overhead;
     out.notes.push(e.note);

@@ -42,6 +42,11 @@ export interface SpeedupEntry {
   requires: string[];
   /** Layer kinds the kernel exists for; undefined: all. */
   ops?: ('matmul' | 'conv' | 'conv1x1')[];
+  /**
+   * Compute-time speedup on a transformer-sized GEMM (M = 64, 128 wide) beyond the GEMM node's
+   * fixed cost, where `points` hold it for large GEMMs (measured profiles; undefined: the same).
+   */
+  smallGemm?: number;
   note: string;
   source: Source;
 }
@@ -251,6 +256,7 @@ export function validateProfile(doc: unknown, origin = '(profile)'): HardwarePro
         overhead: sp.overhead === undefined ? 0 : q(sp.overhead, 'time', true),
         requires: sp.requires ?? [],
         ops: sp.ops,
+        ...(sp.smallGemm === undefined ? {} : { smallGemm: sp.smallGemm }),
         note: sp.note,
         source: sp.source,
       })),

@@ -170,6 +170,20 @@ describe('transformer-sized GEMMs on a measured profile', () => {
     expect(estimateLayer(gemv, slow, bw).seconds).toBeCloseTo(estimateLayer(gemv, ort, bw).seconds, 12);
   });
 
+  it("a format's compute factor on a GEMM follows its size: smallGemm on transformer-sized ones, the points' figure on large ones", () => {
+    const t = withGemm(2e-6, 0.3);
+    const int8 = t.runtime.speedups.find((e) => e.pattern === 'dense' && e.precision === 'int8' && (!e.ops || e.ops.includes('matmul')))!;
+    const tq = { ...t, runtime: { ...t.runtime, speedups: t.runtime.speedups.map((e) => (e === int8 ? { ...e, smallGemm: 0.5 } : e)) } };
+    const small = mlpCost(64, [64, 64]).layers.find((l) => l.op === 'MatMul')!;
+    const large = mlpCost(512, [4096, 4096]).layers.find((l) => l.op === 'MatMul')!;
+    const q = opt('dense', 0, 'int8');
+    expect(factorsFor(tq, q, 'matmul').smallCompute).toBeCloseTo(0.5, 9);
+    const bw = 1e11;
+    // small: int8 slower than fp32 (factor 0.5 on compute); large: the points' compute factor
+    expect(estimateLayer(small, tq, bw, q).computeSeconds).toBeCloseTo(estimateLayer(small, tq, bw).computeSeconds / 0.5, 12);
+    expect(estimateLayer(large, tq, bw, q).computeSeconds).toBeCloseTo(estimateLayer(large, tq, bw).computeSeconds / int8.points[0].compute, 12);
+  });
+
   it('a GEMM runs at the rate measured at its size, interpolated between the two probes', () => {
     expect(gemmRate(SMALL_GEMM_FLOPS / 4, 1e11, 4e11)).toBe(1e11);
     expect(gemmRate(LARGE_GEMM_FLOPS * 2, 1e11, 4e11)).toBe(4e11);

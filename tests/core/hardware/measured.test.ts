@@ -39,6 +39,7 @@ describe('measured runs', () => {
     for (let i = 1; i < cal.ladder.length; i++) expect(cal.ladder[i].bandwidth).toBeLessThanOrEqual(cal.ladder[i - 1].bandwidth);
     const int8 = cal.factors.find((f) => f.key === 'int8')!;
     expect(int8.memory).toBeGreaterThan(0);
+    expect(int8.small).toBeGreaterThan(0);
     const doc = buildProfileDocument(cal, undefined, 2, cal.log);
     const p = validateProfile(doc, 'calibration');
     expect(p.name).toBe('this-machine');
