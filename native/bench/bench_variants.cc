@@ -13,16 +13,27 @@
 #include "common/parallel.h"
 #include "kernels/copy/copy.h"
 #include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 #include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 #include "kernels/magnitude/kernels.h"
+#include "kernels/magnitude/variants.h"
 #include "kernels/nm/kernels.h"
+#include "kernels/nm/variants.h"
 #include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 #include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 #include "kernels/solvers/obs_sweep.h"
+#include "kernels/solvers/variants.h"
 #include "kernels/sp24/sp24.h"
+#include "kernels/sp24/variants.h"
 #include "kernels/spmm/synth.h"
 #include "kernels/structured/kernels.h"
+#include "kernels/structured/variants.h"
+#include "kernels/spmm/variants.h"
 
 namespace {
 
@@ -47,9 +58,11 @@ std::string compare(const std::vector<float>& got, const std::vector<float>& ref
   if (got.size() != ref.size()) return "FAIL: output size differs from scalar";
   if (std::memcmp(got.data(), ref.data(), got.size() * sizeof(float)) == 0) return "pass";
   double worst = 0, scale = 0;
+  // Plain compares, not fmax: aarch64 GCC 12 crashes vectorizing the fmax reduction.
   for (size_t i = 0; i < got.size(); ++i) {
-    worst = std::fmax(worst, std::fabs(double(got[i]) - double(ref[i])));
-    scale = std::fmax(scale, std::fabs(double(ref[i])));
+    const double d = std::fabs(double(got[i]) - double(ref[i])), r = std::fabs(double(ref[i]));
+    if (d > worst) worst = d;
+    if (r > scale) scale = r;
   }
   const double rel = scale > 0 ? worst / scale : worst;
   char b[96];

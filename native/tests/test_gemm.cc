@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 #include "test_util.h"
 
 namespace {

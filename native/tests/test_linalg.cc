@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 #include "kernels/hessian/hessian.h"
 #include "kernels/linalg/linalg.h"
 #include "test_util.h"

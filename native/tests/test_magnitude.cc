@@ -7,6 +7,7 @@
 #include "common/float_bits.h"
 #include "common/parallel.h"
 #include "kernels/magnitude/kernels.h"
+#include "kernels/magnitude/variants.h"
 #include "kernels/magnitude/magnitude.h"
 #include "test_util.h"
 

@@ -7,9 +7,12 @@
 
 #include "kernels/copy/copy.h"
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 #include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 #include "kernels/spmm/synth.h"
 #include "test_util.h"
+#include "kernels/spmm/variants.h"
 
 namespace {
 

@@ -7,6 +7,7 @@
 
 #include "common/float_bits.h"
 #include "kernels/nm/kernels.h"
+#include "kernels/nm/variants.h"
 #include "kernels/nm/nm.h"
 #include "test_util.h"
 

@@ -6,6 +6,7 @@
 
 #include "common/parallel.h"
 #include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 #include "test_util.h"
 
 using namespace tf;

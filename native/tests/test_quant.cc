@@ -7,6 +7,7 @@
 
 #include "common/parallel.h"
 #include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 #include "kernels/quant/quant.h"
 #include "test_util.h"
 

@@ -8,6 +8,7 @@
 #include "common/float_bits.h"
 #include "common/parallel.h"
 #include "kernels/sp24/sp24.h"
+#include "kernels/sp24/variants.h"
 #include "kernels/sparse_formats/sparse_formats.h"
 #include "test_util.h"
 #if defined(__x86_64__)

@@ -9,6 +9,7 @@
 
 #include "common/parallel.h"
 #include "kernels/structured/kernels.h"
+#include "kernels/structured/variants.h"
 #include "kernels/structured/structured.h"
 #include "test_util.h"
 

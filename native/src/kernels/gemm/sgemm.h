@@ -6,7 +6,7 @@
 #include <cstddef>
 
 #include "common/job.h"
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf::gemm {
 
@@ -54,33 +54,5 @@ struct SgemmUkernelInfo {
   size_t mc;      // rows of one packed A block (fits L2)
   size_t nc;      // columns of one packed B block (fits L2/L3 share)
 };
-
-void sgemm_ukernel_4x16_scalar(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc,
-                               size_t mr, size_t nr, float alpha, float beta);
-#if defined(__x86_64__) || defined(_M_X64)
-void sgemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc,
-                             size_t mr, size_t nr, float alpha, float beta);
-void sgemm_ukernel_8x32_avx512(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc,
-                               size_t mr, size_t nr, float alpha, float beta);
-#endif
-#if defined(__aarch64__)
-void sgemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, size_t bstride, float* c, size_t ldc,
-                             size_t mr, size_t nr, float alpha, float beta);
-#endif
-
-// Every microkernel with its tile and cache blocking, scalar first (kernels/dispatch/variants.h):
-// the driver, the tests and the bench all walk this list.
-inline constexpr Variant<SgemmUkernelInfo> kVariants[] = {
-    {Isa::Scalar, "scalar 4x16", {sgemm_ukernel_4x16_scalar, 4, 16, 256, 64, 256}},
-#if defined(__x86_64__) || defined(_M_X64)
-    {Isa::Avx2, "avx2 6x16", {sgemm_ukernel_6x16_avx2, 6, 16, 256, 120, 512}},
-    {Isa::Avx512, "avx512 8x32", {sgemm_ukernel_8x32_avx512, 8, 32, 256, 128, 512}},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon 8x12", {sgemm_ukernel_8x12_neon, 8, 12, 256, 128, 384}},
-#endif
-};
-static_assert(scalar_first(kVariants));
-inline const SgemmUkernelInfo& sgemm_ukernel_for(Isa isa) { return select(kVariants, isa); }
 
 }  // namespace tf::gemm

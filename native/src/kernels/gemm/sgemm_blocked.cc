@@ -11,6 +11,7 @@
 
 #include "common/parallel.h"
 #include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 
 namespace tf::gemm {
 namespace {

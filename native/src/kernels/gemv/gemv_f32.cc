@@ -3,6 +3,7 @@
 
 #include "common/parallel.h"
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 
 namespace tf::gemv {
 

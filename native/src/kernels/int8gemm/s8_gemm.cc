@@ -3,6 +3,7 @@
 
 #include "common/parallel.h"
 #include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 
 namespace tf::int8gemm {
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf {
 namespace mag {
@@ -50,33 +50,6 @@ struct Kernels {
   // #{i : m[i] != 0}
   uint64_t (*nonzero_u8)(const uint8_t* m, size_t n);
 };
-
-extern const Kernels kScalar;
-#if defined(__x86_64__)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-
-// Every variant of the family, scalar reference first (kernels/dispatch/variants.h): the
-// dispatch, the tests and the bench all walk this list.
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-
-// The variant for the active ISA (or the one given).
-inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
-inline const Kernels& kernels() { return kernels(active_isa()); }
 
 }  // namespace mag
 }  // namespace tf

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/float_bits.h"
 #include "kernels/magnitude/kernels.h"
+#include "kernels/magnitude/variants.h"
 #include "kernels/magnitude/magnitude.h"
 
 namespace tf {

@@ -18,6 +18,7 @@
 #include "common/float_bits.h"
 #include "common/scratch.h"
 #include "kernels/magnitude/kernels.h"
+#include "kernels/magnitude/variants.h"
 #include "kernels/magnitude/magnitude.h"
 #include "kernels/magnitude/segments.h"
 

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/float_bits.h"
 #include "kernels/nm/kernels.h"
+#include "kernels/nm/variants.h"
 #include "kernels/nm/nm.h"
 
 namespace tf {

@@ -1,5 +1,6 @@
 // Packing and the threaded driver of the packed-B products (variants: pgemm.h kVariants).
 #include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 
 #include <algorithm>
 #include <string>

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/job.h"
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf::pgemm {
 
@@ -43,27 +43,5 @@ struct Kernels {
   PanelFn panel;
   size_t mr_max;  // rows per register tile
 };
-extern const Kernels kScalar;
-#if defined(__x86_64__)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-// Every variant of the family, scalar reference first (kernels/dispatch/variants.h): the
-// dispatch, the tests and the bench all walk this list.
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
 
 }  // namespace tf::pgemm

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf {
 namespace quant {
@@ -28,33 +28,6 @@ struct Kernels {
   // Inverse of q4_groups; zps null = symmetric.
   void (*dq4_groups)(const uint8_t* packed, size_t groups, size_t g, const float* scales, const uint8_t* zps, float* w);
 };
-
-extern const Kernels kScalar;
-#if defined(__x86_64__)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-
-// Every variant of the family, scalar reference first (kernels/dispatch/variants.h): the
-// dispatch, the tests and the bench all walk this list.
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-
-// The variant for the active ISA (or the one given).
-inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
-inline const Kernels& kernels() { return kernels(active_isa()); }
 
 // Shared by every variant so scales and zero points are computed identically.
 inline float int8_scale(float amax) { return amax > 0.f ? amax / 127.f : 1.f; }

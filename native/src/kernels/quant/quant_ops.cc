@@ -11,6 +11,7 @@
 #include "common/float_bits.h"
 #include "common/scratch.h"
 #include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 #include "kernels/quant/quant.h"
 
 namespace tf {

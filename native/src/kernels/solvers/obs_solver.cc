@@ -15,6 +15,7 @@
 #include "kernels/linalg/linalg.h"
 #include "kernels/magnitude/magnitude.h"
 #include "kernels/solvers/obs_sweep.h"
+#include "kernels/solvers/variants.h"
 #include "kernels/solvers/solvers.h"
 
 namespace tf::solvers {

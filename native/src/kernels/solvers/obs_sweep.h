@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf::solvers::detail {
 
@@ -44,28 +44,6 @@ struct SweepArgs {
 };
 
 using SweepFn = void (*)(SweepArgs& a);
-void obs_sweep_scalar(SweepArgs& a);
-#if defined(__x86_64__) || defined(_M_X64)
-void obs_sweep_avx2(SweepArgs& a);
-void obs_sweep_avx512(SweepArgs& a);
-#endif
-#if defined(__aarch64__)
-void obs_sweep_neon(SweepArgs& a);
-#endif
-// Every variant, scalar reference first (kernels/dispatch/variants.h): the dispatch, the tests
-// and the bench all walk this list.
-inline constexpr Variant<SweepFn> kVariants[] = {
-    {Isa::Scalar, "scalar", obs_sweep_scalar},
-#if defined(__x86_64__) || defined(_M_X64)
-    {Isa::Avx2, "avx2", obs_sweep_avx2},
-    {Isa::Avx512, "avx512", obs_sweep_avx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", obs_sweep_neon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-inline SweepFn obs_sweep_for(Isa isa) { return select(kVariants, isa); }
 
 // Grid parameters for n weights (kept ones only; 0 always inside the range).
 void quant_params(const float* w, const uint8_t* keep, size_t n, size_t stride, uint32_t bits, bool symmetric,

@@ -1,5 +1,6 @@
 // 2:4 packing, validation and the threaded product driver (variants: sp24.h kVariants).
 #include "kernels/sp24/sp24.h"
+#include "kernels/sp24/variants.h"
 
 #include <algorithm>
 #include <cmath>

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/job.h"
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf::sp24 {
 
@@ -83,28 +83,6 @@ struct Kernels {
   // GEMM tile: xt [cols][kTile]; yt [rows r0..r1)[kTile].
   void (*tile)(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt);
 };
-extern const Kernels kScalar;
-#if defined(__x86_64__)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-// Every variant of the family, scalar reference first (kernels/dispatch/variants.h): the
-// dispatch, the tests and the bench all walk this list.
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
 
 // The two column positions of kept values 2g and 2g+1 of a row (g = group).
 inline void group_cols(const uint8_t* idx_row, size_t g, size_t* c0, size_t* c1) {

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch/variants.h"
+#include "kernels/dispatch/cpu.h"
 
 namespace tf::spmm {
 
@@ -68,26 +68,5 @@ struct Kernels {
   NmBatchFn nm_batch;
   BsrBatchFn bsr_batch;
 };
-extern const Kernels kScalar;
-#if defined(__x86_64__) || defined(_M_X64)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-// Every variant, scalar first (kernels/dispatch/variants.h): the drivers, the tests and the
-// bench all walk this list.
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__) || defined(_M_X64)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
 
 }  // namespace tf::spmm

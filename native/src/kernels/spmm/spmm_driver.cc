@@ -6,6 +6,7 @@
 
 #include "common/parallel.h"
 #include "kernels/spmm/spmm.h"
+#include "kernels/spmm/variants.h"
 
 namespace tf::spmm {
 namespace {

@@ -12,6 +12,7 @@
 #include "common/float_bits.h"
 #include "common/scratch.h"
 #include "kernels/structured/kernels.h"
+#include "kernels/structured/variants.h"
 #include "kernels/structured/structured.h"
 
 namespace tf {

@@ -2,7 +2,7 @@
 // fill 15 of the 16 registers, the classic shape for two FMA ports.
 #include <immintrin.h>
 
-#include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 
 namespace tf::gemm {
 

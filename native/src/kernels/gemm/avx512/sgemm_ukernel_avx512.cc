@@ -2,7 +2,7 @@
 // broadcast per k step: 16 FMAs against 10 loads keeps both FMA ports busy.
 #include <immintrin.h>
 
-#include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 
 namespace tf::gemm {
 

@@ -2,7 +2,7 @@
 // used lane by lane (fmla by element), 29 of the 32 registers.
 #include <arm_neon.h>
 
-#include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 
 namespace tf::gemm {
 

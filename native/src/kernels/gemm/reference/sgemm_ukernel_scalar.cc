@@ -1,6 +1,6 @@
 // The scalar register-tile microkernel: the definition the vector microkernels follow (same
 // tile contract, sgemm.h); the blocked driver runs it when no vector variant applies.
-#include "kernels/gemm/sgemm.h"
+#include "kernels/gemm/variants.h"
 
 namespace tf::gemm {
 

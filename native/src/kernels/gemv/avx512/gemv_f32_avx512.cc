@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 
 namespace tf::gemv {
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 
 namespace tf::gemv {
 

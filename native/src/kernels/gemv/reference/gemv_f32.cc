@@ -1,7 +1,7 @@
 // The scalar GEMV slice kernel and the double-accumulating reference the tests compare with.
 #include <algorithm>
 
-#include "kernels/gemv/gemv.h"
+#include "kernels/gemv/variants.h"
 
 namespace tf::gemv {
 

@@ -3,7 +3,7 @@
 // (2·128·127 < 32768), then vpmaddwd by ones widens to int32. Tiles of 2 x 4 dot products.
 #include <immintrin.h>
 
-#include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 
 namespace tf::int8gemm {
 namespace {

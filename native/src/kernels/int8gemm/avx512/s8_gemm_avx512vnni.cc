@@ -5,7 +5,7 @@
 // 64 bytes of k per step, masked loads for the k tail.
 #include <immintrin.h>
 
-#include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 
 namespace tf::int8gemm {
 namespace {

@@ -2,7 +2,7 @@
 // into each int32 lane). Tiles of up to 4 x 4 dot products, 16 bytes of k per step.
 #include <arm_neon.h>
 
-#include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 
 namespace tf::int8gemm {
 namespace {

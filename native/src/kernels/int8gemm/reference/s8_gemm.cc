@@ -1,5 +1,5 @@
 // The scalar int8 slice kernel and the int64-accumulating reference the tests compare with.
-#include "kernels/int8gemm/int8gemm.h"
+#include "kernels/int8gemm/variants.h"
 
 namespace tf::int8gemm {
 

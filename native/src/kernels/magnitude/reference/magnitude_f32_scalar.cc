@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/float_bits.h"
-#include "kernels/magnitude/kernels.h"
+#include "kernels/magnitude/variants.h"
 
 namespace tf {
 namespace mag {

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "common/float_bits.h"
-#include "kernels/nm/kernels.h"
+#include "kernels/nm/variants.h"
 
 namespace tf {
 namespace nm {

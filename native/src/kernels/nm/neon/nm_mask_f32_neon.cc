@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "common/float_bits.h"
-#include "kernels/nm/kernels.h"
+#include "kernels/nm/variants.h"
 
 namespace tf {
 namespace nm {

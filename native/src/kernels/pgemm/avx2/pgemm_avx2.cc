@@ -1,7 +1,7 @@
 // AVX2 panel: up to 6 rows x 16 columns of C in 12 ymm accumulators.
 #include <immintrin.h>
 
-#include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 
 namespace tf::pgemm {
 namespace {

@@ -2,7 +2,7 @@
 // load and one broadcast FMA per row.
 #include <immintrin.h>
 
-#include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 
 namespace tf::pgemm {
 namespace {

@@ -1,7 +1,7 @@
 // NEON panel: up to 6 rows x 16 columns of C in 24 q accumulators (fused vfmaq by lane value).
 #include <arm_neon.h>
 
-#include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 
 namespace tf::pgemm {
 namespace {

@@ -1,7 +1,7 @@
 // Scalar reference panel: every output one fma chain over k in order.
 #include <cmath>
 
-#include "kernels/pgemm/pgemm.h"
+#include "kernels/pgemm/variants.h"
 
 namespace tf::pgemm {
 namespace {

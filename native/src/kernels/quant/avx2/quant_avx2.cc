@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "common/float_bits.h"
-#include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 
 namespace tf {
 namespace quant {

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "common/float_bits.h"
-#include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 
 namespace tf {
 namespace quant {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/float_bits.h"
-#include "kernels/quant/kernels.h"
+#include "kernels/quant/variants.h"
 
 namespace tf {
 namespace quant {

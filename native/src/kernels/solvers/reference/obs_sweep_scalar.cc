@@ -1,5 +1,6 @@
 // The OBS column sweep compiled for scalar (body in obs_sweep_impl.h).
 #include "kernels/solvers/obs_sweep_impl.h"
+#include "kernels/solvers/variants.h"
 
 namespace tf::solvers::detail {
 void obs_sweep_scalar(SweepArgs& a) { sweep(a); }

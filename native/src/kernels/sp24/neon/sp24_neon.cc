@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/sp24/sp24.h"
+#include "kernels/sp24/variants.h"
 
 namespace tf::sp24 {
 namespace {

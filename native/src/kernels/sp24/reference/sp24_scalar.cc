@@ -2,7 +2,7 @@
 // reproduces bit for bit (sp24.h).
 #include <cmath>
 
-#include "kernels/sp24/sp24.h"
+#include "kernels/sp24/variants.h"
 
 namespace tf::sp24 {
 namespace {

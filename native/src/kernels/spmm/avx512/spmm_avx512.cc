@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/spmm/spmm_impl.h"
+#include "kernels/spmm/variants.h"
 
 namespace tf::spmm {
 namespace {

@@ -1,5 +1,6 @@
 // Scalar kernels (the portable bodies in the baseline build) and the references.
 #include "kernels/spmm/spmm_impl.h"
+#include "kernels/spmm/variants.h"
 
 namespace tf::spmm {
 

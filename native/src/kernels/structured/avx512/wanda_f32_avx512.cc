@@ -2,7 +2,7 @@
 #include <immintrin.h>
 
 #include "common/float_bits.h"
-#include "kernels/structured/kernels.h"
+#include "kernels/structured/variants.h"
 
 namespace tf {
 namespace structured {

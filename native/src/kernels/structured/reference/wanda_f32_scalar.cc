@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "common/float_bits.h"
-#include "kernels/structured/kernels.h"
+#include "kernels/structured/variants.h"
 
 namespace tf {
 namespace structured {
