@@ -122,7 +122,7 @@ export function renderMarkdown(r: CompressReport): string {
   if (r.latencyMs) {
     const l = r.latencyMs;
     L.push('## Latency (ONNX Runtime CPU, steady protocol, same run)', '');
-    L.push(`Fresh sessions per pass, no spinning, parent and twin interleaved, the quietest block kept${l.batch ? `; ${l.batch} sample${l.batch > 1 ? 's' : ''} per call` : ''}.`, '');
+    L.push(`Fresh sessions per pass${l.sessions ? ` (${l.sessions} pass${l.sessions > 1 ? 'es' : ''} within the timing budget)` : ''}, no spinning, parent and twin interleaved, the quietest block kept${l.batch ? `; ${l.batch} sample${l.batch > 1 ? 's' : ''} per call` : ''}.`, '');
     L.push('| | steady | p10 | p90 |', '|---|---|---|---|');
     L.push(`| parent | ${num(l.parent, 3)} ms | ${num(l.p10.parent, 3)} | ${num(l.p90.parent, 3)} |`, `| twin | ${num(l.twin, 3)} ms | ${num(l.p10.twin, 3)} | ${num(l.p90.twin, 3)} |`);
     if (l.estimated) L.push(`| estimated (${l.estimated.target}${l.estimated.staticProfile ? ', shipped profile' : ''}) | ${num(l.estimated.parent, 3)} ms → ${num(l.estimated.twin, 3)} ms | | |`);
