@@ -283,7 +283,7 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
   stage('small-GEMM formats');
   {
     const { m: sm2, widths } = SMALL_GEMM_PROBE;
-    const w = widths[widths.length - 1];
+    const w = widths[0];
     const v3 = variants(w, w, randomWeights(w * w, 13)).filter((v) => v.precision !== 'fp32');
     const st = await time([{ src: matmulProbe(sm2, w, w), shapes: { x: [sm2, w] } }, ...v3.map((v) => ({ src: v.src(sm2), shapes: { x: [sm2, w] } }))], B.smallFormats);
     const callFixed = perCall + perParallelCall;

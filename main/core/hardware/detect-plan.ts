@@ -23,7 +23,7 @@ export const ORT_BUDGET_MS = {
   gemm: 2500,
   /** Chains of 64- and 128-wide MatMuls at M = 64 (the fixed cost and rate of transformer-sized GEMMs). */
   smallGemm: 1500,
-  /** int8 / int4 against fp32 on the widest small-GEMM probe. */
+  /** int8 / int4 against fp32 on the narrowest small-GEMM probe. */
   smallFormats: 2000,
   conv: 1500,
   elementwise: 1200,
@@ -40,8 +40,11 @@ export const MIN_BUDGET_MS = 150;
 export const GEMM_PROBE: Record<DetectMode, { m: number; k: number }> = { full: { m: 128, k: 2048 }, quick: { m: 256, k: 256 } };
 /** The transformer-sized GEMM probes: chains at M = 64 of these widths (fixed cost + rate fitted over both). */
 export const SMALL_GEMM_PROBE = { m: 64, widths: [64, 128] as const };
-/** FLOPs of one node of the widest small-GEMM probe and of the full GEMM probe: the latency model's two anchors. */
-export const SMALL_GEMM_FLOPS = 2 * SMALL_GEMM_PROBE.m * SMALL_GEMM_PROBE.widths[1] ** 2;
+/**
+ * FLOPs of one node of the narrowest small-GEMM probe (the size of a small transformer's layers,
+ * where the formats are measured too) and of the full GEMM probe: the latency model's two anchors.
+ */
+export const SMALL_GEMM_FLOPS = 2 * SMALL_GEMM_PROBE.m * SMALL_GEMM_PROBE.widths[0] ** 2;
 export const LARGE_GEMM_FLOPS = 2 * GEMM_PROBE.full.m * GEMM_PROBE.full.k ** 2;
 /** Fresh sessions of the threaded-matmul probes, each timed at two widths (256, 512). */
 export const NODE_COST_REPS = 3;

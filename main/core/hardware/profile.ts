@@ -43,7 +43,7 @@ export interface SpeedupEntry {
   /** Layer kinds the kernel exists for; undefined: all. */
   ops?: ('matmul' | 'conv' | 'conv1x1')[];
   /**
-   * Compute-time speedup on a transformer-sized GEMM (M = 64, 128 wide) beyond the GEMM node's
+   * Compute-time speedup on a transformer-sized GEMM (M = 64, 64 wide) beyond the GEMM node's
    * fixed cost, where `points` hold it for large GEMMs (measured profiles; undefined: the same).
    */
   smallGemm?: number;
@@ -81,7 +81,7 @@ export interface RuntimeProfile {
   /** Bytes/s at which outputs are handed back per call (undefined: free), and the fixed cost per output. */
   outputBandwidth?: number;
   perOutput: number;
-  /** smallGemm: share of peak a transformer-sized GEMM (M = 64, 64..128 wide) reaches, beyond perGemmNode. */
+  /** smallGemm: share of peak a transformer-sized GEMM (M = 64, 64 to 128 wide) reaches beyond perGemmNode. */
   efficiency: { compute: number; memory: number; overlap: number; elementwise: number; conv: number; smallGemm?: number };
   speedups: SpeedupEntry[];
   source: Source;
