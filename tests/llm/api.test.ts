@@ -50,6 +50,11 @@ describe('model folders through the API', () => {
     expect(nz).toBeGreaterThan(0.99 * s.totals.parameters);
     expect(s.layers.filter((r) => r.op === 'Linear' && r.role !== 'head')).toHaveLength(7 * d.layers);
     expect(s.inputs[0]).toMatchObject({ name: 'input_ids', dtype: 'int64' });
+    expect(s.totals.layers).toBe(7 * d.layers);
+    // A row's weights open for the histogram (the Model step's click on a row).
+    const h = (await invoke(api, 'model.weightHistogram', { path: MODEL, layer: 'model.layers.0.mlp.down_proj' })) as { total: number; counts: number[] };
+    expect(h.total).toBe(d.hidden * d.intermediate);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(h.total);
   });
 
   it('llm.compress runs as a job; model.inspect of its dense twin shows the 2:4 sparsity', async () => {

@@ -2,6 +2,7 @@
 // (what magnitude pruning will cut). Streams the weight twice (max, then bins): bounded memory.
 import { TwinforgeError } from '../errors';
 import { openModel, type Weight } from '../model/index';
+import { HfFolder, isHfFolder } from '../model/hf/folder';
 import type { WeightHistogram } from '../../../preload/contract';
 
 const CHUNK = 1 << 20;
@@ -18,32 +19,47 @@ function findWeight(weights: Weight[], byId: (id: string) => Weight | undefined,
 
 /** Histogram of |w| over `bins` equal bins from 0 to max |w|. */
 export async function weightHistogram(file: string, layer: string, bins = 48): Promise<WeightHistogram> {
+  if (isHfFolder(file)) {
+    // A model folder: the table's rows are its tensors (model/hf/summary.ts), named without '.weight'.
+    const f = HfFolder.open(file);
+    try {
+      const name = [layer, `${layer}.weight`].find((n) => f.names().includes(n));
+      if (!name) throw new TwinforgeError('NOT_FOUND', `No tensor named '${layer}' in ${file}.`, 'Pick a row from the layer table.');
+      return histogramOf(f.weight(name), layer, bins);
+    } finally {
+      f.close();
+    }
+  }
   const model = openModel(file);
   try {
     const w = findWeight(model.weights, (id) => model.weight(id), model.nodes, layer);
     if (!w) throw new TwinforgeError('NOT_FOUND', `No layer or weight named '${layer}' in ${file}.`, 'Pick a layer from the layer table.');
-    let absMax = 0;
-    let sum = 0;
-    let zeros = 0;
-    for (const c of w.chunks(CHUNK)) {
-      for (let i = 0; i < c.values.length; i++) {
-        const a = Math.abs(c.values[i]);
-        if (a > absMax) absMax = a;
-        sum += a;
-        if (a === 0) zeros++;
-      }
-    }
-    const counts = new Array<number>(bins).fill(0);
-    const scale = absMax > 0 ? bins / absMax : 0;
-    for (const c of w.chunks(CHUNK)) {
-      for (let i = 0; i < c.values.length; i++) {
-        const a = Math.abs(c.values[i]);
-        counts[Math.min(bins - 1, Math.floor(a * scale))]++;
-      }
-    }
-    const edges = Array.from({ length: bins + 1 }, (_, i) => (absMax * i) / bins);
-    return { layer, weight: w.id, edges, counts, total: w.numel, zeros, absMax, absMean: w.numel ? sum / w.numel : 0 };
+    return histogramOf(w, layer, bins);
   } finally {
     model.close();
   }
+}
+
+function histogramOf(w: Weight, layer: string, bins: number): WeightHistogram {
+  let absMax = 0;
+  let sum = 0;
+  let zeros = 0;
+  for (const c of w.chunks(CHUNK)) {
+    for (let i = 0; i < c.values.length; i++) {
+      const a = Math.abs(c.values[i]);
+      if (a > absMax) absMax = a;
+      sum += a;
+      if (a === 0) zeros++;
+    }
+  }
+  const counts = new Array<number>(bins).fill(0);
+  const scale = absMax > 0 ? bins / absMax : 0;
+  for (const c of w.chunks(CHUNK)) {
+    for (let i = 0; i < c.values.length; i++) {
+      const a = Math.abs(c.values[i]);
+      counts[Math.min(bins - 1, Math.floor(a * scale))]++;
+    }
+  }
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (absMax * i) / bins);
+  return { layer, weight: w.id, edges, counts, total: w.numel, zeros, absMax, absMean: w.numel ? sum / w.numel : 0 };
 }

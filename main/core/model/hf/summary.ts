@@ -65,7 +65,7 @@ export function hfModelSummary(dir: string): ModelSummary {
   const parameters = sum((r) => r.parameters);
   const nonzeros = sum((r) => r.nonzeros);
   // Built apart from the literal so the summary carries every count the contract asks for.
-  const totals = { layers: decoder.layers, weightTensors: rows.length, parameters, nonzeros, bytes: decoder.bytes, flops: sum((r) => r.flops), macs: sum((r) => r.macs), sparsity: parameters ? 1 - nonzeros / parameters : 0 };
+  const totals = { layers: rows.filter((r) => r.layer).length, weightTensors: rows.length, parameters, nonzeros, bytes: decoder.bytes, flops: sum((r) => r.flops), macs: sum((r) => r.macs), sparsity: parameters ? 1 - nonzeros / parameters : 0 };
   const summary: ModelSummary = {
     format: 'hf',
     producer: decoder.architecture,
@@ -77,6 +77,7 @@ export function hfModelSummary(dir: string): ModelSummary {
     fileBytes: decoder.bytes,
     assumedDims: { sequence: 1 },
     flopsKnown: true,
+    layerDefinition: `A layer is one of the seven linear projections of a decoder block (q, k, v, o, gate, up, down): ${decoder.layers} blocks x 7. Embedding, norms and lm head are weights, not layers. FLOPs are per token.`,
     decoder,
   };
   return summary;
