@@ -11,6 +11,7 @@
 #include "kernels/hessian/hessian.h"
 #include "kernels/linalg/linalg.h"
 #include "kernels/solvers/solvers.h"
+#include "kernels/solvers/variants.h"
 #include "test_util.h"
 
 namespace {
@@ -188,6 +189,52 @@ double agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
 }
 
 }  // namespace
+
+// The in-block sweep of every variant against the scalar one, bit for bit (the sweep body is one
+// C++ source compiled per ISA without contraction), for each target.
+TF_TEST(obs_sweep_every_variant_matches_scalar_bits) {
+  using namespace tf::solvers::detail;
+  const size_t count = 64;
+  tf::test::Rng rng(77);
+  std::vector<float> u(count * count, 0.0f);
+  for (size_t i = 0; i < count; ++i)
+    for (size_t j = i; j < count; ++j) u[i * count + j] = j == i ? 1.0f + std::fabs(rng.uniform()) : 0.2f * rng.uniform();
+  const auto w0 = rng.floats(count * kRowChunk);
+  std::vector<uint8_t> keep0(count * kRowChunk);
+  for (auto& k : keep0) k = rng.next() & 1;
+  struct Out {
+    std::vector<float> wt, et, scales, zeros;
+    std::vector<uint8_t> keep, codes;
+    double loss;
+  };
+  auto run = [&](SweepFn fn, Target target) {
+    Out o{w0, std::vector<float>(w0.size()), std::vector<float>(count / 16 * kRowChunk), std::vector<float>(count / 16 * kRowChunk),
+          keep0, std::vector<uint8_t>(w0.size()), 0.0};
+    if (target == Target::Quant) std::fill(o.keep.begin(), o.keep.end(), 1);
+    SweepArgs a;
+    a.target = target, a.count = count, a.u = u.data(), a.ldu = count;
+    a.wt = o.wt.data(), a.et = o.et.data(), a.keep = o.keep.data();
+    a.n = 2, a.m = 4;
+    a.codes = o.codes.data(), a.scales = o.scales.data(), a.zeros = o.zeros.data(), a.group = 16, a.bits = 4;
+    a.symmetric = false;
+    fn(a);
+    o.loss = a.loss;
+    return o;
+  };
+  for (Target target : {Target::Mask, Target::NM, Target::Quant}) {
+    const Out ref = run(obs_sweep_scalar, target);
+    tf::test::for_each_variant(kVariants, [&](const auto& v) {
+      const Out got = run(v.fns, target);
+      TF_CHECK(tf::test::same_bits(got.wt.data(), ref.wt.data(), ref.wt.size()));
+      TF_CHECK(tf::test::same_bits(got.et.data(), ref.et.data(), ref.et.size()));
+      TF_CHECK(got.keep == ref.keep);
+      TF_CHECK(got.codes == ref.codes);
+      TF_CHECK(tf::test::same_bits(got.scales.data(), ref.scales.data(), ref.scales.size()));
+      TF_CHECK(tf::test::same_bits(got.zeros.data(), ref.zeros.data(), ref.zeros.size()));
+      TF_CHECK(got.loss == ref.loss);
+    });
+  }
+}
 
 TF_TEST(sparsegpt_unstructured_matches_reference) {
   for (auto shape : {std::pair<size_t, size_t>{5, 7}, {33, 130}, {70, 256}, {64, 300}}) {
