@@ -235,9 +235,13 @@ export async function runPass(
       await onBatch(acts);
     }
   } finally {
+    let t = performance.now();
     await session?.release();
+    result.ortMs += performance.now() - t;
+    t = performance.now();
     rmSync(file, { force: true });
     rmSync(`${file}.data`, { force: true });
+    result.ioMs += performance.now() - t;
   }
 }
 
