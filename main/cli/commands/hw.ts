@@ -1,5 +1,6 @@
 // `twinforge hw targets|detect|explain|estimate|validate`: hardware awareness from the command
 // line, over the same core functions as the contract's hw.* calls.
+import path from 'node:path';
 import type { CliCommand, CliContext, ParsedCommandArgs } from '../command';
 import { badInput } from '../../core/errors';
 import { hwDetect, hwEstimate, hwExplain, hwTargets, targetFor } from '../../core/api/hardware';
@@ -132,7 +133,8 @@ export const hwCommand: CliCommand = {
         print(ctx, r, () => {
           const lines = [`stored profile '${r.name}' in the zoo of ${ctx.dataDir}\n`];
           for (const w of r.warnings) lines.push(`warning: ${w}\n`);
-          for (const c of r.checks) lines.push(`${c.model}: estimated ${c.estimatedMs.toFixed(4)} ms, ORT measured ${c.measuredMs.toFixed(4)} ms (error ${(c.error * 100).toFixed(1)}%)\n`);
+          // the shipped sample models by file name (where the app is installed is nobody's business); --check paths as given
+          for (const c of r.checks) lines.push(`${checks ? c.model : path.basename(c.model)}: estimated ${c.estimatedMs.toFixed(4)} ms, ORT measured ${c.measuredMs.toFixed(4)} ms (error ${(c.error * 100).toFixed(1)}%)\n`);
           return lines.join('');
         });
         return 0;
