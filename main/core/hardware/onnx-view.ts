@@ -50,6 +50,8 @@ export interface ModelViewOptions {
    * weightData() knows only inline weights.
    */
   externalData?: 'inline' | 'reference';
+  /** Nonzeros of float initializers the caller already counted (by name): with 'reference', their files are not read again. */
+  knownNonzeros?: ReadonlyMap<string, number>;
 }
 
 /** Reads external-data initializers into raw_data (ORT sessions from bytes cannot find them). */
@@ -72,16 +74,22 @@ function inlineExternalData(model: ModelProto, dir: string): boolean {
 }
 
 /**
- * Nonzeros of the float32 initializers kept in external data files, read in bounded chunks
- * (one reused buffer) and counted natively. Files are resolved inside the model's folder only.
+ * Nonzeros of the float32 initializers kept in external data files (unless `known` has them),
+ * read in bounded chunks (one reused buffer) and counted natively. Files are resolved inside the
+ * model's folder only.
  */
-function externalNonzeros(model: ModelProto, dir: string): Map<TensorProto, number> {
+function externalNonzeros(model: ModelProto, dir: string, known?: ReadonlyMap<string, number>): Map<TensorProto, number> {
   const out = new Map<TensorProto, number>();
   const fds = new Map<string, number>();
   let buf = new Float32Array(0);
   try {
     for (const t of model.graph?.initializer ?? []) {
       if (t.dataLocation !== TensorProto_DataLocation.EXTERNAL || t.dataType !== TensorProto_DataType.FLOAT) continue;
+      const given = known?.get(t.name);
+      if (given !== undefined) {
+        out.set(t, given);
+        continue;
+      }
       const kv = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
       const file = path.resolve(dir, kv.location ?? '');
       if (!file.startsWith(path.resolve(dir) + path.sep)) throw new TwinforgeError('CORRUPT_MODEL', `External data '${kv.location}' points outside the model's folder.`, 'Keep external data files next to the model.');
@@ -250,7 +258,7 @@ export async function readModelView(src: string | Uint8Array, inputShapes: Recor
   const { shapes, notes } = resolveInputShapes(bytes, inputShapes);
   const g = model.graph;
   const tensors = new Map<string, TensorInfo>();
-  const external = reference ? externalNonzeros(model, folder) : new Map<TensorProto, number>();
+  const external = reference ? externalNonzeros(model, folder, opts.knownNonzeros) : new Map<TensorProto, number>();
   for (const t of g.initializer) {
     tensors.set(t.name, { dims: t.dims.map(Number), elementBytes: ELEMENT_BYTES[t.dataType] ?? 4, constant: true, nonzeros: external.get(t) ?? countNonzeros(t) });
   }

@@ -41,6 +41,8 @@ export async function estimateLatency(
   twinFile: string,
   shapes: Record<string, number[]>,
   measured?: MeasuredProfileLookup,
+  /** The parent's weight nonzeros the run already counted (by initializer name): not read again. */
+  parentNonzeros?: ReadonlyMap<string, number>,
 ): Promise<{ estimate?: LatencyEstimate; note?: string }> {
   if (statSync(parentFile).size > MAX_ESTIMATE_BYTES) return { note: 'no latency estimate beside the measurement: the .onnx file holds more than 256 MiB of weights (the estimate runs it once more to read its shapes; weights in external data would be read in place).' };
   const own = measured?.(THIS_MACHINE);
@@ -48,7 +50,7 @@ export async function estimateLatency(
   try {
     // Weights by reference: the view costs one run at the timed shapes and one read of the
     // weights for their nonzeros, not a self-contained copy of each model.
-    const p = await readModelView(parentFile, shapes, { externalData: 'reference' });
+    const p = await readModelView(parentFile, shapes, { externalData: 'reference', ...(parentNonzeros ? { knownNonzeros: parentNonzeros } : {}) });
     const t = await readModelView(twinFile, shapes, { externalData: 'reference' });
     const parent = estimateModel(costGraph(p), target).seconds * 1e3;
     const twin = estimateModel(costGraph(t), target).seconds * 1e3;

@@ -279,7 +279,9 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     let estimateMs = 0;
     if (ev.latency && ev.timedShapes) {
       t = performance.now();
-      const { estimate, note } = await estimateLatency(inputs.model, twinTmp, ev.timedShapes, opts.measuredProfile);
+      // the parent's weights were counted when first read: the estimate does not read them again
+      const counted = new Map([...tr.layers.values()].filter((l) => l.parentNonzeros >= 0).map((l) => [l.name, l.parentNonzeros]));
+      const { estimate, note } = await estimateLatency(inputs.model, twinTmp, ev.timedShapes, opts.measuredProfile, counted);
       estimateMs = performance.now() - t;
       timings.ortMs += estimateMs;
       if (note) warn(note);

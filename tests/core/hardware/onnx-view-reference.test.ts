@@ -42,5 +42,9 @@ describe('readModelView: external weights by reference', () => {
     // the parent's nonzeros were counted from its data file
     const view = await readModelView(parent, { x: [1, 256] }, { externalData: 'reference' });
     expect(view.tensors.get('layers.0.weight')).toMatchObject({ dims: [256, 256], nonzeros: 256 * 256 });
+    // ... unless the caller counted them already (a compress run did, when it first read them)
+    const known = await readModelView(parent, { x: [1, 256] }, { externalData: 'reference', knownNonzeros: new Map([['layers.0.weight', 7]]) });
+    expect(known.tensors.get('layers.0.weight')?.nonzeros).toBe(7);
+    expect(known.tensors.get('layers.1.weight')?.nonzeros).toBe(256 * 256);
   }, 60_000);
 });
