@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
-import { HfFolder, isHfFolder } from '../model/hf/folder';
+import { HfFolder, LINEARS, isHfFolder, linearName } from '../model/hf/folder';
 import { inspectLlm, type LlmInspection } from '../model/hf/inspect';
 import type { ModelFacts } from './model-facts';
 import { hashFile } from './store';
+import type { LayerStat } from './types';
+import { weightStats } from './weights';
 import type { LlmDecoderSummary } from '../../../preload/contract';
 
 export { isHfFolder };
@@ -50,13 +52,45 @@ export function readHfFacts(dir: string): ModelFacts {
   }
   const { path: _path, ...rest } = r;
   const decoder: LlmDecoderSummary = rest;
+  const { layers, maskHash, sparsity } = linearStats(dir);
   return {
     format: 'hf',
     producer: r.architecture,
     parameters: r.parameters.total,
-    meta: { decoder },
-    layers: [],
-    maskHash: null,
-    sparsity: null,
+    meta: { decoder, maskHash, sparsity },
+    layers,
+    maskHash,
+    sparsity,
   };
+}
+
+/**
+ * Statistics of the block linears (the model's layers: q, k, v, o, gate, up, down per block),
+ * streamed one weight at a time, with the overall mask hash as for model files. A checkpoint
+ * that stores them packed (compressed-tensors) has no plain weight to read: no rows then.
+ */
+function linearStats(dir: string): { layers: LayerStat[]; maskHash: string | null; sparsity: number | null } {
+  const f = HfFolder.open(dir);
+  try {
+    const names = new Set(f.names());
+    const layers: LayerStat[] = [];
+    for (let l = 0; l < f.config.numLayers; l++) {
+      for (const lin of LINEARS) {
+        const name = linearName(l, lin);
+        if (names.has(name)) layers.push({ ...weightStats(f.weight(name)), opType: 'Linear' });
+      }
+    }
+    if (!layers.length) return { layers, maskHash: null, sparsity: null };
+    const h = createHash('sha256');
+    let total = 0;
+    let zeros = 0;
+    for (const x of layers) {
+      h.update(`${x.layer}\0${x.maskHash}\n`);
+      total += x.params;
+      zeros += x.params - x.nonzeros;
+    }
+    return { layers, maskHash: h.digest('hex'), sparsity: total ? zeros / total : null };
+  } finally {
+    f.close();
+  }
 }

@@ -51,6 +51,10 @@ describe('zoo: Hugging Face model folders', () => {
     const shown = await cli(data, 'zoo', 'model', 'tiny-llama', '--json');
     const detail = JSON.parse(shown.out);
     expect(detail.model.meta.decoder).toMatchObject({ architecture: want.architecture, layers: want.layers, heads: want.heads, kvHeads: want.kvHeads, hidden: want.hidden, intermediate: want.intermediate, vocab: want.vocab, parameters: want.parameters });
+    // The model's layers are its block linears, each with its weight statistics.
+    expect(detail.layers).toHaveLength(7 * want.layers);
+    expect(detail.layers[0]).toMatchObject({ layer: 'model.layers.0.self_attn.q_proj.weight', opType: 'Linear', shape: [want.heads * want.headDim, want.hidden] });
+    expect(detail.layers.every((l: { params: number; nonzeros: number }) => l.nonzeros > 0.99 * l.params)).toBe(true);
     const text = (await cli(data, 'zoo', 'model', 'tiny-llama')).out;
     expect(text).toContain(`decoder: ${want.architecture}, ${want.layers} layers, ${want.heads} heads / ${want.kvHeads} kv heads`);
     expect(text).toContain(`hidden ${want.hidden}, intermediate ${want.intermediate}, vocab ${want.vocab}`);
