@@ -4,7 +4,7 @@
 // In the per-input form ({input: file}) each file is also checked on its own against its input,
 // so the Data step can say next to each picker what that file holds or what is wrong with it.
 import type { DataInspection } from '../../../preload/contract';
-import { TwinforgeError } from '../errors';
+import type { TwinforgeError } from '../errors';
 
 export async function dataInspectCall(args: { path: string | Record<string, string>; model: string; inputShapes?: Record<string, number[]>; labels?: string }): Promise<DataInspection> {
   // Loaded on first use: ONNX Runtime stays out of host start-up.
@@ -28,10 +28,13 @@ export async function dataInspectCall(args: { path: string | Record<string, stri
       try {
         const got = checkInputFile(row.name, file, opts);
         row.file = { path: file, dtype: got.dtype, shape: got.shape, samples: got.samples };
-      } catch (e) {
-        if (!(e instanceof TwinforgeError)) throw e;
+      } catch (err) {
+        // by name, not instanceof: the data module is imported lazily, and a second copy of the
+        // errors module (a loader's ESM/CJS split) must not turn a refusal into a crash
+        const e = err as Partial<TwinforgeError> | undefined;
+        if (e?.name !== 'TwinforgeError' || e.code === 'INTERNAL') throw err;
         problems++;
-        row.file = { path: file, problem: e.message.replace(/^calibration\.source: /, ''), ...(e.hint ? { hint: e.hint } : {}) };
+        row.file = { path: file, problem: String(e.message).replace(/^calibration\.source: /, ''), ...(e.hint ? { hint: e.hint } : {}) };
       }
     }
     // an input that needs data and has no file yet is not an error here: the Data step asks for it
