@@ -200,14 +200,22 @@ export async function runPass(
   const outputNames = new Set(graph.output.map((o) => o.name));
   const extra = tensors.filter((t) => !inputNames.has(t) && !outputNames.has(t));
   const fetch = tensors.filter((t) => !inputNames.has(t));
-  const file = path.join(scratchDir(editor, opts.tmpDir), `calibration-${process.pid}-${Date.now().toString(36)}.onnx`);
+  const fileName = `calibration-${process.pid}-${Date.now().toString(36)}.onnx`;
+  let file = path.join(scratchDir(editor, opts.tmpDir), fileName);
   const saved = graph.output;
   graph.output = [...saved, ...extra.map((name) => create(ValueInfoProtoSchema, { name }))];
   const tSave = performance.now();
   try {
     // Weights in a side file: written raw (no protobuf encoding) and mapped by ORT. A temporary
-    // file: no fsync.
-    editor.save(file, { externalData: 'always', dataFileName: `${path.basename(file)}.data`, durable: false });
+    // file: no fsync. Should the RAM folder fill up meanwhile, the staging folder takes it.
+    const save = () => editor.save(file, { externalData: 'always', dataFileName: `${fileName}.data`, durable: false });
+    try {
+      save();
+    } catch (e) {
+      if (path.dirname(file) === opts.tmpDir) throw e;
+      file = path.join(opts.tmpDir, fileName);
+      save();
+    }
   } finally {
     graph.output = saved;
   }
