@@ -294,7 +294,9 @@ export async function calibrateOrt(opts: CalibrateOptions = {}): Promise<OrtCali
         const dense = Math.max(1e-7, d / 1e3 - callFixed - perGemmNode);
         return dense / Math.max(0.1 * dense, x / 1e3 - callFixed - perGemmNode - entry.overhead);
       };
-      entry.small = round3(clamp(medianOfRounds([st[0], st[i + 1]], ratio), 0.02, 32));
+      // a format never gains more on a small GEMM than on a large one (activation quantization and
+      // setup weigh more, not less): a higher reading is noise from a busy machine
+      entry.small = round3(clamp(medianOfRounds([st[0], st[i + 1]], ratio), 0.02, Math.max(1, entry.compute)));
       entry.conditions += `; small GEMM: M=${sm2} ${w}x${w} (${us(ms(st[0]))} dense)`;
     });
   }
