@@ -4,7 +4,8 @@
 // chosen files carry a real int8 run to Results. Then the one layer count: the Model step's
 // figure (with its definition), Results and the twin page in the zoo all say the same number.
 // The Target step's measurement buttons state durations from the engine's budgets.
-// Screenshots: real-10-per-input-samples.png, real-11-layer-count.png, real-12-target-durations.png.
+// Screenshots: real-10-per-input-samples.png (and real-10b-per-input-refused.png), real-11-layer-count.png,
+// real-12-target-durations.png.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,6 +71,11 @@ describeE2E('one sample file per model input', () => {
     await pickInDataFolder('samples', 'ids-float.npy');
     await expect.poll(() => status('input_ids').textContent(), { timeout: 60_000 }).toMatch(/input 'input_ids' takes int64 whole numbers \(token ids or indices\), but its array holds float32 fractional numbers/);
     expect(await page.getByTestId('step-data').textContent()).not.toMatch(/--[a-z]/);
+    // moving on with a refused file is stopped here, in a sentence
+    await page.keyboard.press('Alt+5');
+    await expect.poll(() => page.getByTestId('data-blocked').textContent(), { timeout: 10_000 }).toMatch(/The file for 'input_ids' cannot be used/);
+    expect(await page.locator('[aria-current="step"]').getAttribute('data-step')).toBe('data');
+    await app.shot('real-10b-per-input-refused');
 
     await page.getByTestId('input-browse-input_ids').click();
     await pickInDataFolder('samples', 'ids.npy');
