@@ -105,6 +105,24 @@ describe('one file per input', () => {
     expect(byName(good).input_ids.sampleDims).toEqual([16]);
   });
 
+  it('an LSTM export: the sequence needs a file, the h/c state inputs are optional (zeros) and a wrong width is named', async () => {
+    const s = { dataDir: dir, host: 'cli' as const, jobs };
+    const lstm = path.resolve('tests/fixtures/torch/lstm_op11.onnx'); // x [batch, time, 20], h0/c0 [2, batch, 32]
+    writeFileSync(f('x.npy'), writeNpy({ dtype: 'float32', shape: [6, 5, 20], data: new Float32Array(600).map((_, i) => Math.sin(i)) }));
+    writeFileSync(f('x-21.npy'), writeNpy({ dtype: 'float32', shape: [6, 5, 21], data: new Float32Array(630) }));
+    const byName = (r: DataInspection) => Object.fromEntries(r.inputs.map((i) => [i.name, i]));
+    const none = (await invoke(s, 'data.inspect', { path: {}, model: lstm })) as DataInspection;
+    expect(byName(none).x.fill).toBeUndefined();
+    expect(byName(none).h0.fill).toMatch(/zeros/);
+    expect(byName(none).c0.fill).toMatch(/zeros/);
+    const good = (await invoke(s, 'data.inspect', { path: { x: f('x.npy') }, model: lstm })) as DataInspection;
+    expect(good.complete).toBe(true);
+    expect(good.samples).toBe(6);
+    const wide = (await invoke(s, 'data.inspect', { path: { x: f('x-21.npy') }, model: lstm })) as DataInspection;
+    expect(wide.complete).toBe(false);
+    expect(byName(wide).x.file?.problem).toMatch(/dimension 2 of a sample is 21 where the model expects 20/);
+  });
+
   it('a recipe names one file per input and a run calibrates and evaluates on them', async () => {
     const recipe = parseRecipe(
       `version: 1\nmodel: ${MODEL}\nstages:\n  - type: quantize\n    method: int8\ncalibration:\n  source:\n    input_ids: ids.npy\n    attention_mask: mask.npy\n  samples: 8\nevaluation:\n  source:\n    input_ids: ids.npy\n  samples: 12\n`,
