@@ -5,6 +5,7 @@ import { badInput } from '../../core/errors';
 import { type InspectResult, inspectModel } from '../../core/model/inspect';
 import { isHfFolder } from '../../core/model/hf/folder';
 import { formatLlmInspection, inspectLlm } from '../../core/model/hf/inspect';
+import { formatLlmLatency, llmTargetLatency } from './inspect-llm';
 
 const USAGE = `twinforge inspect MODEL [--json] [--input-shape NAME=D1,D2,... ...] [--dim NAME=N ...] [--weights]
 
@@ -14,7 +15,11 @@ totals (weight tensors, parameters, nonzeros, bytes, FLOPs) and one row per laye
   --input-shape NAME=1,3,48,192   exact shape of an input for the FLOPs (repeatable)
   --dim NAME=N                    value of a symbolic dim, e.g. --dim batch=8 (repeatable; default 1)
   --weights                       also list every weight with dtype, role and storage
-  --json                          print the full result as JSON`;
+  --json                          print the full result as JSON
+
+A Hugging Face model folder prints its decoder structure; with --target PROFILE[:RUNTIME] also
+the latency model's prediction for one decode step at batch 1 (GEMV-bound: weights read once
+per token) and for the prefill of a prompt (GEMM-bound), --prompt N tokens (default 512).`;
 
 /** Parses repeated NAME=1,2,3 flags (the name may itself contain '=' or ':'). */
 export function parseInputShapes(values: string[] | undefined): Record<string, number[]> | undefined {
@@ -67,6 +72,8 @@ export const inspectCommand: CliCommand = {
     'input-shape': { type: 'string', multiple: true },
     dim: { type: 'string', multiple: true },
     weights: { type: 'boolean' },
+    target: { type: 'string' },
+    prompt: { type: 'string' },
   },
   async run(args, ctx) {
     const file = args.positionals[0];
@@ -74,9 +81,11 @@ export const inspectCommand: CliCommand = {
     if (args.positionals.length > 1) throw badInput(`inspect takes one model file, got ${args.positionals.length}.`);
     if (isHfFolder(file)) {
       const r = inspectLlm(file);
-      ctx.out(ctx.json ? JSON.stringify(r, null, 2) + '\n' : formatLlmInspection(r));
+      const latency = args.values.target ? llmTargetLatency(file, String(args.values.target), args.values.prompt as string | undefined, ctx.dataDir) : undefined;
+      ctx.out(ctx.json ? JSON.stringify(latency ? { ...r, latency } : r, null, 2) + '\n' : formatLlmInspection(r) + (latency ? formatLlmLatency(latency) : ''));
       return 0;
     }
+    if (args.values.target !== undefined || args.values.prompt !== undefined) throw badInput('--target and --prompt are for Hugging Face model folders.', 'For a model file use `twinforge hw explain MODEL --target ...`.');
     const result = await inspectModel(file, {
       inputShapes: parseInputShapes(args.values['input-shape'] as string[] | undefined),
       dimDefaults: parseDims(args.values.dim as string[] | undefined),

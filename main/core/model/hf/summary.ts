@@ -1,30 +1,18 @@
 // model.inspect for a Hugging Face model folder: the ModelSummary every screen reads (inputs,
 // outputs, totals, one row per stored tensor) plus the decoder structure. Nonzeros are counted
-// from the stored bits (fp16/bf16/fp32 zero tests need no decoding), so a pruned twin's folder
-// shows its real sparsity. Compute is per token: 2 FLOPs per weight of the block linears and
+// from the stored bits, so a pruned twin's folder shows its real sparsity. Compute is per token: 2 FLOPs per weight of the block linears and
 // the lm head (the embedding is a gather); attention's own products grow with the context.
 import path from 'node:path';
 import type { LayerRow, ModelSummary } from '../../../../preload/contract';
 import type { Weight } from '../ir';
 import { SafetensorsModel } from '../safetensors/reader';
+import { countNonzeros } from '../dtype';
 import { HfFolder } from './folder';
 import { inspectLlm } from './inspect';
 
-function countNonzeros(w: Weight): number {
+function nonzerosOf(w: Weight): number {
   const b = w.bytes();
-  let zeros = 0;
-  if (w.dtype === 'float16' || w.dtype === 'bfloat16') {
-    // ±0 in both: every bit but the sign is clear.
-    for (let i = 0; i + 1 < b.length; i += 2) if (b[i] === 0 && (b[i + 1] & 0x7f) === 0) zeros++;
-    return b.length / 2 - zeros;
-  }
-  if (w.dtype === 'float32') {
-    for (let i = 0; i + 3 < b.length; i += 4) if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 0 && (b[i + 3] & 0x7f) === 0) zeros++;
-    return b.length / 4 - zeros;
-  }
-  const v = w.float32();
-  for (let i = 0; i < v.length; i++) if (v[i] === 0) zeros++;
-  return v.length - zeros;
+  return countNonzeros(w.dtype, b, w.dims.reduce((x, y) => x * y, 1));
 }
 
 function role(name: string, dims: number[]): { op: string; role: string } {
@@ -51,7 +39,7 @@ export function hfModelSummary(dir: string): ModelSummary {
           const macs = op === 'Linear' ? params : 0;
           const isLayer = op === 'Linear' && r !== 'head';
           // `layer`: the block linears are the model's layers (norms, embedding, head are not).
-          const row = { name: w.name.replace(/\.weight$/, ''), layer: isLayer, op, weight: w.name, shape: w.dims, dtype: w.dtype, role: r, parameters: params, nonzeros: countNonzeros(w), bytes: w.bytes().byteLength, macs, flops: 2 * macs, weights: [w.name], graph: 'decoder' };
+          const row = { name: w.name.replace(/\.weight$/, ''), layer: isLayer, op, weight: w.name, shape: w.dims, dtype: w.dtype, role: r, parameters: params, nonzeros: nonzerosOf(w), bytes: w.bytes().byteLength, macs, flops: 2 * macs, weights: [w.name], graph: 'decoder' };
           rows.push(row);
         }
       } finally {
