@@ -135,7 +135,7 @@ describeE2E('one sample file per model input', () => {
     expect(quick.expectedSeconds).toBeLessThan(full.expectedSeconds);
     await expect.poll(() => page.getByTestId('detect-quick').textContent(), { timeout: 30_000 }).toBe(`Quick (≈ ${duration(quick.expectedSeconds)})`);
     expect(await page.getByTestId('detect').textContent()).toContain(`(≈ ${duration(full.expectedSeconds)})`);
-    expect(await page.getByTestId('detect-quick').getAttribute('title')).toMatch(/One pass of small probes/);
+    expect(await page.getByTestId('detect-quick').getAttribute('title')).toMatch(new RegExp(`^One pass of small probes at ${Math.round(quick.effort * 100)}% of the full timing budget`));
     await page.getByTestId('target-profile').selectOption('x86-avx512-vnni');
     await page.getByTestId('explainer-summary').waitFor({ timeout: 60_000 });
     const summary = (await page.getByTestId('explainer-summary').textContent()) ?? '';
