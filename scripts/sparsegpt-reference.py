@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """PyTorch reference timing of SparseGPT 2:4 (the paper's Algorithm 1) on given layer shapes.
 
-Reads a JSON list of {"rows", "cols"} on argv[1], the calibration token count on argv[2];
+Reads a JSON list of {"rows", "cols"} on argv[1], the calibration token count on argv[2] and
+optionally the thread count on argv[3] (default: every CPU, as Twinforge's kernels use; Debian's
+PyTorch otherwise starts with one OpenMP thread);
 for each shape: random W [rows, cols] and X [tokens, cols], H = 2/n XᵀX, then the blocked
 OBS sweep (block 128, damping 1% of mean diag H) with 2:4 mask selection. Prints one JSON line
 per shape: {"rows", "cols", "hessianMs", "solveMs"}. Used by `twinforge bench llm` for the
 ratio against Twinforge's native solver on the same shapes, measured in the same run.
 """
 import json
+import os
 import sys
 import time
 
@@ -47,6 +50,7 @@ def sparsegpt_24(W, H, block=128, percdamp=0.01):
 def main():
     shapes = json.loads(sys.argv[1])
     tokens = int(sys.argv[2])
+    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else os.cpu_count() or 1)
     torch.manual_seed(0)
     for s in shapes:
         rows, cols = s['rows'], s['cols']

@@ -13,6 +13,7 @@ import { encodeFromNumbers } from '../model/dtype';
 import { saveSafetensors } from '../model/safetensors/writer';
 import { hessianAccumulate, sparsegpt } from '../native/solvers';
 import { packageRoot } from '../paths';
+import { nativeInfo } from '../native/addon';
 import { registerBench, type BenchArgs, type BenchContext } from '../bench/registry';
 import { compressLlm } from './compress';
 
@@ -98,10 +99,11 @@ function nativeShapes(shapes: { rows: number; cols: number }[], tokens: number):
   });
 }
 
-function torchShapes(shapes: { rows: number; cols: number }[], tokens: number, python: string): ShapeTiming[] | string {
+/** The reference on the same shapes, with as many threads as Twinforge's kernels use. */
+function torchShapes(shapes: { rows: number; cols: number }[], tokens: number, python: string, threads: number): ShapeTiming[] | string {
   const script = path.join(packageRoot, 'scripts', 'sparsegpt-reference.py');
   if (!fs.existsSync(script)) return 'scripts/sparsegpt-reference.py not found (run from a source checkout)';
-  const p = spawnSync(python, [script, JSON.stringify(shapes), String(tokens)], { encoding: 'utf8', timeout: 3_600_000 });
+  const p = spawnSync(python, [script, JSON.stringify(shapes), String(tokens), String(threads)], { encoding: 'utf8', timeout: 3_600_000 });
   if (p.status !== 0) return `PyTorch reference did not run: ${(p.stderr || p.error?.message || '').split('\n').slice(-2).join(' ')}`;
   return p.stdout.trim().split('\n').map((l) => JSON.parse(l) as ShapeTiming);
 }
@@ -141,10 +143,11 @@ async function run(args: BenchArgs, ctx: BenchContext): Promise<number> {
       { rows: shape.hidden, cols: shape.intermediate, linears: ['down_proj'] },
     ];
     const compareTokens = Math.min(tokens, 4096);
-    log(`timing the solver on the block's linear shapes against PyTorch (${compareTokens} tokens)`);
+    log(`timing the solver on the block's linear shapes against PyTorch (${compareTokens} tokens, the same thread count)`);
     const plain = layerShapes.map(({ rows, cols }) => ({ rows, cols }));
     const ours = nativeShapes(plain, compareTokens);
-    const ref = v['no-torch'] ? 'skipped (--no-torch)' : torchShapes(plain, compareTokens, String(v.python ?? '/usr/bin/python3'));
+    const threads = nativeInfo().threads;
+    const ref = v['no-torch'] ? 'skipped (--no-torch)' : torchShapes(plain, compareTokens, String(v.python ?? '/usr/bin/python3'), threads);
     const t = res.timings;
     const seconds = { total: t.totalMs / 1000, forward: t.forwardMs / 1000, hessians: t.statsMs / 1000, solves: t.solveMs / 1000, io: t.ioMs / 1000, writeParent: writeMs / 1000 };
     // --layers N below the shape's block count: every part of the run but the embedding gather
@@ -166,6 +169,7 @@ async function run(args: BenchArgs, ctx: BenchContext): Promise<number> {
       peakRssMb,
       sparsity: res.sparsity,
       loadAverage: os.loadavg()[0],
+      threads,
       shapes,
       block: { solveMs: blockSolveMs, ...(torchBlockSolveMs !== undefined ? { torchSolveMs: torchBlockSolveMs, solveRatio: torchBlockSolveMs / blockSolveMs } : {}) },
       ...(typeof ref === 'string' ? { torch: ref } : {}),
@@ -177,6 +181,7 @@ async function run(args: BenchArgs, ctx: BenchContext): Promise<number> {
       ctx.out(`SparseGPT 2:4 layer by layer: ${split(seconds)}; peak RSS ${peakRssMb.toFixed(0)} MB (writing the random parent: ${seconds.writeParent.toFixed(1)} s)\n`);
       if (extrapolated) ctx.out(`EXTRAPOLATED to ${fullLayers} blocks from the ${shape.layers} measured (time x ${(fullLayers / shape.layers).toFixed(2)}; not a measurement): ${split(extrapolated.seconds)}; peak RSS is per block and stays ${peakRssMb.toFixed(0)} MB\n`);
       for (const x of out.shapes) ctx.out(`  ${x.linears.join('/')} [${x.rows}x${x.cols}] native Hessian ${x.hessianMs.toFixed(0)} ms, solve ${x.solveMs.toFixed(0)} ms${'torchSolveMs' in x ? `; PyTorch Hessian ${x.torchHessianMs!.toFixed(0)} ms, solve ${x.torchSolveMs!.toFixed(0)} ms: ${x.solveRatio!.toFixed(2)}x` : ''}\n`);
+      ctx.out(`  (${threads} threads in both)\n`);
       ctx.out(`  one block's seven solves: native ${(blockSolveMs / 1000).toFixed(2)} s${torchBlockSolveMs !== undefined ? `, PyTorch ${(torchBlockSolveMs / 1000).toFixed(2)} s: ${(torchBlockSolveMs / blockSolveMs).toFixed(2)}x` : ''}\n`);
       if (typeof ref === 'string') ctx.out(`PyTorch: ${ref}\n`);
     }
