@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -61,6 +62,17 @@ inline double time_median(const std::function<void()>& fn, int reps) {
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+// n floats in [-1, 1) from a seed (xorshift: the same operands on every machine).
+inline std::vector<float> randoms(size_t n, uint64_t seed) {
+  std::vector<float> v(n);
+  uint64_t s = seed | 1;
+  for (auto& x : v) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    x = float(int64_t(s >> 40) - (int64_t(1) << 23)) / float(1 << 23);
+  }
+  return v;
 }
 
 }  // namespace tfb

@@ -16,19 +16,7 @@
 #include "kernels/sp24/sp24.h"
 #include "kernels/spmm/synth.h"
 
-namespace {
-
-std::vector<float> randoms(size_t n, uint64_t seed) {
-  std::vector<float> v(n);
-  uint64_t s = seed | 1;
-  for (auto& x : v) {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    x = float(int64_t(s >> 40) - (int64_t(1) << 23)) / float(1 << 23);
-  }
-  return v;
-}
-
-}  // namespace
+using tfb::randoms;
 
 TF_BENCH_SUITE(cpu) {
   const bool quick = ctx.opt.quick;

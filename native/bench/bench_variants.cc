@@ -37,15 +37,8 @@
 
 namespace {
 
-std::vector<float> randoms(size_t n, uint64_t seed) {
-  std::vector<float> v(n);
-  uint64_t s = seed | 1;
-  for (auto& x : v) {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    x = float(int64_t(s >> 40) - (int64_t(1) << 23)) / float(1 << 23);
-  }
-  return v;
-}
+using tfb::randoms;
+
 
 template <typename T>
 std::vector<float> as_floats(const std::vector<T>& v) {

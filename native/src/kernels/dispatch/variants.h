@@ -1,11 +1,7 @@
-// The one dispatch mechanism of every kernel family: the family's header lists its variants
+// The one dispatch mechanism of every kernel family: kernels/<family>/variants.h lists the
+// family's variants once, scalar reference first, as `Variant{isa, name, fns}` rows
 //
-//   inline constexpr Variant<const Kernels*> kVariants[] = {
-//       {Isa::Scalar, "scalar", &kScalar},  // the scalar reference, always first
-//   #if defined(__x86_64__)
-//       {Isa::Avx2, "avx2", &kAvx2}, ...
-//   #endif
-//   };
+//   TF_VARIANTS_ONE_PER_ISA(const Kernels*, &kScalar, &kAvx2, &kAvx512, &kNeon);  // or its own rows
 //
 // and everything else comes from that list: the runtime pick (select), the C++ tests (every
 // variant against the reference: tests/test_util.h for_each_variant) and the bench binary's
@@ -62,3 +58,20 @@ constexpr bool scalar_first(const Variant<Fns> (&list)[N]) {
 }
 
 }  // namespace tf
+
+// The list of a family with one variant per ISA (all but gemm's, whose rows carry tile sizes):
+//   TF_VARIANTS_ONE_PER_ISA(Fns, scalar, avx2, avx512, neon);
+// defines kVariants: the scalar reference, then the variants of the ISAs this build targets
+// (kIsas' `built`); the other architecture's arguments are dropped unseen, so their symbols may
+// stay undefined.
+#if defined(__x86_64__) || defined(_M_X64)
+#define TF_VARIANT_ROWS_(avx2, avx512, neon) {::tf::Isa::Avx2, "avx2", avx2}, {::tf::Isa::Avx512, "avx512", avx512},
+#elif defined(__aarch64__)
+#define TF_VARIANT_ROWS_(avx2, avx512, neon) {::tf::Isa::Neon, "neon", neon},
+#else
+#define TF_VARIANT_ROWS_(avx2, avx512, neon)
+#endif
+#define TF_VARIANTS_ONE_PER_ISA(Fns, scalar, avx2, avx512, neon)                                                 \
+  inline constexpr ::tf::Variant<Fns> kVariants[] = {{::tf::Isa::Scalar, "scalar", scalar},                      \
+                                                     TF_VARIANT_ROWS_(avx2, avx512, neon)};                      \
+  static_assert(::tf::scalar_first(kVariants))

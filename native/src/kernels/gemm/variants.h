@@ -1,7 +1,5 @@
-// The gemm family's variants: one declaration and one kVariants row per variant, the scalar
-// reference first. The dispatch (select), the C++ tests (tf::test::for_each_variant) and the
-// bench's `variants` suite all walk this list (kernels/dispatch/variants.h); adding a variant is
-// its source file in an ISA folder plus its lines here.
+// The gemm family's microkernels, scalar first, each with its register tile and cache blocking:
+// the driver (select), the C++ tests and the bench walk kVariants (kernels/dispatch/variants.h).
 #pragma once
 #include "kernels/dispatch/variants.h"
 #include "kernels/gemm/sgemm.h"

@@ -1,35 +1,14 @@
-// The magnitude family's variants: one declaration and one kVariants row per variant, the scalar
-// reference first. The dispatch (select), the C++ tests (tf::test::for_each_variant) and the
-// bench's `variants` suite all walk this list (kernels/dispatch/variants.h); adding a variant is
-// its source file in an ISA folder plus its lines here.
+// The magnitude family's variants, scalar reference first: the dispatch (select), the C++ tests and
+// the bench walk kVariants (kernels/dispatch/variants.h). A new variant is declared and listed here.
 #pragma once
 #include "kernels/dispatch/variants.h"
 #include "kernels/magnitude/kernels.h"
 
 namespace tf::mag {
 
-extern const Kernels kScalar;
-#if defined(__x86_64__)
-extern const Kernels kAvx2;
-extern const Kernels kAvx512;
-#endif
-#if defined(__aarch64__)
-extern const Kernels kNeon;
-#endif
-
-inline constexpr Variant<const Kernels*> kVariants[] = {
-    {Isa::Scalar, "scalar", &kScalar},
-#if defined(__x86_64__)
-    {Isa::Avx2, "avx2", &kAvx2},
-    {Isa::Avx512, "avx512", &kAvx512},
-#endif
-#if defined(__aarch64__)
-    {Isa::Neon, "neon", &kNeon},
-#endif
-};
-static_assert(scalar_first(kVariants));
-
-// The variant for the active ISA (or the one given).
+// Defined in reference/ and in the ISA folders this build compiles.
+extern const Kernels kScalar, kAvx2, kAvx512, kNeon;
+TF_VARIANTS_ONE_PER_ISA(const Kernels*, &kScalar, &kAvx2, &kAvx512, &kNeon);
 inline const Kernels& kernels(Isa isa) { return *select(kVariants, isa); }
 inline const Kernels& kernels() { return kernels(active_isa()); }
 
