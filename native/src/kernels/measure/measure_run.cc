@@ -62,6 +62,21 @@ double sample_error(size_t m, size_t n, const float* y, Want want) {
   return worst;
 }
 
+// sample_error of Y = X · op(B) against a dense operand: element (t, j) of op(B) at
+// b[t * t_stride + j * j_stride] (a K x N weight: n, 1; an N x K one: 1, k).
+double dense_error(size_t m, size_t n, size_t k, const std::vector<float>& x, const float* y, const float* b,
+                   size_t t_stride, size_t j_stride) {
+  return sample_error(m, n, y, [&](size_t i, size_t j, double* sc) {
+    double acc = 0, sq = 0;
+    for (size_t t = 0; t < k; ++t) {
+      const float bt = b[t * t_stride + j * j_stride];
+      acc += double(x[i * k + t]) * bt, sq += std::fabs(x[i * k + t] * bt);
+    }
+    *sc = sq * 1e-3;
+    return acc;
+  });
+}
+
 void check_dims(const Spec& s) {
   if (s.m == 0 || s.n == 0 || s.k == 0) throw bad_input("m, n and k must be >= 1", "params");
   const double elems = double(s.m) * s.k + double(s.n) * s.k + double(s.m) * s.n;
@@ -111,12 +126,7 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
     r.bytes = 4.0 * (double(m) * k + double(k) * n + double(m) * n);
     r.flops = 2.0 * double(m) * n * k;
     if (s.verify)
-      r.max_rel_error = sample_error(m, n, y.data(), [&](size_t i, size_t j, double* sc) {
-        double acc = 0, sq = 0;
-        for (size_t t = 0; t < k; ++t) acc += double(x[i * k + t]) * b[t * n + j], sq += std::fabs(x[i * k + t] * b[t * n + j]);
-        *sc = sq * 1e-3;
-        return acc;
-      });
+      r.max_rel_error = dense_error(m, n, k, x, y.data(), b.data(), n, 1);
     return r;
   }
   if (s.kernel == "csr" || s.kernel == "nm" || s.kernel == "bsr") {
@@ -151,12 +161,7 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
     r.bytes = wbytes + 4.0 * (double(m) * k + double(m) * n);
     r.flops = 2.0 * double(m) * nnz;
     if (s.verify)
-      r.max_rel_error = sample_error(m, n, y.data(), [&](size_t i, size_t j, double* sc) {
-        double acc = 0, sq = 0;
-        for (size_t t = 0; t < k; ++t) acc += double(x[i * k + t]) * dense[j * k + t], sq += std::fabs(x[i * k + t] * dense[j * k + t]);
-        *sc = sq * 1e-3;
-        return acc;
-      });
+      r.max_rel_error = dense_error(m, n, k, x, y.data(), dense.data(), 1, k);
     return r;
   }
   if (s.kernel == "sp24" || s.kernel == "sp24_f16") {
@@ -171,12 +176,7 @@ Result run(const Spec& s, Isa isa, const JobControl* ctl) {
     r.flops = 2.0 * double(m) * n * (k / 2);
     if (s.verify) {
       const auto dq = sp24::unpack(w);
-      r.max_rel_error = sample_error(m, n, y.data(), [&](size_t i, size_t j, double* sc) {
-        double acc = 0, sq = 0;
-        for (size_t t = 0; t < k; ++t) acc += double(x[i * k + t]) * dq[j * k + t], sq += std::fabs(x[i * k + t] * dq[j * k + t]);
-        *sc = sq * 1e-3;
-        return acc;
-      });
+      r.max_rel_error = dense_error(m, n, k, x, y.data(), dq.data(), 1, k);
     }
     return r;
   }

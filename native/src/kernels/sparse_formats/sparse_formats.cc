@@ -173,6 +173,47 @@ void unpack_bitmap(const uint8_t* bitmap, const float* values, size_t nvalues, s
   });
 }
 
+namespace {
+
+// row_ptr = exclusive prefix sum of per-row counts (int32, as ONNX Runtime's sparse tensors).
+uint64_t row_ptr_of(const std::vector<uint64_t>& counts, int32_t* row_ptr, const char* format, const char* what) {
+  uint64_t total = 0;
+  row_ptr[0] = 0;
+  for (size_t r = 0; r < counts.size(); ++r) {
+    total += counts[r];
+    if (total > 0x7FFFFFFFull)
+      throw Error("UNSUPPORTED", std::string(format) + " with int32 indices holds < 2^31 " + what, ErrorKind::RangeError, "weights");
+    row_ptr[r + 1] = int32_t(total);
+  }
+  return total;
+}
+
+// A caller's compressed-row index (CSR: one value per entry, BSR: one block): rowPtr starts at 0,
+// never decreases and ends at `entries`; every colIdx is inside [0, col_limit).
+void check_row_index(const int32_t* row_ptr, const int32_t* col_idx, size_t groups, size_t entries, size_t col_limit,
+                     const char* what, const char* limit) {
+  if (row_ptr[0] != 0) throw bad_input("rowPtr[0] must be 0", "rowPtr");
+  for (size_t r = 0; r < groups; ++r)
+    if (row_ptr[r + 1] < row_ptr[r]) throw bad_input("rowPtr must be non-decreasing (at row " + std::to_string(r) + ")", "rowPtr");
+  if (size_t(row_ptr[groups]) != entries)
+    throw bad_input("rowPtr's last entry is " + std::to_string(row_ptr[groups]) + " but there are " + std::to_string(entries) + " " +
+                        what,
+                    "rowPtr");
+  for (size_t k = 0; k < entries; ++k)
+    if (col_idx[k] < 0 || size_t(col_idx[k]) >= col_limit)
+      throw bad_input("colIdx[" + std::to_string(k) + "] = " + std::to_string(col_idx[k]) + " is outside [0, " + limit + ")", "colIdx");
+}
+
+// Whether block (R, C) of a br x bc blocking holds a nonzero.
+bool block_nonzero(const float* w, size_t cols, size_t R, size_t C, size_t br, size_t bc) {
+  for (size_t r = R * br; r < (R + 1) * br; ++r)
+    for (size_t j = C * bc; j < (C + 1) * bc; ++j)
+      if (nz(w[r * cols + j])) return true;
+  return false;
+}
+
+}  // namespace
+
 uint64_t csr_row_ptr(const float* w, size_t rows, size_t cols, int32_t* row_ptr) {
   std::vector<uint64_t> counts(rows);
   for_rows(rows, cols, "csr count", [&](size_t r) {
@@ -180,14 +221,7 @@ uint64_t csr_row_ptr(const float* w, size_t rows, size_t cols, int32_t* row_ptr)
     for (size_t j = 0; j < cols; ++j) c += nz(w[r * cols + j]);
     counts[r] = c;
   });
-  uint64_t total = 0;
-  row_ptr[0] = 0;
-  for (size_t r = 0; r < rows; ++r) {
-    total += counts[r];
-    if (total > 0x7FFFFFFFull) throw Error("UNSUPPORTED", "CSR with int32 indices holds < 2^31 nonzeros", ErrorKind::RangeError, "weights");
-    row_ptr[r + 1] = int32_t(total);
-  }
-  return total;
+  return row_ptr_of(counts, row_ptr, "CSR", "nonzeros");
 }
 
 void pack_csr(const float* w, size_t rows, size_t cols, const int32_t* row_ptr, int32_t* col_idx, float* values) {
@@ -205,16 +239,7 @@ void pack_csr(const float* w, size_t rows, size_t cols, const int32_t* row_ptr, 
 
 void unpack_csr(const int32_t* row_ptr, const int32_t* col_idx, const float* values, size_t nnz, size_t rows,
                 size_t cols, float* out) {
-  (void)values;
-  if (row_ptr[0] != 0) throw bad_input("rowPtr[0] must be 0", "rowPtr");
-  for (size_t r = 0; r < rows; ++r)
-    if (row_ptr[r + 1] < row_ptr[r]) throw bad_input("rowPtr must be non-decreasing (at row " + std::to_string(r) + ")", "rowPtr");
-  if (size_t(row_ptr[rows]) != nnz)
-    throw bad_input("rowPtr[rows] = " + std::to_string(row_ptr[rows]) + " but there are " + std::to_string(nnz) + " values",
-                    "rowPtr");
-  for (size_t k = 0; k < nnz; ++k)
-    if (col_idx[k] < 0 || size_t(col_idx[k]) >= cols)
-      throw bad_input("colIdx[" + std::to_string(k) + "] = " + std::to_string(col_idx[k]) + " is outside [0, cols)", "colIdx");
+  check_row_index(row_ptr, col_idx, rows, nnz, cols, "values", "cols");
   for_rows(rows, cols, "unpack csr", [&](size_t r) {
     float* y = out + r * cols;
     std::fill(y, y + cols, 0.f);
@@ -237,25 +262,11 @@ uint64_t bsr_row_ptr(const float* w, size_t rows, size_t cols, size_t br, size_t
   for_rows(nbr, cols * br, "bsr count", [&](size_t R) {
     uint64_t c = 0;
     for (size_t C = 0; C < nbc; ++C) {
-      bool any = false;
-      for (size_t r = R * br; r < (R + 1) * br && !any; ++r)
-        for (size_t j = C * bc; j < (C + 1) * bc; ++j)
-          if (nz(w[r * cols + j])) {
-            any = true;
-            break;
-          }
-      c += any;
+      c += block_nonzero(w, cols, R, C, br, bc);
     }
     counts[R] = c;
   });
-  uint64_t total = 0;
-  row_ptr[0] = 0;
-  for (size_t R = 0; R < nbr; ++R) {
-    total += counts[R];
-    if (total > 0x7FFFFFFFull) throw Error("UNSUPPORTED", "BSR with int32 indices holds < 2^31 blocks", ErrorKind::RangeError, "weights");
-    row_ptr[R + 1] = int32_t(total);
-  }
-  return total;
+  return row_ptr_of(counts, row_ptr, "BSR", "blocks");
 }
 
 void pack_bsr(const float* w, size_t rows, size_t cols, size_t br, size_t bc, const int32_t* row_ptr, int32_t* col_idx,
@@ -265,14 +276,7 @@ void pack_bsr(const float* w, size_t rows, size_t cols, size_t br, size_t bc, co
   for_rows(nbr, cols * br, "pack bsr", [&](size_t R) {
     size_t k = size_t(row_ptr[R]);
     for (size_t C = 0; C < nbc; ++C) {
-      bool any = false;
-      for (size_t r = R * br; r < (R + 1) * br && !any; ++r)
-        for (size_t j = C * bc; j < (C + 1) * bc; ++j)
-          if (nz(w[r * cols + j])) {
-            any = true;
-            break;
-          }
-      if (!any) continue;
+      if (!block_nonzero(w, cols, R, C, br, bc)) continue;
       col_idx[k] = int32_t(C);
       float* v = values + k * br * bc;
       for (size_t r = 0; r < br; ++r)
@@ -286,12 +290,7 @@ void unpack_bsr(const int32_t* row_ptr, const int32_t* col_idx, const float* val
                 size_t cols, size_t br, size_t bc, float* out) {
   check_bsr(rows, cols, br, bc);
   const size_t nbr = rows / br, nbc = cols / bc;
-  if (row_ptr[0] != 0) throw bad_input("rowPtr[0] must be 0", "rowPtr");
-  for (size_t R = 0; R < nbr; ++R)
-    if (row_ptr[R + 1] < row_ptr[R]) throw bad_input("rowPtr must be non-decreasing", "rowPtr");
-  if (size_t(row_ptr[nbr]) != nnzb) throw bad_input("rowPtr[blockRows] must equal the number of blocks", "rowPtr");
-  for (size_t k = 0; k < nnzb; ++k)
-    if (col_idx[k] < 0 || size_t(col_idx[k]) >= nbc) throw bad_input("colIdx[" + std::to_string(k) + "] is outside [0, cols/blockCols)", "colIdx");
+  check_row_index(row_ptr, col_idx, nbr, nnzb, nbc, "blocks", "cols/blockCols");
   for_rows(nbr, cols * br, "unpack bsr", [&](size_t R) {
     std::fill(out + R * br * cols, out + (R + 1) * br * cols, 0.f);
     for (int32_t k = row_ptr[R]; k < row_ptr[R + 1]; ++k) {
