@@ -250,7 +250,7 @@ export function checkInputFile(name: string, file: string, opts: LoadOptions): {
 export function fillOf(name: string, opts: LoadOptions): { role: string; fill?: string } {
   const plan = planOf(inputModelOf(opts), name);
   if (!FILL_ROLES.has(plan.role)) return { role: plan.role };
-  const fill = plan.role === 'mask' ? 'ones (nothing masked)' : plan.role === 'state' ? 'zeros (a fresh state)' : plan.value !== undefined ? `the value ${plan.value}` : 'the value set on the Model step';
+  const fill = plan.role === 'mask' ? (plan.maskFill === 'causal' ? 'a causal mask (the future hidden)' : plan.maskFill === 'zeros' ? 'zeros (added to the scores: nothing masked)' : 'ones (nothing masked)') : plan.role === 'state' ? 'zeros (a fresh state)' : plan.value !== undefined ? `the value ${plan.value}` : 'the value set on the Model step';
   return { role: plan.role, fill };
 }
 
@@ -377,6 +377,8 @@ interface Fill {
   dims: number[];
   batchAxis: number | null;
   value: number;
+  /** A causal additive mask over the last two dims instead of one value everywhere. */
+  causal?: boolean;
 }
 
 function inputModelOf(opts: LoadOptions): InputModel {
@@ -422,9 +424,21 @@ function fillsOf(im: InputModel, inputs: InputSpec[], sampleDims: Record<string,
       requireResolved(im, `Input '${spec.name}'`);
       return 1;
     });
-    const value = plan.role === 'mask' ? 1 : plan.role === 'control' ? plan.value! : 0;
-    return { name: spec.name, type: tensorType(spec.type), dims, batchAxis: plan.batchAxis, value };
+    const value = plan.role === 'mask' ? (plan.maskFill === 'zeros' || plan.maskFill === 'causal' ? 0 : 1) : plan.role === 'control' ? plan.value! : 0;
+    return { name: spec.name, type: tensorType(spec.type), dims, batchAxis: plan.batchAxis, value, ...(plan.role === 'mask' && plan.maskFill === 'causal' ? { causal: true } : {}) };
   });
+}
+
+/** Writes a large negative above the diagonal of every trailing [T, T] block (a float mask added to scores). */
+function hideFuture(data: TensorData['data'], dims: number[], type: TensorType): void {
+  const t = dims[dims.length - 1];
+  if (dims.length < 2 || dims[dims.length - 2] !== t) return;
+  // float16 holds -65504 at most (bits 0xFBFF): enough, as exp(-65504) is 0 in any softmax
+  const negative = type === 'float16' ? 0xfbff : -1e9;
+  if (!(data instanceof Float32Array || data instanceof Float64Array || (type === 'float16' && data instanceof Uint16Array))) return;
+  for (let base = 0; base < data.length; base += t * t) {
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) data[base + i * t + j] = negative;
+  }
 }
 
 function filled(type: TensorType, n: number, value: number): TensorData['data'] {
@@ -499,7 +513,9 @@ function makeDataset(
       }
       for (const f of fills) {
         const dims = f.dims.map((d, i) => (i === f.batchAxis && im.fixedBatch === undefined ? n : d));
-        feeds[f.name] = { type: f.type, dims, data: filled(f.type, dims.reduce((a, b) => a * b, 1), f.value) };
+        const data = filled(f.type, dims.reduce((a, b) => a * b, 1), f.value);
+        if (f.causal) hideFuture(data, dims, f.type);
+        feeds[f.name] = { type: f.type, dims, data };
       }
       return { start, count: n, feeds };
     },

@@ -49,7 +49,16 @@ export interface InputPlan {
   vocab?: number;
   /** Control inputs: the value the user gave (every element set to it). */
   value?: number;
+  /**
+   * Masks: what "nothing hidden" is for this mask. 'ones' for a keep-mask (1 = attend: integer or
+   * boolean masks, float masks multiplied in); 'zeros' for an additive float mask (added to the
+   * attention scores: 0 = attend); 'causal' for a square additive mask, which a decoder expects to
+   * hide the future (0 on and below the diagonal, a large negative above it).
+   */
+  maskFill?: MaskFill;
 }
+
+export type MaskFill = 'ones' | 'zeros' | 'causal';
 
 export interface InputModel {
   inputs: InputPlan[];
@@ -74,6 +83,7 @@ export interface InputModelOptions {
 
 const BATCH_NAME = /^(n|b|bs|batch|batch_?size|batches|num_?batch\w*|unk__\d+_batch)$|batch/i;
 const MASK_NAME = /mask/i;
+const CAUSAL_NAME = /causal|tril|future/i;
 const STATE_NAME = /^(h|c|hx|cx|h0|c0|h_0|c_0|state|states|hidden|hidden_?state|cell|initial_[hc]|past\w*|cache\w*)$/i;
 const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
 const PASS = new Set(['Cast', 'Identity', 'Unsqueeze', 'Squeeze', 'Reshape', 'Flatten', 'Expand']);
@@ -89,7 +99,7 @@ export function buildInputModel(g: GraphFacts, opts: InputModelOptions = {}): In
     if (!names.has(k)) throw badInput(`The input value names '${k}', which is not an input of the model.`, `Inputs: ${[...names].join(', ') || '(none)'}.`);
   }
   const uses = consumersThroughPassOps(g);
-  const roles = new Map<string, { role: InputRole; why: string; vocab?: number; recurrentBatchAxis?: number }>();
+  const roles = new Map<string, { role: InputRole; why: string; vocab?: number; recurrentBatchAxis?: number; maskFill?: MaskFill }>();
   for (const inp of g.inputs) roles.set(inp.name, decideRole(inp, uses.get(inp.name) ?? [], g));
 
   // The batch symbol: a symbolic dim with a batch-like name, else the leading symbolic dim shared
@@ -151,6 +161,7 @@ export function buildInputModel(g: GraphFacts, opts: InputModelOptions = {}): In
     });
     const plan: InputPlan = { name: inp.name, dtype: inp.dtype, role: r.role, why: r.why, batchAxis, dims };
     if (r.vocab) plan.vocab = r.vocab;
+    if (r.maskFill) plan.maskFill = r.maskFill;
     if (r.role === 'control') {
       const v = opts.inputValues?.[inp.name];
       if (v === undefined) missingValues.push(inp.name);
@@ -205,7 +216,7 @@ export function roleWarnings(im: InputModel): string[] {
   const out: string[] = [];
   for (const i of im.inputs) {
     if (i.role === 'token-ids') out.push(`Input '${i.name}' holds token ids (${i.why}): synthetic ids are drawn from 0..${(i.vocab ?? 16) - 1}.`);
-    else if (i.role === 'mask') out.push(`Input '${i.name}' is an attention mask (${i.why}): synthetic masks are all ones (nothing masked).`);
+    else if (i.role === 'mask') out.push(`Input '${i.name}' is an attention mask (${i.why}): ${maskFillWords(i.maskFill)}.`);
     else if (i.role === 'state') out.push(`Input '${i.name}' is recurrent state (${i.why}): it starts at zeros, as a fresh sequence does.`);
     else if (i.role === 'control') out.push(`Input '${i.name}' is a control value (${i.why}): it is set to ${i.value ?? '(not given)'} in every run.`);
   }
@@ -246,7 +257,7 @@ function decideRole(
   inp: DeclaredInput,
   uses: Array<{ op: string; index: number; node: GraphFacts['nodes'][number] }>,
   g: GraphFacts,
-): { role: InputRole; why: string; vocab?: number; recurrentBatchAxis?: number } {
+): { role: InputRole; why: string; vocab?: number; recurrentBatchAxis?: number; maskFill?: MaskFill } {
   const rank = inp.dims?.length ?? -1;
   const isInt = INT_TYPES.has(inp.dtype);
   // Recurrent state: the initial_h / initial_c input of an LSTM / GRU / RNN.
@@ -268,7 +279,7 @@ function decideRole(
     const axis = Number((gather.node.attributes?.axis as number | undefined) ?? 0);
     return { role: 'token-ids', why: `indices into the ${table.join('x')} table of a Gather`, vocab: table[axis < 0 ? axis + table.length : axis] };
   }
-  if (MASK_NAME.test(inp.name)) return { role: 'mask', why: `named '${inp.name}'` };
+  if (MASK_NAME.test(inp.name)) return { role: 'mask', ...maskKind(inp, uses, isInt) };
   // Scalar controls: rank 0, or a single element, steering control flow or a computation.
   const numel = inp.dims && inp.dims.every((d) => typeof d === 'number') ? (inp.dims as number[]).reduce((a, b) => a * b, 1) : undefined;
   if (rank === 0 || (numel === 1 && (isInt || inp.dtype === 'bool'))) {
@@ -277,6 +288,29 @@ function decideRole(
   }
   if (isInt) return { role: 'token-ids', why: 'an integer input whose table was not found', vocab: 16 };
   return { role: 'features', why: 'a tensor of values' };
+}
+
+/**
+ * A mask's kind from how the graph uses it: a float mask that only reaches Add nodes is added to
+ * attention scores (0 keeps a position); anything multiplied in, selected with Where or integer is
+ * a keep-mask (1 keeps). A square additive mask over the last two dims is a decoder's causal mask.
+ */
+function maskKind(inp: DeclaredInput, uses: Array<{ op: string }>, isInt: boolean): { why: string; maskFill: MaskFill } {
+  const named = `named '${inp.name}'`;
+  if (isInt || inp.dtype === 'bool') return { why: `${named}, ${inp.dtype}`, maskFill: 'ones' };
+  const additive = uses.length > 0 && uses.every((u) => u.op === 'Add');
+  if (!additive) return { why: `${named}, ${uses.length ? `multiplied in (${[...new Set(uses.map((u) => u.op))].join(', ')})` : 'a float mask'}`, maskFill: 'ones' };
+  const d = inp.dims ?? [];
+  const square = d.length >= 2 && d[d.length - 1] !== null && d[d.length - 1] === d[d.length - 2];
+  // square as declared, or named causal (exporters name its two dims apart: sequence x sequence_k);
+  // the pattern is written only where the fed mask is square
+  if (square || CAUSAL_NAME.test(inp.name)) return { why: `${named}, ${square ? 'square and ' : ''}added to the scores`, maskFill: 'causal' };
+  return { why: `${named}, added to the scores`, maskFill: 'zeros' };
+}
+
+/** What the engine fills a mask with, in words. */
+export function maskFillWords(fill: MaskFill | undefined): string {
+  return fill === 'causal' ? 'synthetic masks hide the future (0 on and below the diagonal, -1e9 above: causal)' : fill === 'zeros' ? 'synthetic masks are all zeros (added to the scores: nothing masked)' : 'synthetic masks are all ones (nothing masked)';
 }
 
 /** Graph facts from the model IR (main graph only: subgraph inputs are not model inputs). */

@@ -73,6 +73,19 @@ describe('input model on PyTorch exports', () => {
     expect(ds.warnings.some((w) => /token ids/.test(w)) && ds.warnings.some((w) => /attention mask/.test(w))).toBe(true);
   });
 
+  it("a decoder's float causal mask added to the scores gets the causal pattern, not ones (which would hide nothing)", () => {
+    const { im, inputs } = modelOf('gpt_tiny_op13.onnx', { inputShapes: { input_ids: [1, 8], causal_mask: [8, 8] } });
+    const mask = im.inputs.find((i) => i.name === 'causal_mask')!;
+    expect(mask.role).toBe('mask');
+    expect(mask.maskFill).toBe('causal');
+    const ds = syntheticDataset({ field: 'calibration.source', inputs, inputModel: im, samples: 2 });
+    const m = ds.batch(0, 1).feeds.causal_mask;
+    expect(m.dims).toEqual([8, 8]);
+    const v = m.data as Float32Array;
+    for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) expect(v[i * 8 + j]).toBe(j > i ? -1e9 : 0);
+    expect(ds.warnings.some((w) => /causal_mask/.test(w) && /hide the future/.test(w))).toBe(true);
+  });
+
   it('refuses a given shape that contradicts a fixed dim, and names unknown inputs', () => {
     expect(() => modelOf('mlp_batch2_op9.onnx', { inputShapes: { [modelOf('mlp_batch2_op9.onnx').im.inputs[0].name]: [1, 64] } })).toThrow(/fixed at 2/);
     expect(() => modelOf('mlp_batch2_op9.onnx', { inputShapes: { nope: [1] } })).toThrow(/'nope', which is not an input/);
