@@ -172,6 +172,7 @@ export function loadDataset(src: DataSource, opts: LoadOptions): Dataset {
   const sampleDims: Record<string, number[]> = {};
   const columns = new Map<string, Column>();
   let count = Infinity;
+  const unbatchedCounts = new Map<string, number>();
   for (const spec of opts.inputs) {
     const chunks = byInput.get(spec.name);
     const plan = planOf(im, spec.name);
@@ -189,7 +190,15 @@ export function loadDataset(src: DataSource, opts: LoadOptions): Dataset {
     sampleDims[spec.name] = dims!;
     const type = tensorType(spec.type);
     columns.set(spec.name, { type, data: concat(chunks, type), batchAxis: plan.batchAxis });
-    count = Math.min(count, n);
+    if (plan.batchAxis === null) unbatchedCounts.set(spec.name, n);
+    else count = Math.min(count, n);
+  }
+  // An unbatched input given as one tensor beside batched inputs is shared by every batch; given
+  // as several whole tensors, or with no batched input at all, each of its tensors is one sample.
+  const anyBatched = columns.size > unbatchedCounts.size;
+  for (const [name, n] of unbatchedCounts) {
+    if (anyBatched && n === 1) columns.get(name)!.shared = true;
+    else count = Math.min(count, n);
   }
   checkSharedSizes(im, opts.inputs, sampleDims, opts.field);
   if (!Number.isFinite(count)) throw badInput(`${opts.field}: '${source}' holds no array for any model input`, `Inputs: ${inputNames.join(', ')}.`);
@@ -368,6 +377,11 @@ interface Column {
   data: TensorData['data'];
   /** The axis that counts samples in the model's input (null: one sample is the whole tensor). */
   batchAxis: number | null;
+  /**
+   * An input without a batch axis given once beside batched ones (a decoder's causal mask, a
+   * fixed table): the one tensor serves every batch and does not count samples.
+   */
+  shared?: boolean;
 }
 
 interface Fill {
@@ -482,7 +496,7 @@ function makeDataset(
   warnings: string[],
 ): Dataset {
   // An input with no batch axis is one whole sample per run; a fixed batch caps every batch.
-  const wholeSample = [...columns.values()].some((c) => c.batchAxis === null);
+  const wholeSample = [...columns.values()].some((c) => c.batchAxis === null && !c.shared);
   const maxBatch = im.fixedBatch ?? (wholeSample ? 1 : Infinity);
   if (im.fixedBatch !== undefined && count < im.fixedBatch) {
     throw badInput(`${source}: the model takes batches of exactly ${im.fixedBatch} samples (its batch dim is fixed); the data holds ${count}.`, `Give at least ${im.fixedBatch} samples.`);
@@ -501,7 +515,9 @@ function makeDataset(
       for (const [name, col] of columns) {
         const sample = sampleDims[name];
         const per = sample.reduce((a, b) => a * b, 1);
-        if (col.batchAxis === null) {
+        if (col.shared) {
+          feeds[name] = { type: col.type, dims: [...sample], data: col.data.subarray(0, per) as TensorData['data'] };
+        } else if (col.batchAxis === null) {
           if (n !== 1) throw new TwinforgeError('INTERNAL', `input '${name}' has no batch axis; batches of ${n} are impossible`);
           feeds[name] = { type: col.type, dims: [...sample], data: col.data.subarray(start * per, (start + 1) * per) as TensorData['data'] };
         } else if (col.batchAxis === 0) {

@@ -35,6 +35,26 @@ afterAll(async () => {
 });
 const field = 'calibration.source';
 
+describe('an unbatched input given once (a decoder causal mask [seq, seq_k])', () => {
+  it('is shared by every batch and does not shrink the dataset to one sample', () => {
+    const gptInputs = [
+      { name: 'input_ids', type: 'int64', shape: ['batch', 'sequence'] },
+      { name: 'causal_mask', type: 'float32', shape: ['sequence', 'sequence_k'] },
+    ];
+    const t = 8;
+    const causal = new Float32Array(t * t).map((_, i) => (i % t > Math.floor(i / t) ? -1e9 : 0));
+    writeFileSync(f('gpt-ids.npy'), writeNpy({ dtype: 'int64', shape: [6, t], data: new BigInt64Array(6 * t).map((_, i) => BigInt(i % 50)) }));
+    writeFileSync(f('gpt-mask.npy'), writeNpy({ dtype: 'float32', shape: [t, t], data: causal }));
+    const ds = loadDataset({ input_ids: f('gpt-ids.npy'), causal_mask: f('gpt-mask.npy') }, { field, inputs: gptInputs });
+    expect(ds.count).toBe(6);
+    expect(ds.maxBatch).toBe(Infinity);
+    const b = ds.batch(2, 3);
+    expect(b.feeds.input_ids.dims).toEqual([3, t]);
+    expect(b.feeds.causal_mask.dims).toEqual([t, t]);
+    expect(Array.from(b.feeds.causal_mask.data as Float32Array)).toEqual(Array.from(causal));
+  });
+});
+
 describe('one file per input', () => {
   it('feeds each input from its own file', () => {
     const ds = loadDataset({ input_ids: f('ids.npy'), attention_mask: f('mask.npy') }, { field, inputs });
