@@ -221,25 +221,29 @@ export interface CellKey {
   quantization: string | null;
 }
 
+/** One cell of a zoo analysis: the twins of one method x pattern x precision, as distributions. */
+export interface CellStats extends CellKey {
+  twins: number;
+  sparsity: Distribution | null;
+  agreement: Distribution | null;
+  cosine: Distribution | null;
+  sqnrDb: Distribution | null;
+  accuracy: Distribution | null;
+  parentAccuracy: Distribution | null;
+  accuracyDrop: Distribution | null;
+  sizeRatio: Distribution | null;
+  latencyRatio: Distribution | null;
+  /** Parent accuracy (x) against twin accuracy (y) across the population. */
+  correlation: { n: number; pearson: number | null; spearman: number | null; points: { parentId: number; twinId: number; parent: number; twin: number }[] };
+}
+
 export interface ZooAnalysis {
   zoo: string;
   models: number;
   twins: number;
   dataset: { hash: string; name: string | null } | null;
   fidelity: 'agreement' | 'cosine' | null;
-  cells: (CellKey & {
-    twins: number;
-    sparsity: Distribution | null;
-    agreement: Distribution | null;
-    cosine: Distribution | null;
-    sqnrDb: Distribution | null;
-    accuracy: Distribution | null;
-    parentAccuracy: Distribution | null;
-    accuracyDrop: Distribution | null;
-    sizeRatio: Distribution | null;
-    latencyRatio: Distribution | null;
-    correlation: { n: number; pearson: number | null; spearman: number | null; points: { parentId: number; twinId: number; parent: number; twin: number }[] };
-  })[];
+  cells: CellStats[];
   layerProfiles: (CellKey & { layers: { layer: string; ordinal: number; twins: number; sparsity: Distribution }[] })[];
   disparateImpact: {
     threshold: number;

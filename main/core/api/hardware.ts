@@ -3,6 +3,7 @@
 // loop is planning/plan-loop.ts, measured profiles in the zoo are hardware/profile-store.ts.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TargetInfo } from '../../../preload/contract';
 import { badInput } from '../errors';
 import { parseRecipe } from '../recipe/recipe';
 import { costGraph } from '../hardware/costs';
@@ -21,21 +22,6 @@ import type { SensitivityOptions } from '../planning/sensitivity';
 export { measuredLookup, measuredProfile, targetFor, hwDetect, type DetectSummary, type HwCallContext } from '../hardware/profile-store';
 export { hwPlan, hwSensitivity, verifyPlan, type PlanArgs, type PlanAttempt, type PlanCallResult, type PlanVerification, type SensitivityArgs } from '../planning/plan-loop';
 
-export interface TargetRow {
-  /** What --target takes: "profile:runtime". */
-  id: string;
-  profile: string;
-  runtime: string;
-  engine: string;
-  default: boolean;
-  title: string;
-  runtimeTitle: string;
-  kind: 'cpu' | 'gpu';
-  /** When the profile was measured (this-machine only). */
-  measuredAt?: string;
-  /** Patterns/precisions the runtime accelerates. */
-  accelerates: string[];
-}
 
 /** hw.detectModes: full and quick measurement with the duration their budgets add up to (the shipped sample models are the checks). */
 export function detectModes(): { mode: DetectMode; passes: number; effort: number; timingSeconds: number; expectedSeconds: number }[] {
@@ -47,7 +33,7 @@ export function detectModes(): { mode: DetectMode; passes: number; effort: numbe
 }
 
 /** hw.targets: every target (shipped profiles x runtimes, plus this-machine once measured). */
-export function hwTargets(ctx: HwCallContext): TargetRow[] {
+export function hwTargets(ctx: HwCallContext): TargetInfo[] {
   const profiles = [...builtinProfiles()];
   const mine = measuredProfile(ctx.dataDir);
   if (mine) profiles.unshift(mine);

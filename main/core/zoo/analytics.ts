@@ -11,7 +11,7 @@ import { twinsOfZoo } from './repo/twins';
 import { requireZoo } from './repo/zoos';
 import type { EvaluationRecord, LayerStat, ModelRecord, TwinRecord } from './types';
 import { distribution, paretoFront, pearson, spearman, type Distribution } from './stats';
-import type { CellKey, ZooAnalysis } from '../../../preload/contract';
+import type { CellKey, CellStats, ZooAnalysis } from '../../../preload/contract';
 // Contract types (preload/contract.ts is their one definition).
 export type { CellKey, ZooAnalysis };
 
@@ -29,20 +29,6 @@ export interface ZooSnapshot {
 }
 
 
-export interface CellStats extends CellKey {
-  twins: number;
-  sparsity: Distribution | null;
-  agreement: Distribution | null;
-  cosine: Distribution | null;
-  sqnrDb: Distribution | null;
-  accuracy: Distribution | null;
-  parentAccuracy: Distribution | null;
-  accuracyDrop: Distribution | null;
-  sizeRatio: Distribution | null;
-  latencyRatio: Distribution | null;
-  /** Parent accuracy (x) against twin accuracy (y) across the population. */
-  correlation: { n: number; pearson: number | null; spearman: number | null; points: { parentId: number; twinId: number; parent: number; twin: number }[] };
-}
 
 export interface LayerProfile extends CellKey {
   layers: { layer: string; ordinal: number; twins: number; sparsity: Distribution }[];

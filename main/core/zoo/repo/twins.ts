@@ -2,6 +2,7 @@
 // its rows (layer stats, evaluations, benchmarks) are written in one transaction, and only
 // after its file is in the store: no reader ever sees a twin without its file or half its rows.
 import { TwinforgeError, badInput } from '../../errors';
+import type { ZooFamilyMember } from '../../../../preload/contract';
 import { now, type ZooDb } from '../db';
 import { ModelStore } from '../store';
 import type { BenchmarkInput, EvaluationInput, LayerStat, ModelRecord, NewModel, TwinInfo, TwinRecord } from '../types';
@@ -157,20 +158,10 @@ export function lineage(db: ZooDb, id: number): ModelRecord[] {
   return out;
 }
 
-/** One member of a model family: the original and every twin below it, however deep. */
-export interface FamilyMember {
-  id: number;
-  name: string;
-  parentId: number | null;
-  method: string | null;
-  pattern: string | null;
-  level: number | null;
-  quantization: string | null;
-  sparsity: number | null;
-}
 
 /** The whole tree under the original of `id` (parent → twins → twins of twins), parents first. */
-export function familyOf(db: ZooDb, id: number): FamilyMember[] {
+/** The original and every twin below it, however deep. */
+export function familyOf(db: ZooDb, id: number): ZooFamilyMember[] {
   const root = lineage(db, id).at(-1);
   if (!root) return [];
   return db
