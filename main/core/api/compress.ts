@@ -6,7 +6,8 @@ import { TwinforgeError, badInput } from '../errors';
 import type { CompressResult } from '../../../preload/contract';
 import type { JobRunner } from '../jobs/runner';
 import type { JobSnapshot } from '../jobs/types';
-import { listMethods, type MethodDescription } from '../methods/registry';
+import type { MethodInfo } from '../../../preload/contract';
+import { listMethods } from '../methods/registry';
 import { serializeRecipe, validateRecipeData } from '../recipe/recipe';
 import type { FieldIssue } from '../strict';
 import { saveRecipeFile } from '../pipeline/recipe-file';
@@ -19,7 +20,7 @@ import { UPGRADE_OPSET } from '../model/onnx/upgrade';
 import type { Recipe } from '../recipe/schema';
 
 /** methods.list: every method with its parameters (JSON Schema), defaults and needs. */
-export function methodsList(args: { kind?: 'prune' | 'quantize' } = {}): MethodDescription[] {
+export function methodsList(args: { kind?: 'prune' | 'quantize' } = {}): MethodInfo[] {
   return listMethods(args.kind);
 }
 

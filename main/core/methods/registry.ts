@@ -1,6 +1,7 @@
 // The one list of compression methods. The CLI, the contract (methods.list) and the wizard all
 // read it; a method is added by writing its file and adding one line here.
 import * as z from 'zod';
+import type { MethodInfo } from '../../../preload/contract';
 import { badInput } from '../errors';
 import type { MethodDefinition, MethodKind, MethodNeeds } from './method';
 import type { PatternKind } from './sparsity/pattern';
@@ -29,19 +30,9 @@ export function getMethodDefinition(name: string, field = 'method'): MethodDefin
 }
 
 /** What methods.list returns for each method: enough for a form and for --help. */
-export interface MethodDescription {
-  name: string;
-  kind: MethodKind;
-  summary: string;
-  patterns?: PatternKind[];
-  /** Needs with the default config. */
-  needs: MethodNeeds;
-  /** JSON Schema of the args (with defaults). */
-  parameters: Record<string, unknown>;
-  defaults: Record<string, unknown>;
-}
 
-export function describeMethod(m: MethodDefinition): MethodDescription {
+/** A method as the contract describes it (its args as JSON Schema, with defaults). */
+export function describeMethod(m: MethodDefinition): MethodInfo {
   const defaults = m.config.parse({}) as Record<string, unknown>;
   const parameters = z.toJSONSchema(m.config, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete parameters.$schema;
@@ -49,6 +40,6 @@ export function describeMethod(m: MethodDefinition): MethodDescription {
 }
 
 /** Every method, described. */
-export function listMethods(kind?: MethodKind): MethodDescription[] {
+export function listMethods(kind?: MethodKind): MethodInfo[] {
   return METHODS.filter((m) => !kind || m.kind === kind).map(describeMethod);
 }
