@@ -9,6 +9,7 @@
 // so every ISA's variant is bit-exact against the scalar reference.
 #pragma once
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "common/job.h"
@@ -39,6 +40,16 @@ void gemm_ref(const float* a, size_t m, size_t lda, const PackedB& b, float* c, 
 // rows (1..mr_max) rows of A packed as ap[k][mr_max]; one B panel [k][16]; writes C[rows][cols].
 using PanelFn = void (*)(const float* ap, size_t mr_max, size_t rows, const float* bp, size_t k, float* c,
                          size_t ldc, size_t cols);
+// Calls fn(std::integral_constant<int, R>{}) for R == rows, 1 <= R <= Max: a variant's panel
+// turns the row count into its register tile's compile-time size with
+//   with_rows<6>(rows, [&](auto r) { panel_rows<decltype(r)::value>(...); });
+template <int Max, int R = 1, typename Fn>
+inline void with_rows(size_t rows, Fn&& fn) {
+  if constexpr (R <= Max) {
+    if (rows == size_t(R)) return fn(std::integral_constant<int, R>{});
+    with_rows<Max, R + 1>(rows, fn);
+  }
+}
 struct Kernels {
   PanelFn panel;
   size_t mr_max;  // rows per register tile

@@ -84,6 +84,30 @@ struct Kernels {
   void (*tile)(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt);
 };
 
+// The entry points every variant shares, from its fp32/fp16 GEMV and its R-row GEMM tiles
+// (functions of the variant's file, so they compile with its ISA flags):
+//   const Kernels kAvx2 = Entry<4, tile_rows<4, false>, tile_rows<1, false>, tile_rows<4, true>,
+//                               tile_rows<1, true>, gemv_avx2<false>, gemv_avx2<true>>::kernels;
+// The value type is picked per call; the tile walks Block rows at a time, then single rows.
+using GemvFn = void (*)(const Packed& w, const float* x, size_t r0, size_t r1, float* y);
+using RowsFn = void (*)(const Packed& w, const float* xt, size_t r, float* yt);
+template <size_t Block, RowsFn Many32, RowsFn One32, RowsFn Many16, RowsFn One16, GemvFn Gemv32, GemvFn Gemv16>
+struct Entry {
+  static void gemv(const Packed& w, const float* x, size_t r0, size_t r1, float* y) {
+    w.type == Values::F16 ? Gemv16(w, x, r0, r1, y) : Gemv32(w, x, r0, r1, y);
+  }
+  template <RowsFn Many, RowsFn One>
+  static void rows(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
+    size_t r = r0;
+    for (; r + Block <= r1; r += Block) Many(w, xt, r, yt);
+    for (; r < r1; ++r) One(w, xt, r, yt);
+  }
+  static void tile(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
+    w.type == Values::F16 ? rows<Many16, One16>(w, xt, r0, r1, yt) : rows<Many32, One32>(w, xt, r0, r1, yt);
+  }
+  static constexpr Kernels kernels = {gemv, tile};
+};
+
 // The two column positions of kept values 2g and 2g+1 of a row (g = group).
 inline void group_cols(const uint8_t* idx_row, size_t g, size_t* c0, size_t* c1) {
   const unsigned nib = (idx_row[g >> 1] >> ((g & 1) * 4)) & 0xF;

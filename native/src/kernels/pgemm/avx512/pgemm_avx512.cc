@@ -22,17 +22,7 @@ void panel_rows(const float* ap, size_t mr_max, const float* bp, size_t k, float
 
 void panel_avx512(const float* ap, size_t mr_max, size_t rows, const float* bp, size_t k, float* c, size_t ldc,
                   size_t cols) {
-  switch (rows) {
-#define TF_PGEMM_CASE(R) \
-  case R:                \
-    return panel_rows<R>(ap, mr_max, bp, k, c, ldc, cols);
-    TF_PGEMM_CASE(1) TF_PGEMM_CASE(2) TF_PGEMM_CASE(3) TF_PGEMM_CASE(4) TF_PGEMM_CASE(5) TF_PGEMM_CASE(6)
-    TF_PGEMM_CASE(7) TF_PGEMM_CASE(8) TF_PGEMM_CASE(9) TF_PGEMM_CASE(10) TF_PGEMM_CASE(11) TF_PGEMM_CASE(12)
-    TF_PGEMM_CASE(13) TF_PGEMM_CASE(14) TF_PGEMM_CASE(15) TF_PGEMM_CASE(16)
-#undef TF_PGEMM_CASE
-    default:
-      return;
-  }
+  with_rows<16>(rows, [&](auto r) { panel_rows<decltype(r)::value>(ap, mr_max, bp, k, c, ldc, cols); });
 }
 
 }  // namespace

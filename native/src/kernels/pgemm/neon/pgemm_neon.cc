@@ -28,15 +28,7 @@ void panel_rows(const float* ap, size_t mr_max, const float* bp, size_t k, float
 
 void panel_neon(const float* ap, size_t mr_max, size_t rows, const float* bp, size_t k, float* c, size_t ldc,
                 size_t cols) {
-  switch (rows) {
-    case 1: return panel_rows<1>(ap, mr_max, bp, k, c, ldc, cols);
-    case 2: return panel_rows<2>(ap, mr_max, bp, k, c, ldc, cols);
-    case 3: return panel_rows<3>(ap, mr_max, bp, k, c, ldc, cols);
-    case 4: return panel_rows<4>(ap, mr_max, bp, k, c, ldc, cols);
-    case 5: return panel_rows<5>(ap, mr_max, bp, k, c, ldc, cols);
-    case 6: return panel_rows<6>(ap, mr_max, bp, k, c, ldc, cols);
-    default: return;
-  }
+  with_rows<6>(rows, [&](auto r) { panel_rows<decltype(r)::value>(ap, mr_max, bp, k, c, ldc, cols); });
 }
 
 }  // namespace

@@ -104,22 +104,9 @@ inline void tile_rows(const Packed& w, const float* xt, size_t r, float* yt) {
   }
 }
 
-template <bool F16>
-void tile_avx2(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  size_t r = r0;
-  for (; r + 4 <= r1; r += 4) tile_rows<4, F16>(w, xt, r, yt);
-  for (; r < r1; ++r) tile_rows<1, F16>(w, xt, r, yt);
-}
-
-void gemv_any(const Packed& w, const float* x, size_t r0, size_t r1, float* y) {
-  w.type == Values::F16 ? gemv_avx2<true>(w, x, r0, r1, y) : gemv_avx2<false>(w, x, r0, r1, y);
-}
-void tile_any(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  w.type == Values::F16 ? tile_avx2<true>(w, xt, r0, r1, yt) : tile_avx2<false>(w, xt, r0, r1, yt);
-}
-
 }  // namespace
 
-const Kernels kAvx2 = {gemv_any, tile_any};
+const Kernels kAvx2 = Entry<4, tile_rows<4, false>, tile_rows<1, false>, tile_rows<4, true>, tile_rows<1, true>,
+                            gemv_avx2<false>, gemv_avx2<true>>::kernels;
 
 }  // namespace tf::sp24

@@ -89,22 +89,9 @@ inline void tile_rows(const Packed& w, const float* xt, size_t r, float* yt) {
   for (int i = 0; i < R; ++i) _mm512_storeu_ps(yt + (r + size_t(i)) * kTile, acc[i]);
 }
 
-template <bool F16>
-void tile_avx512(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  size_t r = r0;
-  for (; r + 8 <= r1; r += 8) tile_rows<8, F16>(w, xt, r, yt);
-  for (; r < r1; ++r) tile_rows<1, F16>(w, xt, r, yt);
-}
-
-void gemv_any(const Packed& w, const float* x, size_t r0, size_t r1, float* y) {
-  w.type == Values::F16 ? gemv_avx512<true>(w, x, r0, r1, y) : gemv_avx512<false>(w, x, r0, r1, y);
-}
-void tile_any(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  w.type == Values::F16 ? tile_avx512<true>(w, xt, r0, r1, yt) : tile_avx512<false>(w, xt, r0, r1, yt);
-}
-
 }  // namespace
 
-const Kernels kAvx512 = {gemv_any, tile_any};
+const Kernels kAvx512 = Entry<8, tile_rows<8, false>, tile_rows<1, false>, tile_rows<8, true>, tile_rows<1, true>,
+                              gemv_avx512<false>, gemv_avx512<true>>::kernels;
 
 }  // namespace tf::sp24

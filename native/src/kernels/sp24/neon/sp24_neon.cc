@@ -83,22 +83,9 @@ inline void tile_rows(const Packed& w, const float* xt, size_t r, float* yt) {
     for (int q = 0; q < 4; ++q) vst1q_f32(yt + (r + size_t(i)) * kTile + 4 * q, acc[i][q]);
 }
 
-template <bool F16>
-void tile_neon(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  size_t r = r0;
-  for (; r + 2 <= r1; r += 2) tile_rows<2, F16>(w, xt, r, yt);
-  for (; r < r1; ++r) tile_rows<1, F16>(w, xt, r, yt);
-}
-
-void gemv_any(const Packed& w, const float* x, size_t r0, size_t r1, float* y) {
-  w.type == Values::F16 ? gemv_neon<true>(w, x, r0, r1, y) : gemv_neon<false>(w, x, r0, r1, y);
-}
-void tile_any(const Packed& w, const float* xt, size_t r0, size_t r1, float* yt) {
-  w.type == Values::F16 ? tile_neon<true>(w, xt, r0, r1, yt) : tile_neon<false>(w, xt, r0, r1, yt);
-}
-
 }  // namespace
 
-const Kernels kNeon = {gemv_any, tile_any};
+const Kernels kNeon = Entry<2, tile_rows<2, false>, tile_rows<1, false>, tile_rows<2, true>, tile_rows<1, true>,
+                            gemv_neon<false>, gemv_neon<true>>::kernels;
 
 }  // namespace tf::sp24
