@@ -119,19 +119,29 @@ inline void part_range(size_t n, size_t parts, size_t p, size_t* b, size_t* e) {
   *e = std::min(n, units * (p + 1) / parts * 8);
 }
 
-}  // namespace
-
-void pack_bitmap(const float* w, size_t n, uint8_t* bitmap, float* values) {
-  const size_t parts = std::max<size_t>(1, parts_for((n + 7) / 8, 8192));
+// offset[p] = sum of count(b, e) over the parts before p (parts as part_range splits n), so each
+// part of a bitmap pass knows where its values start.
+template <typename Count>
+std::vector<uint64_t> part_offsets(size_t n, size_t parts, Count count) {
   std::vector<uint64_t> offset(parts + 1, 0);
   parallel_parts(parts, parts, [&](size_t p, size_t, size_t) {
     size_t b, e;
     part_range(n, parts, p, &b, &e);
-    uint64_t c = 0;
-    for (size_t i = b; i < e; ++i) c += nz(w[i]);
-    offset[p + 1] = c;
+    offset[p + 1] = count(b, e);
   });
   for (size_t p = 0; p < parts; ++p) offset[p + 1] += offset[p];
+  return offset;
+}
+
+}  // namespace
+
+void pack_bitmap(const float* w, size_t n, uint8_t* bitmap, float* values) {
+  const size_t parts = std::max<size_t>(1, parts_for((n + 7) / 8, 8192));
+  const std::vector<uint64_t> offset = part_offsets(n, parts, [&](size_t b, size_t e) {
+    uint64_t c = 0;
+    for (size_t i = b; i < e; ++i) c += nz(w[i]);
+    return c;
+  });
   parallel_parts(parts, parts, [&](size_t p, size_t, size_t) {
     size_t b, e;
     part_range(n, parts, p, &b, &e);
@@ -150,18 +160,14 @@ void pack_bitmap(const float* w, size_t n, uint8_t* bitmap, float* values) {
 
 void unpack_bitmap(const uint8_t* bitmap, const float* values, size_t nvalues, size_t n, float* out) {
   const size_t parts = std::max<size_t>(1, parts_for((n + 7) / 8, 8192));
-  std::vector<uint64_t> offset(parts + 1, 0);
-  parallel_parts(parts, parts, [&](size_t p, size_t, size_t) {
-    size_t b, e;
-    part_range(n, parts, p, &b, &e);
+  const std::vector<uint64_t> offset = part_offsets(n, parts, [&](size_t b, size_t e) {
     uint64_t c = 0;
     for (size_t i = b; i < e; i += 8) {
       unsigned valid = unsigned(std::min<size_t>(8, e - i));
       c += unsigned(__builtin_popcount(bitmap[i / 8] & ((1u << valid) - 1)));
     }
-    offset[p + 1] = c;
+    return c;
   });
-  for (size_t p = 0; p < parts; ++p) offset[p + 1] += offset[p];
   if (offset[parts] != nvalues)
     throw bad_input("bitmap marks " + std::to_string(offset[parts]) + " nonzeros but values has " + std::to_string(nvalues),
                     "values");
