@@ -27,6 +27,8 @@ export interface LayerEstimate {
 export interface ModelEstimate {
   seconds: number;
   callSeconds: number;
+  /** Pool wake-ups after the call's first: threaded nodes that follow single-threaded ones. */
+  wakeSeconds: number;
   outputSeconds: number;
   layers: LayerEstimate[];
   /** Where the weights are read from in steady state (the smallest cache holding the working set, or DRAM). */
@@ -184,8 +186,18 @@ export function estimateModel(cost: ModelCost, target: Target, plan?: Plan): Mod
   const rt = (hostOf(target) ?? target).runtime;
   const outputSeconds = (rt.outputBandwidth ? cost.outputBytes / rt.outputBandwidth : 0) + rt.perOutput * Math.max(0, cost.outputCount - 1);
   const body = layers.reduce((a, l) => a + l.seconds, 0);
-  // the first threaded node of a call wakes a sleeping pool
-  const threaded = layers.some((l) => l.threaded);
-  const callSeconds = rt.perCall + (threaded ? rt.perParallelCall : 0);
-  return { seconds: callSeconds + outputSeconds + body, callSeconds, outputSeconds, layers, memoryLevel: level, bandwidth, workingSetBytes: ws };
+  // The first threaded node of a call wakes a sleeping pool. With spinning off, the pool's threads
+  // also block whenever they run out of work: a threaded node right after another finds them
+  // awake, one after a stretch of single-threaded nodes (reshapes, softmax, a LayerNorm between
+  // a transformer's GEMMs) pays the full wake-up again.
+  let wakes = 0;
+  let prevThreaded = false;
+  for (const l of layers) {
+    if (l.fused || l.seconds === 0) continue;
+    if (l.threaded && !prevThreaded) wakes++;
+    prevThreaded = !!l.threaded;
+  }
+  const callSeconds = rt.perCall + (wakes > 0 ? rt.perParallelCall : 0);
+  const wakeSeconds = Math.max(0, wakes - 1) * rt.perParallelCall;
+  return { seconds: callSeconds + wakeSeconds + outputSeconds + body, callSeconds, wakeSeconds, outputSeconds, layers, memoryLevel: level, bandwidth, workingSetBytes: ws };
 }

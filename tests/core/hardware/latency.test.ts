@@ -157,6 +157,23 @@ describe('latency model', () => {
   });
 });
 
+describe('pool wake-ups', () => {
+  it('a threaded node after single-threaded ones wakes the pool again; one after a threaded node does not', () => {
+    const chain = mlpCost(64, [1024, 1024, 1024]);
+    const heavy = chain.layers.filter((l) => !l.fusedInto && l.op === 'MatMul');
+    expect(heavy.length).toBe(2);
+    const together = estimateModel(chain, ort);
+    expect(together.layers.filter((l) => l.threaded).length).toBe(2);
+    expect(together.wakeSeconds).toBe(0);
+    // a small reshape-like node between the two GEMMs (single-threaded)
+    const serial = { name: 'gap', op: 'Transpose', kind: 'light' as const, flops: 0, weightBytes: 0, activationBytes: 1024, outputElements: 256 };
+    const i = chain.layers.indexOf(heavy[1]);
+    const apart = estimateModel({ ...chain, layers: [...chain.layers.slice(0, i), serial, ...chain.layers.slice(i)] }, ort);
+    expect(apart.wakeSeconds).toBeCloseTo(ort.runtime.perParallelCall, 12);
+    expect(apart.seconds).toBeGreaterThan(together.seconds + ort.runtime.perParallelCall * 0.99);
+  });
+});
+
 describe('transformer-sized GEMMs on a measured profile', () => {
   const withGemm = (perGemmNode: number, smallGemm: number) => ({ ...ort, runtime: { ...ort.runtime, perGemmNode, efficiency: { ...ort.runtime.efficiency, smallGemm } } });
   it('a GEMM (M > 1) pays the measured fixed cost and small-GEMM rate; a GEMV (M = 1) does not', () => {
