@@ -2,7 +2,7 @@
 // resources/hardware/profile.schema.json (the one definition of a valid profile) and
 // resources/recipes/recipe.schema.json (emitted from the recipe's zod schema). Ajv's errors are
 // said the way the rest of the app names a field: "runtimes[0].overhead.perCall: <problem>".
-import { Ajv2020, type ErrorObject, type KeywordDefinition } from 'ajv/dist/2020';
+import { Ajv2020, type ErrorObject, type KeywordDefinition } from 'ajv/dist/2020.js';
 
 export interface SchemaProblem {
   path: string;
