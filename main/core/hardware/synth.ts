@@ -191,15 +191,19 @@ export function matmulChainProbe(count: number, width = 32, batch = 1): Uint8Arr
   return buildProbeModel({ inputs: [{ name: 'x', dims: [batch, width] }], outputs: [{ name: 'y', dims: [batch, width] }], initializers: inits, nodes });
 }
 
-/** An MLP of MatMul+Add+Relu layers, widths[0] -> widths[1] -> ...: a whole-model latency fixture. */
-export function mlpProbe(batch: number, widths: number[], seed = 7): Uint8Array {
+/**
+ * The graph of an MLP of MatMul+Add+Relu layers, widths[0] -> widths[1] -> ...; `weight` may change
+ * each layer's random weight [k, n] (a twin's pruning).
+ */
+export function mlpGraph(batch: number, widths: number[], seed = 7, weight?: (w: Float32Array, k: number, n: number) => Float32Array): ProbeGraph {
   const nodes: ProbeNode[] = [];
   const inits: ProbeTensor[] = [];
   let prev = 'x';
   for (let l = 0; l + 1 < widths.length; l++) {
     const k = widths[l];
     const n = widths[l + 1];
-    inits.push({ name: `W${l}`, dims: [k, n], dtype: 'float32', data: randomWeights(k * n, seed + l) });
+    const w = randomWeights(k * n, seed + l);
+    inits.push({ name: `W${l}`, dims: [k, n], dtype: 'float32', data: weight ? weight(w, k, n) : w });
     inits.push({ name: `b${l}`, dims: [n], dtype: 'float32', data: randomWeights(n, seed + 100 + l) });
     const last = l + 2 === widths.length;
     nodes.push({ op: 'MatMul', inputs: [prev, `W${l}`], outputs: [`mm${l}`] });
@@ -207,12 +211,17 @@ export function mlpProbe(batch: number, widths: number[], seed = 7): Uint8Array 
     if (!last) nodes.push({ op: 'Relu', inputs: [`a${l}`], outputs: [`h${l}`] });
     prev = `h${l}`;
   }
-  return buildProbeModel({
+  return {
     inputs: [{ name: 'x', dims: [batch, widths[0]] }],
     outputs: [{ name: 'y', dims: [batch, widths[widths.length - 1]] }],
     initializers: inits,
     nodes,
-  });
+  };
+}
+
+/** An MLP of MatMul+Add+Relu layers, widths[0] -> widths[1] -> ...: a whole-model latency fixture. */
+export function mlpProbe(batch: number, widths: number[], seed = 7): Uint8Array {
+  return buildProbeModel(mlpGraph(batch, widths, seed));
 }
 
 /** A small CNN: Conv(3x3)+Relu stages on [1, C, H, W] then global pool — a conv latency fixture. */

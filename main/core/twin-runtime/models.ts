@@ -4,7 +4,7 @@
 // zeros) and what exportTwin turns into a Twinforge-target folder.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
-import { buildProbeModel, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
+import { buildProbeModel, mlpGraph, randomWeights, type ProbeGraph, type ProbeNode, type ProbeTensor } from '../hardware/synth';
 
 export type Zeros =
   | { kind: 'unstructured'; level: number }
@@ -100,24 +100,7 @@ export interface ParentAndTwin {
 
 /** An MLP of MatMul + Add + Relu layers (widths[0] -> ... -> widths[last]); batch dim symbolic. */
 export function mlpPair(widths: number[], zeros: Zeros, seed = 7): ParentAndTwin {
-  const build = (prune: boolean) => {
-    const nodes: ProbeNode[] = [];
-    const inits: ProbeTensor[] = [];
-    let prev = 'x';
-    for (let l = 0; l + 1 < widths.length; l++) {
-      const k = widths[l];
-      const n = widths[l + 1];
-      const w = randomWeights(k * n, seed + l);
-      inits.push({ name: `W${l}`, dims: [k, n], dtype: 'float32', data: prune ? pruneWeight(w, k, n, zeros) : w });
-      inits.push({ name: `b${l}`, dims: [n], dtype: 'float32', data: randomWeights(n, seed + 100 + l) });
-      const last = l + 2 === widths.length;
-      nodes.push({ op: 'MatMul', inputs: [prev, `W${l}`], outputs: [`mm${l}`] });
-      nodes.push({ op: 'Add', inputs: [`mm${l}`, `b${l}`], outputs: [last ? 'y' : `a${l}`] });
-      if (!last) nodes.push({ op: 'Relu', inputs: [`a${l}`], outputs: [`h${l}`] });
-      prev = `h${l}`;
-    }
-    return withBatchDim({ inputs: [{ name: 'x', dims: [1, widths[0]] }], outputs: [{ name: 'y', dims: [1, widths[widths.length - 1]] }], initializers: inits, nodes });
-  };
+  const build = (prune: boolean) => withBatchDim(mlpGraph(1, widths, seed, prune ? (w, k, n) => pruneWeight(w, k, n, zeros) : undefined));
   return { parent: build(false), twin: build(true), inputShapes: { x: [1, widths[0]] } };
 }
 
