@@ -11,6 +11,7 @@ import type { ModelEditor } from '../../model/onnx/editor';
 import type { OnnxModel } from '../../model/onnx/reader';
 import { tensorProto } from '../../model/onnx/build';
 import type { LayerTarget } from '../layers';
+import { sliceAxis } from '../structured/apply';
 
 type Step =
   | { kind: 'bn'; node: NodeInfo; params: Weight[]; eps: number }
@@ -219,19 +220,6 @@ function broadcastAxis(dims: number[], chFromEnd: number, C: number): number | u
   return pos;
 }
 
-/** Copies the kept slices of `data` (shape dims) along `axis`. */
-function slice(data: Float32Array, dims: number[], axis: number, keep: number[]): Float32Array {
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const n = dims[axis];
-  const out = new Float32Array(outer * keep.length * inner);
-  let o = 0;
-  for (let a = 0; a < outer; a++) for (const k of keep) {
-    out.set(data.subarray((a * n + k) * inner, (a * n + k + 1) * inner), o);
-    o += inner;
-  }
-  return out;
-}
 
 function withDim(dims: number[], axis: number, n: number): number[] {
   return dims.map((d, i) => (i === axis ? n : d));
@@ -314,16 +302,16 @@ export function applyChannelRemoval(editor: ModelEditor, ir: ModelIR, plan: Extr
 
   // Mutate: the layer's weight and bias, the chain, the terminal's input channels and bias.
   const lw = layer.weight;
-  editor.setTensor(lw.id, slice(lw.float32(), lw.dims, plan.outAxis, keep), { dims: withDim(lw.dims, plan.outAxis, keep.length) });
-  if (plan.bias) editor.setTensor(plan.bias.id, slice(plan.bias.float32(), plan.bias.dims, plan.bias.dims.length - 1, keep), { dims: withDim(plan.bias.dims, plan.bias.dims.length - 1, keep.length) });
+  editor.setTensor(lw.id, sliceAxis(lw.float32(), lw.dims, plan.outAxis, keep), { dims: withDim(lw.dims, plan.outAxis, keep.length) });
+  if (plan.bias) editor.setTensor(plan.bias.id, sliceAxis(plan.bias.float32(), plan.bias.dims, plan.bias.dims.length - 1, keep), { dims: withDim(plan.bias.dims, plan.bias.dims.length - 1, keep.length) });
   const model = editor.current() as OnnxModel;
   const protoOf = (n: NodeInfo) => [...model.walked.protoOf.entries()].find(([k]) => k.name === n.name)?.[1];
   for (const s of steps) {
-    if (s.kind === 'bn') for (const p of s.params) editor.setTensor(p.id, slice(p.float32(), p.dims, 0, keep), { dims: [keep.length] });
-    else if (s.kind === 'const' && s.axis !== undefined) editor.setTensor(s.weight.id, slice(s.weight.float32(), s.weight.dims, s.axis, keep), { dims: withDim(s.weight.dims, s.axis, keep.length) });
+    if (s.kind === 'bn') for (const p of s.params) editor.setTensor(p.id, sliceAxis(p.float32(), p.dims, 0, keep), { dims: [keep.length] });
+    else if (s.kind === 'const' && s.axis !== undefined) editor.setTensor(s.weight.id, sliceAxis(s.weight.float32(), s.weight.dims, s.axis, keep), { dims: withDim(s.weight.dims, s.axis, keep.length) });
     else if (s.kind === 'depthwise') {
-      editor.setTensor(s.weight.id, slice(s.weight.float32(), s.weight.dims, 0, keep), { dims: withDim(s.weight.dims, 0, keep.length) });
-      if (s.bias) editor.setTensor(s.bias.id, slice(s.bias.float32(), s.bias.dims, 0, keep), { dims: [keep.length] });
+      editor.setTensor(s.weight.id, sliceAxis(s.weight.float32(), s.weight.dims, 0, keep), { dims: withDim(s.weight.dims, 0, keep.length) });
+      if (s.bias) editor.setTensor(s.bias.id, sliceAxis(s.bias.float32(), s.bias.dims, 0, keep), { dims: [keep.length] });
       const p = protoOf(s.node);
       const g = p?.attribute.find((a) => a.name === 'group');
       if (g) g.i = BigInt(keep.length);
@@ -331,7 +319,7 @@ export function applyChannelRemoval(editor: ModelEditor, ir: ModelIR, plan: Extr
   }
   const keptFeatures: number[] = [];
   for (const c of keep) for (let s = 0; s < spatial; s++) keptFeatures.push(c * spatial + s);
-  editor.setTensor(tw.id, slice(twData, tw.dims, terminal.axis, keptFeatures), { dims: withDim(tw.dims, terminal.axis, keptFeatures.length) });
+  editor.setTensor(tw.id, sliceAxis(twData, tw.dims, terminal.axis, keptFeatures), { dims: withDim(tw.dims, terminal.axis, keptFeatures.length) });
   if (contrib) {
     const scale = terminal.scale;
     if (terminal.bias) {
