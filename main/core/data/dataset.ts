@@ -21,7 +21,7 @@ import { parseNpy, toFloat32, toInt64, type NpyArray } from './npy';
 import { listZip, readZipEntry } from './zip';
 import { Rng } from './rng';
 import { describeSource, type DataSource } from './source';
-import { buildInputModel, requireResolved, roleWarnings, type DeclaredInput, type InputModel, type InputPlan } from '../model/input-model';
+import { buildInputModel, maskFillWords, requireResolved, roleWarnings, type DeclaredInput, type InputModel, type InputPlan } from '../model/input-model';
 
 export type TensorType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
@@ -259,7 +259,7 @@ export function checkInputFile(name: string, file: string, opts: LoadOptions): {
 export function fillOf(name: string, opts: LoadOptions): { role: string; fill?: string } {
   const plan = planOf(inputModelOf(opts), name);
   if (!FILL_ROLES.has(plan.role)) return { role: plan.role };
-  const fill = plan.role === 'mask' ? (plan.maskFill === 'causal' ? 'a causal mask (the future hidden)' : plan.maskFill === 'zeros' ? 'zeros (added to the scores: nothing masked)' : 'ones (nothing masked)') : plan.role === 'state' ? 'zeros (a fresh state)' : plan.value !== undefined ? `the value ${plan.value}` : 'the value set on the Model step';
+  const fill = plan.role === 'mask' ? maskFillWords(plan.maskFill) : plan.role === 'state' ? 'zeros (a fresh state)' : plan.value !== undefined ? `the value ${plan.value}` : 'the value set on the Model step';
   return { role: plan.role, fill };
 }
 

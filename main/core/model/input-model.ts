@@ -216,7 +216,7 @@ export function roleWarnings(im: InputModel): string[] {
   const out: string[] = [];
   for (const i of im.inputs) {
     if (i.role === 'token-ids') out.push(`Input '${i.name}' holds token ids (${i.why}): synthetic ids are drawn from 0..${(i.vocab ?? 16) - 1}.`);
-    else if (i.role === 'mask') out.push(`Input '${i.name}' is an attention mask (${i.why}): ${maskFillWords(i.maskFill)}.`);
+    else if (i.role === 'mask') out.push(`Input '${i.name}' is an attention mask (${i.why}): synthetic masks are ${maskFillWords(i.maskFill)}.`);
     else if (i.role === 'state') out.push(`Input '${i.name}' is recurrent state (${i.why}): it starts at zeros, as a fresh sequence does.`);
     else if (i.role === 'control') out.push(`Input '${i.name}' is a control value (${i.why}): it is set to ${i.value ?? '(not given)'} in every run.`);
   }
@@ -308,9 +308,9 @@ function maskKind(inp: DeclaredInput, uses: Array<{ op: string }>, isInt: boolea
   return { why: `${named}, added to the scores`, maskFill: 'zeros' };
 }
 
-/** What the engine fills a mask with, in words. */
+/** What the engine fills a mask with, in words (the warning and the Data step say the same). */
 export function maskFillWords(fill: MaskFill | undefined): string {
-  return fill === 'causal' ? 'synthetic masks hide the future (0 on and below the diagonal, -1e9 above: causal)' : fill === 'zeros' ? 'synthetic masks are all zeros (added to the scores: nothing masked)' : 'synthetic masks are all ones (nothing masked)';
+  return fill === 'causal' ? 'a causal mask, to hide the future (0 on and below the diagonal, -1e9 above)' : fill === 'zeros' ? 'all zeros (added to the scores: nothing masked)' : 'all ones (nothing masked)';
 }
 
 /** Graph facts from the model IR (main graph only: subgraph inputs are not model inputs). */
