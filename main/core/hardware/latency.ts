@@ -136,10 +136,10 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
   const tmAct = actOut / memBw;
   // a GEMM runs at the rate measured at its size: the small-GEMM probe's up to its FLOPs, the
   // large-GEMM probe's from its FLOPs on, interpolated on a log scale between
-  if (gemm && rt.efficiency.smallGemm) tc = flops / gemmRate(flops, peakRaw * rt.efficiency.smallGemm, peak);
+  if (gemm && rt.efficiency.smallGemm) tc = flops / atGemmSize(flops, peakRaw * rt.efficiency.smallGemm, peak);
   if (factors) {
     // on a GEMM the format's compute factor also depends on size (quantizing activations, packing)
-    tc /= gemm && factors.smallCompute !== undefined ? gemmRate(flops, factors.smallCompute, factors.compute) : factors.compute;
+    tc /= gemm && factors.smallCompute !== undefined ? atGemmSize(flops, factors.smallCompute, factors.compute) : factors.compute;
     tmWeights /= factors.memory;
   }
   const tm = tmWeights + tmAct;
@@ -158,11 +158,11 @@ export function estimateLayer(layer: LayerCost, target: Target, bandwidth: numbe
  * A per-size GEMM figure (FLOP/s, or a format's compute factor) at `flops`, between its values at
  * the two measured anchors (SMALL_GEMM_FLOPS, LARGE_GEMM_FLOPS), on a log scale.
  */
-export function gemmRate(flops: number, smallRate: number, largeRate: number): number {
-  if (flops <= SMALL_GEMM_FLOPS) return smallRate;
-  if (flops >= LARGE_GEMM_FLOPS) return largeRate;
+export function atGemmSize(flops: number, small: number, large: number): number {
+  if (flops <= SMALL_GEMM_FLOPS) return small;
+  if (flops >= LARGE_GEMM_FLOPS) return large;
   const t = Math.log(flops / SMALL_GEMM_FLOPS) / Math.log(LARGE_GEMM_FLOPS / SMALL_GEMM_FLOPS);
-  return Math.exp(Math.log(smallRate) + t * (Math.log(largeRate) - Math.log(smallRate)));
+  return Math.exp(Math.log(small) + t * (Math.log(large) - Math.log(small)));
 }
 
 /**

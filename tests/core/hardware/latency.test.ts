@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeCalibrations, nonIncreasing, type OrtCalibration } from '../../../main/core/hardware/calibrate-ort';
 import { costGraph, type GraphNodeView, type TensorInfo } from '../../../main/core/hardware/costs';
 import { LARGE_GEMM_FLOPS, SMALL_GEMM_FLOPS } from '../../../main/core/hardware/detect-plan';
-import { estimateLayer, estimateModel, gemmRate, memoryLevelFor } from '../../../main/core/hardware/latency';
+import { estimateLayer, estimateModel, atGemmSize, memoryLevelFor } from '../../../main/core/hardware/latency';
 import { bitsPerWeight, factorsFor, parsePattern, type LayerOption } from '../../../main/core/hardware/options';
 import { resolveTarget } from '../../../main/core/hardware/profile';
 import { convCost, mlpCost } from './helpers';
@@ -202,13 +202,13 @@ describe('transformer-sized GEMMs on a measured profile', () => {
   });
 
   it('a GEMM runs at the rate measured at its size, interpolated between the two probes', () => {
-    expect(gemmRate(SMALL_GEMM_FLOPS / 4, 1e11, 4e11)).toBe(1e11);
-    expect(gemmRate(LARGE_GEMM_FLOPS * 2, 1e11, 4e11)).toBe(4e11);
-    const mid = gemmRate(Math.sqrt(SMALL_GEMM_FLOPS * LARGE_GEMM_FLOPS), 1e11, 4e11);
+    expect(atGemmSize(SMALL_GEMM_FLOPS / 4, 1e11, 4e11)).toBe(1e11);
+    expect(atGemmSize(LARGE_GEMM_FLOPS * 2, 1e11, 4e11)).toBe(4e11);
+    const mid = atGemmSize(Math.sqrt(SMALL_GEMM_FLOPS * LARGE_GEMM_FLOPS), 1e11, 4e11);
     expect(mid).toBeCloseTo(2e11, -6);
     let prev = 0;
     for (let f = SMALL_GEMM_FLOPS; f <= LARGE_GEMM_FLOPS; f *= 2) {
-      const r = gemmRate(f, 1e11, 4e11);
+      const r = atGemmSize(f, 1e11, 4e11);
       expect(r).toBeGreaterThanOrEqual(prev);
       prev = r;
     }
