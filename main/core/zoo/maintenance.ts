@@ -24,19 +24,17 @@ export interface RemoveResult {
 export function removeZoo(db: ZooDb, name: string): RemoveResult {
   const zoo = requireZoo(db, name);
   const { models, twins, shas } = deleteZoo(db, zoo.id);
-  const store = new ModelStore(db.dataDir);
-  let files = 0;
-  let keptFiles = 0;
-  for (const sha of shas) {
-    if (shaRefCount(db, sha) > 0) keptFiles++;
-    else if (store.remove(sha)) files++;
-  }
-  return { zoo: zoo.name, models, twins, files, keptFiles };
+  return { zoo: zoo.name, models, twins, ...dropUnreferenced(db, shas) };
 }
 
 /** Deletes one twin and its own twins; their files go unless another row still references them. */
 export function removeTwin(db: ZooDb, id: number): { twins: number; files: number; keptFiles: number } {
   const { twins, shas } = deleteTwin(db, id);
+  return { twins, ...dropUnreferenced(db, shas) };
+}
+
+/** Removes the stored files of deleted rows that no other row still references. */
+function dropUnreferenced(db: ZooDb, shas: Iterable<string>): { files: number; keptFiles: number } {
   const store = new ModelStore(db.dataDir);
   let files = 0;
   let keptFiles = 0;
@@ -44,7 +42,7 @@ export function removeTwin(db: ZooDb, id: number): { twins: number; files: numbe
     if (shaRefCount(db, sha) > 0) keptFiles++;
     else if (store.remove(sha)) files++;
   }
-  return { twins, files, keptFiles };
+  return { files, keptFiles };
 }
 
 /** Deletes stored files no row references (and stale temp files); young files are spared. */
