@@ -310,7 +310,7 @@ function maskKind(inp: DeclaredInput, uses: Array<{ op: string }>, isInt: boolea
 
 /** What the engine fills a mask with, in words (the warning and the Data step say the same). */
 export function maskFillWords(fill: MaskFill | undefined): string {
-  return fill === 'causal' ? 'a causal mask, to hide the future (0 on and below the diagonal, -1e9 above)' : fill === 'zeros' ? 'all zeros (added to the scores: nothing masked)' : 'all ones (nothing masked)';
+  return fill === 'causal' ? 'a causal mask, to hide the future (0 on and below the diagonal, -1e9 above)' : fill === 'zeros' ? 'zeros (added to the scores: nothing masked)' : 'ones (nothing masked)';
 }
 
 /** Graph facts from the model IR (main graph only: subgraph inputs are not model inputs). */
