@@ -83,6 +83,8 @@ describe('cluster routing and refusal', () => {
       await new Promise((res) => setTimeout(res, 100));
     }
     expect(await job!.getState()).toBe('failed');
+    // read again now that it failed: the copy fetched before the state check can predate the attempt count
+    job = await Job.fromId(q, 'forged');
     expect(job!.attemptsMade).toBe(1);
     expect(JSON.parse(job!.failedReason)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('/etc/passwd') });
   }, 240_000);
