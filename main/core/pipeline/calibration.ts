@@ -15,6 +15,7 @@ import { batchRanges, type Dataset } from '../data/dataset';
 import { TwinforgeError } from '../errors';
 import { asFloat32, feedsOf, openSession } from './ort';
 import { features, featureUnfit } from './features';
+import { moveWeightsToFeeds } from './calibration-feeds';
 
 export interface CalibrationPlan {
   /** Layers and what each needs. */
@@ -204,10 +205,13 @@ export async function runPass(
   let file = path.join(scratchDir(editor, opts.tmpDir), fileName);
   const saved = graph.output;
   graph.output = [...saved, ...extra.map((name) => create(ValueInfoProtoSchema, { name }))];
+  // Weights already in memory are fed to each run instead of written (calibration-feeds.ts).
+  const weights = moveWeightsToFeeds(editor);
   const tSave = performance.now();
   try {
-    // Weights in a side file: written raw (no protobuf encoding) and mapped by ORT. A temporary
-    // file: no fsync. Should the RAM folder fill up meanwhile, the staging folder takes it.
+    // The rest of the weights in a side file: written raw (no protobuf encoding) and mapped by
+    // ORT. A temporary file: no fsync. Should the RAM folder fill up meanwhile, the staging
+    // folder takes it.
     const save = () => editor.save(file, { externalData: 'always', dataFileName: `${fileName}.data`, durable: false });
     try {
       save();
@@ -217,6 +221,7 @@ export async function runPass(
       save();
     }
   } finally {
+    weights.restore();
     graph.output = saved;
   }
   result.ioMs += performance.now() - tSave;
@@ -229,7 +234,7 @@ export async function runPass(
     for (const [start, n] of batchRanges(data, opts.batchSize)) {
       throwIfAborted(opts.signal);
       const b = data.batch(start, n);
-      const feeds = feedsOf(b.feeds);
+      const feeds = { ...feedsOf(b.feeds), ...weights.feeds };
       const t0 = performance.now();
       const out = fetch.length ? await session.run(feeds, fetch) : {};
       result.ortMs += performance.now() - t0;
