@@ -88,6 +88,8 @@ export interface Weight {
   consumers: WeightConsumer[];
   /** Little-endian storage bytes (a view when in memory, a read for lazy/external data). */
   bytes(): Uint8Array;
+  /** bytes() read on the thread pool, for weights in files (several read in parallel). */
+  bytesAsync?(): Promise<Uint8Array>;
   /** Storage bytes [offset, offset + length): streaming copies of huge weights. */
   byteRange(offset: number, length: number): Uint8Array;
   /** All elements decoded to a fresh Float32Array. */

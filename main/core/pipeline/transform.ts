@@ -85,14 +85,38 @@ function record(out: TransformResult, l: LayerTarget): LayerRecord {
  */
 export class WeightCache {
   private cache = new Map<string, Float32Array>();
+  /** Bytes read ahead by prefetch(), taken by the first read(). */
+  private fetched = new Map<string, Uint8Array>();
   constructor(private readonly out: TransformResult, private readonly timings: { ioMs: number }) {}
+
+  /**
+   * Reads the float32 weights of `layers` that are still in files, all at once on the thread pool
+   * (a stage holds every layer's weights anyway: this changes when they are read, not how many).
+   * Settles when every read has; the caller counts the time it waits.
+   */
+  async prefetch(layers: LayerTarget[]): Promise<void> {
+    const want = new Map<string, () => Promise<Uint8Array>>();
+    for (const l of layers) {
+      const w = l.weight;
+      if (w.dtype === 'float32' && w.bytesAsync && !this.cache.has(w.id) && !this.fetched.has(w.id)) want.set(w.id, () => w.bytesAsync!());
+    }
+    const ids = [...want.keys()];
+    const results = await Promise.allSettled(ids.map((id) => want.get(id)!()));
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.fetched.set(ids[i], r.value);
+    });
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
 
   read(l: LayerTarget): Float32Array {
     const hit = this.cache.get(l.weight.id);
     if (hit && hit.length === l.weight.numel) return hit;
     const t = performance.now();
     let w: Float32Array;
-    const b = l.weight.dtype === 'float32' ? l.weight.bytes() : undefined;
+    const ahead = this.fetched.get(l.weight.id);
+    this.fetched.delete(l.weight.id);
+    const b = l.weight.dtype === 'float32' ? (ahead ?? l.weight.bytes()) : undefined;
     if (b && b.byteOffset % 4 === 0 && b.byteLength >= l.weight.numel * 4) w = new Float32Array(b.buffer, b.byteOffset, l.weight.numel);
     else w = l.weight.float32();
     this.timings.ioMs += performance.now() - t;
@@ -116,7 +140,27 @@ export class WeightCache {
 
   clear(): void {
     this.cache.clear();
+    this.fetched.clear();
   }
+}
+
+/**
+ * Runs `work` while `reading` (a prefetch) goes on, then waits for the reads; only that wait is
+ * file I/O. A failure of either surfaces (the work's first), never as an unhandled rejection.
+ */
+async function overlapped<T>(reading: Promise<void>, timings: { ioMs: number }, work: () => Promise<T>): Promise<T> {
+  reading.catch(() => undefined);
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    await reading.catch(() => undefined);
+    throw err;
+  }
+  const t = performance.now();
+  await reading;
+  timings.ioMs += performance.now() - t;
+  return result;
 }
 
 /** Fills in parent nonzeros of layers no stage has read yet (they still hold the parent's values). */
@@ -206,7 +250,9 @@ async function pruneStage(plan: StagePlan, ctx: TransformContext, out: Transform
   const chosen = plan.chosen;
   const needs = def.needs(plan.config, chosen[0].pattern);
   const layers = chosen.map((c) => c.layer);
-  const cal = needs.calibration ? await statsFor(plan, ctx, layers, { hessian: needs.hessian, norms: needs.featureNorms, ranges: false, histogram: false }) : undefined;
+  // The weights are read on the thread pool while calibration runs (when there is one).
+  const reading = cache.prefetch(layers);
+  const cal = await overlapped(reading, ctx.timings, () => (needs.calibration ? statsFor(plan, ctx, layers, { hessian: needs.hessian, norms: needs.featureNorms, ranges: false, histogram: false }) : Promise.resolve(undefined)));
   const plans: PruneLayerPlan[] = chosen.map((c) => ({ layer: c.layer, pattern: c.pattern!, sparsity: c.sparsity! }));
   const base = { signal: ctx.signal ?? new AbortController().signal, log: ctx.log, seed: ctx.seed };
   // Elementwise rules see the weights in storage order: no transposes for MatMul [in, out].
@@ -334,7 +380,8 @@ async function quantizeStage(plan: StagePlan, ctx: TransformContext, out: Transf
   const quantizedInputs = new Set(chosen.filter((c, i) => needs[i].activationRanges && c.layer.activation).map((c) => c.layer.activation!));
   const outputQdq = new Set(chosen.filter((c, i) => needs[i].activationRanges && !reachesQuantized(ctx.editor.current(), c.layer, quantizedInputs)).map((c) => c.layer));
   const extraRanges = [...outputQdq].map((l) => l.node.outputs[0]).filter(Boolean);
-  const cal = await statsFor(plan, ctx, chosen.map((c) => c.layer), want, extraRanges);
+  const reading = cache.prefetch(chosen.map((c) => c.layer));
+  const cal = await overlapped(reading, ctx.timings, () => statsFor(plan, ctx, chosen.map((c) => c.layer), want, extraRanges));
   const base = { signal: ctx.signal ?? new AbortController().signal, log: ctx.log, seed: ctx.seed };
   for (const m of instances.values()) await m.initialize({ ...base, layers: chosen.map((c) => c.layer) });
   const results: { layer: LayerTarget; result: QuantResult; method: QuantizationMethod }[] = [];

@@ -229,6 +229,7 @@ export class OnnxModel implements ModelIR {
         read: (o, l) => src.read(p.offset + o, l),
         readInto: src instanceof FileSource ? (o, out) => src.readInto(p.offset + o, out) : undefined,
         all: () => payloadBytes(p),
+        allAsync: src instanceof FileSource ? () => src.readAsync(p.offset, p.byteLength) : undefined,
       };
     }
     if (e.sparse) return this.sparseAccess(e.sparse, what);
@@ -312,6 +313,8 @@ interface Access {
   /** The same into a caller's buffer (file-backed weights: streaming reuses one buffer). */
   readInto?: (offset: number, out: Uint8Array) => void;
   all(): Uint8Array;
+  /** all() on the thread pool (file-backed weights). */
+  allAsync?: () => Promise<Uint8Array>;
 }
 
 const DEFAULT_CHUNK = 1 << 22;
@@ -334,6 +337,7 @@ function makeWeight(e: OnnxWeightEntry, acc: Access, r: ReturnType<typeof assign
     isParameter: r.isParameter && acc.dtype !== 'string',
     consumers,
     bytes: () => acc.all(),
+    ...(acc.allAsync ? { bytesAsync: acc.allAsync } : {}),
     byteRange: (offset, length) => acc.read(offset, length),
     float32: () => decodeToFloat32(acc.dtype, acc.all(), acc.numel),
     chunks: (max = DEFAULT_CHUNK) => chunked(acc, max),
