@@ -1,7 +1,7 @@
 // Outputs are written atomically: every file of a run goes into a staging folder next to its
 // destination and is renamed into place only when the whole run succeeded. A cancelled or failed
 // run removes the staging folder, so no half-written twin or report is ever left behind.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -10,6 +10,8 @@ export class StagedOutput {
   private files: string[] = [];
   /** Adopted files written without fsync: synced once, at commit, before any rename. */
   private unsynced = new Set<string>();
+  /** Their early flushes (started at adopt): a failure is kept, since a later fsync may not see it again. */
+  private flushes = new Map<string, { error?: unknown }>();
   private done = false;
 
   constructor(readonly dir: string) {
@@ -38,13 +40,22 @@ export class StagedOutput {
 
   /**
    * Registers a file another writer put into the staging folder (e.g. the model saver).
-   * `synced: false` when that writer skipped fsync: commit syncs it first, so the kernel writes
-   * it back while the run evaluates and the sync at the end finds little left to do.
+   * `synced: false` when that writer skipped fsync: its flush starts now on the thread pool, so
+   * the disk takes it while the run evaluates (the kernel alone would wait up to 30 s), and the
+   * sync at commit finds nothing left to do.
    */
   adopt(name: string, opts: { synced?: boolean } = {}): string {
-    if (!existsSync(path.join(this.staging, name))) throw new Error(`${name} is not in staging`);
+    const file = path.join(this.staging, name);
+    if (!existsSync(file)) throw new Error(`${name} is not in staging`);
     if (!this.files.includes(name)) this.files.push(name);
-    if (opts.synced === false) this.unsynced.add(name);
+    if (opts.synced === false && !this.unsynced.has(name) && !statSync(file).isDirectory()) {
+      this.unsynced.add(name);
+      const state: { error?: unknown } = {};
+      this.flushes.set(name, state);
+      flushFile(file).catch((err: unknown) => {
+        state.error = err;
+      });
+    }
     return path.join(this.dir, name);
   }
 
@@ -56,7 +67,11 @@ export class StagedOutput {
   /** Moves every staged file into place (each rename is atomic), then removes staging. */
   commit(overwrite = true): string[] {
     if (this.done) return this.paths;
-    for (const f of this.unsynced) syncFile(path.join(this.staging, f));
+    for (const f of this.unsynced) {
+      const early = this.flushes.get(f)?.error;
+      if (early) throw early;
+      syncFile(path.join(this.staging, f));
+    }
     this.unsynced.clear();
     for (const f of this.files) {
       const dest = path.join(this.dir, f);
@@ -74,6 +89,16 @@ export class StagedOutput {
     if (this.done) return;
     this.done = true;
     rmSync(this.staging, { recursive: true, force: true });
+  }
+}
+
+/** fsync of a file on the thread pool. */
+async function flushFile(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

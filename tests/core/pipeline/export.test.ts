@@ -1,7 +1,7 @@
 // Export pieces on their own: packed sparse formats round-trip, the .twsp container, atomic
 // staging, the knee of a sweep curve, gates, and fidelity metrics.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chooseFormat } from '../../../main/core/pipeline/export';
 import { encodeTwsp, packLayer, unpackLayer } from '../../../main/core/twin-runtime/twsp';
@@ -74,6 +74,29 @@ describe('atomic staged output', () => {
       const b = new StagedOutput(path.join(t.dir, 'b'));
       b.write('x.txt', 'two');
       b.abort();
+      expect(readdirSync(path.join(t.dir, 'b'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('an adopted unsynced file is flushed early and committed; abort under a flush is clean', async () => {
+    const t = tempDir('stage-adopt');
+    try {
+      const a = new StagedOutput(path.join(t.dir, 'a'));
+      const big = new Uint8Array(8 << 20).fill(7);
+      writeFileSync(path.join(a.staging, 'w.data'), big);
+      a.adopt('w.data', { synced: false });
+      a.adopt('w.data', { synced: false }); // twice: one flush, one entry
+      expect(a.paths).toEqual([path.join(t.dir, 'a', 'w.data')]);
+      a.commit();
+      expect(readFileSync(path.join(t.dir, 'a', 'w.data')).equals(big)).toBe(true);
+      // Abort at once, the early flush still in flight: staging goes, nothing throws later.
+      const b = new StagedOutput(path.join(t.dir, 'b'));
+      writeFileSync(path.join(b.staging, 'w.data'), big);
+      b.adopt('w.data', { synced: false });
+      b.abort();
+      await new Promise((r) => setTimeout(r, 50));
       expect(readdirSync(path.join(t.dir, 'b'))).toEqual([]);
     } finally {
       t.cleanup();
