@@ -122,7 +122,7 @@ export function formatBenchRuntime(r: RuntimeBenchResult): string {
       `  ${x.case.padEnd(22)} ${x.format.padEnd(6)} ${x.parentMs.toFixed(3).padStart(10)} ${x.twinMs.toFixed(3).padStart(9)} ${`${x.speedup.toFixed(2)}x`.padStart(8)} ${`${x.target}x`.padStart(7)}   ${x.estimateMs.toFixed(3).padStart(11)} ${(Number.isFinite(x.estimateSpeedup) ? `${x.estimateSpeedup.toFixed(2)}x` : 'n/a').padStart(7)} ${`${(x.estimateError * 100).toFixed(1)}%`.padStart(10)}   ${x.twinOrtMs.toFixed(3)} ms  ${x.met ? 'MET' : 'MISSED'}`,
     );
   }
-  lines.push('', '  estimate = synthesized (ORT twin time with each sparse layer swapped for its kernel time alone), not run; error = (estimate - measured) / measured');
+  lines.push('', '  estimate = synthesized (ORT twin time, less what its sparse layers take inside it, plus their kernels timed alone), not run; error = (estimate - measured) / measured');
   return lines.join('\n');
 }
 
