@@ -172,6 +172,9 @@ export async function measureNativeVariant(layer: LayerCost, option: LayerOption
   if (p.family === 'unstructured') return time('csr', { ...base, m: M, density: 1 - effectiveLevel(option) });
   if (p.family === 'nm') {
     if (K % p.m!) throw new TwinforgeError('UNSUPPORTED', `K=${K} is not a multiple of ${p.m}`);
+    // 2:4 runs on the packed 2:4 kernel in the twin runtime (twin-runtime/export.ts): time that one
+    // (fp32 values; the runtime halves them only when they are exact fp16 numbers).
+    if (p.n === 2 && p.m === 4) return time('sp24', { ...base, m: M });
     return time('nm', { ...base, m: M, pattern: p.text });
   }
   if (p.family === 'block') {
