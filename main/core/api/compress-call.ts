@@ -7,17 +7,9 @@ import path from 'node:path';
 import type { JobRunner } from '../jobs/runner';
 import type { JobSnapshot } from '../jobs/types';
 import { compressStart } from './compress';
+import { pidAlive } from '../system/processes';
 
 const STAGING = /^\.twinforge-staging-(\d+)-[0-9a-f]+$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes staging folders in `dir` left by processes that no longer exist; returns how many. */
 export function sweepDeadStaging(dir: string): number {
@@ -25,7 +17,7 @@ export function sweepDeadStaging(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const m = STAGING.exec(e.name);
-    if (!e.isDirectory() || !m || alive(Number(m[1]))) continue;
+    if (!e.isDirectory() || !m || pidAlive(Number(m[1]))) continue;
     rmSync(path.join(dir, e.name), { recursive: true, force: true });
     n++;
   }

@@ -3,7 +3,7 @@
 // feature norms) and into running min/max (and histograms) of activations. Memory stays bounded:
 // one batch of activations at a time, and the layers are split into passes so that the
 // accumulators of one pass fit the budget; no activation is kept after its batch.
-import { existsSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema } from 'onnx-buf';
@@ -16,6 +16,7 @@ import { TwinforgeError } from '../errors';
 import { asFloat32, feedsOf, openSession } from './ort';
 import { features, featureUnfit } from './features';
 import { moveWeightsToFeeds } from './calibration-feeds';
+import { pidAlive } from '../system/processes';
 
 export interface CalibrationPlan {
   /** Layers and what each needs. */
@@ -259,6 +260,22 @@ export async function runPass(
 }
 
 const RAM_DIR = '/dev/shm';
+const SCRATCH = /^calibration-(\d+)-[0-9a-z]+\.onnx(\.data)?$/;
+
+/**
+ * Removes scratch models of processes that are gone. A killed run cannot delete its own, and in
+ * a RAM folder they hold memory until the next reboot.
+ */
+export function sweepDeadScratch(dir: string): number {
+  let n = 0;
+  for (const name of readdirSync(dir)) {
+    const m = SCRATCH.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    rmSync(path.join(dir, name), { force: true });
+    n++;
+  }
+  return n;
+}
 
 /**
  * Where the temporary calibration model goes: a RAM-backed folder when there is one with room
@@ -268,6 +285,7 @@ const RAM_DIR = '/dev/shm';
 function scratchDir(editor: ModelEditor, fallback: string): string {
   try {
     if (process.platform !== 'linux' || !existsSync(RAM_DIR)) return fallback;
+    sweepDeadScratch(RAM_DIR);
     const need = editor.current().weights.reduce((a, w) => a + w.byteLength, 0);
     const st = statfsSync(RAM_DIR);
     return st.bavail * st.bsize > 2 * need + (64 << 20) ? RAM_DIR : fallback;

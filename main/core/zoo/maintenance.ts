@@ -7,7 +7,8 @@ import { deleteTwin } from './repo/twins';
 import { ModelStore } from './store';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { markInterruptedRuns, pidAlive } from './stale';
+import { markInterruptedRuns } from './stale';
+import { pidAlive } from '../system/processes';
 
 export interface RemoveResult {
   zoo: string;

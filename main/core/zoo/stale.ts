@@ -5,17 +5,7 @@
 import type { ZooDb } from './db';
 import { now } from './db';
 import { toJson } from './repo/json';
-
-/** Whether a process exists (EPERM: it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { pidAlive } from '../system/processes';
 
 /** The job kind of one twin of a batch (batch/index.ts's TWIN_JOB_KIND; kept here to avoid a cycle). */
 const TWIN_JOB_KIND = 'zoo.twin';

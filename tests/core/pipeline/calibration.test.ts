@@ -3,9 +3,10 @@
 // split. And a twin made with --zoo is registered in the zoo with its parent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { ModelEditor } from '../../../main/core/model/onnx/editor';
 import { findLayers } from '../../../main/core/methods/layers';
-import { calibrate } from '../../../main/core/pipeline/calibration';
+import { calibrate, sweepDeadScratch } from '../../../main/core/pipeline/calibration';
 import { syntheticDataset } from '../../../main/core/data/dataset';
 import { main } from '../../../main/cli/main';
 import { fixture, tempDir } from './helpers';
@@ -42,6 +43,18 @@ describe('calibration', () => {
     } finally {
       editor.close();
     }
+  });
+});
+
+describe('calibration scratch', () => {
+  it('sweeps the scratch models of processes that are gone, nothing else', () => {
+    const dir = path.join(tmp.dir, 'shm');
+    mkdirSync(dir);
+    const dead = 4194999; // above Linux's largest pid_max: no such process
+    const names = [`calibration-${dead}-k1.onnx`, `calibration-${dead}-k1.onnx.data`, `calibration-${process.pid}-k2.onnx`, `calibration-${process.pid}-k2.onnx.data`, 'calibration-notes.txt', 'other.onnx'];
+    for (const n of names) writeFileSync(path.join(dir, n), 'x');
+    expect(sweepDeadScratch(dir)).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(names.slice(2).sort());
   });
 });
 
