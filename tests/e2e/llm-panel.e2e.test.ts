@@ -3,7 +3,8 @@
 // SparseGPT 2:4 layer by layer from calibration tokens picked in the browser-mode picker, with
 // held-out perplexity. The result shows the sparsity and perplexities the job computed, and the
 // compressed-tensors checkpoint and its dense twin are on disk. Screenshot:
-// tests/e2e/artifacts/llm-1-panel-result.png.
+// tests/e2e/artifacts/llm-1-panel-result.png, llm-2-later-step.png. Steps 2–5 say that a folder
+// is compressed on the Model step instead of failing on it.
 import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -84,6 +85,15 @@ describeE2E('a model folder through the decoder panel', () => {
     // On disk: the compressed-tensors checkpoint (2:4 bitmask) and the dense twin beside it.
     expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).quantization_config.format).toBe('sparse-24-bitmask');
     expect(existsSync(path.join(out, 'dense', 'config.json'))).toBe(true);
+
+    // The graph wizard's later steps say where a folder is compressed (and ask the engine nothing).
+    for (const [n, id] of [[2, 'target'], [3, 'method'], [4, 'data'], [5, 'run']] as const) {
+      await goStep(n, id);
+      await expect.poll(() => page.getByTestId('needs-model').textContent()).toContain('compressed on the Model step');
+    }
+    await app.shot('llm-2-later-step');
+    await goStep(1, 'model');
+    await page.getByTestId('llm-result').waitFor();
     expect(app.problems).toEqual([]);
   }, 300_000);
 });

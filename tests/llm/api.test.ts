@@ -75,6 +75,14 @@ describe('model folders through the API', () => {
     expect(s.totals.sparsity!).toBeGreaterThan(0.3);
   });
 
+  it('graph-pipeline calls given a model folder say it is one and where folders are compressed', async () => {
+    await expect(invoke(api, 'hw.explain', { model: MODEL, target: 'x86-avx512-vnni:onnxruntime-cpu' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/Hugging Face model folder; the latency model works on ONNX/), hint: expect.stringMatching(/decoder panel on the Model step/) });
+    const started = (await invoke(api, 'compress.start', { recipe: { version: 1, model: MODEL, stages: [{ type: 'prune', method: 'magnitude', sparsity: 0.5 }], calibration: { source: 'synthetic' }, evaluation: { source: 'synthetic' }, export: { dir: path.join(tmp, 'graph') } } })) as JobSnapshot;
+    const done = await jobs.wait(started.id);
+    expect(done.state).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/is a Hugging Face model folder/), hint: expect.stringMatching(/twinforge compress FOLDER --calib/) });
+  });
+
   it('llm.compress refuses bad arguments at the edge', async () => {
     await expect(invoke(api, 'llm.compress', { model: MODEL, out: path.join(tmp, 'x'), calib: CALIB, method: 'obs' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });

@@ -1,7 +1,7 @@
 // A GraphView of an ONNX model for costing: nodes from the file, every tensor's shape from ONNX
 // Runtime itself (the model runs once with all intermediates exposed as outputs), so the costs
 // hold for any op ORT can run, with no shape inference of our own to drift from the runtime's.
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, ValueInfoProtoSchema, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
@@ -9,6 +9,7 @@ import { decodeToFloat32, dtypeFromOnnx } from '../model/dtype';
 import { generateInputs, resolveInputs } from '../runtime/inputs';
 import * as ort from 'onnxruntime-node';
 import { badInput, TwinforgeError } from '../errors';
+import { folderGivenForFile } from '../model/hf/folder-given';
 import { buildInputModel, concreteShapes, requireResolved, type GraphFacts } from '../model/input-model';
 import type { GraphNodeView, GraphView, Subgraph, TensorInfo } from './costs';
 import { countNonzero } from '../native';
@@ -238,8 +239,17 @@ export function resolveInputShapes(bytesOrModel: Uint8Array, given: Record<strin
  * Reads an ONNX model and measures every tensor's shape by running it once in ONNX Runtime with
  * all intermediates exposed. `inputShapes` fixes dynamic dimensions.
  */
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function readModelView(src: string | Uint8Array, inputShapes: Record<string, number[]> = {}, opts: ModelViewOptions = {}): Promise<ModelView> {
   let bytes: Uint8Array;
+  if (typeof src === 'string' && isDirectory(src)) throw folderGivenForFile(src, 'model', 'the latency model');
   try {
     bytes = typeof src === 'string' ? new Uint8Array(readFileSync(src)) : src;
   } catch {

@@ -20,6 +20,7 @@ import { buildInputModel, factsFromIR, requireResolved, type InputModel } from '
 import { findLayers } from '../methods/layers';
 import { appVersion } from '../version';
 import { StagedOutput } from './atomic';
+import { folderGivenForFile } from '../model/hf/folder-given';
 import { applyStages, type TransformResult } from './transform';
 import type { StructuredSummary } from './structured';
 import { evaluateTwin, type Evaluation, type LatencyReport } from './evaluation';
@@ -115,7 +116,7 @@ export async function resolveInputs(recipe: Recipe, opts: CompressOptions = {}):
     model = await opts.resolveModel(recipe.model.slice(4));
   } else model = abs(recipe.model);
   exists(model, 'model');
-  if (statSync(model).isDirectory()) throw badInput(`model: '${model}' is a folder`, 'Give the .onnx or .safetensors file.');
+  if (statSync(model).isDirectory()) throw folderGivenForFile(model, 'model', 'a recipe run (the graph pipeline)');
   const format = detectFormat(model);
   const data = (spec: { source: DataSource; labels?: string } | undefined, field: string) => {
     if (!spec) return undefined;

@@ -87,7 +87,10 @@ export const useModelStore = defineStore('model', () => {
     error.value = undefined;
   }
 
-  const ready = computed(() => !!summary.value);
+  /** A Hugging Face model folder: compressed on the Model step (decoder panel), not by steps 2–7. */
+  const folder = computed(() => summary.value?.format === 'hf');
+  /** A model the graph wizard's later steps can work on. */
+  const ready = computed(() => !!summary.value && !folder.value);
   const fileName = computed(() => choice.value.name ?? choice.value.path.split(/[\\/]/).pop() ?? '');
   /** Layers that carry a weight (what compression acts on). */
   const weightLayers = computed(() => (summary.value?.layers ?? []).filter((l) => l.parameters > 0));
@@ -95,5 +98,11 @@ export const useModelStore = defineStore('model', () => {
   /** The model's layers, as the engine defines and counts them (summary.layerDefinition, totals.layers). */
   const prunableLayers = computed(() => weightLayers.value.filter((l) => l.layer));
 
-  return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, fileName, weightLayers, open, loadHistogram, restore, clear };
+  return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, folder, fileName, weightLayers, open, loadHistogram, restore, clear };
 });
+
+/** What steps 2–7 say when the open model is a Hugging Face folder. */
+export const FOLDER_NOTE = {
+  title: 'This model folder is compressed on the Model step',
+  text: 'Steps 2–7 work on ONNX and safetensors files. A Hugging Face folder is compressed layer by layer by the decoder panel on step 1, from calibration tokens.',
+};

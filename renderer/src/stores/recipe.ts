@@ -298,7 +298,7 @@ export const useRecipeStore = defineStore('recipe', () => {
     timer = setTimeout(runChecks, 250);
   }
   async function runChecks(): Promise<void> {
-    if (!model.choice.path) return;
+    if (!model.choice.path || model.folder) return;
     const mySeq = ++seq;
     const recipe = buildRecipe(out.value.dir || undefined);
     try {

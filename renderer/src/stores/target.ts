@@ -42,7 +42,7 @@ export const useTargetStore = defineStore('target', () => {
 
   async function explain(): Promise<void> {
     const id = state.value.selected;
-    if (!id || !model.choice.path) return;
+    if (!id || !model.choice.path || model.folder) return;
     explaining.value = true;
     explainError.value = undefined;
     try {

@@ -15,11 +15,11 @@ export function useWizardStatus(): ComputedRef<Record<StepId, StepStatus>> {
   const recipe = useRecipeStore();
   const run = useRunStore();
   return computed(() => {
-    const hasModel = model.ready;
+    const hasModel = model.ready; // a graph model: a model folder is done on step 1 alone
     const done = run.job?.state === 'done';
     const st = (isDone: boolean, canDo: boolean): StepStatus => (isDone ? 'done' : canDo ? 'ready' : 'blocked');
     return {
-      model: st(hasModel, true),
+      model: st(!!model.summary, true),
       target: st(hasModel && target.ready, hasModel),
       method: st(hasModel && recipe.ready, hasModel),
       data: st(hasModel && recipe.dataReady, hasModel),
