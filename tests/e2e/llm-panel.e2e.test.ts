@@ -32,18 +32,14 @@ describeE2E('a model folder through the decoder panel', () => {
     await app?.close();
   });
 
-  const { goStep, pickInDataFolder } = wizardSteps(() => app);
+  const { goStep, pickInDataFolder, pickFolderInDataFolder } = wizardSteps(() => app);
 
   it('opens the folder, compresses it 2:4 with SparseGPT and shows what the job measured', async () => {
     const { page } = app;
     await page.getByTestId('version').waitFor();
     await goStep(1, 'model');
     await page.getByTestId('open-folder').click();
-    await page.getByTestId('file-picker').waitFor();
-    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
-    await page.locator('[data-test=file-picker] [data-name="models"]').dblclick();
-    await page.locator('[data-test=file-picker] [data-name="tiny-llama"]').click();
-    await page.getByTestId('picker-choose').click();
+    await pickFolderInDataFolder(['models'], 'tiny-llama');
     const panel = page.getByTestId('llm-panel');
     await panel.waitFor({ timeout: 60_000 });
     await expect.poll(() => panel.textContent()).toContain('LlamaForCausalLM');
@@ -55,10 +51,7 @@ describeE2E('a model folder through the decoder panel', () => {
     await page.getByTestId('llm-pick-eval').click();
     await pickInDataFolder('samples', 'heldout.npy');
     await page.getByTestId('llm-pick-out').click();
-    await page.getByTestId('file-picker').waitFor();
-    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
-    await page.locator('[data-test=file-picker] [data-name="out"]').click();
-    await page.getByTestId('picker-choose').click();
+    await pickFolderInDataFolder([], 'out');
     await expect.poll(() => panel.textContent()).toContain('tiny-llama-twin');
     expect(await page.getByTestId('llm-structure').inputValue()).toBe('2:4');
     expect(await page.getByTestId('llm-method').inputValue()).toBe('sparsegpt');

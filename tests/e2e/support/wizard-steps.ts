@@ -10,6 +10,8 @@ export interface WizardSteps {
   openModel(name: string): Promise<void>;
   /** In the open browser-mode picker: the data folder, then `folder`, then choose `name`. */
   pickInDataFolder(folder: string, name: string): Promise<void>;
+  /** In the open browser-mode folder picker: the data folder, then `path` in turn, then use folder `name`. */
+  pickFolderInDataFolder(path: string[], name: string): Promise<void>;
   setShape(input: string, dims: Record<number, number>): Promise<void>;
   chooseMethod(prune: string | undefined, quant: string | undefined): Promise<void>;
   /** Data (synthetic) → Run → start; returns once the job is running or done (the caller waits). */
@@ -30,9 +32,18 @@ export function wizardSteps(app: () => App): WizardSteps {
     await page.locator(`[data-test=file-picker] [data-name="${name}"]`).click();
     await page.getByTestId('picker-choose').click();
   }
+  async function pickFolderInDataFolder(folders: string[], name: string): Promise<void> {
+    const { page } = app();
+    await page.getByTestId('file-picker').waitFor();
+    await page.locator('[data-test=file-picker] .entry', { hasText: 'Twinforge data folder' }).dblclick();
+    for (const f of folders) await page.locator(`[data-test=file-picker] [data-name="${f}"]`).dblclick();
+    await page.locator(`[data-test=file-picker] [data-name="${name}"]`).click();
+    await page.getByTestId('picker-choose').click();
+  }
   return {
     step,
     goStep,
+    pickFolderInDataFolder,
     async openModel(name) {
       const { page } = app();
       await goStep(1, 'model');
