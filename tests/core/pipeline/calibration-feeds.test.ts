@@ -119,6 +119,46 @@ describe('calibration feeds', () => {
     }
   });
 
+  it('feeds Conv weights too: the statistics match the written model to float rounding', async () => {
+    const rng = new Rng(5);
+    const w = (n: number) => Float32Array.from({ length: n }, () => rng.normal() * 0.05);
+    const model = modelProto({
+      opsets: { '': 17 },
+      graph: graphProto({
+        name: 'cnn',
+        inputs: [valueInfo('x', 'float32', [1, 256, 8, 8])],
+        outputs: [valueInfo('y', 'float32', [1, 128, 8, 8])],
+        initializers: [tensorProto('conv1.weight', 'float32', [128, 256, 3, 3], w(128 * 256 * 9)), tensorProto('conv2.weight', 'float32', [128, 128, 3, 3], w(128 * 128 * 9))],
+        nodes: [
+          node('Conv', ['x', 'conv1.weight'], ['c1'], { pads: [1, 1, 1, 1] }, { name: 'conv1' }),
+          node('Relu', ['c1'], ['h'], {}, { name: 'relu' }),
+          node('Conv', ['h', 'conv2.weight'], ['y'], { pads: [1, 1, 1, 1] }, { name: 'conv2' }),
+        ],
+      }),
+    });
+    const file = path.join(tmp.dir, 'cnn.onnx');
+    writeFileSync(file, toBinary(ModelProtoSchema, model));
+    const fed = editedEditor(file);
+    const saved = path.join(tmp.dir, 'cnn-edited.onnx');
+    fed.save(saved, { externalData: 'always' });
+    const written = ModelEditor.open(saved);
+    try {
+      const probe = moveWeightsToFeeds(fed);
+      probe.restore();
+      expect(Object.keys(probe.feeds)).toEqual(['conv1.weight']); // conv2 is 0.6 MiB
+      const data = syntheticDataset({ field: 'calibration.source', inputs: [{ name: 'x', type: 'float32', shape: [1, 256, 8, 8] }], samples: 4, seed: 2 });
+      const ranges = async (editor: ModelEditor) => (await calibrate(editor, data, { layers: [], ranges: ['h'], histogram: false }, { batchSize: 1, tmpDir: tmp.dir })).ranges.get('h')!;
+      const a = await ranges(fed);
+      const b = await ranges(written);
+      expect(a.max).toBeGreaterThan(0);
+      expect(Math.abs(a.max - b.max)).toBeLessThan(1e-5 * b.max);
+      expect(a.min).toBe(0); // after Relu
+    } finally {
+      fed.close();
+      written.close();
+    }
+  });
+
   it('gives exactly the statistics of the written model', async () => {
     const file = path.join(tmp.dir, 'stats.onnx');
     generateMlp(file, 3, WIDTH);
