@@ -3,7 +3,7 @@
 // inferred input shapes; and the model totals. Conventions: FLOPs = 2 × MACs for matrix ops
 // (+1 per output for a bias); elementwise ops 1 per output element; normalisations and Softmax 5.
 // Inside If, the larger branch counts; Loop / Scan bodies count once (trip counts are unknown).
-import type { ModelIR, NodeInfo, Weight } from './ir';
+import { parameterCount, type ModelIR, type NodeInfo, type Weight } from './ir';
 import { GraphIndex, followUses } from './roles';
 import { type ShapeOptions, inferShapes } from './shapes';
 import type { LayerRow } from '../../../preload/contract';
@@ -127,7 +127,7 @@ export function analyzeModel(model: ModelIR, opts: AnalyzeOptions = {}): Analysi
   const nonzerosOf = (w: Weight): number => {
     let v = nz.get(w.id);
     if (v === undefined) {
-      v = countNz ? w.nonzeros() : w.numel;
+      v = countNz ? w.nonzeros() : parameterCount(w);
       nz.set(w.id, v);
     }
     return v;
@@ -197,7 +197,7 @@ export function analyzeModel(model: ModelIR, opts: AnalyzeOptions = {}): Analysi
         shape: main.dims,
         dtype: main.dtype,
         role: main.role,
-        parameters: weights.reduce((s, w) => s + w.numel, 0),
+        parameters: weights.reduce((s, w) => s + parameterCount(w), 0),
         nonzeros: weights.reduce((s, w) => s + nonzerosOf(w), 0),
         bytes: weights.reduce((s, w) => s + w.byteLength, 0),
         macs: c.macs,
@@ -226,7 +226,7 @@ function rolePriority(w: Weight): number {
 
 function totals(model: ModelIR, nonzerosOf: (w: Weight) => number, cost: { macs: number; flops: number }): ModelTotals {
   const params = model.weights.filter((w) => w.isParameter);
-  const parameters = params.reduce((s, w) => s + w.numel, 0);
+  const parameters = params.reduce((s, w) => s + parameterCount(w), 0);
   const nonzeros = params.reduce((s, w) => s + nonzerosOf(w), 0);
   return {
     layers: modelLayers(model).length,
@@ -249,7 +249,7 @@ function analyzeWeightsOnly(model: ModelIR, opts: AnalyzeOptions): Analysis {
   const nonzerosOf = (w: Weight): number => {
     let v = nz.get(w.id);
     if (v === undefined) {
-      v = countNz ? w.nonzeros() : w.numel;
+      v = countNz ? w.nonzeros() : parameterCount(w);
       nz.set(w.id, v);
     }
     return v;
@@ -276,7 +276,7 @@ function analyzeWeightsOnly(model: ModelIR, opts: AnalyzeOptions): Analysis {
       shape: main.dims,
       dtype: main.dtype,
       role: main.role,
-      parameters: ws.reduce((s, w) => s + w.numel, 0),
+      parameters: ws.reduce((s, w) => s + parameterCount(w), 0),
       nonzeros: ws.reduce((s, w) => s + nonzerosOf(w), 0),
       bytes: ws.reduce((s, w) => s + w.byteLength, 0),
       macs,

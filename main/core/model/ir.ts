@@ -48,6 +48,11 @@ export interface WeightLayout {
   group: number;
 }
 
+/** Parameters a weight counts for: its logical elements (a packed MatMulNBits weight) or its stored ones. */
+export function parameterCount(w: Pick<Weight, 'numel' | 'logicalNumel'>): number {
+  return w.logicalNumel ?? w.numel;
+}
+
 export interface WeightConsumer {
   /** Node name (or op#index when unnamed). */
   node: string;
@@ -75,6 +80,11 @@ export interface Weight {
   dtype: DType;
   dims: number[];
   numel: number;
+  /**
+   * The weights the stored elements stand for, when that differs from numel: a MatMulNBits
+   * weight stores K x N 4-bit codes two a byte (model/onnx/nbits-view.ts). Parameter counts use it.
+   */
+  logicalNumel?: number;
   /** Stored size (sub-byte types packed; sparse: values + indices). */
   byteLength: number;
   role: WeightRole;

@@ -198,7 +198,8 @@ function roleOfUse(w: RoleInput, u: Use, producerOf: Map<string, NodeInfo>, key:
       return undefined;
     }
     case 'MatMulNBits':
-      if (input === 1) return param('matmul_nbits', { quantized: true });
+      // B [N, nBlocks, blockSize/2]: outputs first, the packed inputs after (counted as a layer).
+      if (input === 1) return param('matmul_nbits', { quantized: true, layout: r === 3 ? { outAxis: 0, inAxes: [1, 2], group: 1 } : undefined });
       if (input === 5) return param('bias');
       return undefined;
     case 'Attention': case 'MultiHeadAttention':

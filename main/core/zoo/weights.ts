@@ -2,7 +2,7 @@
 // nonzeros, sparsity, mean / std / |mean| / |max| / L2, and a mask hash per layer and overall, so
 // twins with identical connectivity (same zero pattern) can be found by one index lookup.
 import { createHash } from 'node:crypto';
-import type { ModelIR, Weight } from '../model/ir';
+import { parameterCount, type ModelIR, type Weight } from '../model/ir';
 import { modelLayers } from '../model/layers';
 import type { LayerStat } from './types';
 
@@ -81,7 +81,7 @@ export function weightStats(w: Weight): LayerStat {
 /** Statistics of every compressible layer of an opened model, plus its overall mask hash. */
 export function summarizeWeights(ir: ModelIR): WeightSummary {
   let parameters = 0;
-  for (const w of ir.weights) if (w.isParameter) parameters += w.numel;
+  for (const w of ir.weights) if (w.isParameter) parameters += parameterCount(w);
   // the model's layers as every screen counts them (model/layers.ts)
   const layers = modelLayers(ir).map(weightStats);
   if (!layers.length) return { parameters, layers, maskHash: null, sparsity: null };

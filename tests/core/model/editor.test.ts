@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prunableWeights } from '../../../main/core/model';
 import { ModelEditor } from '../../../main/core/model/onnx/editor';
 import { dequantizeNBits, quantizeNBits } from '../../../main/core/model/onnx/nbits';
+import { modelLayers } from '../../../main/core/model/layers';
 import { OnnxModel } from '../../../main/core/model/onnx/reader';
 import { fixtureFile } from '../../fixtures';
 import { errorOf, inputsFor, maxDiff, outputsOf, rmTmp, tmpDir } from './helpers';
@@ -127,11 +128,15 @@ describe('ModelEditor', () => {
     for (const symmetric of [true, false]) {
       const ed = ModelEditor.open(src);
       const ref = ModelEditor.open(src);
+      const layersBefore = modelLayers(ed.current()).length;
+      const expected = new Map<string, { params: number; nonzeros: number }>();
       for (const w of prunableWeights(ed.current())) {
         const [K, N] = w.dims;
         const q = quantizeNBits(w.float32(), K, N, 16, { symmetric });
         expect(ed.replaceMatMulWithNBits(w.id, q).length).toBe(1);
-        ref.setTensor(w.id, dequantizeNBits(q));
+        const deq = dequantizeNBits(q);
+        ref.setTensor(w.id, deq);
+        expected.set(w.name, { params: K * N, nonzeros: deq.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0) });
       }
       const out = path.join(dir, `tr.nbits.${symmetric}.onnx`);
       const refOut = path.join(dir, `tr.nbits-ref.${symmetric}.onnx`);
@@ -144,6 +149,15 @@ describe('ModelEditor', () => {
       expect(m.nodes.filter((n) => n.op === 'MatMulNBits').length).toBe(6);
       expect(m.weights.filter((w) => w.role === 'matmul_nbits').length).toBe(6);
       expect(m.weights.some((w) => w.id === 'attn.q_proj.weight')).toBe(false);
+      // Still the model's layers, each counting the K x N weights it encodes and their nonzeros
+      // (a code equal to its block's zero point is a zero weight).
+      expect(modelLayers(m).length).toBe(layersBefore);
+      const nbits = m.weights.filter((w) => w.role === 'matmul_nbits');
+      const byName = (w: (typeof nbits)[number]) => expected.get(w.name.replace(/_Q4$/, ''))!; // B is named <weight>_Q4
+      for (const w of nbits) {
+        expect(w.logicalNumel).toBe(byName(w).params);
+        expect(w.nonzeros()).toBe(byName(w).nonzeros);
+      }
       m.close();
       expect(maxDiff(await outputsOf(refOut, feeds), await outputsOf(out, feeds))).toBeLessThan(1e-4);
     }

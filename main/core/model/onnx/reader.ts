@@ -13,6 +13,7 @@ import { type ByteSource, FileSource, MemorySource, openForRead, sharedScratch }
 import { type OnnxWeightEntry, type WalkedGraphs, valueInfoOf, walkGraphs } from './graph';
 import { ExternalFiles, type TensorPayload, checkedDims, locatePayload, payloadBytes, tensorDType } from './tensor';
 import { type LazySpan, stripWeights } from './wire';
+import { nbitsLogical } from './nbits-view';
 
 export interface OnnxOpenOptions {
   /** raw_data payloads at least this big stay in the file until read (default 1 KiB). */
@@ -209,6 +210,16 @@ export class OnnxModel implements ModelIR {
       this.entryById.set(e.id, e);
       return w;
     });
+    // 4-bit MatMulNBits weights count the K x N weights they encode (nbits-view.ts).
+    for (const w of this.weights) {
+      if (w.role !== 'matmul_nbits') continue;
+      const use = w.consumers.find((c) => c.op === 'MatMulNBits' && c.input === 1);
+      const node = use && this.nodes.find((n) => n.name === use.node && n.graph === use.graph);
+      if (!node) continue;
+      const input = (i: number) => (node.inputs[i] ? this.weights.find((x) => x.name === node.inputs[i] && x.graph === node.graph) : undefined);
+      const view = nbitsLogical(w, node, input(2), input(3));
+      if (view) Object.assign(w, view);
+    }
   }
 
   // Data access for one entry: dense tensor, Constant attribute, or sparse tensor.
