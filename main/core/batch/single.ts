@@ -12,7 +12,8 @@ import { importModels } from '../zoo/importer';
 import { findOriginalBySha, shaRefCount } from '../zoo/repo/models';
 import { findTwinBySha } from '../zoo/repo/twins';
 import { createZoo, findZoo, isMember } from '../zoo/repo/zoos';
-import { hashFile, ModelStore } from '../zoo/store';
+import { ModelStore } from '../zoo/store';
+import { storableModel } from '../zoo/self-contained';
 import { summarizeWeights } from '../zoo/weights';
 import { TwinEvaluator, type EvalSpec } from './evaluate';
 import { registerResult } from './index';
@@ -50,15 +51,24 @@ export async function registerSingleTwin(input: SingleTwinInput): Promise<{ zoo:
   const db = openZoo(input.dataDir);
   if (!findZoo(db, input.zoo)) createZoo(db, { name: input.zoo });
   const zoo = findZoo(db, input.zoo)!;
-  const parentSha = hashFile(input.parentFile).sha;
+  const store = new ModelStore(db.dataDir);
+  // The sha the zoo stored the parent under: a model with external data is stored self-contained.
+  const parentCopy = storableModel(input.parentFile, store);
+  parentCopy.cleanup();
+  const parentSha = parentCopy.sha256;
   // A twin compressed again (opened from the zoo) is the parent: its twin is a twin of the twin.
   let parent = findOriginalBySha(db, parentSha) ?? findTwinBySha(db, parentSha, zoo.id);
   if (!parent || (parent.parentId === null && !isMember(db, zoo.id, parent.id))) {
     await importModels(db, zoo.name, [input.parentFile]);
     parent = findOriginalBySha(db, parentSha)!;
   }
-  const store = new ModelStore(db.dataDir);
-  const stored = store.importFile(input.twinFile);
+  const twinCopy = storableModel(input.twinFile, store);
+  let stored;
+  try {
+    stored = store.importFile(twinCopy.file);
+  } finally {
+    twinCopy.cleanup();
+  }
   try {
     const ir = openModel(store.pathOf(stored.sha256));
     let stats;

@@ -8,8 +8,9 @@ import type { ZooDb } from './db';
 import { MODEL_EXTENSIONS, readModelFacts, type ModelFacts } from './model-facts';
 import { findOriginalBySha, insertModel, putLayerStats, shaRefCount } from './repo/models';
 import { addMember, isMember, requireZoo } from './repo/zoos';
-import { ModelStore, hashFile } from './store';
+import { ModelStore } from './store';
 import { hashHfFolder, isHfFolder, readHfFacts } from './hf-folder';
+import { storableModel, type Storable } from './self-contained';
 import type { ImportedModel } from '../../../preload/contract';
 // Contract types (preload/contract.ts is their one definition).
 export type { ImportedModel };
@@ -30,7 +31,10 @@ export interface ImportOptions {
 }
 
 interface Candidate {
+  /** The model as given (its name and source path). */
   file: string;
+  /** What goes into the store: the file, or its self-contained copy. */
+  stored: string;
   sha256: string;
   bytes: number;
   facts: ModelFacts;
@@ -139,38 +143,46 @@ export async function importModels(db: ZooDb, zooName: string, paths: string[], 
     : undefined;
   const readFacts = opts.readFacts ?? readModelFacts;
 
-  // 1. Read and check everything; write nothing.
+  // 1. Read and check everything; write nothing (but self-contained copies, in the store's temp folder).
+  const store = new ModelStore(db.dataDir);
   const candidates: Candidate[] = [];
   const seen = new Map<string, string>();
-  for (const [i, file] of files.entries()) {
-    if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Import cancelled; nothing was imported.');
-    const folder = statSync(file).isDirectory();
-    const facts = folder ? readHfFacts(file) : await readFacts(file);
-    const tree = folder ? hashHfFolder(file) : undefined;
-    const { sha, bytes } = tree ?? hashFile(file);
-    const twice = seen.get(sha);
-    if (twice) throw badInput(`${file} has the same content as ${twice}.`, 'Import each model once; nothing was imported.');
-    seen.set(sha, file);
-    const existing = findOriginalBySha(db, sha);
-    if (existing && isMember(db, zoo.id, existing.id)) {
-      throw badInput(`${file} is already in zoo '${zoo.name}' as model #${existing.id} '${existing.name}' (sha256 ${sha.slice(0, 12)}…).`, 'Nothing was imported. Leave the duplicate out.');
-    }
-    candidates.push({ file, sha256: sha, bytes, facts, data: given ?? dataFromManifest(file), ...(tree ? { folderFiles: tree.files } : {}) });
-    opts.onProgress?.(i + 1, files.length, file);
-  }
-
-  // 2. Files into the store (atomic per file). On failure, take back only what this import added.
-  const store = new ModelStore(db.dataDir);
+  const copies: Storable[] = [];
   const added: string[] = [];
   try {
-    for (const c of candidates) {
-      const stored = c.folderFiles ? store.importFolder(c.file, c.folderFiles, c.sha256) : store.importFile(c.file);
-      if (stored.sha256 !== c.sha256) throw badInput(`${c.file} changed while it was being imported.`, 'Import it again once nothing writes to it.');
-      if (stored.added) added.push(stored.sha256);
+    for (const [i, file] of files.entries()) {
+      if (opts.signal?.aborted) throw new TwinforgeError('CANCELLED', 'Import cancelled; nothing was imported.');
+      const folder = statSync(file).isDirectory();
+      const facts = folder ? readHfFacts(file) : await readFacts(file);
+      const tree = folder ? hashHfFolder(file) : undefined;
+      // A model with external data is stored with its weights embedded (self-contained.ts).
+      const storable = folder ? undefined : storableModel(file, store);
+      if (storable) copies.push(storable);
+      const { sha, bytes } = tree ?? { sha: storable!.sha256, bytes: storable!.bytes };
+      const twice = seen.get(sha);
+      if (twice) throw badInput(`${file} has the same content as ${twice}.`, 'Import each model once; nothing was imported.');
+      seen.set(sha, file);
+      const existing = findOriginalBySha(db, sha);
+      if (existing && isMember(db, zoo.id, existing.id)) {
+        throw badInput(`${file} is already in zoo '${zoo.name}' as model #${existing.id} '${existing.name}' (sha256 ${sha.slice(0, 12)}…).`, 'Nothing was imported. Leave the duplicate out.');
+      }
+      candidates.push({ file, stored: storable?.file ?? file, sha256: sha, bytes, facts, data: given ?? dataFromManifest(file), ...(tree ? { folderFiles: tree.files } : {}) });
+      opts.onProgress?.(i + 1, files.length, file);
     }
-  } catch (e) {
-    for (const sha of added) if (shaRefCount(db, sha) === 0) store.remove(sha);
-    throw e;
+
+    // 2. Files into the store (atomic per file). On failure, take back only what this import added.
+    try {
+      for (const c of candidates) {
+        const stored = c.folderFiles ? store.importFolder(c.file, c.folderFiles, c.sha256) : store.importFile(c.stored);
+        if (stored.sha256 !== c.sha256) throw badInput(`${c.file} changed while it was being imported.`, 'Import it again once nothing writes to it.');
+        if (stored.added) added.push(stored.sha256);
+      }
+    } catch (e) {
+      for (const sha of added) if (shaRefCount(db, sha) === 0) store.remove(sha);
+      throw e;
+    }
+  } finally {
+    for (const c of copies) c.cleanup();
   }
 
   // 3. All rows in one transaction.
