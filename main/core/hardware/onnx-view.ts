@@ -235,10 +235,6 @@ export function resolveInputShapes(bytesOrModel: Uint8Array, given: Record<strin
   return { shapes, notes };
 }
 
-/**
- * Reads an ONNX model and measures every tensor's shape by running it once in ONNX Runtime with
- * all intermediates exposed. `inputShapes` fixes dynamic dimensions.
- */
 function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -247,6 +243,10 @@ function isDirectory(p: string): boolean {
   }
 }
 
+/**
+ * Reads an ONNX model and measures every tensor's shape by running it once in ONNX Runtime with
+ * all intermediates exposed. `inputShapes` fixes dynamic dimensions.
+ */
 export async function readModelView(src: string | Uint8Array, inputShapes: Record<string, number[]> = {}, opts: ModelViewOptions = {}): Promise<ModelView> {
   let bytes: Uint8Array;
   if (typeof src === 'string' && isDirectory(src)) throw folderGivenForFile(src, 'model', 'the latency model');

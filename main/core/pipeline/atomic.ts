@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 export class StagedOutput {
   readonly staging: string;
   private files: string[] = [];
-  /** Adopted files written without fsync: synced once, at commit, before any rename. */
-  private unsynced = new Set<string>();
-  /** Their early flushes (started at adopt): a failure is kept, since a later fsync may not see it again. */
-  private flushes = new Map<string, { error?: unknown }>();
+  /**
+   * Adopted files written without fsync, each with its early flush (started at adopt): synced
+   * again at commit, before any rename. A failed flush is kept: a later fsync may not see it again.
+   */
+  private unsynced = new Map<string, { error?: unknown }>();
   private done = false;
 
   constructor(readonly dir: string) {
@@ -49,9 +50,8 @@ export class StagedOutput {
     if (!existsSync(file)) throw new Error(`${name} is not in staging`);
     if (!this.files.includes(name)) this.files.push(name);
     if (opts.synced === false && !this.unsynced.has(name) && !statSync(file).isDirectory()) {
-      this.unsynced.add(name);
       const state: { error?: unknown } = {};
-      this.flushes.set(name, state);
+      this.unsynced.set(name, state);
       flushFile(file).catch((err: unknown) => {
         state.error = err;
       });
@@ -67,9 +67,8 @@ export class StagedOutput {
   /** Moves every staged file into place (each rename is atomic), then removes staging. */
   commit(overwrite = true): string[] {
     if (this.done) return this.paths;
-    for (const f of this.unsynced) {
-      const early = this.flushes.get(f)?.error;
-      if (early) throw early;
+    for (const [f, flush] of this.unsynced) {
+      if (flush.error) throw flush.error;
       syncFile(path.join(this.staging, f));
     }
     this.unsynced.clear();
@@ -102,9 +101,8 @@ async function flushFile(file: string): Promise<void> {
   }
 }
 
-/** fsync of a staged file (a folder adopted whole is left to its writer). */
+/** fsync of a staged file (a folder adopted whole is left to its writer: adopt never lists one). */
 function syncFile(file: string): void {
-  if (statSync(file).isDirectory()) return;
   const fd = openSync(file, 'r');
   try {
     fsyncSync(fd);

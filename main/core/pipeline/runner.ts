@@ -12,7 +12,7 @@ import { ModelEditor } from '../model/onnx/editor';
 import { UPGRADE_OPSET } from '../model/onnx/upgrade';
 import { detectFormat } from '../model';
 import type { ModelIR } from '../model/ir';
-import { forEachTensor } from '../model/onnx/writer';
+import { externalDataFiles } from '../model/onnx/writer';
 import type { Recipe } from '../recipe/schema';
 import { validateRecipeData } from '../recipe/recipe';
 import { declaredInputs, loadDataset, type Dataset, type InputSpec } from '../data/dataset';
@@ -176,7 +176,7 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
     editor = ModelEditor.open(inputs.model);
     // The parent as read (parameter counts, external data files) before any edit.
     const parentIr = { weights: editor.current().weights.map((w) => ({ isParameter: w.isParameter, numel: w.numel })) } as unknown as ModelIR;
-    const parentDataFiles = externalDataFiles(editor);
+    const parentDataFiles = externalDataFiles(editor.model);
     // An old opset is raised for the quantized export now (or refused, naming the node), not at export time.
     if (recipe.stages?.some((s) => s.type === 'quantize')) editor.raiseOpset(UPGRADE_OPSET);
     timings.ioMs += performance.now() - t;
@@ -374,17 +374,6 @@ export async function runOnce(recipe: Recipe, opts: CompressOptions, extras: Run
   } finally {
     editor?.close();
   }
-}
-
-/** The external data files the model's tensors point to (resolved inside its folder). */
-function externalDataFiles(editor: ModelEditor): string[] {
-  const files = new Set<string>();
-  forEachTensor(editor.model, (t) => {
-    if (t.dataLocation !== 1) return;
-    const loc = t.externalData.find((e) => e.key === 'location')?.value;
-    if (loc) files.add(path.resolve(editor.model.folder, loc));
-  });
-  return [...files];
 }
 
 /** The input model of the run: graph facts from the IR, inputs as ORT sees them, the recipe's shapes and values. */

@@ -95,15 +95,12 @@ export class WeightCache {
    * Settles when every read has; the caller counts the time it waits.
    */
   async prefetch(layers: LayerTarget[]): Promise<void> {
-    const want = new Map<string, () => Promise<Uint8Array>>();
-    for (const l of layers) {
-      const w = l.weight;
-      if (w.dtype === 'float32' && w.bytesAsync && !this.cache.has(w.id) && !this.fetched.has(w.id)) want.set(w.id, () => w.bytesAsync!());
-    }
-    const ids = [...want.keys()];
-    const results = await Promise.allSettled(ids.map((id) => want.get(id)!()));
+    // by id: layers sharing a weight read it once
+    const want = new Map(layers.map((l) => [l.weight.id, l.weight]));
+    const todo = [...want.values()].filter((w) => w.dtype === 'float32' && w.bytesAsync && !this.cache.has(w.id) && !this.fetched.has(w.id));
+    const results = await Promise.allSettled(todo.map((w) => w.bytesAsync!()));
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') this.fetched.set(ids[i], r.value);
+      if (r.status === 'fulfilled') this.fetched.set(todo[i].id, r.value);
     });
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

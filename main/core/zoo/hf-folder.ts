@@ -11,7 +11,7 @@ import { inspectLlm, type LlmInspection } from '../model/hf/inspect';
 import type { ModelFacts } from './model-facts';
 import { hashFile } from './store';
 import type { LayerStat } from './types';
-import { weightStats } from './weights';
+import { combinedStats, weightStats } from './weights';
 import type { LlmDecoderSummary } from '../../../preload/contract';
 
 export { isHfFolder };
@@ -80,16 +80,7 @@ function linearStats(dir: string): { layers: LayerStat[]; maskHash: string | nul
         if (names.has(name)) layers.push({ ...weightStats(f.weight(name)), opType: 'Linear' });
       }
     }
-    if (!layers.length) return { layers, maskHash: null, sparsity: null };
-    const h = createHash('sha256');
-    let total = 0;
-    let zeros = 0;
-    for (const x of layers) {
-      h.update(`${x.layer}\0${x.maskHash}\n`);
-      total += x.params;
-      zeros += x.params - x.nonzeros;
-    }
-    return { layers, maskHash: h.digest('hex'), sparsity: total ? zeros / total : null };
+    return { layers, ...combinedStats(layers) };
   } finally {
     f.close();
   }

@@ -7,52 +7,36 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { TwinforgeError, badInput } from '../errors';
 import { OnnxModel } from '../model/onnx/reader';
-import { saveOnnx, forEachTensor } from '../model/onnx/writer';
+import { externalDataFiles, saveOnnx } from '../model/onnx/writer';
 import { hashFile, type ModelStore } from './store';
-
 
 export interface Storable {
   /** The file to hash and store: the model itself, or its self-contained copy in the store's temp folder. */
   file: string;
   sha256: string;
   bytes: number;
-  /** The external data files that were embedded (empty: the model was stored as it is). */
-  embedded: string[];
   /** Removes the temporary copy (if one was made). */
   cleanup(): void;
 }
 
-/** The external data files an ONNX model's tensors point to (resolved in its folder); [] for other files. */
-export function externalDataOf(file: string): string[] {
-  if (path.extname(file).toLowerCase() !== '.onnx') return [];
-  const model = OnnxModel.open(file);
-  try {
-    const out = new Set<string>();
-    forEachTensor(model, (t) => {
-      if (t.dataLocation !== 1 && t.externalData.length === 0) return;
-      const loc = t.externalData.find((e) => e.key === 'location')?.value;
-      if (loc) out.add(path.resolve(path.dirname(file), loc));
-    });
-    return [...out];
-  } finally {
-    model.close();
-  }
-}
-
 /** What the zoo stores for `file` (see the header), with its sha256. */
 export function storableModel(file: string, store: ModelStore): Storable {
-  const external = externalDataOf(file);
-  if (!external.length) {
+  const asIs = (): Storable => {
     const { sha, bytes } = hashFile(file);
-    return { file, sha256: sha, bytes, embedded: [], cleanup: () => {} };
-  }
-  const tmp = store.tempPath('.onnx');
+    return { file, sha256: sha, bytes, cleanup: () => {} };
+  };
+  if (path.extname(file).toLowerCase() !== '.onnx') return asIs();
   const model = OnnxModel.open(file);
+  let tmp = '';
+  let external: string[] = [];
   try {
+    external = externalDataFiles(model);
+    if (!external.length) return asIs();
+    tmp = store.tempPath('.onnx');
     const saved = saveOnnx(model, tmp, { externalData: 'never', durable: false });
     if (saved.dataPath) throw new TwinforgeError('INTERNAL', `${file}: the self-contained copy still has external data.`);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    if (tmp) rmSync(tmp, { force: true });
     if (err instanceof TwinforgeError && err.code === 'UNSUPPORTED') {
       throw badInput(`${file} keeps its weights in ${external.map((f) => path.basename(f)).join(', ')} and is over 2 GB: the zoo stores a model as one file, which ONNX limits to 2 GB.`, 'Compress it outside a zoo (leave out --zoo); zoos of models this large are not supported yet.');
     }
@@ -61,5 +45,5 @@ export function storableModel(file: string, store: ModelStore): Storable {
     model.close();
   }
   const { sha, bytes } = hashFile(tmp);
-  return { file: tmp, sha256: sha, bytes, embedded: external, cleanup: () => rmSync(tmp, { force: true }) };
+  return { file: tmp, sha256: sha, bytes, cleanup: () => rmSync(tmp, { force: true }) };
 }

@@ -84,7 +84,12 @@ export function summarizeWeights(ir: ModelIR): WeightSummary {
   for (const w of ir.weights) if (w.isParameter) parameters += parameterCount(w);
   // the model's layers as every screen counts them (model/layers.ts)
   const layers = modelLayers(ir).map(weightStats);
-  if (!layers.length) return { parameters, layers, maskHash: null, sparsity: null };
+  return { parameters, layers, ...combinedStats(layers) };
+}
+
+/** The model-wide mask hash (of every layer's name and mask hash) and sparsity of its layers' stats. */
+export function combinedStats(layers: LayerStat[]): { maskHash: string | null; sparsity: number | null } {
+  if (!layers.length) return { maskHash: null, sparsity: null };
   const h = createHash('sha256');
   let total = 0;
   let zeros = 0;
@@ -93,5 +98,5 @@ export function summarizeWeights(ir: ModelIR): WeightSummary {
     total += l.params;
     zeros += l.params - l.nonzeros;
   }
-  return { parameters, layers, maskHash: h.digest('hex'), sparsity: total ? zeros / total : null };
+  return { maskHash: h.digest('hex'), sparsity: total ? zeros / total : null };
 }

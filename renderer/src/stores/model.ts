@@ -98,7 +98,12 @@ export const useModelStore = defineStore('model', () => {
   /** The model's layers, as the engine defines and counts them (summary.layerDefinition, totals.layers). */
   const prunableLayers = computed(() => weightLayers.value.filter((l) => l.layer));
 
-  return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, folder, fileName, weightLayers, open, loadHistogram, restore, clear };
+  /** What a later step says while it has no model to work on (`text`: what that step does with one). */
+  function missingNote(text: string): { title: string; text: string } {
+    return folder.value ? FOLDER_NOTE : { title: 'Open a model first', text };
+  }
+
+  return { prunableLayers, choice, summary, loading, error, layer, histogram, histogramError, histogramLoading, ready, folder, fileName, weightLayers, open, loadHistogram, restore, clear, missingNote };
 });
 
 /** What steps 2–7 say when the open model is a Hugging Face folder. */

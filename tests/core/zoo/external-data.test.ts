@@ -9,7 +9,8 @@ import { closeZoo, openZoo } from '../../../main/core/zoo/db';
 import { importModels } from '../../../main/core/zoo/importer';
 import { createZoo } from '../../../main/core/zoo/repo/zoos';
 import { ModelStore, hashFile } from '../../../main/core/zoo/store';
-import { externalDataOf } from '../../../main/core/zoo/self-contained';
+import { externalDataFiles } from '../../../main/core/model/onnx/writer';
+import { OnnxModel } from '../../../main/core/model/onnx/reader';
 import { generateMlp } from '../../../main/core/bench/compress';
 import { main } from '../../../main/cli/main';
 import { tempDir } from './helpers';
@@ -19,6 +20,14 @@ afterEach(() => {
   closeZoo();
   while (dirs.length) dirs.pop()!();
 });
+function externalDataOf(file: string): string[] {
+  const m = OnnxModel.open(file);
+  try {
+    return externalDataFiles(m);
+  } finally {
+    m.close();
+  }
+}
 function dir(): string {
   const t = tempDir('tf-ext-');
   dirs.push(t.cleanup);

@@ -127,6 +127,17 @@ interface Ref {
   length: number;
 }
 
+/** The external data files the model's tensors point to (resolved inside its folder). */
+export function externalDataFiles(model: OnnxModel): string[] {
+  const files = new Set<string>();
+  forEachTensor(model, (t) => {
+    if (t.dataLocation !== 1 && t.externalData.length === 0) return;
+    const loc = t.externalData.find((e) => e.key === 'location')?.value;
+    if (loc) files.add(path.resolve(model.folder, loc));
+  });
+  return [...files];
+}
+
 /** Writes the model to `outPath` (atomically). The model object keeps reading from its own files. */
 export function saveOnnx(model: OnnxModel, outPath: string, opts: OnnxSaveOptions = {}): SaveResult {
   const target = path.resolve(outPath);
